@@ -1,0 +1,88 @@
+"""The op registry: every op's facts in one declaration (cf. xDSL's `irdl_op_definition`,
+JAX's per-primitive rule tables).
+
+An `OpDef` carries the IR name, the TF1 op types it stands for, its traits, its
+shape/dtype inference and its numpy reference semantics. The frontend infers
+static shapes with `infer`, constant folding and the reference interpreter
+run `reference`, and the backend keys its lowering table by `name`. Asking for
+an op nobody declared raises `KeyError` naming it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from lowerflow.ir.types import TensorType
+
+InferFn = Callable[[list[TensorType], dict], list[TensorType]]
+ReferenceFn = Callable[[list[np.ndarray], dict], list[np.ndarray]]
+
+#: Trait names. "elementwise": result[i] depends on operand[i] only (after
+#: broadcasting), so the op can join a fused loop. "pure": no side effects, so
+#: CSE/DCE/folding may touch it. "commutative": operands may be swapped.
+ELEMENTWISE, PURE, COMMUTATIVE = "elementwise", "pure", "commutative"
+
+
+@dataclass(frozen=True)
+class OpDef:
+    name: str
+    infer: InferFn
+    reference: ReferenceFn | None
+    tf_names: tuple = ()
+    traits: frozenset = field(default_factory=frozenset)
+    attrs: tuple = ()  # attribute names the op requires
+
+    def has(self, trait: str) -> bool:
+        return trait in self.traits
+
+
+OPS: dict[str, OpDef] = {}
+TF_TO_IR: dict[str, str] = {}
+
+
+def register(opdef: OpDef) -> OpDef:
+    if opdef.name in OPS:
+        raise ValueError(f"op {opdef.name} declared twice")
+    OPS[opdef.name] = opdef
+    for tf_name in opdef.tf_names:
+        TF_TO_IR[tf_name] = opdef.name
+    return opdef
+
+
+def get_op(name: str) -> OpDef:
+    try:
+        return OPS[name]
+    except KeyError:
+        raise KeyError(f"unknown op '{name}': no OpDef is registered for it") from None
+
+
+def broadcast_shapes(*shapes: tuple) -> tuple:
+    """numpy broadcasting over static shapes with None for unknown dims.
+
+    Raises ValueError with TF1's wording when two known dims differ and neither is 1.
+    """
+    rank = max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(rank):
+        dims = [s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0]
+        known = {d for d in dims if d is not None and d != 1}
+        if len(known) > 1:
+            a, b = sorted(known)[:2]
+            raise ValueError(f"Dimensions must be equal, but are {a} and {b}")
+        if known:
+            out.append(known.pop())
+        elif any(d is None for d in dims):
+            out.append(None)
+        else:
+            out.append(1)
+    return tuple(out)
+
+
+def same_dtype(types: list[TensorType], what: str = "operands") -> None:
+    """TF1 never promotes: mixed dtypes are a TypeError at build time."""
+    first = types[0].dtype
+    for t in types[1:]:
+        if t.dtype != first:
+            raise TypeError(f"{what} must have the same dtype, got {first} and {t.dtype}")

@@ -1,0 +1,2 @@
+"""Importing this package registers every op definition (one module per family)."""
+from lowerflow.ir.ops import elementwise, structure  # noqa: F401

@@ -1,0 +1,162 @@
+"""Textual form of the IR: MLIR's generic op syntax inside a `func.func` shell.
+
+    module {
+      func.func @step(%arg0: tensor<2xf32> {lf.name = "x:0"}) -> (tensor<2xf32> {lf.name = "y:0"}) {
+        %0 = "lf.exp"(%arg0) : (tensor<2xf32>) -> tensor<2xf32>
+        "func.return"(%0) : (tensor<2xf32>) -> ()
+      }
+    }
+
+Every op prints generically, so any op parses without per-op syntax (cf. MLIR's
+`--mlir-print-op-generic`). Floats print in their shortest round-trip form;
+non-finite floats print as MLIR's hexadecimal bit patterns.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lowerflow.ir.core import Block, Function, Module, Operation, Value
+from lowerflow.ir.types import F64, ElemType, TensorType, elem_type_of
+
+_HEX_WIDTH = {16: ("<u2", 4), 32: ("<u4", 8), 64: ("<u8", 16)}
+
+
+def format_float(x, dtype: ElemType) -> str:
+    """Shortest text that parses back to the same `dtype` value."""
+    x = dtype.np_dtype.type(x)
+    if np.isfinite(x):
+        s = str(x)
+        return s if any(c in s for c in ".enE") else s + ".0"
+    utype, width = _HEX_WIDTH[dtype.bits]
+    return "0x" + format(int(np.array(x).view(utype)), f"0{width}X")
+
+
+def format_scalar(x, dtype: ElemType) -> str:
+    if dtype.is_bool:
+        return "true" if bool(x) else "false"
+    if dtype.is_float:
+        return format_float(x, dtype)
+    return str(int(x))
+
+
+def format_dense(arr: np.ndarray, type: TensorType) -> str:
+    flat = arr.reshape(-1)
+    if flat.size and (flat.size == 1 or _all_equal(flat)):
+        body = format_scalar(flat[0], type.dtype)
+    else:
+        body = _nested(arr, type.dtype)
+    return f"dense<{body}> : {type}"
+
+
+def _all_equal(flat: np.ndarray) -> bool:
+    return bool(np.all(flat == flat[0])) and not (flat.dtype.kind == "f" and np.isnan(flat).any())
+
+
+def _nested(arr: np.ndarray, dtype: ElemType) -> str:
+    if arr.ndim == 0:
+        return format_scalar(arr[()], dtype)
+    return "[" + ", ".join(_nested(a, dtype) for a in arr) + "]"
+
+
+def format_attr(value) -> str:
+    """MLIR attribute syntax for the Python values ops carry as attributes."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value)} : i64"
+    if isinstance(value, (float, np.floating)):
+        return f"{format_float(value, F64)} : f64"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(format_attr(v) for v in value) + "]"
+    if isinstance(value, np.ndarray):
+        return format_dense(value, TensorType(value.shape, elem_type_of(value.dtype)))
+    if isinstance(value, (ElemType, TensorType)):
+        return str(value)
+    raise TypeError(f"cannot print attribute {value!r}")
+
+
+class _Namer:
+    """Assigns %argN / %N names in print order, unique within a function."""
+
+    def __init__(self):
+        self.names: dict[Value, str] = {}
+        self.next_arg = 0
+        self.next_val = 0
+
+    def arg(self, v: Value) -> str:
+        self.names[v] = f"%arg{self.next_arg}"
+        self.next_arg += 1
+        return self.names[v]
+
+    def results(self, op: Operation) -> str:
+        base = f"%{self.next_val}"
+        self.next_val += 1
+        if len(op.results) == 1:
+            self.names[op.results[0]] = base
+            return base
+        for i, r in enumerate(op.results):
+            self.names[r] = f"{base}#{i}"
+        return f"{base}:{len(op.results)}"
+
+    def __getitem__(self, v: Value) -> str:
+        try:
+            return self.names[v]
+        except KeyError:
+            return "%<<undefined>>"
+
+
+def _types(values) -> str:
+    return ", ".join(str(v.type) for v in values)
+
+
+def _print_op(op: Operation, namer: _Namer, indent: str, locations: bool) -> list[str]:
+    lines: list[str] = []
+    operands = ", ".join(namer[v] for v in op.operands)
+    region_text = ""
+    lhs = namer.results(op) + " = " if op.results else ""
+    if op.regions:
+        parts = []
+        for block in op.regions:
+            parts.append("{\n" + "\n".join(_print_block(block, namer, indent + "  ", locations, True))
+                         + "\n" + indent + "}")
+        region_text = " (" + ", ".join(parts) + ")"
+    attrs = ""
+    if op.attributes:
+        attrs = " {" + ", ".join(f"{k} = {format_attr(op.attributes[k])}"
+                                 for k in sorted(op.attributes)) + "}"
+    res = _types(op.results)
+    res = res if len(op.results) == 1 else f"({res})"
+    loc = f' loc("{op.location}")' if locations and op.location else ""
+    lines.append(f'{indent}{lhs}"{op.name}"({operands}){region_text}{attrs} : '
+                 f"({_types(op.operands)}) -> {res}{loc}")
+    return lines
+
+
+def _print_block(block: Block, namer: _Namer, indent: str, locations: bool, label: bool) -> list[str]:
+    lines = []
+    if label:
+        args = ", ".join(f"{namer.arg(a)}: {a.type}" for a in block.args)
+        lines.append(f"{indent[:-2]}^bb0({args}):")
+    for op in block.ops:
+        lines.extend(_print_op(op, namer, indent, locations))
+    return lines
+
+
+def _named(text: str, name: str | None) -> str:
+    return f'{text} {{lf.name = {format_attr(name)}}}' if name else text
+
+
+def print_function(func: Function, indent: str = "", locations: bool = False) -> str:
+    namer = _Namer()
+    args = ", ".join(_named(f"{namer.arg(a)}: {a.type}", n) for a, n in zip(func.args, func.arg_names))
+    names = func.result_names or [None] * len(func.results)
+    results = ", ".join(_named(str(v.type), n) for v, n in zip(func.results, names))
+    body = _print_block(func.body, namer, indent + "  ", locations, False)
+    return "\n".join([f"{indent}func.func @{func.name}({args}) -> ({results}) {{", *body, indent + "}"])
+
+
+def print_module(module: Module, locations: bool = False) -> str:
+    funcs = "\n".join(print_function(f, "  ", locations) for f in module.functions)
+    return f"module {{\n{funcs}\n}}\n"

@@ -1,0 +1,76 @@
+"""The verifier: structural and per-op checks that run between passes (cf. MLIR's verify()).
+
+Checks: every op is registered; operands are defined before use (SSA dominance
+in straight-line blocks); region bodies are isolated from above; result types
+agree with the op's inference rule; blocks end in their terminator; a fusion's
+yield matches its results.
+"""
+from __future__ import annotations
+
+from lowerflow.ir.core import Block, Function, Module, Operation
+from lowerflow.ir.opdef import get_op
+
+
+class VerifyError(Exception):
+    """The IR breaks an invariant; the message names the op."""
+
+
+def _fail(op: Operation, msg: str):
+    loc = f" at {op.location}" if op.location else ""
+    raise VerifyError(f"'{op.name}'{loc}: {msg}")
+
+
+def _check_types(op: Operation) -> None:
+    try:
+        opdef = get_op(op.name)
+    except KeyError as e:
+        _fail(op, str(e.args[0]))
+    for name in opdef.attrs:
+        if name not in op.attributes:
+            _fail(op, f"missing attribute '{name}'")
+    if op.regions or opdef.name in ("func.return", "lf.yield"):
+        return
+    try:
+        expected = opdef.infer([v.type for v in op.operands], op.attributes)
+    except (ValueError, TypeError, KeyError, IndexError) as e:
+        _fail(op, f"invalid operands: {e}")
+    got = [r.type for r in op.results]
+    if len(expected) != len(got):
+        _fail(op, f"expected {len(expected)} results, has {len(got)}")
+    for e, g in zip(expected, got):
+        if e.dtype != g.dtype or len(e.shape) != len(g.shape) or any(
+                a is not None and b is not None and a != b for a, b in zip(e.shape, g.shape)):
+            _fail(op, f"result type {g} does not match inferred {e}")
+
+
+def verify_block(block: Block, terminator: str) -> None:
+    defined = set(block.args)
+    if not block.ops or block.ops[-1].name != terminator:
+        raise VerifyError(f"block must end in '{terminator}'")
+    for op in block.ops:
+        if op is not block.ops[-1] and op.name == terminator:
+            _fail(op, "terminator in the middle of a block")
+        for i, v in enumerate(op.operands):
+            if v not in defined:
+                _fail(op, f"operand #{i} does not dominate this use")
+        _check_types(op)
+        for region in op.regions:
+            verify_block(region, "lf.yield")
+            if [v.type for v in region.args] != [v.type for v in op.operands]:
+                _fail(op, "region arguments do not match operands")
+            if [v.type for v in region.terminator.operands] != [r.type for r in op.results]:
+                _fail(op, "yield types do not match results")
+        defined.update(op.results)
+
+
+def verify_function(func: Function) -> None:
+    verify_block(func.body, "func.return")
+    if len(func.arg_names) != len(func.args):
+        raise VerifyError(f"@{func.name}: {len(func.args)} arguments but {len(func.arg_names)} names")
+
+
+def verify(module_or_func) -> None:
+    """Raise VerifyError if the module (or function) breaks an invariant."""
+    funcs = module_or_func.functions if isinstance(module_or_func, Module) else [module_or_func]
+    for f in funcs:
+        verify_function(f)
