@@ -1,0 +1,168 @@
+"""Graph slice → one IR function `step` (cf. TF's graph pruning + XLA's tf2xla bridge).
+
+The slice is every op that the fetched tensors and target ops need, following
+data and control edges, cut at fed tensors. Ops are visited in a topological
+order that breaks ties by creation order, and variable state is threaded
+through SSA: a variable's value starts as a function argument (only when it is
+read before it is written) and each Assign makes the next value, so reads see
+the assignments that precede them in that order. Arguments are the feeds then
+the variables read; results are the fetches then the variables written.
+Session-state queries (IsVariableInitialized, ReportUninitializedVariables) are
+not computation: they are answered by the runtime and never enter the IR.
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from lowerflow import ir
+from lowerflow.frontend.graph import Operation, Tensor
+
+HOST_OPS = ("IsVariableInitialized", "ReportUninitializedVariables")
+_VARIABLE = "VariableV2"
+_UPDATES = {"AssignAdd": "lf.add", "AssignSub": "lf.sub"}
+
+
+class UnfedPlaceholderError(ValueError):
+    """A placeholder the slice needs was not fed (TF1: InvalidArgumentError)."""
+
+
+class RunShapeError(ValueError):
+    """Shapes known only at run time do not fit an op (TF1: InvalidArgumentError)."""
+
+
+@dataclass
+class Step:
+    """The lowered function and how its arguments/results map back to the graph."""
+
+    func: ir.Function
+    feeds: list[Tensor]
+    reads: list[Operation]  # VariableV2 ops whose current values are arguments
+    fetches: list[Tensor]  # tensors computed natively, the first results
+    writes: list[Operation]  # VariableV2 ops whose new values follow the fetches
+    host: list[Tensor] = field(default_factory=list)  # fetched session queries
+
+
+def needed_ops(fetches: list[Tensor], targets: list[Operation], fed: set) -> list[Operation]:
+    """Every op the fetches and targets depend on, in a deterministic topological order."""
+    seen: dict[Operation, list[Operation]] = {}
+    stack = [t.op for t in fetches if t not in fed] + list(targets)
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        deps = [t.op for t in op.inputs if t not in fed] + op.control_inputs
+        seen[op] = deps
+        stack.extend(deps)
+    waiting = {op: len(set(deps)) for op, deps in seen.items()}
+    consumers: dict[Operation, list[Operation]] = {}
+    for op, deps in seen.items():
+        for d in set(deps):
+            consumers.setdefault(d, []).append(op)
+    ready = [(op._id, op) for op, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, op = heapq.heappop(ready)
+        order.append(op)
+        for c in consumers.get(op, ()):
+            waiting[c] -= 1
+            if waiting[c] == 0:
+                heapq.heappush(ready, (c._id, c))
+    if len(order) != len(seen):
+        raise ValueError("the graph slice has a cycle")
+    return order
+
+
+def variable_type(var: Operation) -> ir.TensorType:
+    shape = var.get_attr("shape")
+    if shape is None or any(d is None for d in shape):
+        raise ValueError(f"variable '{var.name}' needs a fully defined shape")
+    return ir.TensorType(tuple(shape), var.get_attr("dtype"))
+
+
+class _Lowerer:
+    def __init__(self, feeds: dict[Tensor, ir.TensorType]):
+        self.func = ir.Function("step")
+        self.env: dict[Tensor, ir.Value] = {}
+        self.state: dict[Operation, ir.Value] = {}
+        self.reads: list[Operation] = []
+        self.writes: list[Operation] = []
+        for t, typ in feeds.items():
+            self.env[t] = self.func.body.add_arg(typ)
+            self.func.arg_names.append(t.name)
+
+    def read(self, var: Operation) -> ir.Value:
+        if var not in self.state:
+            self.state[var] = self.func.body.add_arg(variable_type(var))
+            self.func.arg_names.append(var.name)
+            self.reads.append(var)
+        return self.state[var]
+
+    def value(self, t: Tensor) -> ir.Value:
+        if t in self.env:
+            return self.env[t]
+        if t.op.type == _VARIABLE:
+            return self.read(t.op)
+        if t.op.type in HOST_OPS:
+            raise NotImplementedError(f"'{t.op.type}' can only be fetched, not computed with")
+        raise KeyError(f"tensor {t.name} was not computed before use")
+
+    def write(self, var: Operation, new: ir.Value, op: Operation) -> None:
+        expected = variable_type(var)
+        if new.type.shape != expected.shape:
+            raise RunShapeError(f"Assign requires shapes of both tensors to match. lhs shape= "
+                                f"{list(expected.shape)} rhs shape= {list(new.type.shape)} "
+                                f"[[node {op.name}]]")
+        self.state[var] = new
+        if var not in self.writes:
+            self.writes.append(var)
+        self.env[op.outputs[0]] = new
+
+    def lower_op(self, op: Operation) -> None:
+        kind = op.type
+        if kind == "Placeholder":
+            if op.outputs[0] not in self.env:
+                t = op.outputs[0]
+                raise UnfedPlaceholderError(
+                    f"You must feed a value for placeholder tensor '{op.name}' with dtype "
+                    f"{t.dtype.name}" + (f" and shape {t.shape.as_list()}" if t.shape.ndims is not None else ""))
+        elif kind == "PlaceholderWithDefault":
+            self.env.setdefault(op.outputs[0], self.value(op.inputs[0]))
+        elif kind == "Assign":
+            self.write(op.inputs[0].op, self.value(op.inputs[1]), op)
+        elif kind in _UPDATES:
+            var = op.inputs[0].op
+            new = self.build(_UPDATES[kind], [self.read(var), self.value(op.inputs[1])], {}, op)
+            self.write(var, new.result, op)
+        elif kind in ("NoOp", _VARIABLE) or kind in HOST_OPS:
+            return
+        else:
+            ir_name = ir.TF_TO_IR.get(kind)
+            if ir_name is None:
+                raise NotImplementedError(f"no IR lowering for TF op type '{kind}' (node {op.name})")
+            result = self.build(ir_name, [self.value(t) for t in op.inputs], op._attrs, op)
+            for t, v in zip(op.outputs, result.results):
+                self.env.setdefault(t, v)
+
+    def build(self, ir_name: str, operands, attrs, op: Operation) -> ir.Operation:
+        try:
+            return ir.build(self.func.body, ir_name, operands, attrs, location=op.name)
+        except ValueError as e:
+            raise RunShapeError(f"{e} [[node {op.name} (op: {op.type})]]") from None
+
+    def fetch(self, t: Tensor) -> ir.Value:
+        """Fetching a variable's reference gives its value at the end of the step."""
+        return self.read(t.op) if t.op.type == _VARIABLE and t not in self.env else self.value(t)
+
+
+def lower(fetches: list[Tensor], targets: list[Operation], feeds: dict[Tensor, ir.TensorType]) -> Step:
+    """Lower the slice that `fetches` and `targets` need, with `feeds` as arguments."""
+    lw = _Lowerer(feeds)
+    for op in needed_ops(fetches, targets, set(feeds)):
+        lw.lower_op(op)
+    native = [t for t in fetches if t.op.type not in HOST_OPS]
+    results = [lw.fetch(t) for t in native] + [lw.state[v] for v in lw.writes]
+    lw.func.set_return(results, [t.name for t in native] + [v.name for v in lw.writes])
+    return Step(lw.func, list(feeds), lw.reads, native, lw.writes,
+                [t for t in fetches if t.op.type in HOST_OPS])

@@ -1,0 +1,158 @@
+"""TF1 elementwise math (`tf.add`, `tf.exp`, `tf.nn.relu`, ...) and Tensor's operator overloads.
+
+Each function only names the TF1 op type: what the op means is its IR
+definition (`lowerflow/ir/ops/elementwise.py`).
+"""
+from __future__ import annotations
+
+from lowerflow.frontend import dtypes
+from lowerflow.frontend.core_ops import convert_operands, convert_to_tensor
+from lowerflow.frontend.graph import Tensor
+from lowerflow.frontend.op_builder import apply
+
+
+def _unary(op_type: str, default_name: str | None = None):
+    def fn(x, name=None):
+        return apply(op_type, [convert_to_tensor(x)], name=name or default_name or op_type)
+
+    fn.__name__ = (default_name or op_type).lower()
+    fn.__doc__ = f"Elementwise TF1 `{op_type}`."
+    return fn
+
+
+def _binary(op_type: str, default_name: str | None = None):
+    def fn(x, y, name=None):
+        return apply(op_type, convert_operands([x, y]), name=name or default_name or op_type)
+
+    fn.__name__ = (default_name or op_type).lower()
+    fn.__doc__ = f"Elementwise TF1 `{op_type}` with broadcasting."
+    return fn
+
+
+negative = neg = _unary("Neg")
+abs = _unary("Abs")  # noqa: A001  (TF1 name)
+square = _unary("Square")
+sqrt = _unary("Sqrt")
+rsqrt = _unary("Rsqrt")
+exp = _unary("Exp")
+expm1 = _unary("Expm1")
+log = _unary("Log")
+log1p = _unary("Log1p")
+tanh = _unary("Tanh")
+sigmoid = _unary("Sigmoid")
+sin = _unary("Sin")
+cos = _unary("Cos")
+floor = _unary("Floor")
+ceil = _unary("Ceil")
+round = _unary("Round")  # noqa: A001
+sign = _unary("Sign")
+reciprocal = _unary("Reciprocal")
+relu = _unary("Relu")
+logical_not = _unary("LogicalNot")
+
+add = _binary("AddV2", "Add")
+subtract = _binary("Sub")
+multiply = _binary("Mul")
+floordiv = floor_div = _binary("FloorDiv")
+floormod = mod = _binary("FloorMod")
+pow = _binary("Pow")  # noqa: A001
+maximum = _binary("Maximum")
+minimum = _binary("Minimum")
+squared_difference = _binary("SquaredDifference")
+logical_and = _binary("LogicalAnd")
+logical_or = _binary("LogicalOr")
+less = _binary("Less")
+less_equal = _binary("LessEqual")
+greater = _binary("Greater")
+greater_equal = _binary("GreaterEqual")
+equal = _binary("Equal")
+not_equal = _binary("NotEqual")
+realdiv = _binary("RealDiv")
+sub = subtract
+mul = multiply
+
+
+def logical_xor(x, y, name: str = "LogicalXor") -> Tensor:
+    return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=name)
+
+
+def cast(x, dtype, name: str | None = None) -> Tensor:
+    """tf.cast; a no-op (the same tensor) when the dtype already matches, as in TF1."""
+    x = convert_to_tensor(x)
+    dtype = dtypes.as_dtype(dtype)
+    if x.dtype is dtype:
+        return x
+    return apply("Cast", [x], {"to": dtype.ir}, name or "Cast")
+
+
+def to_float(x, name: str = "ToFloat") -> Tensor:
+    return cast(x, dtypes.float32, name)
+
+
+def to_int32(x, name: str = "ToInt32") -> Tensor:
+    return cast(x, dtypes.int32, name)
+
+
+def to_int64(x, name: str = "ToInt64") -> Tensor:
+    return cast(x, dtypes.int64, name)
+
+
+# TF1's _TRUEDIV_TABLE: integers become floats before a true division.
+_TRUEDIV = {dtypes.int8: dtypes.float32, dtypes.uint8: dtypes.float32, dtypes.int16: dtypes.float32,
+            dtypes.uint16: dtypes.float32, dtypes.int32: dtypes.float64, dtypes.int64: dtypes.float64}
+
+
+def truediv(x, y, name: str | None = None) -> Tensor:
+    x, y = convert_operands([x, y])
+    if x.dtype is not y.dtype:
+        raise TypeError(f"x and y must have the same dtype, got {x.dtype!r} != {y.dtype!r}.")
+    target = _TRUEDIV.get(x.dtype)
+    if target is not None:
+        x, y = cast(x, target), cast(y, target)
+    return apply("RealDiv", [x, y], name=name or "truediv")
+
+
+def divide(x, y, name: str | None = None) -> Tensor:
+    return truediv(x, y, name=name or "truediv")
+
+
+div = divide
+
+
+def where(condition, x=None, y=None, name: str | None = None) -> Tensor:
+    """3-argument tf.where/tf.where_v2 with broadcasting."""
+    if x is None or y is None:
+        raise NotImplementedError("tf.where with one argument (coordinates) is not supported")
+    x, y = convert_operands([x, y])
+    return apply("SelectV2", [convert_to_tensor(condition), x, y], name=name or "Select")
+
+
+select = where
+
+
+def _install_operators() -> None:
+    """Tensor's Python operators, as TF1's math_ops._OverrideBinaryOperatorHelper does."""
+    binary = {"add": add, "sub": subtract, "mul": multiply, "truediv": truediv, "div": truediv,
+              "floordiv": floordiv, "mod": floormod, "pow": pow, "and": logical_and,
+              "or": logical_or, "xor": logical_xor}
+    for name, fn in binary.items():
+        setattr(Tensor, f"__{name}__", (lambda f: lambda self, other: f(self, other))(fn))
+        setattr(Tensor, f"__r{name}__", (lambda f: lambda self, other: f(other, self))(fn))
+    Tensor.__lt__ = lambda self, other: less(self, other)
+    Tensor.__le__ = lambda self, other: less_equal(self, other)
+    Tensor.__gt__ = lambda self, other: greater(self, other)
+    Tensor.__ge__ = lambda self, other: greater_equal(self, other)
+    Tensor.__neg__ = lambda self: negative(self)
+    Tensor.__abs__ = lambda self: abs(self)
+    Tensor.__invert__ = lambda self: logical_not(self)
+    Tensor.__matmul__ = lambda self, other: _matmul()(self, other)
+    Tensor.__rmatmul__ = lambda self, other: _matmul()(other, self)
+
+
+def _matmul():
+    from lowerflow.frontend.linalg_ops import matmul  # defined with the op set
+
+    return matmul
+
+
+_install_operators()

@@ -1,0 +1,224 @@
+"""tf.Session: variable storage, feeds, fetches, and one native executable per run signature.
+
+A run signature is (the unique fetched elements, the fed tensors with their
+dtypes and shapes). The first run of a signature lowers the graph slice to IR,
+runs the pass pipeline and compiles it; later runs only convert feeds, call
+the native `step` once and rebuild the fetch structure. Variable values are
+arguments and results of `step`, so a failed run commits nothing.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from lowerflow import ir
+from lowerflow.backend import Executable, NativeError, compile_function
+from lowerflow.frontend import graph as graph_mod
+from lowerflow.frontend.graph import Graph, Operation, Tensor
+from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderError, lower
+from lowerflow.passes import DEFAULT_PIPELINE, PassManager
+from lowerflow.runtime import errors
+from lowerflow.runtime.config import ConfigProto
+from lowerflow.runtime.fetch import FetchMapper
+
+_EXECUTABLES: dict[str, Executable] = {}  # compiled code by IR text: pure functions, safe to share
+_EXECUTABLES_LOCK = threading.Lock()
+
+
+def compile_step(func: ir.Function, pipeline: str) -> Executable:
+    """Optimise and compile `func`, reusing native code already built for identical IR."""
+    module = ir.Module([func])
+    PassManager(pipeline).run(module)
+    key = pipeline + "\n" + str(module)
+    with _EXECUTABLES_LOCK:
+        exe = _EXECUTABLES.get(key)
+        if exe is None:
+            exe = _EXECUTABLES[key] = compile_function(module.functions[0])
+    return exe
+
+
+@dataclass
+class _Plan:
+    """One run signature's compiled step and how to read each fetched element back."""
+
+    step: Step
+    exe: Executable
+    getters: list[Callable[[list, "Session"], Any]]
+
+
+class Session:
+    """A TF1 session over one graph: runs fetches natively, owns variable values."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: ConfigProto | None = None):
+        self._graph = graph if graph is not None else graph_mod.get_default_graph()
+        self._target = target
+        self._config = config if config is not None else ConfigProto()
+        self._pipeline = getattr(self._config, "pipeline", None) or DEFAULT_PIPELINE
+        self._values: dict[Operation, np.ndarray] = {}
+        self._plans: dict[tuple, _Plan] = {}
+        self._lock = threading.RLock()
+        self._closed = False
+        self._context_managers: list = []
+
+    graph = property(lambda self: self._graph)
+    graph_def = property(lambda self: self._graph)
+    sess_str = property(lambda self: self._target)
+
+    # -- lifetime and defaults --
+    def close(self) -> None:
+        self._closed = True
+        self._values.clear()
+        self._plans.clear()
+
+    def as_default(self):
+        return graph_mod.default_session(self)
+
+    def __enter__(self):
+        stack = contextlib.ExitStack()
+        stack.enter_context(self._graph.as_default())
+        stack.enter_context(self.as_default())
+        self._context_managers.append(stack)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self._context_managers.pop().close()
+        self.close()
+
+    # -- running --
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Run the graph slice `fetches` need, with `feed_dict` overriding tensor values."""
+        self._check_open()
+        mapper = FetchMapper(self._graph, fetches)
+        feeds = self._convert_feeds(feed_dict)
+        return mapper.build(self._run_elements(mapper.elements, feeds))
+
+    def make_callable(self, fetches, feed_list=None, accept_options: bool = False):
+        """A function of the feed values (in `feed_list` order) that runs `fetches`."""
+        self._check_open()
+        mapper = FetchMapper(self._graph, fetches)
+        feed_tensors = [self._feed_key(k) for k in (feed_list or [])]
+
+        def run_callable(*values, options=None, run_metadata=None):
+            if len(values) != len(feed_tensors):
+                raise TypeError(f"Expected {len(feed_tensors)} feed values, got {len(values)}")
+            feeds = {t: self._feed_value(t, v) for t, v in zip(feed_tensors, values)}
+            return mapper.build(self._run_elements(mapper.elements, feeds))
+
+        return run_callable
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if self._graph.version == 0:
+            raise RuntimeError("The Session graph is empty.  Add operations to the graph before calling run().")
+
+    def _run_elements(self, elements: list, feeds: dict[Tensor, np.ndarray]) -> list:
+        fed = sorted(feeds.items(), key=lambda kv: (kv[0].op._id, kv[0].value_index))
+        key = (tuple(map(id, elements)), tuple((id(t), a.dtype.char, a.shape) for t, a in fed))
+        plan = self._plans.get(key)
+        if plan is None:
+            with self._lock:
+                plan = self._plans.get(key) or self._plan(elements, fed)
+                self._plans[key] = plan
+        step = plan.step
+        args = [a for _, a in fed] + [self._variable_value(v) for v in step.reads]
+        try:
+            outs = plan.exe.run(args)
+        except NativeError as e:
+            raise errors.InvalidArgumentError(None, None, str(e)) from None
+        n = len(step.fetches)
+        for var, value in zip(step.writes, outs[n:]):
+            self._values[var] = value
+        return [get(outs, self) for get in plan.getters]
+
+    def _plan(self, elements: list, fed: list) -> _Plan:
+        tensors = [e for e in elements if isinstance(e, Tensor)]
+        targets = [e for e in elements if isinstance(e, Operation)]
+        feeds = {t: ir.TensorType(a.shape, t.dtype.ir) for t, a in fed}
+        try:
+            step = lower(tensors, targets, feeds)
+        except (UnfedPlaceholderError, RunShapeError) as e:
+            raise errors.InvalidArgumentError(None, None, str(e)) from None
+        except NotImplementedError as e:
+            raise errors.UnimplementedError(None, None, str(e)) from None
+        exe = compile_step(step.func, self._pipeline)
+        native = {id(t): i for i, t in enumerate(step.fetches)}
+        getters = []
+        for e in elements:
+            if isinstance(e, Operation):
+                getters.append(lambda outs, s: None)
+            elif id(e) in native:
+                getters.append((lambda i: lambda outs, s: outs[i])(native[id(e)]))
+            else:
+                getters.append((lambda t: lambda outs, s: s._host_value(t))(e))
+        return _Plan(step, exe, getters)
+
+    # -- variables --
+    def _variable_value(self, var: Operation) -> np.ndarray:
+        value = self._values.get(var)
+        if value is None:
+            raise errors.FailedPreconditionError(
+                None, var, f"Attempting to use uninitialized value {var.name}\n\t [[{{{{node {var.name}}}}}]]")
+        return value
+
+    def _host_value(self, t: Tensor) -> np.ndarray:
+        """Session-state queries the runtime answers itself (no computation involved)."""
+        refs = [i.op for i in t.op.inputs]
+        if t.op.type == "IsVariableInitialized":
+            return np.array(refs[0] in self._values)
+        return np.array([r.name.encode() for r in refs if r not in self._values], dtype=object)
+
+    # -- feeds --
+    def _feed_key(self, key) -> Tensor:
+        try:
+            return self._graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+        except (TypeError, ValueError, KeyError) as e:
+            raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e}") from None
+
+    def _feed_value(self, t: Tensor, value) -> np.ndarray:
+        if isinstance(value, (Tensor, Operation)):
+            raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
+                            "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles.")
+        np_dtype = t.dtype.as_numpy_dtype
+        if isinstance(value, int) and not isinstance(value, bool):
+            if np.asarray(value).astype(np_dtype) != value:
+                raise TypeError(f"Type of feed value {value} with type {type(value)} is not compatible "
+                                f"with Tensor type {t.dtype!r}. Try explicitly setting the type of the "
+                                f"feed tensor to a larger type (e.g. int64).")
+        try:
+            arr = np.asarray(value, dtype=np_dtype)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise ValueError(f"Cannot feed value {value!r} for Tensor {t.name!r} of dtype "
+                             f"{t.dtype.name}: {e}") from None
+        if not t.shape.is_compatible_with(arr.shape):
+            raise ValueError(f"Cannot feed value of shape {arr.shape!r} for Tensor {t.name!r}, "
+                             f"which has shape {str(t.shape)!r}")
+        return np.require(arr, requirements="C")
+
+    def _convert_feeds(self, feed_dict) -> dict[Tensor, np.ndarray]:
+        feeds = {}
+        for key, value in (feed_dict or {}).items():
+            t = self._feed_key(key)
+            feeds[t] = self._feed_value(t, value)
+        return feeds
+
+
+class InteractiveSession(Session):
+    """A Session that installs itself (and its graph) as the default on construction."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: ConfigProto | None = None):
+        super().__init__(target, graph, config)
+        self.__enter__()
+        self._interactive = True
+
+    def close(self) -> None:
+        if getattr(self, "_interactive", False) and self._context_managers:
+            self._context_managers.pop().close()
+        super().close()
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close()
