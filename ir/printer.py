@@ -13,12 +13,15 @@ non-finite floats print as MLIR's hexadecimal bit patterns.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from lowerflow.ir.core import Block, Function, Module, Operation, Value
 from lowerflow.ir.types import F64, ElemType, TensorType, elem_type_of
 
 _HEX_WIDTH = {16: ("<u2", 4), 32: ("<u4", 8), 64: ("<u8", 16)}
+_BARE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*")
 
 
 def format_float(x, dtype: ElemType) -> str:
@@ -49,13 +52,21 @@ def format_dense(arr: np.ndarray, type: TensorType) -> str:
 
 
 def _all_equal(flat: np.ndarray) -> bool:
-    return bool(np.all(flat == flat[0])) and not (flat.dtype.kind == "f" and np.isnan(flat).any())
+    """Bitwise for floats: `==` would merge 0.0 with -0.0 (and never match a NaN)."""
+    if flat.dtype.kind == "f":
+        flat = flat.view(f"u{flat.dtype.itemsize}")
+    return bool(np.all(flat == flat[0]))
 
 
 def _nested(arr: np.ndarray, dtype: ElemType) -> str:
     if arr.ndim == 0:
         return format_scalar(arr[()], dtype)
     return "[" + ", ".join(_nested(a, dtype) for a in arr) + "]"
+
+
+def _bare_or_quoted(name: str) -> str:
+    """Identifiers print bare; anything else as a string, so the text still parses."""
+    return name if _BARE_ID.fullmatch(name) else format_attr(name)
 
 
 def format_attr(value) -> str:
@@ -124,12 +135,12 @@ def _print_op(op: Operation, namer: _Namer, indent: str, locations: bool) -> lis
         region_text = " (" + ", ".join(parts) + ")"
     attrs = ""
     if op.attributes:
-        attrs = " {" + ", ".join(f"{k} = {format_attr(op.attributes[k])}"
+        attrs = " {" + ", ".join(f"{_bare_or_quoted(k)} = {format_attr(op.attributes[k])}"
                                  for k in sorted(op.attributes)) + "}"
     res = _types(op.results)
     res = res if len(op.results) == 1 else f"({res})"
-    loc = f' loc("{op.location}")' if locations and op.location else ""
-    lines.append(f'{indent}{lhs}"{op.name}"({operands}){region_text}{attrs} : '
+    loc = f" loc({format_attr(op.location)})" if locations and op.location else ""
+    lines.append(f"{indent}{lhs}{format_attr(op.name)}({operands}){region_text}{attrs} : "
                  f"({_types(op.operands)}) -> {res}{loc}")
     return lines
 
@@ -154,7 +165,8 @@ def print_function(func: Function, indent: str = "", locations: bool = False) ->
     names = func.result_names or [None] * len(func.results)
     results = ", ".join(_named(str(v.type), n) for v, n in zip(func.results, names))
     body = _print_block(func.body, namer, indent + "  ", locations, False)
-    return "\n".join([f"{indent}func.func @{func.name}({args}) -> ({results}) {{", *body, indent + "}"])
+    head = f"{indent}func.func @{_bare_or_quoted(func.name)}({args}) -> ({results}) {{"
+    return "\n".join([head, *body, indent + "}"])
 
 
 def print_module(module: Module, locations: bool = False) -> str:

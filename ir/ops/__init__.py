@@ -1,2 +1,3 @@
 """Importing this package registers every op definition (one module per family)."""
 from lowerflow.ir.ops import elementwise, structure  # noqa: F401
+from lowerflow.ir.ops import linalg, random, reduction  # noqa: F401

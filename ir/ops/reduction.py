@@ -1,0 +1,147 @@
+"""Reductions: TF1's Sum/Mean/Max/Min/Prod/Any/All and ArgMax/ArgMin.
+
+Reduced axes are an attribute (TF1 passes them as a `reduction_indices` input;
+lowerflow needs them static). `axes` is a list of ints, negative counting from
+the end as in TF1; a missing `axes` reduces every axis (the frontend omits it
+for `axis=None`, which also works while the input rank is still unknown).
+`keepdims` keeps reduced axes as size-1 dims.
+
+Semantics follow TF1's CPU kernels: float16 sums and means accumulate in float32;
+an integer mean truncates toward zero (and is 0 over no elements); over no
+elements sum is 0, prod 1, max the dtype's lowest value (-inf), min its highest,
+any False, all True; max/min propagate NaN. ArgMax/ArgMin give the first
+index of the extreme (NaN counts as the extreme, like numpy) and need a
+non-empty axis.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lowerflow.ir.opdef import PURE, OpDef, register
+from lowerflow.ir.types import ELEM_TYPES, I32, I64, TensorType
+
+NUMERIC, BOOLEAN = ("float", "int", "uint"), ("bool",)
+_PURE = frozenset({PURE})
+
+
+def reduction_axes(attrs: dict, rank: int) -> tuple[int, ...]:
+    """The sorted, non-negative axes an op reduces; ValueError in TF1's words if out of range."""
+    axes = attrs.get("axes")
+    if axes is None:
+        return tuple(range(rank))
+    out = set()
+    for a in axes:
+        if not -rank <= a < rank:
+            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions.")
+        out.add(a % rank)
+    return tuple(sorted(out))
+
+
+def reduced_shape(shape: tuple, axes: tuple, keepdims: bool) -> tuple:
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def accumulator_dtype(dtype: np.dtype) -> np.dtype:
+    """The numpy dtype a reduction accumulates in (float16 in float32, as TF's CPU kernels)."""
+    return np.dtype(np.float32) if dtype == np.float16 else np.dtype(dtype)
+
+
+def _check_kind(t: TensorType, kinds: tuple, tf_name: str) -> None:
+    if t.dtype.kind not in kinds:
+        raise TypeError(f"Value passed to parameter 'input' has DataType {t.dtype} not in list "
+                        f"of allowed values for '{tf_name}'")
+
+
+def _mean(x: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
+    total = np.sum(x, axis=axes, keepdims=keepdims, dtype=accumulator_dtype(x.dtype))
+    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    if x.dtype.kind == "f":
+        return total / total.dtype.type(count)
+    if count == 0:
+        return total
+    q = np.abs(total) // count  # C-style truncation: numpy's // floors
+    return np.where(total < 0, -q, q)
+
+
+def _extreme(fn, fill):
+    """max/min: numpy's NaN-propagating reduction; `fill(dtype)` over no elements."""
+    def reduce(x, axes, keepdims):
+        if x.size == 0:
+            shape = reduced_shape(x.shape, axes, keepdims)
+            return np.full(shape, fill(x.dtype), x.dtype)
+        return fn(x, axis=axes, keepdims=keepdims)
+    return reduce
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+
+
+REDUCERS = {
+    "lf.reduce_sum": (("Sum",), NUMERIC,
+                      lambda x, a, k: np.sum(x, axis=a, keepdims=k, dtype=accumulator_dtype(x.dtype))),
+    "lf.reduce_mean": (("Mean",), NUMERIC, _mean),
+    "lf.reduce_prod": (("Prod",), NUMERIC, lambda x, a, k: np.prod(x, axis=a, keepdims=k, dtype=x.dtype)),
+    "lf.reduce_max": (("Max",), NUMERIC, _extreme(np.max, _lowest)),
+    "lf.reduce_min": (("Min",), NUMERIC, _extreme(np.min, _highest)),
+    "lf.reduce_any": (("Any",), BOOLEAN, lambda x, a, k: np.any(x, axis=a, keepdims=k)),
+    "lf.reduce_all": (("All",), BOOLEAN, lambda x, a, k: np.all(x, axis=a, keepdims=k)),
+}
+
+
+def _reduction(name: str, tf_names: tuple, kinds: tuple, fn) -> None:
+    def infer(types, attrs):
+        (x,) = types
+        _check_kind(x, kinds, tf_names[0])
+        axes = reduction_axes(attrs, x.rank)
+        return [x.with_shape(reduced_shape(x.shape, axes, attrs["keepdims"]))]
+
+    def reference(args, attrs):
+        (x,) = args
+        axes = reduction_axes(attrs, x.ndim)
+        with np.errstate(all="ignore"):
+            return [np.asarray(fn(x, axes, attrs["keepdims"])).astype(x.dtype)]
+
+    register(OpDef(name, infer, reference, tf_names, _PURE, ("keepdims",)))
+
+
+for _name, (_tf, _kinds, _fn) in REDUCERS.items():
+    _reduction(_name, _tf, _kinds, _fn)
+
+
+def _arg_infer(tf_name: str):
+    def infer(types, attrs):
+        (x,) = types
+        _check_kind(x, NUMERIC, tf_name)
+        axis = attrs["axis"]
+        if not -x.rank <= axis < x.rank:
+            raise ValueError(f"Expected dimension in the range [{-x.rank}, {x.rank}), but got {axis}")
+        axis %= x.rank
+        if x.shape[axis] == 0:
+            dims = ",".join("?" if d is None else str(d) for d in x.shape)
+            raise ValueError(f"Reduction axis {axis} is empty in shape [{dims}]")
+        out = attrs["output_type"]
+        out = ELEM_TYPES[out] if isinstance(out, str) else out
+        if out not in (I32, I64):
+            raise TypeError(f"output_type must be int32 or int64, got {out}")
+        return [TensorType(x.shape[:axis] + x.shape[axis + 1:], out)]
+    return infer
+
+
+def _arg_reference(fn):
+    def reference(args, attrs):
+        (x,) = args
+        return [fn(x, axis=attrs["axis"] % x.ndim)]
+    return reference
+
+
+register(OpDef("lf.argmax", _arg_infer("ArgMax"), _arg_reference(np.argmax), ("ArgMax",), _PURE,
+               ("axis", "output_type")))
+register(OpDef("lf.argmin", _arg_infer("ArgMin"), _arg_reference(np.argmin), ("ArgMin",), _PURE,
+               ("axis", "output_type")))
