@@ -1,0 +1,39 @@
+"""lowerflow.passes: the pass manager, the passes and `lowerflow-opt`. Imports only lowerflow.ir.
+
+Importing the package registers every pass (one module per pass).
+"""
+from lowerflow.passes import constant_fold, dce, fuse, prune  # noqa: F401  (registers the passes)
+from lowerflow.passes.clone import clone_function, clone_module
+from lowerflow.passes.manager import (
+    DEFAULT_PIPELINE,
+    FunctionPass,
+    Pass,
+    PassFailed,
+    PassManager,
+    PassOption,
+    PassStats,
+    PipelineError,
+    list_passes,
+    option,
+    parse_pipeline,
+    pipeline_text,
+    register_pass,
+)
+
+__all__ = [
+    "DEFAULT_PIPELINE",
+    "FunctionPass",
+    "Pass",
+    "PassFailed",
+    "PassManager",
+    "PassOption",
+    "PassStats",
+    "PipelineError",
+    "clone_function",
+    "clone_module",
+    "list_passes",
+    "option",
+    "parse_pipeline",
+    "pipeline_text",
+    "register_pass",
+]

@@ -1,0 +1,219 @@
+"""`fuse`: group elementwise ops into "lf.fusion" loop kernels (cf. XLA's
+InstructionFusion/loop fusion, Grappler's remapper, TVM's FuseOps).
+
+Ops whose OpDef is "elementwise" and whose result shapes are identical and static
+run in one loop nest, so their intermediates never reach memory. Groups grow
+greedily in block (topological) order: an op joins the groups of its producers
+when the shapes agree, the group stays within `max-ops`, and contracting the group
+keeps the graph acyclic (no path leaves the group and comes back, which would
+leave no place to put the fusion). A group of one op stays as it is.
+
+Each group becomes one "lf.fusion": its operands are the outside values the
+group reads (once each), its block arguments mirror them, its body is the
+cloned ops, and "lf.yield" returns every group value used outside the group;
+those are the fusion's results. Ops are then re-ordered topologically with the
+fusions in place. Every op's outcome, with the reason, is kept in `decisions`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple
+
+import networkx as nx
+
+from lowerflow.ir.core import Block, Function, Module, Operation, Value, replace_uses, users
+from lowerflow.ir.opdef import ELEMENTWISE, get_op
+from lowerflow.passes.clone import clone_op
+from lowerflow.passes.manager import FunctionPass, option, register_pass
+
+
+class Decision(NamedTuple):
+    func: str    # the function's name
+    op: str      # "lf.mul %3": name and printed result as before the pass
+    reason: str  # "fused into group 1" or "not fused: ..."
+
+
+@register_pass
+@dataclass(frozen=True)
+class Fuse(FunctionPass):
+    """Fuse connected elementwise ops with identical static shapes into lf.fusion ops."""
+
+    name: ClassVar[str] = "fuse"
+    max_ops: int = option(32, "most ops in one fusion")
+    #: What the last run decided for every op; a list so the frozen pass can fill it.
+    decisions: list[Decision] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.max_ops < 1:
+            raise ValueError(f"max-ops must be >= 1, got {self.max_ops}")
+
+    def run(self, module: Module) -> bool:
+        self.decisions.clear()
+        return super().run(module)
+
+    def run_on_function(self, func: Function) -> bool:
+        plan = _Planner(func, self.max_ops)
+        groups = plan.groups()
+        self.decisions.extend(Decision(func.name, label, reason) for label, reason in plan.report(groups))
+        if not groups:
+            return False
+        _rewrite(func, plan, groups)
+        return True
+
+
+class _Unit:
+    """One node of the contracted graph: a group of ops (or one op) fused together."""
+
+    __slots__ = ("members", "type")
+
+    def __init__(self, op: Operation, fusible: bool):
+        self.members = [op]
+        self.type = op.results[0].type if fusible else None  # None: never joins a group
+
+
+class _Planner:
+    """Greedy grouping over the contracted op graph of one function body."""
+
+    def __init__(self, func: Function, max_ops: int):
+        self.ops = func.ops
+        self.index = {op: i for i, op in enumerate(self.ops)}
+        self.users = users(func.body)
+        self.labels = _labels(func)
+        self.unit_of: dict[Operation, _Unit] = {}
+        self.notes: dict[Operation, list[str]] = {op: [] for op in self.ops}
+        for op in self.ops:
+            self._visit(op, max_ops)
+
+    def _visit(self, op: Operation, max_ops: int) -> None:
+        why_not = _why_not_fusible(op)
+        unit = self.unit_of[op] = _Unit(op, why_not is None)
+        if why_not:
+            self.notes[op].append(why_not)
+            return
+        for v in op.operands:
+            other = self.unit_of.get(v.op)  # None for function arguments
+            if other is None or other is unit or other.type is None:
+                continue
+            p = self.labels[v.op]
+            if other.type.shape != unit.type.shape:
+                self._note(op, v.op, f"shape {unit.type} differs from {p}'s group's {other.type}")
+            elif len(unit.members) + len(other.members) > max_ops:
+                self._note(op, v.op, f"max-ops={max_ops} reached joining {p}'s group")
+            elif self._creates_cycle(unit, other):
+                self._note(op, v.op, f"joining {p}'s group would create a cycle")
+            else:
+                unit = self._merge(unit, other)
+
+    def _note(self, op: Operation, producer: Operation, why: str) -> None:
+        self.notes[op].append(why)
+        self.notes[producer].append(f"consumer {self.labels[op]}: {why}")
+
+    def _merge(self, a: _Unit, b: _Unit) -> _Unit:
+        """Move the smaller unit's ops into the larger (members are sorted in `groups`)."""
+        if len(a.members) < len(b.members):
+            a, b = b, a
+        a.members.extend(b.members)
+        for m in b.members:
+            self.unit_of[m] = a
+        return a
+
+    def _successors(self, unit: _Unit) -> set[_Unit]:
+        # Ops not yet visited are skipped: they follow every visited op in block
+        # order, so no path through them leads back to a visited one.
+        return {self.unit_of[u] for m in unit.members for r in m.results
+                for u in self.users.get(r, ()) if u in self.unit_of} - {unit}
+
+    def _creates_cycle(self, a: _Unit, b: _Unit) -> bool:
+        """Whether a path leaves {a, b} and re-enters it (the merge would be cyclic)."""
+        targets = {a, b}
+        stack = list((self._successors(a) | self._successors(b)) - targets)
+        seen = set(stack)
+        while stack:
+            for s in self._successors(stack.pop()):
+                if s in targets:
+                    return True
+                if s not in seen:
+                    seen.add(s)
+                    stack.append(s)
+        return False
+
+    def groups(self) -> list[_Unit]:
+        """Units of two ops or more, in block order of their first op."""
+        units = {u for u in self.unit_of.values() if len(u.members) > 1}
+        for u in units:
+            u.members.sort(key=self.index.__getitem__)
+        return sorted(units, key=lambda u: self.index[u.members[0]])
+
+    def report(self, groups: list[_Unit]) -> list[tuple[str, str]]:
+        number = {u: k for k, u in enumerate(groups, 1)}
+        out = []
+        for op in self.ops[:-1]:  # the return is no candidate worth reporting
+            k = number.get(self.unit_of[op])
+            why = f"fused into group {k}" if k else \
+                "not fused: " + (self.notes[op][0] if self.notes[op] else "no fusible producer or consumer")
+            out.append((self.labels[op], why))
+        return out
+
+
+def _why_not_fusible(op: Operation) -> str | None:
+    if op.regions or not get_op(op.name).has(ELEMENTWISE):
+        return "not elementwise"
+    if len({r.type.shape for r in op.results}) != 1:
+        return "needs exactly one result shape"
+    dynamic = [v.type for v in [*op.operands, *op.results] if not v.type.is_static]
+    if dynamic:
+        return f"shape {dynamic[0]} is not static"
+    return None
+
+
+def _labels(func: Function) -> dict[Operation, str]:
+    """"lf.mul %3" for each top-level op, numbered as the printer numbers results."""
+    out, n = {}, 0
+    for op in func.body.walk():
+        if op.parent is func.body:
+            out[op] = f"{op.name} %{n}" if op.results else op.name
+        n += bool(op.results)
+    return out
+
+
+def _build_fusion(members: list[Operation], users_of: dict[Value, list[Operation]]) -> tuple[Operation, dict]:
+    """The "lf.fusion" op for `members` and the map from their outside-used results to its results."""
+    inside = set(members)
+    inputs = list(dict.fromkeys(v for m in members for v in m.operands if v.op not in inside))
+    body = Block([v.type for v in inputs])
+    mapping: dict[Value, Value] = dict(zip(inputs, body.args))
+    for m in members:
+        body.append(clone_op(m, mapping))
+    outputs = [r for m in members for r in m.results if any(u not in inside for u in users_of.get(r, ()))]
+    body.add("lf.yield", [mapping[r] for r in outputs])
+    fusion = Operation("lf.fusion", inputs, [r.type for r in outputs], {}, [body])
+    return fusion, dict(zip(outputs, fusion.results))
+
+
+def _rewrite(func: Function, plan: _Planner, groups: list[_Unit]) -> None:
+    """Replace each group by its fusion and re-order the body topologically."""
+    replacement: dict[_Unit, Operation] = {}
+    results: dict[Value, Value] = {}
+    for unit in groups:
+        replacement[unit], mapping = _build_fusion(unit.members, plan.users)
+        results.update(mapping)
+    # The contracted graph: one node per unit, keyed by its first op's position,
+    # so the lexicographic topological order stays close to the original order.
+    def node(op: Operation) -> int:
+        return plan.index[plan.unit_of[op].members[0]]
+
+    graph = nx.DiGraph()
+    unit_at: dict[int, _Unit] = {}
+    for op in func.ops:
+        n = node(op)
+        unit_at[n] = plan.unit_of[op]
+        graph.add_node(n)
+        graph.add_edges_from((node(v.op), n) for v in op.operands if v.op is not None and node(v.op) != n)
+    ops = []
+    for n in nx.lexicographical_topological_sort(graph):
+        unit = unit_at[n]
+        op = replacement.get(unit, unit.members[0])
+        op.parent = func.body
+        ops.append(op)
+    func.body.ops = ops
+    replace_uses(func.body, results)

@@ -1,0 +1,107 @@
+"""`lowerflow-opt`: output, options, and one-line errors with exit status 1 for user mistakes."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from lowerflow.ir.parser import parse_module
+from lowerflow.passes.opt_main import main
+
+GOOD = """func.func @step(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "lf.exp"(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  %1 = "lf.neg"(%0) : (tensor<4xf32>) -> tensor<4xf32>
+  %2 = "lf.tanh"(%1) : (tensor<4xf32>) -> tensor<4xf32>
+  "func.return"(%1) : (tensor<4xf32>) -> ()
+}
+"""
+UNDEFINED = """func.func @bad(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "lf.exp"(%y) : (tensor<4xf32>) -> tensor<4xf32>
+  "func.return"(%0) : (tensor<4xf32>) -> ()
+}
+"""
+ILL_TYPED = GOOD.replace('"lf.neg"(%0) : (tensor<4xf32>) -> tensor<4xf32>', '"lf.not"(%0) : (tensor<4xf32>) -> tensor<4xf32>')
+
+
+@pytest.fixture
+def ir_file(tmp_path):
+    def write(text: str):
+        path = tmp_path / "in.mlir"
+        path.write_text(text)
+        return str(path)
+    return write
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_runs_pipeline_and_prints_ir(capsys, ir_file):
+    status, out, err = run(capsys, ir_file(GOOD), "-p", "dce,fuse")
+    assert (status, err) == (0, "")
+    ops = [op.name for op in parse_module(out)["step"].ops]
+    assert ops == ["lf.fusion", "func.return"]
+
+
+def test_reads_stdin(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(GOOD))
+    status, out, _ = run(capsys, "-", "-p", "prune")
+    assert status == 0 and "lf.tanh" not in out and "lf.neg" in out
+
+
+def test_split_input_file_keeps_going_and_reports_file_lines(capsys, ir_file):
+    path = ir_file(GOOD + "// -----\n" + UNDEFINED + "// -----\n" + GOOD)
+    status, out, err = run(capsys, path, "-p", "prune", "--split-input-file")
+    assert status == 1
+    assert out.count("func.func @step") == 2 and out.count("// -----\n") == 1
+    # `%y` is on line 2 of the second chunk, which starts on line 8 of the file.
+    assert err == f"error: {path}:9:17: use of undefined value %y\n"
+
+
+def test_timing_and_dumps_go_to_stderr(capsys, ir_file):
+    status, out, err = run(capsys, ir_file(GOOD), "-p", "prune,dce", "--pass-timing",
+                           "--print-ir-before=dce", "--print-ir-after-all")
+    assert status == 0 and "IR Dump" not in out
+    assert err.index("IR Dump After prune") < err.index("IR Dump Before dce") < err.index("IR Dump After dce")
+    table = err[err.index("pass "):].splitlines()
+    assert [row.split()[0] for row in table[2:]] == ["prune", "dce", "total"]
+
+
+def test_list_passes(capsys):
+    status, out, _ = run(capsys, "--list-passes")
+    assert status == 0
+    assert "fuse: Fuse connected elementwise ops" in out and "    max-ops=32 (int):" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["{missing}"], "error: cannot read '{missing}': No such file or directory"),
+    (["{good}", "-p", "fsue"], "error: unknown pass 'fsue' (did you mean 'fuse'?)"),
+    (["{good}", "-p", "fuse{{max-ops=x}}"], "error: option 'max-ops' of pass 'fuse' expects an int, got 'x'"),
+    (["{good}", "--print-ir-before=fsue"], "error: --print-ir-before: unknown pass 'fsue'"),
+    ([], "error: no input file (use - for stdin)"),
+    (["{good}", "--bogus"], "error: unrecognized arguments: --bogus"),
+    (["{undefined}"], "error: {undefined}:2:17: use of undefined value %y"),
+    (["{ill_typed}", "-p", "dce"], ("error: {ill_typed}:1: invalid IR: 'lf.not': invalid operands: "
+                                    "lf.not does not support dtype f32")),
+])
+def test_user_errors_are_one_line(capsys, tmp_path, argv, message):
+    files = {"good": GOOD, "undefined": UNDEFINED, "ill_typed": ILL_TYPED}
+    paths = {"missing": str(tmp_path / "missing.mlir")}
+    for name, text in files.items():
+        paths[name] = str(tmp_path / f"{name}.mlir")
+        (tmp_path / f"{name}.mlir").write_text(text)
+    status, out, err = run(capsys, *[a.format(**paths) for a in argv])
+    assert status == 1 and out == ""
+    assert err.startswith(message.format(**paths)) and err.count("\n") == 1
+
+
+def test_no_verify_each_skips_the_verifier(capsys, ir_file):
+    status, out, _ = run(capsys, ir_file(ILL_TYPED), "--no-verify-each")
+    assert status == 0 and '"lf.not"' in out
+
+
+def test_help_exits_zero(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0 and "--split-input-file" in out
