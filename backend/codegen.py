@@ -1,0 +1,124 @@
+"""An IR function as an llvmlite module with one exported entry `i32 <name>(ptr buffers)`.
+
+ABI (also what an ahead-of-time object exports): `buffers[i]` for i < n_args is argument
+i's data pointer; then one slot per result, where the step writes that result. Every
+buffer is C-contiguous with the IR type's static shape and dtype (bool = 1 byte). Returns
+0, or a status from `lowerflow.backend.errors`; result contents are unspecified then.
+
+The step loads the slot pointers, allocates one arena for temporaries
+(`aligned_alloc`; laid out by `planner.plan_buffers`), calls one `internal` kernel per
+top-level op (O3 inlines them; their `noalias` parameters become alias scopes), copies
+returned values that no kernel wrote into their slot (arguments, constants, a value
+returned twice), frees the arena on every path and returns the status. The module holds
+no Python addresses, so the same text is JIT-compiled or written as a PIC object.
+"""
+from __future__ import annotations
+
+from llvmlite import ir
+
+from lowerflow.backend.errors import OUT_OF_MEMORY
+from lowerflow.backend.kernels import VIEW_LOWERINGS, Buffer, KernelCtx, kernel_lowering
+from lowerflow.backend.lltypes import I1, I32, I64, PTR
+from lowerflow.backend.planner import ALIGN, plan_buffers
+from lowerflow.ir import Function, Operation
+
+
+def _check_static(func: Function) -> None:
+    for v in list(func.args) + [r for op in func.ops for r in op.results]:
+        if not v.type.is_static:
+            raise ValueError(f"native code needs static shapes, got {v.type} in @{func.name}")
+
+
+def _declare(m: ir.Module, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
+    fn = m.globals.get(name)
+    return fn if fn is not None else ir.Function(m, ir.FunctionType(ret, args), name)
+
+
+def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
+                 results: list[Buffer], operands: list[Buffer]) -> ir.Function:
+    """The internal function `i32 (ptr noalias results..., ptr noalias operands...)` for `op`."""
+    lowering = kernel_lowering(op.name)
+    fnty = ir.FunctionType(I32, [PTR] * (len(results) + len(operands)))
+    fn = ir.Function(m, fnty, f"{step_name}.k{index}.{op.name}")
+    fn.linkage = "internal"
+    for arg in fn.args:
+        arg.add_attribute("noalias")  # results are fresh buffers; operands are only read
+        arg.add_attribute("captures(none)")
+    kc = KernelCtx(fn, [Buffer(a, r.type) for a, r in zip(fn.args, results)],
+                   [Buffer(a, o.type) for a, o in zip(fn.args[len(results):], operands)])
+    lowering(kc, op)
+    kc.finish()
+    return fn
+
+
+def build_ir_module(func: Function, name: str = "step") -> ir.Module:
+    """Lower `func` to an llvmlite module (see the module docstring for the ABI)."""
+    if not name.isidentifier():
+        raise ValueError(f"entry name must be a C identifier, got {name!r}")
+    _check_static(func)
+    for op in func.ops[:-1]:  # fail early and by name, before emitting anything
+        if op.name not in VIEW_LOWERINGS:
+            kernel_lowering(op.name)
+    m = ir.Module(name=name)
+    step = ir.Function(m, ir.FunctionType(I32, [PTR]), name)
+    step.args[0].add_attribute("captures(none)")
+    b = ir.IRBuilder(step.append_basic_block("entry"))
+    exit_block = step.append_basic_block("exit")
+    with b.goto_block(exit_block):
+        status = b.phi(I32, "status")
+
+    def slot(i: int) -> ir.Value:
+        return b.load(b.gep(step.args[0], [ir.Constant(I64, i)], source_etype=PTR, inbounds=True),
+                      typ=PTR, name=f"slot{i}")
+
+    n_args = len(func.args)
+    where: dict = {a: slot(i) for i, a in enumerate(func.args)}
+    out_ptrs = [slot(n_args + j) for j in range(len(func.results))]
+
+    plan = plan_buffers(func, lambda op: op.name in VIEW_LOWERINGS)
+    arena = ir.Constant(PTR, None)
+    if plan.arena_size:
+        arena = b.call(_declare(m, "aligned_alloc", PTR, [I64, I64]),
+                       [ir.Constant(I64, ALIGN), ir.Constant(I64, plan.arena_size)], name="arena")
+        ok = step.append_basic_block("arena.ok")
+        status.add_incoming(ir.Constant(I32, OUT_OF_MEMORY), b.block)
+        b.cbranch(b.icmp_unsigned("==", arena, ir.Constant(PTR, None)), exit_block, ok)
+        b.position_at_end(ok)
+
+    for index, op in enumerate(func.ops[:-1]):
+        if op.name in VIEW_LOWERINGS:
+            ptrs = VIEW_LOWERINGS[op.name](m, b, op, [where[v] for v in op.operands])
+            where.update(zip(op.results, ptrs))
+            continue
+        for r in op.results:
+            if r in plan.slot_of:
+                where[r] = out_ptrs[plan.slot_of[r]]
+            else:
+                where[r] = b.gep(arena, [ir.Constant(I64, plan.offset_of[r])], source_etype=ir.IntType(8),
+                                 inbounds=True)
+        kernel = _emit_kernel(m, op, index, name, list(op.results), list(op.operands))
+        rc = b.call(kernel, [where[r] for r in op.results] + [where[v] for v in op.operands])
+        ok = step.append_basic_block(f"k{index}.ok")
+        status.add_incoming(rc, b.block)
+        b.cbranch(b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), exit_block, ok)
+        b.position_at_end(ok)
+
+    memcpy = None
+    for j, v in enumerate(func.results):
+        if plan.slot_of.get(v) == j or v.type.nbytes == 0:
+            continue
+        memcpy = memcpy or _declare(m, "llvm.memcpy.p0.p0.i64", ir.VoidType(), [PTR, PTR, I64, I1])
+        b.call(memcpy, [out_ptrs[j], where[v], ir.Constant(I64, v.type.nbytes), ir.Constant(I1, 0)])
+    status.add_incoming(ir.Constant(I32, 0), b.block)
+    b.branch(exit_block)
+
+    b.position_at_end(exit_block)
+    if plan.arena_size:
+        b.call(_declare(m, "free", ir.VoidType(), [PTR]), [arena])  # free(NULL) is a no-op
+    b.ret(status)
+    return m
+
+
+def build_llvm_module(func: Function, name: str = "step") -> str:
+    """The LLVM IR text of `func`'s step module (unoptimised, target-independent)."""
+    return str(build_ir_module(func, name))

@@ -1,0 +1,169 @@
+"""Top-level ops as kernels: the tables `KERNEL_LOWERINGS` and `VIEW_LOWERINGS`.
+
+Every top-level op of a step function is lowered by exactly one of:
+- `VIEW_LOWERINGS[name](module, b, op, operand_ptrs) -> result_ptrs`: ops whose results
+  are memory that already exists: a constant is a private global; a future reshape of a
+  contiguous tensor is its operand's pointer. No loop, no buffer; the results must not be
+  written (they are only read, or copied when returned).
+- `KERNEL_LOWERINGS[name](kc, op)`: ops that fill fresh result buffers with a loop nest.
+  `kc` is a `KernelCtx`: one `internal` function `i32 (ptr noalias out..., ptr noalias in...)`
+  whose buffers are `kc.results`/`kc.operands` (pointer + static TensorType). The codegen
+  calls it from the step and propagates a non-zero return. Use `kc.b` (an IRBuilder), the
+  loop helpers in `lowerflow.backend.loops`, `kc.scalar(op, values)` for elementwise math
+  and `kc.error_if(b, cond, code)` to fail the step.
+- any other op with a `SCALAR_LOWERINGS` entry (the elementwise ops): one broadcasting loop
+  nest via `lower_elementwise`.
+A top-level op matching none of these fails at compile time with its name.
+
+To add a kernel (a reduction, matmul, a transpose): write `def lower_x(kc, op)` in a file of
+its own under backend/, emit loops over `kc.results[0].ptr` etc., and register it with
+`KERNEL_LOWERINGS["lf.x"] = lower_x` (importing that file from `backend/__init__.py`).
+Buffers are C-contiguous and 64-byte aligned when the runtime or the arena allocated them;
+result buffers never overlap operands (the planner guarantees it, hence `noalias`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+from typing import Callable
+
+import numpy as np
+from llvmlite import ir
+
+from lowerflow.backend.lltypes import I8, I32, load_elem, store_elem
+from lowerflow.backend.loops import collapse_dims, loop_nest
+from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
+from lowerflow.ir import Operation, TensorType
+from lowerflow.ir.opdef import broadcast_shapes
+
+
+@dataclass
+class Buffer:
+    """A tensor in memory: an LLVM pointer to its first element and its static type."""
+
+    ptr: ir.Value
+    type: TensorType
+
+
+class KernelCtx:
+    """One kernel function under construction (see the module docstring)."""
+
+    def __init__(self, fn: ir.Function, results: list[Buffer], operands: list[Buffer]):
+        self.fn = fn
+        self.module: ir.Module = fn.module
+        self.results, self.operands = results, operands
+        self._entry = ir.IRBuilder(fn.append_basic_block("entry"))  # allocas only
+        self._body = fn.append_basic_block("body")
+        self.b = ir.IRBuilder(self._body)
+        self._flags: dict[int, ir.Value] = {}
+
+    def error_if(self, b: ir.IRBuilder, cond: ir.Value, code: int) -> None:
+        """Make the kernel return `code` if `cond` is true for any element. Branch-free: an
+        i8 flag is or-ed per element (SROA turns it into a register), checked after the loops."""
+        flag = self._flags.get(code)
+        if flag is None:
+            flag = self._flags[code] = self._entry.alloca(I8, name=f"err{code}")
+            self._entry.store(ir.Constant(I8, 0), flag)
+        b.store(b.or_(b.load(flag, typ=I8), b.zext(cond, I8)), flag)
+
+    def scalar(self, op: Operation, values: list[ir.Value], b: ir.IRBuilder | None = None) -> ir.Value:
+        """Op `op`'s value for one element, from its operands' values (SCALAR_LOWERINGS)."""
+        ctx = ScalarCtx(self.module, [v.type.dtype for v in op.operands], op.results[0].type.dtype,
+                        op.attributes, self.error_if)
+        return scalar_lowering(op.name)(b or self.b, values, ctx)
+
+    def finish(self) -> None:
+        """Return the first raised error code, else 0."""
+        b = self.b
+        for code, flag in sorted(self._flags.items()):
+            fail, ok = self.fn.append_basic_block(f"fail{code}"), self.fn.append_basic_block(f"ok{code}")
+            b.cbranch(b.icmp_unsigned("!=", b.load(flag, typ=I8), ir.Constant(I8, 0)), fail, ok)
+            b.position_at_end(fail)
+            b.ret(ir.Constant(I32, code))
+            b.position_at_end(ok)
+        b.ret(ir.Constant(I32, 0))
+        self._entry.branch(self._body)
+
+
+def scalar_lowering(name: str):
+    try:
+        return SCALAR_LOWERINGS[name]
+    except KeyError:
+        raise NotImplementedError(f"no native lowering for op '{name}'") from None
+
+
+def elementwise_loop(kc: KernelCtx, iter_shape: tuple, compute: Callable[[list[ir.Value]], list[ir.Value]]) -> None:
+    """One loop nest over `iter_shape`: load every operand element (broadcast), `compute`
+    the result values in registers, store them (results may broadcast too)."""
+    if prod(iter_shape) == 0:
+        return
+    ins, outs = kc.operands, kc.results
+    dims, strides = collapse_dims(iter_shape, [buf.type.shape for buf in ins + outs])
+    b = kc.b
+
+    def body(offsets: list[ir.Value]) -> None:
+        values = [load_elem(b, buf.ptr, off, buf.type.dtype) for buf, off in zip(ins, offsets)]
+        for buf, off, v in zip(outs, offsets[len(ins):], compute(values)):
+            store_elem(b, v, buf.ptr, off, buf.type.dtype)
+
+    loop_nest(b, dims, strides, body)
+
+
+def lower_elementwise(kc: KernelCtx, op: Operation) -> None:
+    """A lone elementwise op: a one-op fusion."""
+    scalar_lowering(op.name)  # fail on a missing entry even when the loop is empty
+    elementwise_loop(kc, op.result.type.shape, lambda vals: [kc.scalar(op, vals)])
+
+
+def lower_fusion(kc: KernelCtx, op: Operation) -> None:
+    """"lf.fusion": one loop nest over the broadcast of every shape in the body; each
+    element evaluates the body in registers (no intermediate buffers) and stores every
+    yielded value. Body values smaller than the loop are recomputed per element, which is
+    correct because elementwise ops commute with broadcasting."""
+    (block,) = op.regions
+    for body_op in block.ops[:-1]:
+        scalar_lowering(body_op.name)
+    shapes = [v.type.shape for v in op.results] + [r.type.shape for o in block.ops[:-1] for r in o.results]
+    iter_shape = broadcast_shapes(*shapes)
+
+    def compute(values: list[ir.Value]) -> list[ir.Value]:
+        env = dict(zip(block.args, values))
+        for body_op in block.ops[:-1]:
+            env[body_op.results[0]] = kc.scalar(body_op, [env[v] for v in body_op.operands])
+        return [env[v] for v in block.terminator.operands]
+
+    elementwise_loop(kc, iter_shape, compute)
+
+
+def constant_global(module: ir.Module, value: np.ndarray) -> ir.GlobalVariable:
+    """A private, 64-byte aligned constant holding `value`'s bytes (numpy layout)."""
+    data = bytearray(np.ascontiguousarray(value).tobytes())
+    ty = ir.ArrayType(I8, len(data))
+    g = ir.GlobalVariable(module, ty, module.get_unique_name("const"))
+    g.initializer = ir.Constant(ty, data)
+    g.global_constant = True
+    g.linkage = "private"
+    g.unnamed_addr = True
+    g.align = 64
+    return g
+
+
+KernelLowering = Callable[[KernelCtx, Operation], None]
+ViewLowering = Callable[[ir.Module, ir.IRBuilder, Operation, list], list]
+
+KERNEL_LOWERINGS: dict[str, KernelLowering] = {
+    "lf.fusion": lower_fusion,
+}
+
+VIEW_LOWERINGS: dict[str, ViewLowering] = {
+    "lf.constant": lambda m, b, op, ptrs: [constant_global(m, op.attributes["value"])],
+}
+
+
+def kernel_lowering(name: str) -> KernelLowering:
+    """The kernel lowering for a top-level op; NotImplementedError naming it if none."""
+    if name in KERNEL_LOWERINGS:
+        return KERNEL_LOWERINGS[name]
+    if name in SCALAR_LOWERINGS:
+        return lower_elementwise
+    raise NotImplementedError(f"no native lowering for op '{name}'")

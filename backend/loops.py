@@ -1,0 +1,102 @@
+"""Loop nests over static shapes, with numpy broadcasting by per-operand strides.
+
+An elementwise kernel walks its iteration shape once; every buffer it touches (an
+"access") has its own element strides into that shape, 0 on broadcast dimensions (cf.
+numpy's nditer and XLA's elemental IR emitter). Dimensions of size 1 are dropped and
+adjacent dimensions that are contiguous for *every* access are merged, so the common
+same-shape case becomes one flat loop with stride 1, which LLVM vectorises.
+
+Loops are emitted in the form the vectoriser likes (shared notes §1.3): an i64 phi from
+0, `add nuw nsw`, `icmp slt` against a constant trip count, bottom-tested. Trip counts
+are compile-time constants > 0 (a size-0 iteration space emits no loop at all), so no
+guard branch is needed. A loop body may create blocks of its own (integer pow does):
+the latch is wherever the builder ends up.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from llvmlite import ir
+
+from lowerflow.backend.lltypes import I64
+
+
+def broadcast_strides(shape: Sequence[int], iter_shape: Sequence[int]) -> list[int]:
+    """Element strides of a C-contiguous `shape` read through broadcasting into `iter_shape`."""
+    pad = len(iter_shape) - len(shape)
+    if pad < 0:
+        raise ValueError(f"shape {tuple(shape)} does not broadcast to {tuple(iter_shape)}")
+    strides, step = [0] * len(iter_shape), 1
+    for d in range(len(shape) - 1, -1, -1):
+        n = shape[d]
+        if n != 1:
+            if n != iter_shape[pad + d]:
+                raise ValueError(f"shape {tuple(shape)} does not broadcast to {tuple(iter_shape)}")
+            strides[pad + d] = step
+        step *= n
+    return strides
+
+
+def collapse_dims(iter_shape: Sequence[int], shapes: Sequence[Sequence[int]]
+                  ) -> tuple[list[int], list[list[int]]]:
+    """(loop trip counts, per-access strides per loop), outermost first, after dropping
+    size-1 dims and merging dims that are contiguous for every access."""
+    full = [broadcast_strides(s, iter_shape) for s in shapes]
+    dims: list[int] = []
+    strides: list[list[int]] = [[] for _ in shapes]
+    for d, n in enumerate(iter_shape):
+        if n == 1:
+            continue
+        if dims and all(st[-1] == f[d] * n for st, f in zip(strides, full)):
+            dims[-1] *= n  # (i, j) -> i*n*s + j*s == (i*n + j)*s for every access
+            for st, f in zip(strides, full):
+                st[-1] = f[d]
+        else:
+            dims.append(n)
+            for st, f in zip(strides, full):
+                st.append(f[d])
+    return dims, strides
+
+
+def for_range(b: ir.IRBuilder, n: int, body: Callable[[ir.Value], None], name: str = "i") -> None:
+    """`for i in range(n): body(i)` for a constant n >= 1; leaves `b` after the loop."""
+    if n == 1:
+        body(ir.Constant(I64, 0))
+        return
+    pre = b.block
+    loop = b.append_basic_block(f"{name}.loop")
+    done = b.append_basic_block(f"{name}.done")
+    b.branch(loop)
+    b.position_at_end(loop)
+    i = b.phi(I64, name)
+    i.add_incoming(ir.Constant(I64, 0), pre)
+    body(i)
+    nxt = b.add(i, ir.Constant(I64, 1), name=f"{name}.next", flags=("nuw", "nsw"))
+    i.add_incoming(nxt, b.block)
+    b.cbranch(b.icmp_signed("<", nxt, ir.Constant(I64, n)), loop, done)
+    b.position_at_end(done)
+
+
+def _advance(b: ir.IRBuilder, base: ir.Value, i: ir.Value, stride: int) -> ir.Value:
+    if stride == 0:
+        return base  # broadcast: invariant in this loop, LICM hoists the load
+    step = i if stride == 1 else b.mul(i, ir.Constant(I64, stride), flags=("nuw", "nsw"))
+    if isinstance(base, ir.Constant) and base.constant == 0:
+        return step
+    return b.add(base, step, flags=("nuw", "nsw"))
+
+
+def loop_nest(b: ir.IRBuilder, dims: Sequence[int], strides: Sequence[Sequence[int]],
+              body: Callable[[list[ir.Value]], None]) -> None:
+    """Run `body(offsets)` for every point of `dims`; `offsets[a]` is access a's element offset.
+
+    Zero-size `dims` are the caller's business (nothing to run: emit nothing)."""
+    def level(k: int, offsets: list[ir.Value]) -> None:
+        if k == len(dims):
+            body(offsets)
+            return
+        for_range(b, dims[k],
+                  lambda i: level(k + 1, [_advance(b, o, i, st[k]) for o, st in zip(offsets, strides)]),
+                  name=f"i{k}")
+
+    level(0, [ir.Constant(I64, 0) for _ in strides])
