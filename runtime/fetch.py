@@ -32,6 +32,7 @@ class FetchMapper:
         self.elements: list = []
         self._index: dict[int, int] = {}
         self.build: Callable[[list], Any] = self._mapper(graph, fetches)
+        self.key = tuple(map(id, self.elements))  # identifies the fetched elements in plan caches
 
     def _leaf(self, graph: Graph, fetch) -> Callable[[list], Any]:
         el = _element(graph, fetch)

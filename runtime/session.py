@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -20,11 +19,13 @@ from lowerflow.backend import Executable, NativeError, compile_function
 from lowerflow.frontend import graph as graph_mod
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderError, lower
+from lowerflow.frontend.variables import VARIABLES_OP
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.runtime import errors
 from lowerflow.runtime.config import ConfigProto
 from lowerflow.runtime.fetch import FetchMapper
 
+_RUN_COUNTER_START = np.zeros((), np.int64)  # every session replays each random op's values
 _EXECUTABLES: dict[str, Executable] = {}  # compiled code by IR text: pure functions, safe to share
 _EXECUTABLES_LOCK = threading.Lock()
 
@@ -41,13 +42,39 @@ def compile_step(func: ir.Function, pipeline: str) -> Executable:
     return exe
 
 
-@dataclass
 class _Plan:
-    """One run signature's compiled step and how to read each fetched element back."""
+    """One run signature's compiled step; `call` is the whole warm path of a run."""
 
-    step: Step
-    exe: Executable
-    getters: list[Callable[[list, "Session"], Any]]
+    def __init__(self, step: Step, exe: Executable, elements: list):
+        self.step, self.exe = step, exe
+        self.reads, self.writes = step.reads, step.writes
+        self.n_fetches = len(step.fetches)
+        native = {id(t): i for i, t in enumerate(step.fetches)}
+        # When element i is result i for every element, the outputs are the values as they are.
+        self.direct = all(native.get(id(e)) == i for i, e in enumerate(elements))
+        self.getters: list[Callable[[list, "Session"], Any]] = []
+        for e in elements:
+            if isinstance(e, Operation):
+                self.getters.append(lambda outs, s: None)
+            elif id(e) in native:
+                self.getters.append((lambda i: lambda outs, s: outs[i])(native[id(e)]))
+            else:
+                self.getters.append((lambda t: lambda outs, s: s._host_value(t))(e))
+
+    def call(self, sess: "Session", feeds: list[np.ndarray]) -> list:
+        """Run natively on `feeds` (in step order); commit variable updates only on success."""
+        store = sess._values
+        try:
+            args = feeds + [store[v] for v in self.reads]
+        except KeyError:
+            args = feeds + [sess._variable_value(v) for v in self.reads]
+        try:
+            outs = self.exe.run_unchecked(args)
+        except NativeError as e:
+            raise errors.InvalidArgumentError(None, None, str(e)) from None
+        for var, value in zip(self.writes, outs[self.n_fetches:]):
+            store[var] = value
+        return outs if self.direct else [get(outs, sess) for get in self.getters]
 
 
 class Session:
@@ -60,6 +87,7 @@ class Session:
         self._pipeline = getattr(self._config, "pipeline", None) or DEFAULT_PIPELINE
         self._values: dict[Operation, np.ndarray] = {}
         self._plans: dict[tuple, _Plan] = {}
+        self._mappers: dict = {}
         self._lock = threading.RLock()
         self._closed = False
         self._context_managers: list = []
@@ -73,6 +101,7 @@ class Session:
         self._closed = True
         self._values.clear()
         self._plans.clear()
+        self._mappers.clear()
 
     def as_default(self):
         return graph_mod.default_session(self)
@@ -91,24 +120,62 @@ class Session:
     # -- running --
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Run the graph slice `fetches` need, with `feed_dict` overriding tensor values."""
-        self._check_open()
-        mapper = FetchMapper(self._graph, fetches)
-        feeds = self._convert_feeds(feed_dict)
-        return mapper.build(self._run_elements(mapper.elements, feeds))
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        mapper = self._mapper(fetches)
+        if feed_dict:
+            fed = sorted(((t, self._feed_value(t, v)) for t, v in
+                          ((self._feed_key(k), v) for k, v in feed_dict.items())),
+                         key=lambda kv: (kv[0].op._id, kv[0].value_index))
+            plan = self._plan_for(mapper, tuple(fed))
+            return mapper.build(plan.call(self, [a for _, a in fed]))
+        return mapper.build(self._plan_for(mapper, ()).call(self, []))
 
     def make_callable(self, fetches, feed_list=None, accept_options: bool = False):
-        """A function of the feed values (in `feed_list` order) that runs `fetches`."""
+        """A function of the feed values (in `feed_list` order) that runs `fetches`.
+
+        Feed conversion is the only per-call work: the plan for each combination of feed
+        shapes is looked up once and remembered with the order its step wants the feeds in.
+        """
         self._check_open()
         mapper = FetchMapper(self._graph, fetches)
         feed_tensors = [self._feed_key(k) for k in (feed_list or [])]
+        np_dtypes = [t.dtype.as_numpy_dtype for t in feed_tensors]
+        plans: dict[tuple, tuple[_Plan, list[int]]] = {}
 
         def run_callable(*values, options=None, run_metadata=None):
             if len(values) != len(feed_tensors):
                 raise TypeError(f"Expected {len(feed_tensors)} feed values, got {len(values)}")
-            feeds = {t: self._feed_value(t, v) for t, v in zip(feed_tensors, values)}
-            return mapper.build(self._run_elements(mapper.elements, feeds))
+            arrays = [np.asarray(v, d) for v, d in zip(values, np_dtypes)]
+            key = tuple(a.shape if a.flags.c_contiguous else None for a in arrays)
+            entry = plans.get(key)
+            if entry is None:
+                arrays = [self._feed_value(t, v) for t, v in zip(feed_tensors, values)]
+                fed = sorted(zip(feed_tensors, arrays, range(len(arrays))),
+                             key=lambda x: (x[0].op._id, x[0].value_index))
+                plan = self._plan_for(mapper, tuple((t, a) for t, a, _ in fed))
+                entry = (plan, [i for _, _, i in fed])
+                if None not in key:
+                    plans[key] = entry
+            plan, order = entry
+            return mapper.build(plan.call(self, [arrays[i] for i in order]))
 
         return run_callable
+
+    def _mapper(self, fetches) -> FetchMapper:
+        """Fetch mappers are remembered per (hashable) fetch structure: names and graph
+        elements never change meaning, so the same fetches always map the same way."""
+        try:
+            return self._mappers[fetches]
+        except KeyError:
+            self._check_open()
+            if len(self._mappers) > 4096:
+                self._mappers.clear()
+            mapper = self._mappers[fetches] = FetchMapper(self._graph, fetches)
+            return mapper
+        except TypeError:  # unhashable: lists and dicts
+            self._check_open()
+            return FetchMapper(self._graph, fetches)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -116,26 +183,17 @@ class Session:
         if self._graph.version == 0:
             raise RuntimeError("The Session graph is empty.  Add operations to the graph before calling run().")
 
-    def _run_elements(self, elements: list, feeds: dict[Tensor, np.ndarray]) -> list:
-        fed = sorted(feeds.items(), key=lambda kv: (kv[0].op._id, kv[0].value_index))
-        key = (tuple(map(id, elements)), tuple((id(t), a.dtype.char, a.shape) for t, a in fed))
+    def _plan_for(self, mapper: FetchMapper, fed: tuple) -> _Plan:
+        """The compiled plan of this run signature: fetched elements + fed dtypes and shapes."""
+        key = (mapper.key, tuple((id(t), a.dtype.char, a.shape) for t, a in fed))
         plan = self._plans.get(key)
         if plan is None:
             with self._lock:
-                plan = self._plans.get(key) or self._plan(elements, fed)
+                plan = self._plans.get(key) or self._plan(mapper.elements, fed)
                 self._plans[key] = plan
-        step = plan.step
-        args = [a for _, a in fed] + [self._variable_value(v) for v in step.reads]
-        try:
-            outs = plan.exe.run(args)
-        except NativeError as e:
-            raise errors.InvalidArgumentError(None, None, str(e)) from None
-        n = len(step.fetches)
-        for var, value in zip(step.writes, outs[n:]):
-            self._values[var] = value
-        return [get(outs, self) for get in plan.getters]
+        return plan
 
-    def _plan(self, elements: list, fed: list) -> _Plan:
+    def _plan(self, elements: list, fed: tuple) -> _Plan:
         tensors = [e for e in elements if isinstance(e, Tensor)]
         targets = [e for e in elements if isinstance(e, Operation)]
         feeds = {t: ir.TensorType(a.shape, t.dtype.ir) for t, a in fed}
@@ -145,21 +203,13 @@ class Session:
             raise errors.InvalidArgumentError(None, None, str(e)) from None
         except NotImplementedError as e:
             raise errors.UnimplementedError(None, None, str(e)) from None
-        exe = compile_step(step.func, self._pipeline)
-        native = {id(t): i for i, t in enumerate(step.fetches)}
-        getters = []
-        for e in elements:
-            if isinstance(e, Operation):
-                getters.append(lambda outs, s: None)
-            elif id(e) in native:
-                getters.append((lambda i: lambda outs, s: outs[i])(native[id(e)]))
-            else:
-                getters.append((lambda t: lambda outs, s: s._host_value(t))(e))
-        return _Plan(step, exe, getters)
+        return _Plan(step, compile_step(step.func, self._pipeline), elements)
 
     # -- variables --
     def _variable_value(self, var: Operation) -> np.ndarray:
         value = self._values.get(var)
+        if value is None and var.type != VARIABLES_OP:
+            return _RUN_COUNTER_START  # a random op's run counter (see frontend.lowering)
         if value is None:
             raise errors.FailedPreconditionError(
                 None, var, f"Attempting to use uninitialized value {var.name}\n\t [[{{{{node {var.name}}}}}]]")
@@ -199,12 +249,6 @@ class Session:
                              f"which has shape {str(t.shape)!r}")
         return np.require(arr, requirements="C")
 
-    def _convert_feeds(self, feed_dict) -> dict[Tensor, np.ndarray]:
-        feeds = {}
-        for key, value in (feed_dict or {}).items():
-            t = self._feed_key(key)
-            feeds[t] = self._feed_value(t, value)
-        return feeds
 
 
 class InteractiveSession(Session):
