@@ -92,9 +92,9 @@ def _check_externals(mod: "llvm.ModuleRef") -> None:
     process = ctypes.CDLL(None)
     for fn in mod.functions:
         name = fn.name
-        if fn.is_declaration and not name.startswith("llvm."):
-            if not (llvm.address_of_symbol(name) or hasattr(process, name)):
-                raise RuntimeError(f"native code needs symbol '{name}', which this process lacks")
+        if fn.is_declaration and not name.startswith("llvm.") \
+                and not (llvm.address_of_symbol(name) or hasattr(process, name)):
+            raise RuntimeError(f"native code needs symbol '{name}', which this process lacks")
 
 
 class JitModule:

@@ -143,7 +143,7 @@ def _int_floordiv(b, a, c):
 
 
 def _int_mod(b, a, c):
-    q, r = _int_divrem(b, *a, c)
+    _, r = _int_divrem(b, *a, c)
     if not c.dtype.is_signed:
         return r
     return b.add(r, b.select(_floor_adjust(b, r, a[1]), a[1], _c(r.type, 0)))
