@@ -6,7 +6,9 @@ order that breaks ties by creation order, and variable state is threaded
 through SSA: a variable's value starts as a function argument (only when it is
 read before it is written) and each Assign makes the next value, so reads see
 the assignments that precede them in that order. Arguments are the feeds then
-the variables read; results are the fetches then the variables written.
+the variables read; results are the fetches then the variables written. A random
+op's run counter (ops with the RUN_COUNTER trait) is state threaded the same way,
+keyed by the random op itself: its operand 0, written back plus one.
 Session-state queries (IsVariableInitialized, ReportUninitializedVariables) are
 not computation: they are answered by the runtime and never enter the IR.
 """
@@ -15,8 +17,11 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from lowerflow import ir
 from lowerflow.frontend.graph import Operation, Tensor
+from lowerflow.ir.ops.random import COUNTER_TYPE, RUN_COUNTER
 
 HOST_OPS = ("IsVariableInitialized", "ReportUninitializedVariables")
 _VARIABLE = "VariableV2"
@@ -37,9 +42,9 @@ class Step:
 
     func: ir.Function
     feeds: list[Tensor]
-    reads: list[Operation]  # VariableV2 ops whose current values are arguments
+    reads: list[Operation]  # VariableV2 ops (and random ops' run counters) read as arguments
     fetches: list[Tensor]  # tensors computed natively, the first results
-    writes: list[Operation]  # VariableV2 ops whose new values follow the fetches
+    writes: list[Operation]  # state ops (as `reads`) whose new values follow the fetches
     host: list[Tensor] = field(default_factory=list)  # fetched session queries
 
 
@@ -92,12 +97,20 @@ class _Lowerer:
             self.env[t] = self.func.body.add_arg(typ)
             self.func.arg_names.append(t.name)
 
-    def read(self, var: Operation) -> ir.Value:
+    def read(self, var: Operation, type: ir.TensorType | None = None) -> ir.Value:
         if var not in self.state:
-            self.state[var] = self.func.body.add_arg(variable_type(var))
+            self.state[var] = self.func.body.add_arg(type or variable_type(var))
             self.func.arg_names.append(var.name)
             self.reads.append(var)
         return self.state[var]
+
+    def run_counter(self, op: Operation) -> ir.Value:
+        """A random op's run counter: read as state, written back plus one."""
+        count = self.read(op, COUNTER_TYPE)
+        one = self.build("lf.constant", [], {"value": np.ones((), np.int64)}, op).result
+        self.state[op] = self.build("lf.add", [count, one], {}, op).result
+        self.writes.append(op)
+        return count
 
     def value(self, t: Tensor) -> ir.Value:
         if t in self.env:
@@ -141,7 +154,10 @@ class _Lowerer:
             ir_name = ir.TF_TO_IR.get(kind)
             if ir_name is None:
                 raise NotImplementedError(f"no IR lowering for TF op type '{kind}' (node {op.name})")
-            result = self.build(ir_name, [self.value(t) for t in op.inputs], op._attrs, op)
+            operands = [self.value(t) for t in op.inputs]
+            if ir.get_op(ir_name).has(RUN_COUNTER):
+                operands.insert(0, self.run_counter(op))
+            result = self.build(ir_name, operands, op._attrs, op)
             for t, v in zip(op.outputs, result.results):
                 self.env.setdefault(t, v)
 

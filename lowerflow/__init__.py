@@ -23,7 +23,22 @@ from lowerflow.frontend.math_ops import (
     round, rsqrt, sigmoid, sign, sin, sqrt, square, squared_difference, subtract, tanh, to_float,
     to_int32, to_int64, truediv, where,
 )
+from lowerflow.frontend.init_ops import (
+    Constant as constant_initializer, GlorotNormal as glorot_normal_initializer,
+    GlorotUniform as glorot_uniform_initializer, Ones as ones_initializer,
+    RandomNormal as random_normal_initializer, RandomUniform as random_uniform_initializer,
+    TruncatedNormal as truncated_normal_initializer, VarianceScaling as variance_scaling_initializer,
+    Zeros as zeros_initializer,
+)
+from lowerflow.frontend.linalg_ops import matmul
+from lowerflow.frontend.random_ops import random_normal, random_uniform, set_random_seed, truncated_normal
+from lowerflow.frontend.reduction_ops import (
+    argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum,
+)
 from lowerflow.frontend.tensor_shape import Dimension, TensorShape
+from lowerflow.frontend.variable_scope import (
+    AUTO_REUSE, REGULARIZATION_LOSSES, VariableScope, get_variable, get_variable_scope, variable_scope,
+)
 from lowerflow.frontend.variables import (
     GLOBAL_VARIABLES, TRAINABLE_VARIABLES, Variable, all_variables, assign, assign_add, assign_sub,
     global_variables, global_variables_initializer, initialize_all_variables,
@@ -36,7 +51,9 @@ from lowerflow.runtime.config import (
 )
 from lowerflow.runtime.session import InteractiveSession, Session
 from lowerflow import math, nn, train  # noqa: E402  (namespaces built from the names above)
+from lowerflow import initializers, keras, linalg, random  # noqa: E402
 from lowerflow.tooling import to_ir  # noqa: E402
+from lowerflow import aot  # noqa: E402  (ahead-of-time compilation, docs/aot.md)
 
 neg = negative
 sub = subtract
@@ -50,6 +67,7 @@ class GraphKeys:
     TRAINABLE_VARIABLES = TRAINABLE_VARIABLES
     LOCAL_VARIABLES = "local_variables"
     VARIABLES = GLOBAL_VARIABLES
+    REGULARIZATION_LOSSES = REGULARIZATION_LOSSES
 
 
 def get_collection(key, scope=None):

@@ -5,3 +5,7 @@ from lowerflow.frontend.math_ops import (  # noqa: F401
     maximum, minimum, mod, multiply, negative, not_equal, pow, reciprocal, round, rsqrt, sigmoid,
     sign, sin, sqrt, square, squared_difference, subtract, tanh, truediv,
 )
+from lowerflow.frontend.nn_ops import l2_normalize, log_softmax, softmax, softplus  # noqa: F401
+from lowerflow.frontend.reduction_ops import (  # noqa: F401
+    argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum,
+)

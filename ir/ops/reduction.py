@@ -1,4 +1,5 @@
-"""Reductions: TF1's Sum/Mean/Max/Min/Prod/Any/All and ArgMax/ArgMin.
+"""Reductions: TF1's Sum/Mean/Max/Min/Prod/Any/All, ArgMax/ArgMin, and
+SparseSoftmaxCrossEntropyWithLogits (a log-sum-exp over the class axis).
 
 Reduced axes are an attribute (TF1 passes them as a `reduction_indices` input;
 lowerflow needs them static). `axes` is a list of ints, negative counting from
@@ -11,7 +12,8 @@ an integer mean truncates toward zero (and is 0 over no elements); over no
 elements sum is 0, prod 1, max the dtype's lowest value (-inf), min its highest,
 any False, all True; max/min propagate NaN. ArgMax/ArgMin give the first
 index of the extreme (NaN counts as the extreme, like numpy) and need a
-non-empty axis.
+non-empty axis. The sparse cross entropy gives only TF1's first output, the loss
+(not the backprop), and rejects labels outside [0, classes) like TF's CPU kernel.
 """
 from __future__ import annotations
 
@@ -50,8 +52,8 @@ def accumulator_dtype(dtype: np.dtype) -> np.dtype:
 
 def _check_kind(t: TensorType, kinds: tuple, tf_name: str) -> None:
     if t.dtype.kind not in kinds:
-        raise TypeError(f"Value passed to parameter 'input' has DataType {t.dtype} not in list "
-                        f"of allowed values for '{tf_name}'")
+        raise TypeError(f"Value passed to parameter 'input' has DataType {t.dtype.np_name} not "
+                        f"in list of allowed values for '{tf_name}'")
 
 
 def _mean(x: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
@@ -65,22 +67,26 @@ def _mean(x: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     return np.where(total < 0, -q, q)
 
 
-def _extreme(fn, fill):
-    """max/min: numpy's NaN-propagating reduction; `fill(dtype)` over no elements."""
+def identity_element(name: str, dtype: np.dtype):
+    """What reduction `name` gives over no elements (its identity; max/min: the extremes)."""
+    if name in ("lf.reduce_max", "lf.reduce_min"):
+        lowest = name == "lf.reduce_max"
+        if dtype.kind == "f":
+            return -np.inf if lowest else np.inf
+        info = np.iinfo(dtype)
+        return info.min if lowest else info.max
+    return {"lf.reduce_sum": 0, "lf.reduce_mean": 0, "lf.reduce_prod": 1, "lf.reduce_any": False,
+            "lf.reduce_all": True}[name]
+
+
+def _extreme(name: str, fn):
+    """max/min: numpy's NaN-propagating reduction; the identity over no elements."""
     def reduce(x, axes, keepdims):
         if x.size == 0:
             shape = reduced_shape(x.shape, axes, keepdims)
-            return np.full(shape, fill(x.dtype), x.dtype)
+            return np.full(shape, identity_element(name, x.dtype), x.dtype)
         return fn(x, axis=axes, keepdims=keepdims)
     return reduce
-
-
-def _lowest(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def _highest(dtype):
-    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
 
 
 REDUCERS = {
@@ -88,8 +94,8 @@ REDUCERS = {
                       lambda x, a, k: np.sum(x, axis=a, keepdims=k, dtype=accumulator_dtype(x.dtype))),
     "lf.reduce_mean": (("Mean",), NUMERIC, _mean),
     "lf.reduce_prod": (("Prod",), NUMERIC, lambda x, a, k: np.prod(x, axis=a, keepdims=k, dtype=x.dtype)),
-    "lf.reduce_max": (("Max",), NUMERIC, _extreme(np.max, _lowest)),
-    "lf.reduce_min": (("Min",), NUMERIC, _extreme(np.min, _highest)),
+    "lf.reduce_max": (("Max",), NUMERIC, _extreme("lf.reduce_max", np.max)),
+    "lf.reduce_min": (("Min",), NUMERIC, _extreme("lf.reduce_min", np.min)),
     "lf.reduce_any": (("Any",), BOOLEAN, lambda x, a, k: np.any(x, axis=a, keepdims=k)),
     "lf.reduce_all": (("All",), BOOLEAN, lambda x, a, k: np.all(x, axis=a, keepdims=k)),
 }
@@ -145,3 +151,43 @@ register(OpDef("lf.argmax", _arg_infer("ArgMax"), _arg_reference(np.argmax), ("A
                ("axis", "output_type")))
 register(OpDef("lf.argmin", _arg_infer("ArgMin"), _arg_reference(np.argmin), ("ArgMin",), _PURE,
                ("axis", "output_type")))
+
+
+def _sparse_xent_infer(types, attrs):
+    logits, labels = types
+    if logits.rank < 1:
+        raise ValueError(f"Logits cannot be scalars - received shape {logits.shape}.")
+    if labels.rank != logits.rank - 1:
+        raise ValueError(f"Rank mismatch: Rank of labels (received {labels.rank}) should equal rank "
+                         f"of logits minus 1 (received {logits.rank}).")
+    shape = []
+    for a, b in zip(labels.shape, logits.shape[:-1]):
+        if a is not None and b is not None and a != b:
+            raise ValueError(f"Shape mismatch: The shape of labels (received {labels.shape}) should equal "
+                             f"the shape of logits except for the last dimension (received {logits.shape}).")
+        shape.append(b if a is None else a)
+    if not logits.dtype.is_float or labels.dtype not in (I32, I64):
+        raise TypeError(f"SparseSoftmaxCrossEntropyWithLogits needs float logits and int32/int64 "
+                        f"labels, got {logits.dtype} and {labels.dtype}")
+    return [TensorType(tuple(shape), logits.dtype)]
+
+
+def _sparse_xent_reference(args, attrs):
+    """log(sum(exp(x - max))) - (x[label] - max) per row, as TF's kernel computes it."""
+    logits, labels = args
+    classes = logits.shape[-1]
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        raise ValueError(f"Received a label value of {labels[bad].flat[0]} which is outside the valid "
+                         f"range of [0, {classes}).")
+    if logits.size == 0:  # no rows (a row without classes has no valid label)
+        return [np.zeros(labels.shape, logits.dtype)]
+    x = logits.astype(accumulator_dtype(logits.dtype))
+    peak = x.max(-1, keepdims=True)
+    picked = np.take_along_axis(x, labels[..., None].astype(np.intp), -1)[..., 0]
+    with np.errstate(all="ignore"):
+        return [np.log(np.exp(x - peak).sum(-1)) - (picked - peak[..., 0])]
+
+
+register(OpDef("lf.sparse_softmax_xent", _sparse_xent_infer, _sparse_xent_reference,
+               ("SparseSoftmaxCrossEntropyWithLogits",), _PURE))

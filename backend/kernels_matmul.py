@@ -1,0 +1,87 @@
+"""MatMul / BatchMatMulV2 ("lf.matmul") as a straightforward loop nest (speed is a later issue).
+
+For each batch (broadcast batch dims read through stride 0) and each output row i, the
+row C[i, :] is zeroed and then, for k in order, C[i, :] += A[i, k] * B[k, :]: the i-k-j
+order, whose inner loop over j walks C (and B unless transposed) contiguously, so LLVM
+vectorises it; the multiply-add may contract to an FMA, as TF's Eigen kernels do.
+Transposes only change strides. With B transposed, and for float16 (which accumulates in
+float32, as the reference specifies), each C[i, j] is instead a dot product over k folded
+in a register (i-j-k), reassociable like any float sum.
+"""
+from __future__ import annotations
+
+from math import prod
+
+from llvmlite import ir
+
+from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
+from lowerflow.backend.kernels_reduce import constant, convert, float_sum, fold_range, offset, scalar_op
+from lowerflow.backend.lltypes import I64, load_elem, store_elem
+from lowerflow.backend.loops import collapse_dims, for_range, loop_nest
+from lowerflow.ir import Operation, elem_type_of
+from lowerflow.ir.ops.linalg import matrix_dims
+from lowerflow.ir.ops.reduction import accumulator_dtype
+
+
+def lower_matmul(kc: KernelCtx, op: Operation) -> None:
+    (a, bm), c = kc.operands, kc.results[0]
+    ta, tb = op.attributes["transpose_a"], op.attributes["transpose_b"]
+    m, k = matrix_dims(a.type, ta)
+    n = matrix_dims(bm.type, tb)[1]
+    if prod(c.type.shape) == 0:
+        return
+    a_ik = (1, m) if ta else (k, 1)  # element strides of A[i, k] along i and along k
+    b_kj = (1, k) if tb else (n, 1)
+    dtype = c.type.dtype
+    acc = elem_type_of(accumulator_dtype(dtype.np_dtype))
+    mul, add = scalar_op(kc, "lf.mul", acc), scalar_op(kc, "lf.add", dtype)
+    acc_add = float_sum if acc.is_float else scalar_op(kc, "lf.add", acc)
+    b = kc.b
+
+    def row_dot(i: ir.Value, base_a: ir.Value, base_b: ir.Value, base_c: ir.Value) -> None:
+        """C[i, j] = sum over k of A[i, k] * B[k, j], folded in a register of the accumulator
+        type (float32 for float16); reassociable, so contiguous k vectorises."""
+        def column(j: ir.Value) -> None:
+            def step(kk: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
+                x = load_elem(b, a.ptr, offset(b, base_a, (i, a_ik[0]), (kk, a_ik[1])), dtype)
+                y = load_elem(b, bm.ptr, offset(b, base_b, (kk, b_kj[0]), (j, b_kj[1])), dtype)
+                return [acc_add(b, accs[0], mul(b, convert(kc, b, x, dtype, acc), convert(kc, b, y, dtype, acc)))]
+            (total,) = fold_range(b, k, [constant(acc, -0.0)], step) if k else [constant(acc, 0)]
+            store_elem(b, convert(kc, b, total, acc, dtype), c.ptr, offset(b, base_c, (i, n), (j, 1)), dtype)
+        for_range(b, n, column, name="j")
+
+    def row_axpy(i: ir.Value, base_a: ir.Value, base_b: ir.Value, base_c: ir.Value) -> None:
+        """C[i, :] = 0, then C[i, :] += A[i, k] * B[k, :] for each k."""
+        row = offset(b, base_c, (i, n))
+        for_range(b, n, lambda j: store_elem(b, constant(dtype, 0), c.ptr, offset(b, row, (j, 1)), dtype), name="z")
+
+        def accumulate(kk: ir.Value) -> None:
+            x = load_elem(b, a.ptr, offset(b, base_a, (i, a_ik[0]), (kk, a_ik[1])), dtype)
+            b_row = offset(b, base_b, (kk, b_kj[0]))
+
+            def axpy(j: ir.Value) -> None:
+                at = offset(b, row, (j, 1))
+                y = load_elem(b, bm.ptr, offset(b, b_row, (j, b_kj[1])), dtype)
+                store_elem(b, add(b, load_elem(b, c.ptr, at, dtype), mul(b, x, y)), c.ptr, at, dtype)
+            for_range(b, n, axpy, name="j")
+        if k:
+            for_range(b, k, accumulate, name="k")
+
+    # i-k-j streams B's rows; with B transposed (or float16's wider accumulator) the
+    # dot-product order i-j-k reads both operands along k instead
+    row = row_dot if tb or acc != dtype else row_axpy
+    batch = c.type.shape[:-2]
+    dims, strides = collapse_dims(batch, [a.type.shape[:-2], bm.type.shape[:-2], batch])
+    sizes = (m * k, k * n, m * n)  # elements per matrix of A, B and C
+    strides = [[s * size for s in st] for st, size in zip(strides, sizes)]
+
+    def per_batch(offsets: list[ir.Value]) -> None:
+        for_range(b, m, lambda i: row(i, *offsets), name="i")
+
+    if dims:
+        loop_nest(b, dims, strides, per_batch)
+    else:
+        per_batch([ir.Constant(I64, 0)] * 3)
+
+
+KERNEL_LOWERINGS["lf.matmul"] = lower_matmul

@@ -1,0 +1,243 @@
+"""Reductions (Sum ... All) and ArgMax/ArgMin as kernels (cf. XLA's reduction emitter,
+much simplified).
+
+One loop nest runs over the output; for each output element an inner loop nest folds
+the elements that reduce into it into accumulators held in registers (phis), then one
+store writes the result. Both nests walk C-contiguous strides (size-1 dims dropped), so
+the innermost loop of a reduction over the last axis is contiguous. Float sums
+and means carry `reassoc` so LLVM may vectorise them, the one liberty a reduction takes
+(TF's Eigen kernels reassociate too); products and max/min fold in order. The combining
+step of every reduction is its elementwise op's scalar lowering (`lf.max` propagates NaN,
+integers wrap); float16 accumulates in float32. Semantics, empty reductions included, are
+those of `lowerflow/ir/ops/reduction.py`.
+"""
+from __future__ import annotations
+
+from math import prod
+from collections.abc import Callable, Sequence
+
+from llvmlite import ir
+
+from lowerflow.backend.errors import STATUS_MESSAGES
+from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
+from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
+from lowerflow.backend.loops import for_range, loop_nest
+from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
+from lowerflow.ir import ElemType, Operation, elem_type_of
+from lowerflow.ir.ops.reduction import accumulator_dtype, identity_element, reduction_axes
+
+FLOAT_SUM = ("reassoc", "contract")  # reassociation: float sums only, so they vectorise
+LABEL_RANGE = 17  # status code (clear of errors.py's own, which count up from 1)
+assert LABEL_RANGE not in STATUS_MESSAGES
+STATUS_MESSAGES[LABEL_RANGE] = "Received a label value outside the valid range of [0, classes)"
+Fold = Callable[[ir.IRBuilder, ir.Value, list[ir.Value]], list[ir.Value]]
+
+#: reduction -> the elementwise op that combines an accumulator with one element
+COMBINE = {"lf.reduce_sum": "lf.add", "lf.reduce_mean": "lf.add", "lf.reduce_prod": "lf.mul",
+           "lf.reduce_max": "lf.max", "lf.reduce_min": "lf.min", "lf.reduce_any": "lf.or",
+           "lf.reduce_all": "lf.and"}
+
+
+def contiguous_strides(shape: Sequence[int]) -> list[int]:
+    """Element strides of a C-contiguous array of `shape`."""
+    strides, step = [0] * len(shape), 1
+    for d in range(len(shape) - 1, -1, -1):
+        strides[d] = step
+        step *= shape[d]
+    return strides
+
+
+def nontrivial(dims: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
+    """`dims` without its size-1 dims (no loop needed), with each access's strides."""
+    keep = [d for d, n in enumerate(dims) if n != 1]
+    return [dims[d] for d in keep], [[st[d] for d in keep] for st in strides]
+
+
+def fold_range(b: ir.IRBuilder, n: int, init: list[ir.Value],
+               body: Callable[[ir.Value, list[ir.Value]], list[ir.Value]]) -> list[ir.Value]:
+    """`for i in range(n): accs = body(i, accs)` with the accumulators in phis, for a
+    constant n >= 1 (bottom-tested like `loops.for_range`); returns the final values."""
+    if n == 1:
+        return body(ir.Constant(I64, 0), init)
+    pre = b.block
+    loop, done = b.append_basic_block("fold.loop"), b.append_basic_block("fold.done")
+    b.branch(loop)
+    b.position_at_end(loop)
+    i = b.phi(I64, "k")
+    accs = [b.phi(v.type, "acc") for v in init]
+    new = body(i, accs)
+    nxt = b.add(i, ir.Constant(I64, 1), flags=("nuw", "nsw"))
+    for phi, start, value in zip([i, *accs], [ir.Constant(I64, 0), *init], [nxt, *new]):
+        phi.add_incoming(start, pre)
+        phi.add_incoming(value, b.block)
+    b.cbranch(b.icmp_signed("<", nxt, ir.Constant(I64, n)), loop, done)
+    b.position_at_end(done)
+    return new
+
+
+def offset(b: ir.IRBuilder, base: ir.Value, *terms: tuple[ir.Value, int]) -> ir.Value:
+    """base + sum(index * stride) over (index, stride) terms, in elements."""
+    for index, stride in terms:
+        step = index if stride == 1 else b.mul(index, ir.Constant(I64, stride), flags=("nuw", "nsw"))
+        base = b.add(base, step, flags=("nuw", "nsw"))
+    return base
+
+
+def fold_nest(b: ir.IRBuilder, dims: Sequence[int], strides: Sequence[int], base: ir.Value,
+              init: list[ir.Value], step: Fold) -> list[ir.Value]:
+    """Fold `step(b, offset, accs)` over every point of `dims` (all >= 1) in order, where
+    offset = base + sum(i_k * strides[k])."""
+    def level(k: int, at: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
+        if k == len(dims):
+            return step(b, at, accs)
+        return fold_range(b, dims[k], accs, lambda i, a: level(k + 1, offset(b, at, (i, strides[k])), a))
+    return level(0, base, init)
+
+
+def reduce_loops(kc: KernelCtx, axes: Sequence[int], init: Callable[[ir.Value], list[ir.Value]],
+                 step: Fold, finish: Callable[[ir.Value, list[ir.Value] | None], None]) -> None:
+    """For each output element (offset `out`, C order over the kept dims): fold `step`
+    over the input elements reducing into it, from `init(first input offset)`, then
+    `finish(out, accs)` stores it; accs is None when there is nothing to fold."""
+    shape = kc.operands[0].type.shape
+    strides = contiguous_strides(shape)
+    kept = [d for d in range(len(shape)) if d not in axes]
+    kept_shape = [shape[d] for d in kept]
+    if prod(kept_shape) == 0:
+        return
+    outer, (in_outer, out_outer) = nontrivial(kept_shape, [[strides[d] for d in kept],
+                                                           contiguous_strides(kept_shape)])
+    inner, (in_inner,) = nontrivial([shape[d] for d in axes], [[strides[d] for d in axes]])
+    b = kc.b
+    empty = prod(shape[d] for d in axes) == 0
+
+    def body(offsets: list[ir.Value]) -> None:
+        src, out = offsets
+        finish(out, None if empty else fold_nest(b, inner, in_inner, src, init(src), step))
+
+    if outer:
+        loop_nest(b, outer, [in_outer, out_outer], body)
+    else:
+        body([ir.Constant(I64, 0), ir.Constant(I64, 0)])
+
+
+def convert(kc: KernelCtx, b: ir.IRBuilder, value: ir.Value, src: ElemType, dst: ElemType) -> ir.Value:
+    """A register value converted like "lf.cast" (float16 <-> float32 for the accumulators)."""
+    ctx = ScalarCtx(kc.module, [src], dst, {"to": dst}, kc.error_if)
+    return SCALAR_LOWERINGS["lf.cast"](b, [value], ctx)
+
+
+def scalar_op(kc: KernelCtx, name: str, dtype: ElemType) -> Callable[[ir.IRBuilder, ir.Value, ir.Value], ir.Value]:
+    """Elementwise op `name` on two register values of `dtype`."""
+    ctx = ScalarCtx(kc.module, [dtype, dtype], dtype, {}, kc.error_if)
+    return lambda b, x, y: SCALAR_LOWERINGS[name](b, [x, y], ctx)
+
+
+def float_sum(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    """x + y for a float reduction: reassociable, so the fold vectorises."""
+    return b.fadd(x, y, flags=FLOAT_SUM)
+
+
+def constant(dtype: ElemType, value) -> ir.Constant:
+    return ir.Constant(reg_type(dtype), float(value) if dtype.is_float else int(value))
+
+
+def lower_reduce(kc: KernelCtx, op: Operation) -> None:
+    """Sum, Mean, Prod, Max, Min, Any, All over `axes`."""
+    x, out = kc.operands[0], kc.results[0]
+    dtype = x.type.dtype
+    acc = elem_type_of(accumulator_dtype(dtype.np_dtype))
+    axes = reduction_axes(op.attributes, x.type.rank)
+    identity = identity_element(op.name, dtype.np_dtype)
+    if acc.is_float and op.name in ("lf.reduce_sum", "lf.reduce_mean"):
+        combine, start = float_sum, constant(acc, -0.0)  # -0.0 + x == x, also for x == -0.0
+    else:
+        combine, start = scalar_op(kc, COMBINE[op.name], acc), constant(acc, identity)
+    count = prod(x.type.shape[d] for d in axes)
+
+    def step(b: ir.IRBuilder, offset: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
+        return [combine(b, accs[0], convert(kc, b, load_elem(b, x.ptr, offset, dtype), dtype, acc))]
+
+    def finish(offset: ir.Value, accs: list[ir.Value] | None) -> None:
+        b = kc.b
+        value = constant(acc, identity) if accs is None else accs[0]
+        if op.name == "lf.reduce_mean" and (acc.is_float or count):
+            value = scalar_op(kc, "lf.div", acc)(b, value, constant(acc, count))
+        store_elem(b, convert(kc, b, value, acc, dtype), out.ptr, offset, dtype)
+
+    reduce_loops(kc, axes, lambda src: [start], step, finish)
+
+
+def lower_arg_extreme(kc: KernelCtx, op: Operation) -> None:
+    """ArgMax/ArgMin along `axis`: the first index of the extreme; a NaN beats any number
+    (numpy's rule), so the first NaN wins."""
+    x, out = kc.operands[0], kc.results[0]
+    dtype = x.type.dtype
+    axis = op.attributes["axis"] % x.type.rank
+    better = ">" if op.name == "lf.argmax" else "<"
+
+    def step(b: ir.IRBuilder, offset: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
+        best, best_i, i = accs
+        v = load_elem(b, x.ptr, offset, dtype)
+        if dtype.is_float:
+            nan_first = b.and_(b.fcmp_unordered("uno", v, v), b.fcmp_ordered("ord", best, best))
+            wins = b.or_(b.fcmp_ordered(better, v, best), nan_first)
+        else:
+            wins = (b.icmp_signed if dtype.is_signed else b.icmp_unsigned)(better, v, best)
+        nxt = b.add(i, ir.Constant(I64, 1), flags=("nuw", "nsw"))
+        return [b.select(wins, v, best), b.select(wins, i, best_i), nxt]
+
+    def init(src: ir.Value) -> list[ir.Value]:
+        first = load_elem(kc.b, x.ptr, src, dtype)
+        return [first, ir.Constant(I64, 0), ir.Constant(I64, 0)]
+
+    def finish(offset: ir.Value, accs: list[ir.Value] | None) -> None:
+        index = accs[1]
+        if out.type.dtype.bits < 64:
+            index = kc.b.trunc(index, reg_type(out.type.dtype))
+        store_elem(kc.b, index, out.ptr, offset, out.type.dtype)
+
+    reduce_loops(kc, [axis], init, step, finish)
+
+
+def lower_sparse_xent(kc: KernelCtx, op: Operation) -> None:
+    """SparseSoftmaxCrossEntropyWithLogits, one row at a time: fold the max, fold the sum of
+    exp(x - max), then log(sum) - (x[label] - max); a label outside [0, classes) fails the
+    step with `LABEL_RANGE` (TF1's CPU kernel raises InvalidArgumentError)."""
+    (logits, labels), out = kc.operands, kc.results[0]
+    dtype, rows, classes = logits.type.dtype, out.type.size, logits.type.shape[-1]
+    acc = elem_type_of(accumulator_dtype(dtype.np_dtype))
+    ctx = ScalarCtx(kc.module, [acc], acc)
+    maximum = scalar_op(kc, "lf.max", acc)
+    b = kc.b
+
+    def element(offset: ir.Value) -> ir.Value:
+        return convert(kc, b, load_elem(b, logits.ptr, offset, dtype), dtype, acc)
+
+    def row(r: ir.Value) -> None:
+        label = load_elem(b, labels.ptr, r, labels.type.dtype)
+        label = label if labels.type.dtype.bits == 64 else b.sext(label, I64)
+        valid = b.and_(b.icmp_signed(">=", label, ir.Constant(I64, 0)),
+                       b.icmp_signed("<", label, ir.Constant(I64, classes)))
+        kc.error_if(b, b.not_(valid), LABEL_RANGE)
+        if classes == 0:  # every label is invalid
+            return
+        base = b.mul(r, ir.Constant(I64, classes), flags=("nuw", "nsw"))
+        def at(k: ir.Value) -> ir.Value:
+            return element(offset(b, base, (k, 1)))
+        (peak,) = fold_range(b, classes, [constant(acc, float("-inf"))], lambda k, a: [maximum(b, a[0], at(k))])
+        (total,) = fold_range(b, classes, [constant(acc, -0.0)], lambda k, a: [
+            float_sum(b, a[0], ctx.intrinsic(b, "exp", b.fsub(at(k), peak)))])
+        picked = at(b.select(valid, label, ir.Constant(I64, 0)))  # never read out of bounds
+        loss = b.fsub(ctx.intrinsic(b, "log", total), b.fsub(picked, peak))
+        store_elem(b, convert(kc, b, loss, acc, dtype), out.ptr, r, dtype)
+
+    if rows:
+        for_range(b, rows, row, name="row")
+
+
+for _name in COMBINE:
+    KERNEL_LOWERINGS[_name] = lower_reduce
+KERNEL_LOWERINGS["lf.argmax"] = lower_arg_extreme
+KERNEL_LOWERINGS["lf.argmin"] = lower_arg_extreme
+KERNEL_LOWERINGS["lf.sparse_softmax_xent"] = lower_sparse_xent

@@ -1,0 +1,187 @@
+"""TF1 `tf.nn` activations, softmax and losses, composed from elementwise ops and reductions
+as TF1's python layer composes its own (cf. TF1's nn_ops.py / nn_impl.py).
+
+Each function opens a name scope named after the TF1 op (or `name`) and gives its
+result op that exact name, so `tf.nn.softmax(x, name="p")` is fetchable as "p:0"
+like TF1's single op. Softmax and its relatives subtract the row max before exp:
+stable for large logits, NaN for a row with no finite maximum, as in TF1's kernels.
+"""
+from __future__ import annotations
+
+from lowerflow.frontend import dtypes
+from lowerflow.frontend.core_ops import convert_operands, convert_to_tensor, stop_gradient
+from lowerflow.frontend.graph import Tensor, name_scope
+from lowerflow.frontend.math_ops import (  # TF1 names, `abs` included
+    abs, add, cast, exp, expm1, greater, greater_equal, log, log1p, maximum, minimum, multiply,
+    negative, rsqrt, square, squared_difference, subtract, truediv, where,
+)
+from lowerflow.frontend.op_builder import _shape_str, apply
+from lowerflow.frontend.reduction_ops import deprecated_argument_lookup, reduce_max, reduce_mean, reduce_sum
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def relu6(features, name=None) -> Tensor:
+    """min(max(x, 0), 6)."""
+    with name_scope(name, "Relu6", [features]) as scope:
+        x = convert_to_tensor(features)
+        return minimum(maximum(x, 0), 6, name=scope)
+
+
+def elu(features, name=None) -> Tensor:
+    """x where x > 0, else exp(x) - 1."""
+    with name_scope(name, "Elu", [features]) as scope:
+        x = convert_to_tensor(features)
+        return where(greater(x, 0), x, expm1(x), name=scope)
+
+
+def selu(features, name=None) -> Tensor:
+    """scale * elu(x) with alpha, the self-normalising constants of Klambauer et al."""
+    with name_scope(name, "Selu", [features]) as scope:
+        x = convert_to_tensor(features)
+        negative_part = multiply(expm1(x), SELU_ALPHA)
+        return multiply(where(greater(x, 0), x, negative_part), SELU_SCALE, name=scope)
+
+
+def softplus(features, name=None) -> Tensor:
+    """log(1 + exp(x)) computed as max(x, 0) + log1p(exp(-|x|)), which never overflows."""
+    with name_scope(name, "Softplus", [features]) as scope:
+        x = convert_to_tensor(features)
+        return add(maximum(x, 0), log1p(exp(negative(abs(x)))), name=scope)
+
+
+def leaky_relu(features, alpha=0.2, name=None) -> Tensor:
+    """x where x > 0, else alpha * x; integer inputs become float32 first, as in TF1."""
+    with name_scope(name, "LeakyRelu", [features, alpha]) as scope:
+        x = convert_to_tensor(features)
+        if x.dtype.is_integer:
+            x = cast(x, dtypes.float32)
+        return where(greater(x, 0), x, multiply(x, alpha), name=scope)
+
+
+def _shifted(logits, axis) -> Tensor:
+    """logits - max(logits) along `axis`: the stable argument of exp."""
+    x = convert_to_tensor(logits)
+    return subtract(x, reduce_max(x, axis, keepdims=True))
+
+
+def softmax(logits, axis=None, name=None, dim=None) -> Tensor:
+    """exp(x - max) / sum(exp(x - max)) along `axis` (default the last)."""
+    axis = _axis(axis, dim)
+    with name_scope(name, "Softmax", [logits]) as scope:
+        e = exp(_shifted(logits, axis))
+        return truediv(e, reduce_sum(e, axis, keepdims=True), name=scope)
+
+
+def log_softmax(logits, axis=None, name=None, dim=None) -> Tensor:
+    """(x - max) - log(sum(exp(x - max))) along `axis` (default the last)."""
+    axis = _axis(axis, dim)
+    with name_scope(name, "LogSoftmax", [logits]) as scope:
+        shifted = _shifted(logits, axis)
+        return subtract(shifted, log(reduce_sum(exp(shifted), axis, keepdims=True)), name=scope)
+
+
+def _axis(axis, dim) -> int:
+    axis = deprecated_argument_lookup(axis, "axis", dim, "dim")
+    return -1 if axis is None else axis
+
+
+def bias_add(value, bias, data_format=None, name=None) -> Tensor:
+    """value + bias, `bias` 1-D along the channel dim: the last one (NHWC), as TF1's BiasAdd
+    checks it; channels-first (NCHW) layouts are not supported."""
+    if data_format not in (None, "NHWC", "N..C"):
+        if data_format in ("NCHW", "NC.."):
+            raise NotImplementedError("bias_add: data_format NCHW is not supported")
+        raise ValueError(f"data_format must be NHWC or NCHW, got {data_format!r}")
+    with name_scope(name, "BiasAdd", [value, bias]) as scope:
+        value, bias = convert_operands([value, bias])
+        _check_bias(value, bias, scope)
+        return add(value, bias, name=scope)
+
+
+def _check_bias(value: Tensor, bias: Tensor, scope: str) -> None:
+    """TF1's BiasAdd shape function, in its words."""
+    where_ = f" for '{scope.rstrip('/')}' (op: 'BiasAdd') with input shapes: {_shape_str(value)}, {_shape_str(bias)}."
+    rank, bias_rank = value.shape.ndims, bias.shape.ndims
+    if rank is not None and rank < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {rank}{where_}")
+    if bias_rank is not None and bias_rank != 1:
+        raise ValueError(f"Shape must be rank 1 but is rank {bias_rank}{where_}")
+    if rank is not None and bias_rank is not None:
+        channels, size = value.shape[-1].value, bias.shape[0].value
+        if channels is not None and size is not None and channels != size:
+            raise ValueError(f"Dimensions must be equal, but are {channels} and {size}{where_}")
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> Tensor:
+    """x / sqrt(max(sum(x**2), epsilon)) along `axis` (default: all axes)."""
+    axis = deprecated_argument_lookup(axis, "axis", dim, "dim")
+    with name_scope(name, "l2_normalize", [x]) as scope:
+        x = convert_to_tensor(x)
+        square_sum = reduce_sum(square(x), axis, keepdims=True)
+        return multiply(x, rsqrt(maximum(square_sum, epsilon)), name=scope)
+
+
+def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None) -> Tensor:
+    """-sum(labels * log_softmax(logits)) along `axis` (default the last)."""
+    axis = _axis(axis, dim)
+    with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as scope:
+        logits = convert_to_tensor(logits)
+        labels = cast(convert_to_tensor(labels), logits.dtype)
+        return negative(reduce_sum(multiply(labels, log_softmax(logits, axis)), axis), name=scope)
+
+
+def _check_xent_args(name: str, sentinel, labels, logits) -> None:
+    """TF1 insists on keyword arguments for the v1 losses."""
+    if sentinel is not None:
+        raise ValueError(f"Only call `{name}` with named arguments (labels=..., logits=..., ...)")
+    if labels is None or logits is None:
+        raise ValueError("Both labels and logits must be provided.")
+
+
+def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None,
+                                      axis=None) -> Tensor:
+    """The v1 loss: v2 with no gradient into `labels`."""
+    _check_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
+    axis = deprecated_argument_lookup(axis, "axis", dim, "dim")
+    with name_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as scope:
+        labels = stop_gradient(labels, name="labels_stop_gradient")
+    return softmax_cross_entropy_with_logits_v2(labels, logits, axis, name=scope)  # same scope
+
+
+def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None) -> Tensor:
+    """log(sum(exp(logits))) - logits[label] along the last axis, labels being class indices:
+    TF1's dedicated op (its loss output), which rejects labels outside [0, classes) at run time."""
+    _check_xent_args("sparse_softmax_cross_entropy_with_logits", _sentinel, labels, logits)
+    with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]) as scope:
+        logits, labels = convert_to_tensor(logits), convert_to_tensor(labels)
+        return apply("SparseSoftmaxCrossEntropyWithLogits", [logits, labels], name=scope)
+
+
+def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None) -> Tensor:
+    """max(x, 0) - x * z + log(1 + exp(-|x|)): the logistic loss without overflow."""
+    _check_xent_args("sigmoid_cross_entropy_with_logits", _sentinel, labels, logits)
+    with name_scope(name, "logistic_loss", [logits, labels]) as scope:
+        logits, labels = convert_operands([logits, labels])
+        if not labels.shape.is_compatible_with(logits.shape):
+            raise ValueError(f"logits and labels must have the same shape ({logits.shape} vs "
+                             f"{labels.shape})")
+        relu_logits = where(greater_equal(logits, 0), logits, 0)
+        softplus_tail = log1p(exp(negative(abs(logits))))
+        return add(subtract(relu_logits, multiply(logits, labels)), softplus_tail, name=scope)
+
+
+def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None) -> tuple[Tensor, Tensor]:
+    """(mean, variance) over `axes`; float16 is computed in float32, as in TF1."""
+    keepdims = bool(deprecated_argument_lookup(keepdims, "keepdims", keep_dims, "keep_dims"))
+    with name_scope(name, "moments", [x, axes]):
+        x = convert_to_tensor(x)
+        y = cast(x, dtypes.float32) if x.dtype is dtypes.float16 else x
+        mean = reduce_mean(y, axes, keepdims=True, name="mean")
+        variance = reduce_mean(squared_difference(y, stop_gradient(mean)), axes, keepdims=keepdims,
+                               name="variance")
+        if not keepdims:  # TF1 squeezes; the same reduction without kept dims needs no reshape
+            mean = reduce_mean(y, axes)
+        return cast(mean, x.dtype), cast(variance, x.dtype)
