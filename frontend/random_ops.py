@@ -102,10 +102,15 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
         if dtype.is_integer:
             raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
         maxval = 1
+    # As TF1: a Python 0 / 1 range skips the affine map, so the op itself is the output.
+    minval_is_zero = isinstance(minval, (int, float)) and minval == 0
+    maxval_is_one = isinstance(maxval, (int, float)) and maxval == 1
     with name_scope(name, "random_uniform", [shape, minval, maxval]) as scope:
         minval = convert_to_tensor(minval, dtype=dtype, name="min")
         maxval = convert_to_tensor(maxval, dtype=dtype, name="max")
         if dtype.is_integer:
             return _random("RandomUniformInt", shape, dtype, seed, [minval, maxval], name=scope)
         rnd = _random("RandomUniform", shape, dtype, seed)
+        if minval_is_zero:
+            return rnd if maxval_is_one else multiply(rnd, maxval, name=scope)
         return add(multiply(rnd, subtract(maxval, minval)), minval, name=scope)

@@ -24,12 +24,13 @@ def test_seeds_follow_tf1_get_seed():
         rnd_b = b.op.inputs[0].op.inputs[0].op
         assert rnd_b.type == "RandomStandardNormal" and rnd_b.name == "random_normal_1/RandomStandardNormal"
         assert (rnd_b.get_attr("seed"), rnd_b.get_attr("seed2")) == (7, 3)
-        assert c.op.inputs[0].op.inputs[0].op.get_attr("seed2") > 0  # the graph's last op id
+        assert c.op.type == "RandomUniform"  # as TF1: a [0, 1) range is the op itself
+        assert c.op.get_attr("seed2") > 0  # the graph's last op id
     with tf.Graph().as_default():
         d = tf.truncated_normal([2], seed=5).op.inputs[0].op.inputs[0].op
         assert (d.get_attr("seed"), d.get_attr("seed2")) == (87654321, 5)
         tf.set_random_seed(0)
-        e = tf.random_uniform([2], seed=0).op.inputs[0].op.inputs[0].op
+        e = tf.random_uniform([2], seed=0).op
         assert (e.get_attr("seed"), e.get_attr("seed2")) == (0, 2**31 - 1)  # never (0, 0)
 
 
