@@ -84,7 +84,8 @@ class Session:
         self._graph = graph if graph is not None else graph_mod.get_default_graph()
         self._target = target
         self._config = config if config is not None else ConfigProto()
-        self._pipeline = getattr(self._config, "pipeline", None) or DEFAULT_PIPELINE
+        pipeline = getattr(self._config, "pipeline", None)
+        self._pipeline = DEFAULT_PIPELINE if pipeline is None else pipeline  # "" runs no pass
         self._values: dict[Operation, np.ndarray] = {}
         self._plans: dict[tuple, _Plan] = {}
         self._mappers: dict = {}
