@@ -21,8 +21,11 @@ ReferenceFn = Callable[[list[np.ndarray], dict], list[np.ndarray]]
 
 #: Trait names. "elementwise": result[i] depends on operand[i] only (after
 #: broadcasting), so the op can join a fused loop. "pure": no side effects, so
-#: CSE/DCE/folding may touch it. "commutative": operands may be swapped.
-ELEMENTWISE, PURE, COMMUTATIVE = "elementwise", "pure", "commutative"
+#: CSE/DCE/folding may touch it. "commutative": swapped operands give the same bits
+#: (NaN payloads aside; max/min are not: the sign of a zero result depends on order). "view":
+#: the results are memory that already exists (a constant's data, a reshape's
+#: operand), so no kernel writes them and buffer planning gives them no buffer.
+ELEMENTWISE, PURE, COMMUTATIVE, VIEW = "elementwise", "pure", "commutative", "view"
 
 
 @dataclass(frozen=True)

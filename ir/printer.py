@@ -169,6 +169,26 @@ def print_function(func: Function, indent: str = "", locations: bool = False) ->
     return "\n".join([head, *body, indent + "}"])
 
 
+def value_names(func: Function) -> dict[Value, str]:
+    """The names `print_function` gives `func`'s values (%arg0, %3, %4#1), for tools whose
+    reports point into printed IR (buffer plans, rewrite logs)."""
+    namer = _Namer()
+    for a in func.args:
+        namer.arg(a)
+
+    def visit(block: Block) -> None:
+        for op in block.ops:
+            if op.results:
+                namer.results(op)
+            for region in op.regions:
+                for a in region.args:
+                    namer.arg(a)
+                visit(region)
+
+    visit(func.body)
+    return namer.names
+
+
 def print_module(module: Module, locations: bool = False) -> str:
     funcs = "\n".join(print_function(f, "  ", locations) for f in module.functions)
     return f"module {{\n{funcs}\n}}\n"

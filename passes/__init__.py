@@ -2,12 +2,14 @@
 
 Importing the package registers every pass (one module per pass).
 """
-from lowerflow.passes import constant_fold, dce, fuse, prune  # noqa: F401  (registers the passes)
+from lowerflow.passes import canonicalize, constant_fold, cse, dce  # noqa: F401  (registers the passes)
+from lowerflow.passes import fuse, infer_shapes, plan_buffers, prune  # noqa: F401
 from lowerflow.passes.clone import clone_function, clone_module
 from lowerflow.passes.manager import (
     DEFAULT_PIPELINE,
     FunctionPass,
     Pass,
+    PassError,
     PassFailed,
     PassManager,
     PassOption,
@@ -24,6 +26,7 @@ __all__ = [
     "DEFAULT_PIPELINE",
     "FunctionPass",
     "Pass",
+    "PassError",
     "PassFailed",
     "PassManager",
     "PassOption",

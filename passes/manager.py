@@ -23,18 +23,24 @@ from typing import ClassVar, NamedTuple
 from lowerflow.ir.core import Function, Module
 from lowerflow.ir.verifier import VerifyError, verify
 
-DEFAULT_PIPELINE = "prune,constant-fold,dce,fuse"
+DEFAULT_PIPELINE = "prune,constant-fold,cse,canonicalize,dce,fuse,plan-buffers"
 
 
 class PipelineError(ValueError):
     """Pipeline text names an unknown pass or option, or is malformed."""
 
 
-class PassFailed(Exception):
-    """A pass left IR that does not verify; names the pass. `module` is the broken IR."""
+class PassError(Exception):
+    """A pass cannot handle its input (cf. MLIR's signalPassFailure); the message says why."""
 
-    def __init__(self, pass_: Pass, error: VerifyError, module: Module):
-        super().__init__(f"pass '{pass_}' produced invalid IR: {error}")
+
+class PassFailed(Exception):
+    """A pass raised PassError or left IR that does not verify; names the pass. `module` is
+    the IR as the pass left it."""
+
+    def __init__(self, pass_: Pass, error: VerifyError | PassError, module: Module):
+        what = "produced invalid IR" if isinstance(error, VerifyError) else "failed"
+        super().__init__(f"pass '{pass_}' {what}: {error}")
         self.pass_, self.error, self.module = pass_, error, module
 
 
@@ -279,7 +285,7 @@ class PassManager:
         """Run every pass over `module` (in place) and return it.
 
         With verify_each, invalid input raises VerifyError and a pass that breaks the IR
-        raises PassFailed naming it.
+        raises PassFailed naming it; so does a pass that raises PassError.
         """
         self.stats = []
         if self.verify_each:
@@ -289,7 +295,10 @@ class PassManager:
                 hook(p, module)
             before = count_ops(module)
             start = time.perf_counter()
-            changed = bool(p.run(module))
+            try:
+                changed = bool(p.run(module))
+            except PassError as e:
+                raise PassFailed(p, e, module) from e
             ms = (time.perf_counter() - start) * 1e3
             if self.verify_each:
                 try:

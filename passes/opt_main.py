@@ -5,8 +5,10 @@
 The IR is parsed, verified, run through the pipeline (verified after each pass
 unless --no-verify-each) and printed to stdout. IR dumps (--print-ir-*) and the
 --pass-timing table go to stderr, as in mlir-opt, so stdout stays one module per
-input. --split-input-file treats each `// -----` separated chunk as its own
-input, like the lit tests that use it. A user error (unreadable file, bad IR, bad
+input; so do --print-buffer-plan (each function's buffer plan after the pipeline)
+and --print-rewrites (each rewrite of a pass that logs them: `canonicalize`).
+--split-input-file treats each `// -----` separated chunk as its own input, like
+the lit tests that use it. A user error (unreadable file, bad IR, bad
 pipeline) prints one `error: ...` line and exits 1; only compiler bugs give a
 traceback.
 """
@@ -17,7 +19,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from lowerflow.ir.core import Module
+from lowerflow.ir.buffers import StalePlanError, buffer_plan, plan_table, static_shapes
+from lowerflow.ir.core import Function, Module
 from lowerflow.ir.parser import ParseError, parse_module
 from lowerflow.ir.printer import print_module
 from lowerflow.ir.verifier import VerifyError
@@ -56,6 +59,10 @@ def _arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--verify-each", action=argparse.BooleanOptionalAction, default=True,
                     help="verify the IR after each pass (default: on)")
     ap.add_argument("--pass-timing", action="store_true", help="print per-pass statistics to stderr")
+    ap.add_argument("--print-buffer-plan", action="store_true",
+                    help="print each function's buffer plan after the pipeline (the one plan-buffers recorded, "
+                         "else a fresh one)")
+    ap.add_argument("--print-rewrites", action="store_true", help="print each rewrite canonicalize made")
     ap.add_argument("--split-input-file", action="store_true",
                     help=f"process each '{SPLIT_MARKER}' separated chunk on its own")
     ap.add_argument("--list-passes", action="store_true", help="list the registered passes and exit")
@@ -90,12 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         pm = PassManager(passes, args.verify_each)
         _add_ir_printing(pm, args, sys.stderr)
         try:
-            outputs.append(print_module(pm.run(parse_module(chunk))))
+            module = pm.run(parse_module(chunk))
+            plans = "".join(_buffer_plan(f) + "\n" for f in module.functions) if args.print_buffer_plan else ""
+            outputs.append(print_module(module))
+            sys.stderr.write(plans)
         except ParseError as e:
             status = _error(f"{name}:{e.line + first_line}:{e.col}: {e.msg}")
         except VerifyError as e:
             status = _error(f"{name}:{first_line + 1}: invalid IR: {e}")
-        except PassFailed as e:
+        except (PassFailed, StalePlanError) as e:
             status = _error(f"{name}:{first_line + 1}: {e}")
         if args.pass_timing and pm.stats:
             print(pm.stats_table(), file=sys.stderr)
@@ -135,11 +145,20 @@ def _add_ir_printing(pm: PassManager, args: argparse.Namespace, out: TextIO) -> 
 
     if args.print_ir_before:
         pm.before_pass.append(lambda p, m: dump("Before", p, m) if p.name in args.print_ir_before else None)
+    if args.print_rewrites:  # passes that log their rewrites have a `log` (canonicalize)
+        pm.after_pass.append(lambda p, m, stats: out.write("".join(
+            f"// rewrite {r.rule}: {r.op} in @{r.func}\n" for r in getattr(p, "log", ()))))
     if args.print_ir_after_all or args.print_ir_after_change:
         def after(p: Pass, m: Module, stats: PassStats) -> None:
             if args.print_ir_after_all or stats.changed:
                 dump("After", p, m)
         pm.after_pass.append(after)
+
+
+def _buffer_plan(func: Function) -> str:
+    if not static_shapes(func):
+        return f"@{func.name}: no buffer plan: not every shape is static"
+    return plan_table(func, buffer_plan(func))
 
 
 def _passes_listing() -> str:

@@ -6,7 +6,7 @@ backend turns it into one loop nest.
 """
 from __future__ import annotations
 
-from lowerflow.ir.opdef import ELEMENTWISE, PURE, OpDef, register
+from lowerflow.ir.opdef import ELEMENTWISE, PURE, VIEW, OpDef, register
 from lowerflow.ir.types import TensorType, elem_type_of
 
 REGION = "region"
@@ -19,7 +19,7 @@ def _constant_infer(types, attrs):
 
 
 register(OpDef("lf.constant", _constant_infer, lambda args, attrs: [attrs["value"]],
-               ("Const",), frozenset({PURE}), ("value",)))
+               ("Const",), frozenset({PURE, VIEW}), ("value",)))
 register(OpDef("lf.identity", lambda types, attrs: [types[0]], lambda args, attrs: [args[0].copy()],
                ("Identity", "StopGradient"), frozenset({PURE, ELEMENTWISE})))
 register(OpDef("lf.fusion", lambda types, attrs: [], None, (), frozenset({PURE, REGION})))

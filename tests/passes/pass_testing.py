@@ -21,6 +21,8 @@ UNARY = ["lf.neg", "lf.abs", "lf.exp", "lf.tanh", "lf.sigmoid", "lf.square", "lf
          "lf.relu", "lf.sqrt", "lf.identity"]
 BINARY = ["lf.add", "lf.sub", "lf.mul", "lf.div", "lf.max", "lf.min", "lf.squared_difference"]
 COMPARE = ["lf.lt", "lf.ge", "lf.eq"]
+#: Values where float rewrites go wrong: signed zeros, NaN, infinities.
+SPECIALS = np.array([0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf], np.float32)
 
 
 def _family(rng: np.random.Generator) -> list[tuple]:
@@ -33,8 +35,11 @@ def _family(rng: np.random.Generator) -> list[tuple]:
     return sorted(shapes, key=lambda s: (len(s), s))
 
 
-def random_function(seed: int, max_ops: int = 14) -> tuple[Function, list[np.ndarray]]:
-    """A random function of elementwise ops and constants, and inputs for it."""
+def random_function(seed: int, max_ops: int = 14, specials: bool = False) -> tuple[Function, list[np.ndarray]]:
+    """A random function of elementwise ops and constants, and inputs for it.
+
+    With `specials`, splat constants and some input elements are drawn from SPECIALS.
+    """
     rng = np.random.default_rng(seed)
     shapes = _family(rng)
 
@@ -55,7 +60,7 @@ def random_function(seed: int, max_ops: int = 14) -> tuple[Function, list[np.nda
         s = shape()
         value = (rng.random(s) < 0.5) if dtype is BOOL else rng.normal(size=s).astype(np.float32)
         if dtype is not BOOL and rng.random() < 0.3:
-            value = np.full(s, np.float32(rng.normal()))
+            value = np.full(s, rng.choice(SPECIALS) if specials else np.float32(rng.normal()))
         value = np.asarray(value)
         (bools if dtype is BOOL else floats).append(build(body, "lf.constant", [], {"value": value}).result)
 
@@ -83,6 +88,9 @@ def random_function(seed: int, max_ops: int = 14) -> tuple[Function, list[np.nda
     chosen = rng.choice(len(values), size=min(len(values), int(rng.integers(1, 4))), replace=False)
     func.set_return([values[i] for i in sorted(chosen)])
     args = [rng.normal(size=a.type.shape).astype(np.float32) for a in func.args]
+    if specials:
+        args = [np.where(rng.random(np.shape(a)) < 0.4, rng.choice(SPECIALS, np.shape(a)), a).astype(np.float32)
+                for a in args]
     return func, args
 
 
@@ -98,6 +106,14 @@ def assert_same_results(before: Function, after: Function, args: list[np.ndarray
     for w, g in zip(want, got):
         assert w.dtype == g.dtype and w.shape == g.shape
         np.testing.assert_array_equal(w, g)
+
+
+def assert_same_bits(before: Function, after: Function, args: list[np.ndarray]) -> None:
+    """Like assert_same_results, but -0.0 differs from 0.0 (a NaN still equals any NaN)."""
+    assert_same_results(before, after, args)
+    for w, g in zip(run_function(before, args), run_function(after, args)):
+        if w.dtype.kind == "f":
+            np.testing.assert_array_equal(np.signbit(w) | np.isnan(w), np.signbit(g) | np.isnan(g))
 
 
 def op_names(func: Function) -> list[str]:

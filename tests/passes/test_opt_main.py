@@ -6,6 +6,7 @@ import io
 import pytest
 
 from lowerflow.ir.parser import parse_module
+from lowerflow.passes import list_passes
 from lowerflow.passes.opt_main import main
 
 GOOD = """func.func @step(%x: tensor<4xf32>) -> tensor<4xf32> {
@@ -105,3 +106,49 @@ def test_no_verify_each_skips_the_verifier(capsys, ir_file):
 def test_help_exits_zero(capsys):
     status, out, _ = run(capsys, "--help")
     assert status == 0 and "--split-input-file" in out
+
+
+def test_list_passes_lists_every_registered_pass(capsys):
+    status, out, _ = run(capsys, "--list-passes")
+    assert status == 0
+    listed = [line.split(":")[0] for line in out.splitlines() if not line.startswith(" ")]
+    assert listed == sorted(name for name, _, _ in list_passes())
+    assert {"cse", "canonicalize", "infer-shapes", "plan-buffers", "prune", "dce", "constant-fold", "fuse"} <= set(listed)
+    assert "    fast-math=false (bool):" in out
+
+
+SQUARE = """func.func @step(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "lf.exp"(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  %1 = "lf.mul"(%0, %0) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  "func.return"(%1) : (tensor<4xf32>) -> ()
+}
+"""
+CONTRADICTION = """func.func @step(%x: tensor<4xf32>) -> tensor<5xf32> {
+  %0 = "lf.exp"(%x) : (tensor<4xf32>) -> tensor<?xf32>
+  %1 = "lf.tanh"(%0) : (tensor<?xf32>) -> tensor<5xf32>
+  "func.return"(%1) : (tensor<5xf32>) -> ()
+}
+"""
+
+
+def test_print_buffer_plan_and_rewrites_go_to_stderr(capsys, ir_file):
+    status, out, err = run(capsys, ir_file(SQUARE), "-p", "canonicalize,plan-buffers",
+                           "--print-buffer-plan", "--print-rewrites")
+    assert status == 0 and '"lf.square"' in out and "lf.offset" in out and "rewrite" not in out
+    assert err.splitlines() == ["// rewrite mul-self: lf.mul %1 in @step",
+                                "@step: arena 64 bytes",
+                                "value  op         bytes  buffer         live",
+                                "%0     lf.exp     16     arena [0, 64)  0..1",
+                                "%1     lf.square  16     result #0      -"]
+
+
+@pytest.mark.parametrize("text, pipeline, message", [
+    (SQUARE, "plan-buffers,canonicalize", "'lf.square' has no lf.offset list of 1 int(s), but other ops do"),
+    (CONTRADICTION, "infer-shapes", ("pass 'infer-shapes' failed: 'lf.tanh': inferred tensor<4xf32> "
+                                     "contradicts tensor<5xf32>")),
+])
+def test_stale_plans_and_failing_passes_are_one_line_errors(capsys, ir_file, text, pipeline, message):
+    path = ir_file(text)
+    status, out, err = run(capsys, path, "-p", pipeline, "--print-buffer-plan")
+    assert status == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"error: {path}:1: {message}")

@@ -71,7 +71,7 @@ def test_stats_table_is_aligned():
     assert lines[2].split()[:5] == ["prune", "7", "6", "-1", lines[2].split()[4]]
     assert lines[-1].split()[:4] == ["total", "7", "3", "-4"]
     # Right-aligned numeric columns end at the same offset on every row.
-    ends = {len(line.split("yes")[0].split("no")[0].rstrip()) for line in lines[2:]}
+    ends = {len(line.rsplit(maxsplit=1)[0]) for line in lines[2:]}  # all but the "changed" column
     assert len(ends) == 1
     assert PassManager("").stats_table().splitlines()[0].startswith("pass")
 

@@ -50,7 +50,8 @@ def typed_pass(scratch_registry):
 
 def test_default_pipeline():
     passes = parse_pipeline(DEFAULT_PIPELINE)
-    assert [p.name for p in passes] == ["prune", "constant-fold", "dce", "fuse"]
+    assert [p.name for p in passes] == ["prune", "constant-fold", "cse", "canonicalize", "dce", "fuse",
+                                        "plan-buffers"]
     assert pipeline_text(passes) == DEFAULT_PIPELINE
 
 
