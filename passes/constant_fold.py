@@ -8,7 +8,8 @@ subgraphs: a folded constant is already in place when its users are visited.
 Results larger than `max-size` elements stay computed at run time, as Grappler
 caps folded tensors, so the compiled code does not embed huge literals. Region ops
 are left alone, and so are ops with a non-static operand or result: their value
-depends on the run. The old constants are left for `dce`.
+depends on the run, and ops whose reference rejects its constant inputs: the native
+code then raises the TF1 run-time error. The old constants are left for `dce`.
 """
 from __future__ import annotations
 
@@ -65,7 +66,10 @@ class ConstantFold(FunctionPass):
             return None
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            values = run_op(op, [v.op.attributes["value"] for v in op.operands])
+            try:
+                values = run_op(op, [v.op.attributes["value"] for v in op.operands])
+            except (ValueError, IndexError, ArithmeticError):
+                return None  # bad constant input (an index out of range): the run reports it
         consts = []
         for r, value in zip(op.results, values):
             value = np.array(value, dtype=r.type.dtype.np_dtype)  # owned: the attribute outlives the op

@@ -246,3 +246,13 @@ def test_one_executable_per_signature(graph):
         sess.run(y, {x: [4.0]})
         assert NATIVE_STATS["compiles"] == n
         assert sess.run(y, {x: [4.0, 9.0]}).tolist() == [3.0, 4.0]  # new shape, new signature
+
+
+def test_bad_constant_inputs_fail_at_run_time_not_compile_time(graph):
+    """constant-fold leaves an op whose reference rejects its constants: the native check reports it."""
+    logits = tf.constant([[1.0, 2.0]])
+    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.constant([5]), logits=logits)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="label value outside"):
+            sess.run(loss)
+        assert sess.run(logits).shape == (1, 2)
