@@ -1,6 +1,7 @@
-"""How the IR tooling scales with graph size: random elementwise graphs of 1,000, 3,000 and
-10,000 ops go through building (`lowerflow.ir.build`), the default pass pipeline (each pass,
-and the verifier between passes) and printing. A benchmark, not a test:
+"""How the IR tooling scales with graph size: a TF1 graph of 1,000, 3,000 and 10,000 ops is
+built with the frontend and lowered to IR (`lowerflow.to_ir`), then random elementwise IR
+graphs of the same sizes go through building (`lowerflow.ir.build`), the default pass
+pipeline (each pass, and the verifier between passes) and printing. A benchmark, not a test:
 
     python bench/ir_scaling.py [--sizes 1000,3000,10000] [--seed 0] [--repeat 3]
 
@@ -55,9 +56,36 @@ def random_graph(n_ops: int, seed: int = 0) -> Function:
     return func
 
 
+def tf_graph(n_ops: int, seed: int = 0):
+    """A TF1 graph of about `n_ops` elementwise ops on a placeholder; returns (fetches, feed)."""
+    import lowerflow as tf
+
+    rng = np.random.default_rng(seed)
+    unary = (tf.negative, tf.exp, tf.tanh, tf.abs, tf.sigmoid, tf.square)
+    binary = (tf.add, tf.subtract, tf.multiply, tf.maximum, tf.minimum)
+    with tf.Graph().as_default() as graph:
+        x = tf.placeholder(tf.float32, [8, 64])
+        values = [x]
+        while graph.version < n_ops:
+            a = values[max(0, len(values) - int(rng.geometric(0.3)))]
+            if rng.random() < 0.5:
+                values.append(unary[rng.integers(len(unary))](a))
+            else:
+                values.append(binary[rng.integers(len(binary))](a, values[rng.integers(len(values))]))
+    return values[-8:], x
+
+
 def measure(n_ops: int, seed: int) -> dict[str, float]:
     """Seconds per phase for one graph of `n_ops` ops."""
+    import lowerflow as tf
+
     times: dict[str, float] = {}
+    start = time.perf_counter()
+    fetches, feed = tf_graph(n_ops, seed)
+    times["tf build"] = time.perf_counter() - start
+    start = time.perf_counter()
+    tf.to_ir(fetches, [feed], graph=feed.graph)
+    times["lower"] = time.perf_counter() - start
     start = time.perf_counter()
     func = random_graph(n_ops, seed)
     times["build"] = time.perf_counter() - start
