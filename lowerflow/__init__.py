@@ -3,6 +3,12 @@
 `import lowerflow as tf` gives the TF1 graph API; every `Session.run` executes
 code that lowerflow generated. This module only re-exports names.
 """
+from lowerflow.frontend.array_ops import (
+    broadcast_to, concat, expand_dims, fill, gather, lin_space, linspace, one_hot, ones, ones_like, pad,
+    rank, reshape, shape, size, split, squeeze, stack, strided_slice, tile, transpose, unstack, zeros,
+    zeros_like,
+)
+from lowerflow.frontend.array_ops import range_ as range, slice_ as slice  # noqa: A004  (TF1 names)
 from lowerflow.frontend.core_ops import (
     constant, convert_to_tensor, group, identity, no_op, placeholder, placeholder_with_default,
     stop_gradient,

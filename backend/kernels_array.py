@@ -1,0 +1,130 @@
+"""Array ops that compute indices or values: GatherV2, OneHot, Range, LinSpace and the shape
+queries Shape/Size/Rank (semantics: `lowerflow/ir/ops/array.py` and `shape.py`).
+
+- Gather first checks every index in one flag-or loop (an index outside [0, dim) fails the
+  step with `INDEX_RANGE`, TF1's CPU kernel raises InvalidArgumentError), then copies, per
+  outer index and index, one contiguous inner slice; it reads through a clamped index, so a
+  bad index never reads out of bounds.
+- OneHot walks (outer, depth, inner) with the index read at stride 0 along depth and a third
+  "access" whose offset is the depth position itself.
+- Range adds `delta` to a running value as TF1's kernel does; LinSpace computes
+  start + step * i (no FMA contraction, so it rounds like the numpy reference).
+- Shape/Size/Rank store the operand's static dims, known once the run fixes the feed shapes.
+"""
+from __future__ import annotations
+
+from math import prod
+
+from llvmlite import ir
+
+from lowerflow.backend.errors import STATUS_MESSAGES
+from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
+from lowerflow.backend.kernels_reduce import constant, fold_range
+from lowerflow.backend.kernels_shape import Side, copy_box, strided_nest
+from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
+from lowerflow.backend.loops import for_range
+from lowerflow.ir import ElemType, Operation
+from lowerflow.ir.ops.array import one_hot_axis
+from lowerflow.ir.ops.shape import linspace_step, range_bounds
+
+INDEX_RANGE = 18  # status code (errors.py's own count up from 1, kernels_reduce has 17)
+assert INDEX_RANGE not in STATUS_MESSAGES
+STATUS_MESSAGES[INDEX_RANGE] = "indices[...] is not in [0, params.shape[axis]): a gather index is out of range"
+
+
+def as_index(b: ir.IRBuilder, value: ir.Value, dtype: ElemType) -> ir.Value:
+    """An integer index widened to i64 (sign-extended unless unsigned)."""
+    if dtype.bits == 64:
+        return value
+    return b.sext(value, I64) if dtype.is_signed else b.zext(value, I64)
+
+
+def lower_gather(kc: KernelCtx, op: Operation) -> None:
+    (params, indices), (out,) = kc.operands, kc.results
+    shape = params.type.shape
+    axis = op.attributes["axis"] % len(shape)
+    outer, n, inner = prod(shape[:axis]), shape[axis], prod(shape[axis + 1:])
+    count, b = indices.type.size, kc.b
+    if count == 0:
+        return
+
+    def index(j: ir.Value) -> ir.Value:
+        return as_index(b, load_elem(b, indices.ptr, j, indices.type.dtype), indices.type.dtype)
+
+    limit = ir.Constant(I64, n)
+    for_range(b, count, lambda j: kc.error_if(b, b.icmp_unsigned(">=", index(j), limit), INDEX_RANGE), name="check")
+    if n == 0 or outer * inner == 0:
+        return
+
+    def row(o: ir.Value, j: ir.Value) -> None:
+        k = index(j)
+        safe = b.select(b.icmp_unsigned("<", k, limit), k, ir.Constant(I64, 0))
+        src = b.mul(b.add(b.mul(o, limit, flags=("nsw",)), safe, flags=("nsw",)), ir.Constant(I64, inner), flags=("nsw",))
+        dst = b.mul(b.add(b.mul(o, ir.Constant(I64, count), flags=("nsw",)), j, flags=("nsw",)),
+                    ir.Constant(I64, inner), flags=("nsw",))
+        copy_box(kc, [inner], Side(out, dst, [1]), Side(params, src, [1]))
+
+    for_range(b, outer, lambda o: for_range(b, count, lambda j: row(o, j), name="j"), name="o")
+
+
+def lower_one_hot(kc: KernelCtx, op: Operation) -> None:
+    (indices,), (out,) = kc.operands, kc.results
+    attrs, dtype = op.attributes, out.type.dtype
+    axis = one_hot_axis(attrs, indices.type.rank)
+    outer, inner, depth = prod(indices.type.shape[:axis]), prod(indices.type.shape[axis:]), attrs["depth"]
+    if out.type.size == 0:
+        return
+    on, off = constant(dtype, attrs["on_value"]), constant(dtype, attrs["off_value"])
+    b = kc.b
+
+    def body(offsets: list[ir.Value]) -> None:
+        at, at_out, k = offsets
+        i = as_index(b, load_elem(b, indices.ptr, at, indices.type.dtype), indices.type.dtype)
+        store_elem(b, b.select(b.icmp_signed("==", i, k), on, off), out.ptr, at_out, dtype)
+
+    strides = [[inner, 0, 1], [depth * inner, inner, 1], [0, 1, 0]]  # indices, result, depth position
+    strided_nest(b, [outer, depth, inner], strides, [ir.Constant(I64, 0)] * 3, body)
+
+
+def lower_range(kc: KernelCtx, op: Operation) -> None:
+    out = kc.results[0]
+    dtype = out.type.dtype
+    start, delta, size = range_bounds(op.attributes)
+    b, step = kc.b, constant(dtype, delta)
+
+    def body(i: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
+        store_elem(b, accs[0], out.ptr, i, dtype)
+        return [(b.fadd if dtype.is_float else b.add)(accs[0], step)]
+
+    if size:
+        fold_range(b, size, [constant(dtype, start)], body)
+
+
+def lower_linspace(kc: KernelCtx, op: Operation) -> None:
+    out = kc.results[0]
+    dtype = out.type.dtype
+    start, stop, step, num = linspace_step(op.attributes)
+    b, ft = kc.b, reg_type(dtype)
+
+    def body(i: ir.Value) -> None:
+        value = b.fadd(constant(dtype, start), b.fmul(constant(dtype, step), b.sitofp(i, ft)))
+        store_elem(b, value, out.ptr, i, dtype)
+
+    if num > 1:
+        for_range(b, num - 1, body)
+    store_elem(b, constant(dtype, stop if num > 1 else start), out.ptr, ir.Constant(I64, num - 1), dtype)
+
+
+def lower_shape_query(kc: KernelCtx, op: Operation) -> None:
+    """Shape, Size, Rank: the operand's static shape as constants."""
+    x, out = kc.operands[0].type, kc.results[0]
+    values = {"lf.shape": x.shape, "lf.size": [x.size], "lf.rank": [x.rank]}[op.name]
+    for i, v in enumerate(values):
+        store_elem(kc.b, constant(out.type.dtype, v), out.ptr, ir.Constant(I64, i), out.type.dtype)
+
+
+KERNEL_LOWERINGS.update({
+    "lf.gather": lower_gather, "lf.one_hot": lower_one_hot, "lf.range": lower_range,
+    "lf.linspace": lower_linspace, "lf.shape": lower_shape_query, "lf.size": lower_shape_query,
+    "lf.rank": lower_shape_query,
+})
