@@ -43,8 +43,7 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, dtype_
     if isinstance(value, Operation):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={dtype}, "
                         f"name={name}, as_ref=False)")
-    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) or hasattr(v, "_as_tensor")
-                                                for v in value):
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
         from lowerflow.frontend.array_ops import stack  # packing lists of tensors, as TF1 does
 
         return stack(list(value), name=name or "packed")
@@ -55,6 +54,13 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, dtype_
         except (TypeError, ValueError):
             pass
     return constant(value, dtype, name=name or "Const")
+
+
+def _holds_tensor(value) -> bool:
+    """Whether a (nested) list holds a tensor: then it is packed with `stack`, as in TF1."""
+    if isinstance(value, (list, tuple)):
+        return any(_holds_tensor(v) for v in value)
+    return isinstance(value, Tensor) or hasattr(value, "_as_tensor")
 
 
 def convert_operands(values, dtype=None):

@@ -89,7 +89,7 @@ def to_numpy(value, dtype: dtypes.DType | None) -> np.ndarray:
     arr = np.asarray(value)
     if arr.dtype == object:
         raise TypeError(f"Failed to convert object of type {type(value)} to Tensor.")
-    lossy = arr.dtype.kind == "f" and not target.is_floating or (
+    lossy = arr.size and arr.dtype.kind == "f" and not target.is_floating or (
         arr.dtype.kind in "iuf" and target.is_bool) or (arr.dtype.kind == "b" and not target.is_bool)
     if lossy and not isinstance(value, np.ndarray):
         raise TypeError(f"Expected {target.name}, got {value!r} of type '{type(value).__name__}' instead.")

@@ -76,3 +76,14 @@ def test_dtype_api():
     assert tf.float32.is_floating and tf.int32.is_integer
     with pytest.raises(TypeError):
         tf.as_dtype("complex999")
+
+
+def test_nested_lists_of_tensors_and_empty_constants():
+    with tf.Graph().as_default():
+        t = tf.constant(3.0)
+        packed = tf.convert_to_tensor([[t, 1.0], [2.0, t]])
+        assert packed.shape.as_list() == [2, 2] and packed.dtype == tf.float32
+        empty = tf.constant([], tf.int32)
+        assert empty.dtype == tf.int32 and empty.shape.as_list() == [0]
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(packed), [[3, 1], [2, 3]])
