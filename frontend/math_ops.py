@@ -6,7 +6,7 @@ definition (`lowerflow/ir/ops/elementwise.py`).
 from __future__ import annotations
 
 from lowerflow.frontend import dtypes
-from lowerflow.frontend.core_ops import convert_operands, convert_to_tensor
+from lowerflow.frontend.core_ops import convert_operands, convert_to_tensor, identity
 from lowerflow.frontend.graph import Tensor
 from lowerflow.frontend.op_builder import apply
 
@@ -128,6 +128,32 @@ def where(condition, x=None, y=None, name: str | None = None) -> Tensor:
 
 
 select = where
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name: str | None = None) -> Tensor:
+    """min(max(t, lo), hi), broadcasting; the result keeps `t`'s shape as TF1 requires."""
+    t = convert_to_tensor(t)
+    lo, hi = convert_operands([clip_value_min, clip_value_max], dtype=t.dtype)
+    out = minimum(maximum(t, lo), hi, name=name or "clip_by_value")
+    if not out.shape.is_compatible_with(t.shape) or out.shape.ndims != t.shape.ndims:
+        raise ValueError(f"clip_by_value would change the shape {t.shape} to {out.shape}")
+    return out
+
+
+def add_n(inputs, name: str | None = None) -> Tensor:
+    """The sum of a list of tensors of one dtype and shape (TF1's AddN, as a chain of adds)."""
+    if not isinstance(inputs, (list, tuple)) or not inputs:
+        raise ValueError("inputs must be a list of at least one Tensor with the same dtype and shape")
+    inputs = convert_operands(list(inputs))
+    for t in inputs[1:]:
+        if not t.shape.is_compatible_with(inputs[0].shape):
+            raise ValueError(f"All input shapes must be compatible: {inputs[0].shape} vs {t.shape}")
+    if len(inputs) == 1:
+        return identity(inputs[0], name=name or "AddN")
+    total = inputs[0]
+    for i, t in enumerate(inputs[1:], 2):
+        total = add(total, t, name=(name or "AddN") if i == len(inputs) else None)
+    return total
 
 
 def _install_operators() -> None:

@@ -23,7 +23,7 @@ from lowerflow.frontend.graph import (
     name_scope, reset_default_graph,
 )
 from lowerflow.frontend.math_ops import (
-    abs, add, cast, ceil, cos, div, divide, equal, exp, expm1, floor, floor_div, floordiv, floormod,  # noqa: A004
+    abs, add, add_n, cast, ceil, clip_by_value, cos, div, divide, equal, exp, expm1, floor, floor_div, floordiv, floormod,  # noqa: A004
     greater, greater_equal, less, less_equal, log, log1p, logical_and, logical_not, logical_or,
     logical_xor, maximum, minimum, mod, multiply, negative, not_equal, pow, realdiv, reciprocal,
     round, rsqrt, sigmoid, sign, sin, sqrt, square, squared_difference, subtract, tanh, to_float,
@@ -36,7 +36,7 @@ from lowerflow.frontend.init_ops import (
     TruncatedNormal as truncated_normal_initializer, VarianceScaling as variance_scaling_initializer,
     Zeros as zeros_initializer,
 )
-from lowerflow.frontend.linalg_ops import matmul
+from lowerflow.frontend.linalg_ops import matmul, tensordot
 from lowerflow.frontend.random_ops import random_normal, random_uniform, set_random_seed, truncated_normal
 from lowerflow.frontend.reduction_ops import (
     argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum,

@@ -1,2 +1,2 @@
 """`tf.linalg`: linear algebra (re-exported names)."""
-from lowerflow.frontend.linalg_ops import matmul  # noqa: F401
+from lowerflow.frontend.linalg_ops import matmul, tensordot  # noqa: F401
