@@ -17,8 +17,8 @@ from __future__ import annotations
 from llvmlite import ir
 
 from lowerflow.backend.errors import OUT_OF_MEMORY
-from lowerflow.backend.kernels import VIEW_LOWERINGS, Buffer, KernelCtx, kernel_lowering
-from lowerflow.backend.lltypes import I1, I32, I64, PTR
+from lowerflow.backend.kernels import PORTABLE, VIEW_LOWERINGS, Buffer, KernelCtx, Target, kernel_lowering
+from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.planner import ALIGN, plan_buffers
 from lowerflow.ir import Function, Operation
 
@@ -29,13 +29,8 @@ def _check_static(func: Function) -> None:
             raise ValueError(f"native code needs static shapes, got {v.type} in @{func.name}")
 
 
-def _declare(m: ir.Module, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
-    fn = m.globals.get(name)
-    return fn if fn is not None else ir.Function(m, ir.FunctionType(ret, args), name)
-
-
 def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
-                 results: list[Buffer], operands: list[Buffer]) -> ir.Function:
+                 results: list[Buffer], operands: list[Buffer], target: Target) -> ir.Function:
     """The internal function `i32 (ptr noalias results..., ptr noalias operands...)` for `op`."""
     lowering = kernel_lowering(op.name)
     fnty = ir.FunctionType(I32, [PTR] * (len(results) + len(operands)))
@@ -45,14 +40,15 @@ def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
         arg.add_attribute("noalias")  # results are fresh buffers; operands are only read
         arg.add_attribute("captures(none)")
     kc = KernelCtx(fn, [Buffer(a, r.type) for a, r in zip(fn.args, results)],
-                   [Buffer(a, o.type) for a, o in zip(fn.args[len(results):], operands)])
+                   [Buffer(a, o.type) for a, o in zip(fn.args[len(results):], operands)], target)
     lowering(kc, op)
     kc.finish()
     return fn
 
 
-def build_ir_module(func: Function, name: str = "step") -> ir.Module:
-    """Lower `func` to an llvmlite module (see the module docstring for the ABI)."""
+def build_ir_module(func: Function, name: str = "step", target: Target = PORTABLE) -> ir.Module:
+    """Lower `func` to an llvmlite module (see the module docstring for the ABI) for
+    `target`; the default (what AOT objects use) is portable and free of libgomp."""
     if not name.isidentifier():
         raise ValueError(f"entry name must be a C identifier, got {name!r}")
     _check_static(func)
@@ -78,7 +74,7 @@ def build_ir_module(func: Function, name: str = "step") -> ir.Module:
     plan = plan_buffers(func, lambda op: op.name in VIEW_LOWERINGS)
     arena = ir.Constant(PTR, None)
     if plan.arena_size:
-        arena = b.call(_declare(m, "aligned_alloc", PTR, [I64, I64]),
+        arena = b.call(declare(m, "aligned_alloc", PTR, [I64, I64]),
                        [ir.Constant(I64, ALIGN), ir.Constant(I64, plan.arena_size)], name="arena")
         ok = step.append_basic_block("arena.ok")
         status.add_incoming(ir.Constant(I32, OUT_OF_MEMORY), b.block)
@@ -96,7 +92,7 @@ def build_ir_module(func: Function, name: str = "step") -> ir.Module:
             else:
                 where[r] = b.gep(arena, [ir.Constant(I64, plan.offset_of[r])], source_etype=ir.IntType(8),
                                  inbounds=True)
-        kernel = _emit_kernel(m, op, index, name, list(op.results), list(op.operands))
+        kernel = _emit_kernel(m, op, index, name, list(op.results), list(op.operands), target)
         rc = b.call(kernel, [where[r] for r in op.results] + [where[v] for v in op.operands])
         ok = step.append_basic_block(f"k{index}.ok")
         status.add_incoming(rc, b.block)
@@ -107,18 +103,18 @@ def build_ir_module(func: Function, name: str = "step") -> ir.Module:
     for j, v in enumerate(func.results):
         if plan.slot_of.get(v) == j or v.type.nbytes == 0:
             continue
-        memcpy = memcpy or _declare(m, "llvm.memcpy.p0.p0.i64", ir.VoidType(), [PTR, PTR, I64, I1])
+        memcpy = memcpy or declare(m, "llvm.memcpy.p0.p0.i64", ir.VoidType(), [PTR, PTR, I64, I1])
         b.call(memcpy, [out_ptrs[j], where[v], ir.Constant(I64, v.type.nbytes), ir.Constant(I1, 0)])
     status.add_incoming(ir.Constant(I32, 0), b.block)
     b.branch(exit_block)
 
     b.position_at_end(exit_block)
     if plan.arena_size:
-        b.call(_declare(m, "free", ir.VoidType(), [PTR]), [arena])  # free(NULL) is a no-op
+        b.call(declare(m, "free", ir.VoidType(), [PTR]), [arena])  # free(NULL) is a no-op
     b.ret(status)
     return m
 
 
-def build_llvm_module(func: Function, name: str = "step") -> str:
-    """The LLVM IR text of `func`'s step module (unoptimised, target-independent)."""
-    return str(build_ir_module(func, name))
+def build_llvm_module(func: Function, name: str = "step", target: Target = PORTABLE) -> str:
+    """The LLVM IR text of `func`'s step module (unoptimised; portable unless `target` asks)."""
+    return str(build_ir_module(func, name, target))

@@ -6,6 +6,7 @@ fetching numpy addresses (~3 µs each), so only argument addresses are fetched p
 Outputs come from one 64-byte aligned allocation per run (numpy only guarantees 16 B;
 misalignment cost 29 % in cache) and their slots are set with one vectorised add.
 The Executable holds its engine: calling code of a freed engine segfaults.
+`compile_function` looks in the disk cache (`cache.py`) before compiling anything.
 cf. TF's `tfcompile` XlaCompiledCpuFunction (buffer table + one entry point).
 """
 from __future__ import annotations
@@ -15,14 +16,16 @@ import threading
 
 import numpy as np
 
-from lowerflow.backend import jit
+from lowerflow.backend import cache, jit
 from lowerflow.backend.codegen import build_llvm_module
 from lowerflow.backend.errors import NativeError
+from lowerflow.backend.kernels import Target
 from lowerflow.backend.planner import ALIGN
 from lowerflow.ir import Function, TensorType
 
-#: Process-wide counters (tests and the runtime's step stats read them).
-NATIVE_STATS: dict[str, int] = {"compiles": 0, "calls": 0}
+#: Process-wide counters (tests and the runtime's step stats read them): real LLVM compiles,
+#: executables loaded from the disk cache instead, native step calls.
+NATIVE_STATS: dict[str, int] = {"compiles": 0, "cache_hits": 0, "calls": 0}
 
 _STEP_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p)  # argtypes declared: see notes §7
 _ALIGN_FROM = 1 << 14  # outputs this large get 64-byte alignment; smaller ones stay in cache anyway
@@ -54,12 +57,13 @@ data_address = _data_address_reader()
 class Executable:
     """A compiled step: `run(args)` checks arguments, calls native code once, returns outputs."""
 
-    def __init__(self, jitted: "jit.JitModule", name: str, arg_types: list[TensorType],
-                 result_types: list[TensorType], llvm_ir: str):
+    def __init__(self, jitted: jit.JitModule, name: str, arg_types: list[TensorType],
+                 result_types: list[TensorType], source_ir: str, llvm_ir: str | None = None):
         self._jit = jitted  # keeps the engine (and so the code) alive
         self.name = name
         self.arg_types, self.result_types = list(arg_types), list(result_types)
-        self.llvm_ir = llvm_ir
+        self.source_ir = source_ir
+        self._llvm_ir = llvm_ir
         self.entry_address = jitted.address(name)
         self._fn = _STEP_TYPE(self.entry_address)
         self.calls = 0
@@ -71,6 +75,13 @@ class Executable:
         self._table = (ctypes.c_void_p * max(n, 1))()
         self._table_addr = ctypes.addressof(self._table)
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
+
+    @property
+    def llvm_ir(self) -> str:
+        """The optimised LLVM IR (re-derived on demand when the code came from the cache)."""
+        if self._llvm_ir is None:
+            self._llvm_ir = str(jit.optimise(self.source_ir))
+        return self._llvm_ir
 
     def _check(self, arrays, specs, what: str) -> None:
         if len(arrays) != len(specs):
@@ -144,11 +155,23 @@ class Executable:
         return f"<Executable {self.name}({sig}) -> ({res})>"
 
 
-def compile_function(func: Function, *, name: str = "step") -> Executable:
-    """Lower `func` (static shapes) to LLVM, optimise at O3 for this CPU and JIT it."""
-    text = build_llvm_module(func, name)
-    mod = jit.optimise(text)
-    llvm_ir = str(mod)  # before codegen, which mutates the module
-    exe = Executable(jit.JitModule(mod), name, [a.type for a in func.args], func.result_types, llvm_ir)
+def compile_function(func: Function, *, name: str = "step", threads: int = 1) -> Executable:
+    """Lower `func` (static shapes) to LLVM, optimise at O3 for this CPU and JIT it; code
+    compiled before, by any process, comes from the disk cache. Kernels above the
+    parallel threshold use `threads` threads (`parallel.py`); 1 keeps everything serial."""
+    text = build_llvm_module(func, name, Target(threads, jit.host_vector_registers()))
+    key = cache.cache_key(text)
+    entry = cache.load(key)
+    if entry is not None:
+        try:
+            jitted = jit.JitModule(entry.obj, entry.externals)
+        except RuntimeError:  # e.g. a symbol this process lacks: compile afresh below
+            pass
+        else:
+            NATIVE_STATS["cache_hits"] += 1
+            return Executable(jitted, name, [a.type for a in func.args], func.result_types, text)
+    llvm_ir, obj, externals = jit.compile_object(text)
     NATIVE_STATS["compiles"] += 1
-    return exe
+    jitted = jit.JitModule(obj, externals)  # before caching: never store code that fails to load
+    cache.store(key, cache.Entry(obj, externals))
+    return Executable(jitted, name, [a.type for a in func.args], func.result_types, text, llvm_ir)

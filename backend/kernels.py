@@ -7,12 +7,14 @@ Every top-level op of a step function is lowered by exactly one of:
   written (they are only read, or copied when returned).
 - `KERNEL_LOWERINGS[name](kc, op)`: ops that fill fresh result buffers with a loop nest.
   `kc` is a `KernelCtx`: one `internal` function `i32 (ptr noalias out..., ptr noalias in...)`
-  whose buffers are `kc.results`/`kc.operands` (pointer + static TensorType). The codegen
+  whose buffers are `kc.results`/`kc.operands` (pointer + static TensorType) and whose
+  `kc.target` says what it may use (threads, vector registers). The codegen
   calls it from the step and propagates a non-zero return. Use `kc.b` (an IRBuilder), the
-  loop helpers in `lowerflow.backend.loops`, `kc.scalar(op, values)` for elementwise math
-  and `kc.error_if(b, cond, code)` to fail the step.
+  loop helpers in `lowerflow.backend.loops`, `kc.scalar(op, values)` for elementwise math,
+  `kc.error_if(b, cond, code)` to fail the step, and `kc.entry` for allocas.
 - any other op with a `SCALAR_LOWERINGS` entry (the elementwise ops): one broadcasting loop
-  nest via `lower_elementwise`.
+  nest via `lower_elementwise`. Above ~100 µs of estimated work its outermost loop is
+  split across `kc.target.threads` threads (`parallel.py`).
 A top-level op matching none of these fails at compile time with its name.
 
 To add a kernel (a reduction, matmul, a transpose): write `def lower_x(kc, op)` in a file of
@@ -23,14 +25,15 @@ result buffers never overlap operands (the planner guarantees it, hence `noalias
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from math import prod
-from typing import Callable
 
 import numpy as np
 from llvmlite import ir
 
-from lowerflow.backend.lltypes import I8, I32, load_elem, store_elem
+from lowerflow.backend import parallel
+from lowerflow.backend.lltypes import I8, I32, I64, load_elem, store_elem
 from lowerflow.backend.loops import collapse_dims, loop_nest
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
 from lowerflow.ir import Operation, TensorType
@@ -45,14 +48,30 @@ class Buffer:
     type: TensorType
 
 
+@dataclass(frozen=True)
+class Target:
+    """What kernels may use beyond the portable baseline (one thread, AVX2's 16 vector
+    registers): the default is what ahead-of-time objects get; the JIT asks for the host's."""
+
+    threads: int = 1  # the most threads a large kernel may use (parallel.py)
+    vector_registers: int = 16  # 32 with AVX-512: e.g. a larger matmul register tile
+
+    def serial(self) -> Target:
+        return replace(self, threads=1)
+
+
+PORTABLE = Target()
+
+
 class KernelCtx:
     """One kernel function under construction (see the module docstring)."""
 
-    def __init__(self, fn: ir.Function, results: list[Buffer], operands: list[Buffer]):
+    def __init__(self, fn: ir.Function, results: list[Buffer], operands: list[Buffer], target: Target = PORTABLE):
         self.fn = fn
         self.module: ir.Module = fn.module
         self.results, self.operands = results, operands
-        self._entry = ir.IRBuilder(fn.append_basic_block("entry"))  # allocas only
+        self.target = target
+        self.entry = ir.IRBuilder(fn.append_basic_block("entry"))  # allocas only (hoisted out of loops)
         self._body = fn.append_basic_block("body")
         self.b = ir.IRBuilder(self._body)
         self._flags: dict[int, ir.Value] = {}
@@ -62,8 +81,8 @@ class KernelCtx:
         i8 flag is or-ed per element (SROA turns it into a register), checked after the loops."""
         flag = self._flags.get(code)
         if flag is None:
-            flag = self._flags[code] = self._entry.alloca(I8, name=f"err{code}")
-            self._entry.store(ir.Constant(I8, 0), flag)
+            flag = self._flags[code] = self.entry.alloca(I8, name=f"err{code}")
+            self.entry.store(ir.Constant(I8, 0), flag)
         b.store(b.or_(b.load(flag, typ=I8), b.zext(cond, I8)), flag)
 
     def scalar(self, op: Operation, values: list[ir.Value], b: ir.IRBuilder | None = None) -> ir.Value:
@@ -82,7 +101,7 @@ class KernelCtx:
             b.ret(ir.Constant(I32, code))
             b.position_at_end(ok)
         b.ret(ir.Constant(I32, 0))
-        self._entry.branch(self._body)
+        self.entry.branch(self._body)
 
 
 def scalar_lowering(name: str):
@@ -92,18 +111,42 @@ def scalar_lowering(name: str):
         raise NotImplementedError(f"no native lowering for op '{name}'") from None
 
 
-def elementwise_loop(kc: KernelCtx, iter_shape: tuple, compute: Callable[[list[ir.Value]], list[ir.Value]]) -> None:
+Compute = Callable[[KernelCtx, list[ir.Value]], list[ir.Value]]
+
+
+def elementwise_loop(kc: KernelCtx, iter_shape: tuple, compute: Compute, ops: list[Operation]) -> None:
     """One loop nest over `iter_shape`: load every operand element (broadcast), `compute`
-    the result values in registers, store them (results may broadcast too)."""
-    if prod(iter_shape) == 0:
+    the result values in registers (`ops` are the ones it evaluates: the cost estimate),
+    store them (results may broadcast too). A large nest has its outermost loop split
+    across threads; `compute` gets the KernelCtx of the function it emits into."""
+    n = prod(iter_shape)
+    if n == 0:
         return
     ins, outs = kc.operands, kc.results
     dims, strides = collapse_dims(iter_shape, [buf.type.shape for buf in ins + outs])
-    b = kc.b
+    threads = parallel.threads_for(kc, n * parallel.elementwise_ns(ins + outs, ops))
+    if threads == 1:
+        _nest(kc, dims, strides, compute, [ir.Constant(I64, 0)] * len(strides))
+        return
+    inner = prod(dims[1:])
+
+    def chunk(ckc: KernelCtx, lo: ir.Value, hi: ir.Value) -> None:
+        b = ckc.b
+        parallel.counted_loop(b, lo, hi, lambda i: _nest(
+            ckc, dims[1:], [st[1:] for st in strides], compute,
+            [b.mul(i, ir.Constant(i.type, st[0]), flags=("nuw", "nsw")) for st in strides]), name="c")
+    parallel.parallel_for(kc, dims[0], -(-64 // inner), threads, chunk)  # chunks of >= 64 elements
+
+
+def _nest(kc: KernelCtx, dims: list[int], strides: list[list[int]], compute: Compute, base: list[ir.Value]) -> None:
+    """The loop nest of `elementwise_loop` over `dims`, at element offsets `base` per access."""
+    ins, outs, b = kc.operands, kc.results, kc.b
 
     def body(offsets: list[ir.Value]) -> None:
+        offsets = [o if isinstance(o0, ir.Constant) and o0.constant == 0 else b.add(o0, o, flags=("nuw", "nsw"))
+                   for o0, o in zip(base, offsets)]
         values = [load_elem(b, buf.ptr, off, buf.type.dtype) for buf, off in zip(ins, offsets)]
-        for buf, off, v in zip(outs, offsets[len(ins):], compute(values)):
+        for buf, off, v in zip(outs, offsets[len(ins):], compute(kc, values)):
             store_elem(b, v, buf.ptr, off, buf.type.dtype)
 
     loop_nest(b, dims, strides, body)
@@ -112,7 +155,7 @@ def elementwise_loop(kc: KernelCtx, iter_shape: tuple, compute: Callable[[list[i
 def lower_elementwise(kc: KernelCtx, op: Operation) -> None:
     """A lone elementwise op: a one-op fusion."""
     scalar_lowering(op.name)  # fail on a missing entry even when the loop is empty
-    elementwise_loop(kc, op.result.type.shape, lambda vals: [kc.scalar(op, vals)])
+    elementwise_loop(kc, op.result.type.shape, lambda k, vals: [k.scalar(op, vals)], [op])
 
 
 def lower_fusion(kc: KernelCtx, op: Operation) -> None:
@@ -121,18 +164,19 @@ def lower_fusion(kc: KernelCtx, op: Operation) -> None:
     yielded value. Body values smaller than the loop are recomputed per element, which is
     correct because elementwise ops commute with broadcasting."""
     (block,) = op.regions
-    for body_op in block.ops[:-1]:
+    body_ops = block.ops[:-1]
+    for body_op in body_ops:
         scalar_lowering(body_op.name)
-    shapes = [v.type.shape for v in op.results] + [r.type.shape for o in block.ops[:-1] for r in o.results]
+    shapes = [v.type.shape for v in op.results] + [r.type.shape for o in body_ops for r in o.results]
     iter_shape = broadcast_shapes(*shapes)
 
-    def compute(values: list[ir.Value]) -> list[ir.Value]:
+    def compute(k: KernelCtx, values: list[ir.Value]) -> list[ir.Value]:
         env = dict(zip(block.args, values))
-        for body_op in block.ops[:-1]:
-            env[body_op.results[0]] = kc.scalar(body_op, [env[v] for v in body_op.operands])
+        for body_op in body_ops:
+            env[body_op.results[0]] = k.scalar(body_op, [env[v] for v in body_op.operands])
         return [env[v] for v in block.terminator.operands]
 
-    elementwise_loop(kc, iter_shape, compute)
+    elementwise_loop(kc, iter_shape, compute, body_ops)
 
 
 def constant_global(module: ir.Module, value: np.ndarray) -> ir.GlobalVariable:

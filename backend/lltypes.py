@@ -40,3 +40,9 @@ def store_elem(b: ir.IRBuilder, value: ir.Value, ptr: ir.Value, offset: ir.Value
     if dtype.is_bool:
         value = b.zext(value, I8)
     b.store(value, b.gep(ptr, [offset], source_etype=mt, inbounds=True))
+
+
+def declare(m: ir.Module, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
+    """Function `name` of module `m`, declared with this signature on first use."""
+    fn = m.globals.get(name)
+    return fn if fn is not None else ir.Function(m, ir.FunctionType(ret, args), name)

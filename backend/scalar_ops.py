@@ -13,7 +13,9 @@ with TF1 conventions:
 - float max/min propagate NaN (`llvm.maximum`), round is half-to-even;
 - float -> int casts saturate (`llvm.fptosi.sat`): numpy's result out of range is
   platform-defined and LLVM's plain fptosi would be poison;
-- f16 computes in LLVM `half`, which LLVM promotes to f32 per op and rounds back, like numpy.
+- f16 computes in LLVM `half`, which LLVM promotes to f32 per op and rounds back, like numpy;
+- exp, expm1, log, log1p, tanh and sigmoid of f32 (and f16, via f32) are `mathlib`'s
+  branch-free polynomials (<= 2.5 ulp), which vectorise; libm calls would be scalarised.
 
 To add an elementwise op: declare it in `ir/ops/elementwise.py`, then add one line here
 (usually `_pick(f=..., s=..., u=...)` over the helpers below) and a row in
@@ -21,11 +23,12 @@ tests/backend/test_elementwise.py.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from llvmlite import ir
 
+from lowerflow.backend import mathlib
 from lowerflow.backend.errors import INT_DIV_BY_ZERO
 from lowerflow.backend.lltypes import I1, reg_type
 from lowerflow.ir import ElemType
@@ -62,11 +65,8 @@ class ScalarCtx:
         return self.call(b, f"llvm.{name}.{args[0].type.intrinsic_name}", list(args))
 
     def libm(self, b: ir.IRBuilder, name: str, x: ir.Value) -> ir.Value:
-        """A libm function with no LLVM intrinsic (expm1, log1p); f16 goes through f32."""
-        if isinstance(x.type, ir.HalfType):
-            y = self.call(b, name + "f", [b.fpext(x, ir.FloatType())])
-            return b.fptrunc(y, x.type)
-        return self.call(b, name if isinstance(x.type, ir.DoubleType) else name + "f", [x])
+        """The float64 libm function `name` (expm1, log1p: no LLVM intrinsic)."""
+        return self.call(b, name, [x])
 
 
 Lowering = Callable[[ir.IRBuilder, list, ScalarCtx], ir.Value]
@@ -251,6 +251,22 @@ def _sigmoid(b, a, c):
     return b.fdiv(_one(x), b.fadd(_one(x), e, flags=FM), flags=FM)
 
 
+def _math(name: str, wide: Lowering) -> Lowering:
+    """Transcendental op `name`: float32 (and float16, computed in float32 and rounded once)
+    through mathlib's vectorisable polynomials; float64 through `wide` (libm: LLVM would
+    scalarise it either way, and libm's double accuracy is what the tests expect)."""
+    poly = mathlib.FLOAT32_MATH[name]
+
+    def lower(b, a, c):
+        x = a[0]
+        if isinstance(x.type, ir.FloatType):
+            return poly(b, x)
+        if isinstance(x.type, ir.HalfType):
+            return b.fptrunc(poly(b, b.fpext(x, ir.FloatType())), x.type)
+        return wide(b, a, c)
+    return lower
+
+
 def _fsqdiff(b, a, c):
     d = b.fsub(*a, flags=FM)
     return b.fmul(d, d, flags=FM)
@@ -269,12 +285,12 @@ SCALAR_LOWERINGS: dict[str, Lowering] = {
     "lf.square": _pick(f=lambda b, a, c: b.fmul(a[0], a[0], flags=FM), i=lambda b, a, c: b.mul(a[0], a[0])),
     "lf.sqrt": _intr("sqrt"),
     "lf.rsqrt": lambda b, a, c: b.fdiv(_one(a[0]), c.intrinsic(b, "sqrt", a[0]), flags=FM),
-    "lf.exp": _intr("exp"),
-    "lf.expm1": lambda b, a, c: c.libm(b, "expm1", a[0]),
-    "lf.log": _intr("log"),
-    "lf.log1p": lambda b, a, c: c.libm(b, "log1p", a[0]),
-    "lf.tanh": _intr("tanh"),
-    "lf.sigmoid": _sigmoid,
+    "lf.exp": _math("lf.exp", _intr("exp")),
+    "lf.expm1": _math("lf.expm1", lambda b, a, c: c.libm(b, "expm1", a[0])),
+    "lf.log": _math("lf.log", _intr("log")),
+    "lf.log1p": _math("lf.log1p", lambda b, a, c: c.libm(b, "log1p", a[0])),
+    "lf.tanh": _math("lf.tanh", _intr("tanh")),
+    "lf.sigmoid": _math("lf.sigmoid", _sigmoid),
     "lf.sin": _intr("sin"),
     "lf.cos": _intr("cos"),
     "lf.floor": _intr("floor"),

@@ -9,6 +9,7 @@ arguments and results of `step`, so a failed run commits nothing.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from typing import Any, Callable
 
@@ -30,15 +31,16 @@ _EXECUTABLES: dict[str, Executable] = {}  # compiled code by IR text: pure funct
 _EXECUTABLES_LOCK = threading.Lock()
 
 
-def compile_step(func: ir.Function, pipeline: str) -> Executable:
-    """Optimise and compile `func`, reusing native code already built for identical IR."""
+def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executable:
+    """Optimise and compile `func` (large kernels on `threads` threads), reusing native code
+    already built for identical IR."""
     module = ir.Module([func])
     PassManager(pipeline).run(module)
-    key = pipeline + "\n" + str(module)
+    key = f"{pipeline}\n{threads}\n{module}"
     with _EXECUTABLES_LOCK:
         exe = _EXECUTABLES.get(key)
         if exe is None:
-            exe = _EXECUTABLES[key] = compile_function(module.functions[0])
+            exe = _EXECUTABLES[key] = compile_function(module.functions[0], threads=threads)
     return exe
 
 
@@ -86,6 +88,7 @@ class Session:
         self._config = config if config is not None else ConfigProto()
         pipeline = getattr(self._config, "pipeline", None)
         self._pipeline = DEFAULT_PIPELINE if pipeline is None else pipeline  # "" runs no pass
+        self._threads = int(self._config.intra_op_parallelism_threads or 0) or os.cpu_count() or 1
         self._values: dict[Operation, np.ndarray] = {}
         self._plans: dict[tuple, _Plan] = {}
         self._mappers: dict = {}
@@ -204,7 +207,7 @@ class Session:
             raise errors.InvalidArgumentError(None, None, str(e)) from None
         except NotImplementedError as e:
             raise errors.UnimplementedError(None, None, str(e)) from None
-        return _Plan(step, compile_step(step.func, self._pipeline), elements)
+        return _Plan(step, compile_step(step.func, self._pipeline, self._threads), elements)
 
     # -- variables --
     def _variable_value(self, var: Operation) -> np.ndarray:

@@ -1,0 +1,112 @@
+"""On-disk cache of compiled objects, so a second process compiles nothing.
+
+Compiling costs ~20 ms per small kernel and seconds for large steps (O3 + codegen,
+shared notes §6); loading an object into MCJIT costs ~2.5 ms. An entry is keyed by
+the sha256 of everything the object depends on: the unoptimised LLVM IR we generate
+(which captures every lowering decision, thread count included), the optimisation
+pipeline and TargetMachine settings, the llvmlite and LLVM versions, and the host CPU
+name and features (an object for this CPU may use instructions another lacks).
+cf. numba's `cache=True` index files and ccache's content-addressed objects.
+
+Location: `$LOWERFLOW_CACHE_DIR`, else `~/.cache/lowerflow`; `LOWERFLOW_CACHE_DIR=""` or
+`off` disables it. One file per key, `<key>.lfo`:
+
+    magic (8 bytes) | key (32) | sha256 of payload (32) | payload length (8, little endian)
+    payload = external symbol names, '\\n'-joined | NUL | object bytes
+
+Writes are atomic (temporary file + `os.replace`), so readers see a whole entry or none,
+even with concurrent writers. An entry that is truncated, corrupted, for another key
+(bad header or checksum) or unreadable is a miss, and the caller's fresh compile
+overwrites it; cache trouble never fails a compile. Nothing is ever evicted.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import llvmlite
+import llvmlite.binding as llvm
+
+from lowerflow.backend import jit
+
+MAGIC = b"LFOBJ\x00\x01\n"  # the last bytes are the format version: bump on any layout change
+_HEADER = struct.Struct("<8s32s32sQ")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A cached compile: the object and the symbols it needs from the process."""
+
+    obj: bytes
+    externals: list[str]
+
+
+def cache_dir() -> Path | None:
+    """The cache directory, or None when disabled (read per call: tests switch it)."""
+    where = os.environ.get("LOWERFLOW_CACHE_DIR")
+    if where is None:
+        return Path.home() / ".cache" / "lowerflow"
+    return None if where.strip().lower() in ("", "off") else Path(where)
+
+
+def cache_key(llvm_ir: str) -> str:
+    """Hex sha256 of `llvm_ir` and everything else the object depends on."""
+    cpu, features = jit.host_cpu()
+    context = [MAGIC.hex(), llvmlite.__version__, ".".join(map(str, llvm.llvm_version_info)),
+               cpu, features, repr(sorted(jit.PIPELINE.items())), repr(sorted(jit.JIT_TM.items()))]
+    h = hashlib.sha256()
+    for part in context:
+        h.update(part.encode() + b"\0")
+    h.update(llvm_ir.encode())
+    return h.hexdigest()
+
+
+def _path(directory: Path, key: str) -> Path:
+    return directory / f"{key}.lfo"
+
+
+def load(key: str) -> Entry | None:
+    """The valid entry for `key`, or None (disabled, absent, or damaged in any way)."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    try:
+        data = _path(directory, key).read_bytes()
+    except OSError:
+        return None
+    if len(data) < _HEADER.size:
+        return None
+    magic, stored_key, digest, length = _HEADER.unpack_from(data)
+    payload = data[_HEADER.size:]
+    if (magic != MAGIC or stored_key != bytes.fromhex(key) or length != len(payload)
+            or hashlib.sha256(payload).digest() != digest):
+        return None
+    names, sep, obj = payload.partition(b"\0")
+    if not sep or not obj:
+        return None
+    return Entry(obj, names.decode().split("\n") if names else [])
+
+
+def store(key: str, entry: Entry) -> None:
+    """Write `entry` for `key` atomically; errors (read-only disk, full disk) are ignored."""
+    directory = cache_dir()
+    if directory is None:
+        return
+    payload = "\n".join(entry.externals).encode() + b"\0" + entry.obj
+    blob = _HEADER.pack(MAGIC, bytes.fromhex(key), hashlib.sha256(payload).digest(), len(payload)) + payload
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{key[:16]}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+            os.replace(tmp, _path(directory, key))
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass

@@ -1,0 +1,124 @@
+"""backend/cache.py: compiled objects on disk, shared between processes, robust to damage."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_structure import binary_fn, rand
+
+from lowerflow.backend import NATIVE_STATS, build_llvm_module, cache, compile_function
+
+SCRIPT = """
+import json, numpy as np, lowerflow as tf
+from lowerflow.backend import NATIVE_STATS
+x = tf.placeholder(tf.float32, [5])
+y = tf.tanh(x) * 2.0 + tf.exp(x)
+with tf.Session() as sess:
+    out = sess.run(y, {x: np.arange(5, dtype=np.float32)})
+print(json.dumps({"out": out.tolist(), **NATIVE_STATS}))
+"""
+
+
+def run_child(cache_dir: str) -> dict:
+    env = {**os.environ, "LOWERFLOW_CACHE_DIR": cache_dir}
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_second_process_compiles_nothing(tmp_path):
+    first, second = run_child(str(tmp_path)), run_child(str(tmp_path))
+    assert first["compiles"] >= 1 and first["cache_hits"] == 0
+    assert second["compiles"] == 0 and second["cache_hits"] == first["compiles"]
+    assert second["out"] == first["out"]
+    assert len(list(tmp_path.glob("*.lfo"))) == first["compiles"]
+    assert not list(tmp_path.glob("*.tmp")), "temporary files are renamed into place"
+
+
+@pytest.mark.parametrize("off", ["", "off", "OFF"])
+def test_disabled(tmp_path, monkeypatch, off):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOWERFLOW_CACHE_DIR", off)
+    assert cache.cache_dir() is None
+    f = binary_fn("lf.sub", [4], [4])
+    before = NATIVE_STATS["compiles"]
+    compile_function(f)
+    compile_function(f)
+    assert NATIVE_STATS["compiles"] == before + 2
+    assert not list(tmp_path.iterdir())
+
+
+def test_default_location(monkeypatch):
+    monkeypatch.delenv("LOWERFLOW_CACHE_DIR")
+    assert cache.cache_dir() == Path.home() / ".cache" / "lowerflow"
+
+
+def _damage(path: Path, how: str, other: Path) -> None:
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "flipped":  # one bit of the object: the checksum no longer matches
+        path.write_bytes(data[:-100] + bytes([data[-100] ^ 1]) + data[-99:])
+    elif how == "bad_magic":
+        path.write_bytes(b"XXXXXXXX" + data[8:])
+    elif how == "other_key":  # a valid entry of another key, renamed
+        path.write_bytes(other.read_bytes())
+    elif how == "directory":
+        path.unlink()
+        path.mkdir()
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "flipped", "bad_magic", "other_key", "directory"])
+def test_damaged_entries_are_recompiled_and_rewritten(tmp_path, monkeypatch, how):
+    monkeypatch.setenv("LOWERFLOW_CACHE_DIR", str(tmp_path))
+    f, g = binary_fn("lf.mul", [3, 4], [4]), binary_fn("lf.add", [2], [2])
+    args = [rand([3, 4]), rand([4], seed=1)]
+    want = compile_function(f).run(args)[0]
+    compile_function(g)
+    key = cache.cache_key(build_llvm_module(f))
+    path = tmp_path / f"{key}.lfo"
+    _damage(path, how, tmp_path / f"{cache.cache_key(build_llvm_module(g))}.lfo")
+    assert cache.load(key) is None
+    before = dict(NATIVE_STATS)
+    got = compile_function(f).run(args)[0]
+    np.testing.assert_array_equal(got, want)
+    assert NATIVE_STATS["compiles"] == before["compiles"] + 1
+    assert NATIVE_STATS["cache_hits"] == before["cache_hits"]
+    if how != "directory":  # a directory in the way cannot be replaced: just no caching
+        assert cache.load(key) is not None
+        assert NATIVE_STATS["cache_hits"] == before["cache_hits"]
+
+
+def test_hit_has_the_same_code_and_ir(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOWERFLOW_CACHE_DIR", str(tmp_path))
+    f = binary_fn("lf.div", [64], [64])
+    fresh = compile_function(f)
+    hits = NATIVE_STATS["cache_hits"]
+    loaded = compile_function(f)
+    assert NATIVE_STATS["cache_hits"] == hits + 1
+    args = [rand([64]), rand([64], seed=1)]
+    np.testing.assert_array_equal(fresh.run(args)[0], loaded.run(args)[0])
+    assert loaded.llvm_ir == fresh.llvm_ir  # re-derived on demand
+
+
+def test_unwritable_directory(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("LOWERFLOW_CACHE_DIR", str(blocker / "cache"))
+    (out,) = compile_function(binary_fn("lf.add", [2], [2])).run([np.ones(2, np.float32)] * 2)
+    assert out.tolist() == [2, 2]
+
+
+def test_key_covers_ir_and_cpu(monkeypatch):
+    text = build_llvm_module(binary_fn("lf.add", [2], [2]))
+    key = cache.cache_key(text)
+    assert key == cache.cache_key(text) and len(key) == 64
+    assert key != cache.cache_key(text + "\n")
+    monkeypatch.setattr(cache.jit, "host_cpu", lambda: ("x86-64-v3", ""))
+    assert key != cache.cache_key(text)

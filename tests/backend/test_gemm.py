@@ -1,0 +1,100 @@
+"""backend/gemm.py: the packed float32 matmul against float64 numpy, on every edge it has."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from lowerflow.backend import build_llvm_module, compile_function, gemm, jit, kernels_matmul
+from lowerflow.backend.kernels import Target
+from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+
+F32 = ELEM_TYPES["f32"]
+
+
+def matmul_fn(sa, sb, ta=False, tb=False):
+    f = Function("step", [tensor(sa, F32), tensor(sb, F32)])
+    f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": ta, "transpose_b": tb}).result])
+    return f
+
+
+def check(f, sa, sb, ta=False, tb=False, threads=1):
+    rng = np.random.default_rng(len(sa) + sa[-1] + sb[-1])
+    a, b = rng.standard_normal(sa).astype(np.float32), rng.standard_normal(sb).astype(np.float32)
+    exe = compile_function(f, threads=threads)
+    (got,) = exe.run([a, b])
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    want = np.matmul(np.swapaxes(a64, -1, -2) if ta else a64, np.swapaxes(b64, -1, -2) if tb else b64)
+    k = sa[-2] if ta else sa[-1]
+    np.testing.assert_allclose(got, want, rtol=0, atol=4e-6 * np.sqrt(k) * max(1.0, np.abs(want).max()))
+    return exe
+
+
+@pytest.fixture(params=[16, 32], ids=["avx2-tile", "avx512-tile"])
+def registers(request, monkeypatch):
+    """Both register tiles, whatever this host has (the 6x32 one needs AVX-512 to run fast,
+    not to run correctly: LLVM legalises it for any x86-64)."""
+    monkeypatch.setattr(jit, "host_vector_registers", lambda: request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("m,k,n", [
+    (32, 32, 32), (4, 40, 5000), (6, 64, 100), (7, 33, 150), (97, 257, 35), (100, 600, 70),
+    (200, 64, 2100), (13, 1, 3000),
+])
+def test_shapes(m, k, n, registers):
+    """Partial tiles in both directions, several k-panels (K > 256), two column panels
+    (N > 2048), K = 1."""
+    assert m * n * k >= kernels_matmul.PACKED_FROM
+    check(matmul_fn([m, k], [k, n]), [m, k], [k, n])
+
+
+@pytest.mark.parametrize("ta,tb", [(True, False), (False, True), (True, True)])
+def test_transposes(ta, tb, registers):
+    m, k, n = 45, 70, 50
+    sa, sb = ([k, m] if ta else [m, k]), ([n, k] if tb else [k, n])
+    check(matmul_fn(sa, sb, ta, tb), sa, sb, ta, tb)
+
+
+def test_broadcast_batches():
+    check(matmul_fn([3, 1, 40, 30], [2, 30, 50]), [3, 1, 40, 30], [2, 30, 50])
+
+
+@pytest.mark.parametrize("m,k,n", [(300, 200, 190), (301, 64, 333), (1000, 300, 35)])
+def test_threads_agree(m, k, n):
+    f = matmul_fn([m, k], [k, n])
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal([m, k]).astype(np.float32), rng.standard_normal([k, n]).astype(np.float32)]
+    exe = check(f, [m, k], [k, n], threads=2)
+    assert "GOMP_parallel" in exe.source_ir
+    np.testing.assert_array_equal(exe.run(args)[0], compile_function(f).run(args)[0])  # same sums, same order
+
+
+def test_small_and_thin_products_keep_the_loop_nest():
+    for sa, sb in (([16, 16], [16, 16]), ([1, 1024], [1024, 64]), ([64, 64], [64, 3])):
+        assert "gemm" not in build_llvm_module(matmul_fn(sa, sb))
+    assert "gemm" in build_llvm_module(matmul_fn([32, 32], [32, 32]))
+
+
+def test_aot_module_uses_the_portable_tile():
+    text = build_llvm_module(matmul_fn([64, 64], [64, 64]))
+    wide = build_llvm_module(matmul_fn([64, 64], [64, 64]), target=Target(vector_registers=32))
+    fma = 'call <8 x float> @"llvm.fma.v8f32"'
+    assert text.count(fma) == 12 and wide.count(fma) == 24  # FMAs per k: 6x16 and 6x32 tiles
+    assert gemm.tile_for(16).nr == 16 and gemm.tile_for(32).nr == 32
+
+
+def test_same_shapes_share_one_gemm():
+    f = Function("step", [tensor([40, 40], F32)] * 2)
+    x, y = f.args
+    p = build(f.body, "lf.matmul", [x, y], {"transpose_a": False, "transpose_b": False}).result
+    q = build(f.body, "lf.matmul", [p, x], {"transpose_a": False, "transpose_b": False}).result
+    r = build(f.body, "lf.matmul", [q, y], {"transpose_a": False, "transpose_b": True}).result
+    f.set_return([r])
+    text = build_llvm_module(f)
+    assert len(set(re.findall(r'define internal i32 @"?(gemm\.[\w.]+)', text))) == 2  # y.T differs
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal([40, 40]).astype(np.float32) for _ in range(2))
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    np.testing.assert_allclose(compile_function(f).run([a, b])[0], a64 @ b64 @ a64 @ b64.T, rtol=1e-4, atol=1e-3)

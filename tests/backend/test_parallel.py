@@ -1,0 +1,127 @@
+"""backend/parallel.py: large kernels split across libgomp threads give the serial results."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from test_structure import binary_fn, rand
+
+import lowerflow as tf
+from lowerflow.backend import NativeError, build_llvm_module, compile_function, parallel
+from lowerflow.ir import ELEM_TYPES, Block, Function, build, tensor
+from lowerflow.runtime import session as session_mod
+
+F32, I32 = ELEM_TYPES["f32"], ELEM_TYPES["i32"]
+pytestmark = pytest.mark.skipif(not parallel.available(), reason="libgomp.so.1 is not installed")
+
+
+def chain_fn(shape_x, shape_y):
+    """fusion(x, y) -> (tanh(x*y) + exp(y), x > y): transcendental, broadcasting, two outputs."""
+    f = Function("step", [tensor(shape_x, F32), tensor(shape_y, F32)])
+    block = Block([a.type for a in f.args])
+    x, y = block.args
+    t = build(block, "lf.tanh", [build(block, "lf.mul", [x, y]).result]).result
+    s = build(block, "lf.add", [t, build(block, "lf.exp", [y]).result]).result
+    gt = build(block, "lf.gt", [x, y]).result
+    block.add("lf.yield", [s, gt])
+    fusion = f.body.add("lf.fusion", list(f.args), [s.type, gt.type], regions=[block])
+    f.set_return(list(fusion.results))
+    return f
+
+
+def same_as_serial(f, args):
+    serial = compile_function(f, threads=1)
+    threaded = compile_function(f, threads=2)
+    assert "GOMP_parallel" not in serial.source_ir
+    for a, b in zip(serial.run(args), threaded.run(args)):
+        np.testing.assert_array_equal(a, b)
+    return threaded
+
+
+@pytest.mark.parametrize("n", [200_000, 240_000, 250_000, 262_144, 300_001, 1_000_003])
+def test_flat_sizes_around_the_threshold(n):
+    f = binary_fn("lf.add", [n], [n])
+    exe = same_as_serial(f, [rand([n]), rand([n], seed=1)])
+    estimate = n * (12 * parallel.NS_PER_BYTE + parallel.NS_PER_OP)  # 3 float32 buffers, 1 op
+    assert ("GOMP_parallel" in exe.source_ir) == (estimate >= parallel.THRESHOLD_NS)
+
+
+@pytest.mark.parametrize("sx,sy", [([1000, 301], [301]), ([7, 50_001], [7, 1]), ([3, 5, 40_000], [5, 1])])
+def test_broadcasting_nests_split_on_the_outer_dim(sx, sy):
+    exe = same_as_serial(chain_fn(sx, sy), [rand(sx), rand(sy, seed=1)])
+    assert "GOMP_parallel" in exe.source_ir
+
+
+def test_more_threads_than_chunks():
+    """8 threads over 3 outer rows: most threads get an empty chunk."""
+    f = chain_fn([3, 200_000], [200_000])
+    args = [rand([3, 200_000]), rand([200_000], seed=1)]
+    want = compile_function(f).run(args)
+    for a, b in zip(want, compile_function(f, threads=8).run(args)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_error_in_a_chunk_fails_the_step():
+    n = 600_000
+    f = binary_fn("lf.div", [n], [n], I32)
+    exe = compile_function(f, threads=2)
+    assert "GOMP_parallel" in exe.source_ir
+    x, y = np.ones(n, np.int32), np.ones(n, np.int32)
+    np.testing.assert_array_equal(exe.run([x, y])[0], x)
+    y[n - 5] = 0  # in the last thread's chunk only
+    with pytest.raises(NativeError, match="division by zero"):
+        exe.run([x, y])
+
+
+def test_small_kernels_and_aot_modules_stay_serial():
+    assert "GOMP" not in compile_function(binary_fn("lf.add", [1000], [1000]), threads=2).source_ir
+    assert "GOMP" not in build_llvm_module(binary_fn("lf.add", [1 << 22], [1 << 22]))  # threads=1: AOT
+
+
+def test_session_compiles_with_intra_op_threads(monkeypatch):
+    """ConfigProto.intra_op_parallelism_threads reaches compile_function (0: every core)."""
+    seen = []
+    real = session_mod.compile_function
+
+    def spy(func, **kw):
+        seen.append(kw.get("threads"))
+        return real(func, **kw)
+    monkeypatch.setattr(session_mod, "compile_function", spy)
+    for k, cfg in enumerate([tf.ConfigProto(intra_op_parallelism_threads=1), tf.ConfigProto(),
+                             tf.ConfigProto(intra_op_parallelism_threads=2)]):
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, [3])
+            y = tf.exp(x) * (0.123 + k)  # a graph of its own: no executable to reuse
+            with tf.Session(config=cfg) as sess:
+                np.testing.assert_allclose(sess.run(y, {x: [0, 1, 2]}), np.exp([0, 1, 2]) * (0.123 + k), rtol=1e-6)
+    assert seen == [1, os.cpu_count(), 2]
+
+
+FORK_SCRIPT = """
+import os, numpy as np
+from lowerflow.backend import NATIVE_STATS, compile_function
+from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+n = 1 << 20
+f = Function("step", [tensor([n], ELEM_TYPES["f32"])])
+f.set_return([build(f.body, "lf.exp", list(f.args)).result])
+exe = compile_function(f, threads=2)
+assert "GOMP_parallel" in exe.source_ir
+x = np.linspace(-5, 5, n, dtype=np.float32)
+want = exe.run([x])[0]  # the parent's libgomp team now exists
+pid = os.fork()
+if pid == 0:  # libgomp would hang here: the kernel runs on this thread instead
+    os._exit(0 if np.array_equal(exe.run([x])[0], want) else 3)
+print(os.waitpid(pid, 0)[1], NATIVE_STATS["cache_hits"])
+"""
+
+
+def test_forked_child_runs_parallel_kernels(tmp_path):
+    """Twice: the second process loads the object from the disk cache."""
+    env = {**os.environ, "LOWERFLOW_CACHE_DIR": str(tmp_path)}
+    for hits in ("0", "1"):
+        proc = subprocess.run([sys.executable, "-c", FORK_SCRIPT], env=env, capture_output=True, text=True,
+                              timeout=120, check=True)
+        assert proc.stdout.split() == ["0", hits], proc.stdout + proc.stderr
