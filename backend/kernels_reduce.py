@@ -10,16 +10,21 @@ and means carry `reassoc` so LLVM may vectorise them, the one liberty a reductio
 step of every reduction is its elementwise op's scalar lowering (`lf.max` propagates NaN,
 integers wrap); float16 accumulates in float32. Semantics, empty reductions included, are
 those of `lowerflow/ir/ops/reduction.py`.
+
+Where the elements come from is a `ReduceInput`: by default the operand buffer; input
+fusion (`kernels_fused.py`, XLA's kInput fusion) instead computes each element in registers
+from the fusion's operands, so the reduced tensor never exists in memory.
 """
 from __future__ import annotations
 
-from math import prod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from math import prod
 
 from llvmlite import ir
 
 from lowerflow.backend.errors import STATUS_MESSAGES
-from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
+from lowerflow.backend.kernels import KERNEL_LOWERINGS, Buffer, KernelCtx
 from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
 from lowerflow.backend.loops import for_range, loop_nest
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
@@ -30,6 +35,7 @@ FLOAT_SUM = ("reassoc", "contract")  # reassociation: float sums only, so they v
 LABEL_RANGE = 17  # status code (clear of errors.py's own, which count up from 1)
 assert LABEL_RANGE not in STATUS_MESSAGES
 STATUS_MESSAGES[LABEL_RANGE] = "Received a label value outside the valid range of [0, classes)"
+#: (builder, one element, accumulators) -> the next accumulators
 Fold = Callable[[ir.IRBuilder, ir.Value, list[ir.Value]], list[ir.Value]]
 
 #: reduction -> the elementwise op that combines an accumulator with one element
@@ -83,42 +89,64 @@ def offset(b: ir.IRBuilder, base: ir.Value, *terms: tuple[ir.Value, int]) -> ir.
     return base
 
 
-def fold_nest(b: ir.IRBuilder, dims: Sequence[int], strides: Sequence[int], base: ir.Value,
-              init: list[ir.Value], step: Fold) -> list[ir.Value]:
-    """Fold `step(b, offset, accs)` over every point of `dims` (all >= 1) in order, where
-    offset = base + sum(i_k * strides[k])."""
-    def level(k: int, at: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
+def fold_nest(b: ir.IRBuilder, dims: Sequence[int], strides: Sequence[Sequence[int]], base: list[ir.Value],
+              init: list[ir.Value], step: Callable[[list[ir.Value], list[ir.Value]], list[ir.Value]]
+              ) -> list[ir.Value]:
+    """Fold `step(offsets, accs)` over every point of `dims` (all >= 1) in order, where
+    offsets[a] = base[a] + sum(i_k * strides[a][k]) for each access a."""
+    def level(k: int, at: list[ir.Value], accs: list[ir.Value]) -> list[ir.Value]:
         if k == len(dims):
-            return step(b, at, accs)
-        return fold_range(b, dims[k], accs, lambda i, a: level(k + 1, offset(b, at, (i, strides[k])), a))
+            return step(at, accs)
+        return fold_range(b, dims[k], accs, lambda i, a: level(
+            k + 1, [offset(b, o, (i, st[k])) for o, st in zip(at, strides)], a))
     return level(0, base, init)
 
 
-def reduce_loops(kc: KernelCtx, axes: Sequence[int], init: Callable[[ir.Value], list[ir.Value]],
-                 step: Fold, finish: Callable[[ir.Value, list[ir.Value] | None], None]) -> None:
-    """For each output element (offset `out`, C order over the kept dims): fold `step`
-    over the input elements reducing into it, from `init(first input offset)`, then
+@dataclass(frozen=True)
+class ReduceInput:
+    """Where a reduction's elements come from: `shape` is the reduced tensor's, `strides[a]`
+    access a's element strides over it (0 where it broadcasts), `load(b, offsets)` one element
+    from the accesses' offsets. The hook that lets input fusion replace a buffer by code."""
+
+    shape: tuple[int, ...]
+    strides: list[list[int]]
+    load: Callable[[ir.IRBuilder, list[ir.Value]], ir.Value]
+
+
+def buffer_input(buf: Buffer) -> ReduceInput:
+    """The elements of one C-contiguous operand buffer."""
+    return ReduceInput(tuple(buf.type.shape), [contiguous_strides(buf.type.shape)],
+                       lambda b, offsets: load_elem(b, buf.ptr, offsets[0], buf.type.dtype))
+
+
+def reduce_loops(kc: KernelCtx, source: ReduceInput, axes: Sequence[int],
+                 init: Callable[[list[ir.Value]], list[ir.Value]], step: Fold,
+                 finish: Callable[[ir.Value, list[ir.Value] | None], None]) -> None:
+    """For each output element (offset `out`, C order over the kept dims): fold `step` over
+    the elements of `source` reducing into it, from `init(offsets of the first)`, then
     `finish(out, accs)` stores it; accs is None when there is nothing to fold."""
-    shape = kc.operands[0].type.shape
-    strides = contiguous_strides(shape)
+    shape = source.shape
     kept = [d for d in range(len(shape)) if d not in axes]
     kept_shape = [shape[d] for d in kept]
     if prod(kept_shape) == 0:
         return
-    outer, (in_outer, out_outer) = nontrivial(kept_shape, [[strides[d] for d in kept],
-                                                           contiguous_strides(kept_shape)])
-    inner, (in_inner,) = nontrivial([shape[d] for d in axes], [[strides[d] for d in axes]])
+    outer, (*in_outer, out_outer) = nontrivial(kept_shape, [*([st[d] for d in kept] for st in source.strides),
+                                                            contiguous_strides(kept_shape)])
+    inner, in_inner = nontrivial([shape[d] for d in axes], [[st[d] for d in axes] for st in source.strides])
     b = kc.b
     empty = prod(shape[d] for d in axes) == 0
 
+    def fold(offsets: list[ir.Value], accs: list[ir.Value]) -> list[ir.Value]:
+        return step(b, source.load(b, offsets), accs)
+
     def body(offsets: list[ir.Value]) -> None:
-        src, out = offsets
-        finish(out, None if empty else fold_nest(b, inner, in_inner, src, init(src), step))
+        *src, out = offsets
+        finish(out, None if empty else fold_nest(b, inner, in_inner, src, init(src), fold))
 
     if outer:
-        loop_nest(b, outer, [in_outer, out_outer], body)
+        loop_nest(b, outer, [*in_outer, out_outer], body)
     else:
-        body([ir.Constant(I64, 0), ir.Constant(I64, 0)])
+        body([ir.Constant(I64, 0)] * (len(source.strides) + 1))
 
 
 def convert(kc: KernelCtx, b: ir.IRBuilder, value: ir.Value, src: ElemType, dst: ElemType) -> ir.Value:
@@ -142,21 +170,22 @@ def constant(dtype: ElemType, value) -> ir.Constant:
     return ir.Constant(reg_type(dtype), float(value) if dtype.is_float else int(value))
 
 
-def lower_reduce(kc: KernelCtx, op: Operation) -> None:
-    """Sum, Mean, Prod, Max, Min, Any, All over `axes`."""
-    x, out = kc.operands[0], kc.results[0]
-    dtype = x.type.dtype
+def lower_reduce(kc: KernelCtx, op: Operation, source: ReduceInput | None = None) -> None:
+    """Sum, Mean, Prod, Max, Min, Any, All over `axes`, of `source` (default: the operand)."""
+    source = source or buffer_input(kc.operands[0])
+    out = kc.results[0]
+    dtype = op.operands[0].type.dtype
     acc = elem_type_of(accumulator_dtype(dtype.np_dtype))
-    axes = reduction_axes(op.attributes, x.type.rank)
+    axes = reduction_axes(op.attributes, len(source.shape))
     identity = identity_element(op.name, dtype.np_dtype)
     if acc.is_float and op.name in ("lf.reduce_sum", "lf.reduce_mean"):
         combine, start = float_sum, constant(acc, -0.0)  # -0.0 + x == x, also for x == -0.0
     else:
         combine, start = scalar_op(kc, COMBINE[op.name], acc), constant(acc, identity)
-    count = prod(x.type.shape[d] for d in axes)
+    count = prod(source.shape[d] for d in axes)
 
-    def step(b: ir.IRBuilder, offset: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
-        return [combine(b, accs[0], convert(kc, b, load_elem(b, x.ptr, offset, dtype), dtype, acc))]
+    def step(b: ir.IRBuilder, value: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
+        return [combine(b, accs[0], convert(kc, b, value, dtype, acc))]
 
     def finish(offset: ir.Value, accs: list[ir.Value] | None) -> None:
         b = kc.b
@@ -165,20 +194,20 @@ def lower_reduce(kc: KernelCtx, op: Operation) -> None:
             value = scalar_op(kc, "lf.div", acc)(b, value, constant(acc, count))
         store_elem(b, convert(kc, b, value, acc, dtype), out.ptr, offset, dtype)
 
-    reduce_loops(kc, axes, lambda src: [start], step, finish)
+    reduce_loops(kc, source, axes, lambda src: [start], step, finish)
 
 
 def lower_arg_extreme(kc: KernelCtx, op: Operation) -> None:
     """ArgMax/ArgMin along `axis`: the first index of the extreme; a NaN beats any number
     (numpy's rule), so the first NaN wins."""
     x, out = kc.operands[0], kc.results[0]
+    source = buffer_input(x)
     dtype = x.type.dtype
     axis = op.attributes["axis"] % x.type.rank
     better = ">" if op.name == "lf.argmax" else "<"
 
-    def step(b: ir.IRBuilder, offset: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
+    def step(b: ir.IRBuilder, v: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
         best, best_i, i = accs
-        v = load_elem(b, x.ptr, offset, dtype)
         if dtype.is_float:
             nan_first = b.and_(b.fcmp_unordered("uno", v, v), b.fcmp_ordered("ord", best, best))
             wins = b.or_(b.fcmp_ordered(better, v, best), nan_first)
@@ -187,9 +216,8 @@ def lower_arg_extreme(kc: KernelCtx, op: Operation) -> None:
         nxt = b.add(i, ir.Constant(I64, 1), flags=("nuw", "nsw"))
         return [b.select(wins, v, best), b.select(wins, i, best_i), nxt]
 
-    def init(src: ir.Value) -> list[ir.Value]:
-        first = load_elem(kc.b, x.ptr, src, dtype)
-        return [first, ir.Constant(I64, 0), ir.Constant(I64, 0)]
+    def init(src: list[ir.Value]) -> list[ir.Value]:
+        return [source.load(kc.b, src), ir.Constant(I64, 0), ir.Constant(I64, 0)]
 
     def finish(offset: ir.Value, accs: list[ir.Value] | None) -> None:
         index = accs[1]
@@ -197,7 +225,7 @@ def lower_arg_extreme(kc: KernelCtx, op: Operation) -> None:
             index = kc.b.trunc(index, reg_type(out.type.dtype))
         store_elem(kc.b, index, out.ptr, offset, out.type.dtype)
 
-    reduce_loops(kc, [axis], init, step, finish)
+    reduce_loops(kc, source, [axis], init, step, finish)
 
 
 def lower_sparse_xent(kc: KernelCtx, op: Operation) -> None:

@@ -1,5 +1,6 @@
 """`fuse`: group elementwise ops into "lf.fusion" loop kernels (cf. XLA's
-InstructionFusion/loop fusion, Grappler's remapper, TVM's FuseOps).
+InstructionFusion/loop fusion, Grappler's remapper, TVM's FuseOps), then join groups
+to the reduction they feed or the matmul they consume (XLA's input and output fusions).
 
 Ops whose OpDef is "elementwise" and whose result shapes are identical and static
 run in one loop nest, so their intermediates never reach memory. Groups grow
@@ -11,10 +12,24 @@ leave no place to put the fusion). The search for such a path visits at most
 and the pass stays linear on graphs of 10,000 ops with long-range edges (a bounded
 stand-in for XLA's HloReachabilityMap). A group of one op stays as it is.
 
-Each group becomes one "lf.fusion": its operands are the outside values the
-group reads (once each), its block arguments mirror them, its body is the
-cloned ops, and "lf.yield" returns every group value used outside the group;
-those are the fusion's results. Ops are then re-ordered topologically with the
+Consumer fusion, after grouping, in block order (`ir/ops/fusion.py` has the region ops):
+- a reduction (Sum ... All) whose operand is the only value its producer group (or lone
+  elementwise op) gives anyone, and given only to it, joins that group: "lf.reduce_fusion"
+  computes the producers per element inside the reduction's loop, so the reduced tensor
+  is never stored;
+- an "lf.matmul" whose result only one group reads, when every op of that group has the
+  matmul's result type (so the shape is the product's and the epilogue can run in place
+  in it), joins that group as "lf.matmul_fusion": bias add, relu ... are applied to the
+  product in its output buffer.
+A group joins at most one consumer (a matmul comes first in block order, so it wins).
+Neither join can close a cycle: everything else the joining op touches (the reduction's
+result, the matmul's operands) connects to the group only through the joining op itself,
+so a new cycle would already have been one before. Both count towards `max-ops`.
+
+Each group becomes one region op ("lf.fusion" unless a consumer joined): its operands
+are the outside values the group reads (once each), its block arguments mirror them,
+its body is the cloned ops, and "lf.yield" returns every group value used outside the
+group; those are the fusion's results. Ops are then re-ordered topologically with the
 fusions in place. Every op's outcome, with the reason, is kept in `decisions`.
 """
 from __future__ import annotations
@@ -26,12 +41,18 @@ import networkx as nx
 
 from lowerflow.ir.core import Block, Function, Module, Operation, Value, replace_uses, users
 from lowerflow.ir.opdef import ELEMENTWISE, get_op
+from lowerflow.ir.ops.fusion import MATMUL_FUSION, REDUCE_FUSION, REDUCTIONS
 from lowerflow.passes.clone import clone_op
 from lowerflow.passes.manager import FunctionPass, option, register_pass
 
 
 #: Most groups one cycle check may visit before it gives up (and refuses the merge).
 CYCLE_CHECK_BUDGET = 64
+LOOP_FUSION = "lf.fusion"
+#: The decision for each member of a group, by the region op it becomes ({k}: its number).
+FUSED = {LOOP_FUSION: "fused into group {k}", REDUCE_FUSION: "fused as reduction input into group {k}",
+         MATMUL_FUSION: "fused as matmul epilogue into group {k}"}
+CONSUMERS = REDUCTIONS | {"lf.matmul"}  # ops a group may join (as the core of its region op)
 
 
 class Decision(NamedTuple):
@@ -43,7 +64,8 @@ class Decision(NamedTuple):
 @register_pass
 @dataclass(frozen=True)
 class Fuse(FunctionPass):
-    """Fuse connected elementwise ops with identical static shapes into lf.fusion ops."""
+    """Fuse connected elementwise ops with identical static shapes into lf.fusion ops, and
+    such groups into the reduction they feed or the matmul they consume."""
 
     name: ClassVar[str] = "fuse"
     max_ops: int = option(32, "most ops in one fusion")
@@ -71,11 +93,12 @@ class Fuse(FunctionPass):
 class _Unit:
     """One node of the contracted graph: a group of ops (or one op) fused together."""
 
-    __slots__ = ("members", "type")
+    __slots__ = ("kind", "members", "type")
 
     def __init__(self, op: Operation, fusible: bool):
         self.members = [op]
         self.type = op.results[0].type if fusible else None  # None: never joins a group
+        self.kind = LOOP_FUSION  # the region op the group becomes (a consumer may change it)
 
 
 class _Planner:
@@ -90,12 +113,18 @@ class _Planner:
         self.notes: dict[Operation, list[str]] = {op: [] for op in self.ops}
         for op in self.ops:
             self._visit(op, max_ops)
+        for op in self.ops:
+            if op.name == "lf.matmul":
+                self._join(op, MATMUL_FUSION, *self._epilogue(op), max_ops)
+            elif op.name in REDUCTIONS:
+                self._join(op, REDUCE_FUSION, *self._reduction_input(op), max_ops)
 
     def _visit(self, op: Operation, max_ops: int) -> None:
         why_not = _why_not_fusible(op)
         unit = self.unit_of[op] = _Unit(op, why_not is None)
         if why_not:
-            self.notes[op].append(why_not)
+            if op.name not in CONSUMERS:  # they get their own reasons
+                self.notes[op].append(why_not)
             return
         for v in op.operands:
             other = self.unit_of.get(v.op)  # None for function arguments
@@ -114,6 +143,55 @@ class _Planner:
     def _note(self, op: Operation, producer: Operation, why: str) -> None:
         self.notes[op].append(why)
         self.notes[producer].append(f"consumer {self.labels[op]}: {why}")
+
+    def _outside_users(self, unit: _Unit, value: Value) -> list[Operation]:
+        return [u for u in self.users.get(value, ()) if self.unit_of[u] is not unit]
+
+    def _reduction_input(self, op: Operation) -> tuple[_Unit | None, str | None]:
+        """(the group reduction `op` may join, why not)."""
+        x = op.operands[0]
+        group = self.unit_of.get(x.op)
+        if group is None or group.type is None or x.op.name in CONSUMERS:
+            return None, "its operand is no elementwise op's result"
+        p = self.labels[x.op]
+        if group.kind != LOOP_FUSION:
+            return group, f"{p}'s group is already fused into an {group.kind}"
+        escaping = [r for m in group.members for r in m.results if self._outside_users(group, r)]
+        if escaping != [x] or self.users[x] != [op]:
+            return group, f"{p}'s group gives values to other ops than it"
+        return group, None
+
+    def _epilogue(self, op: Operation) -> tuple[_Unit | None, str | None]:
+        """(the group matmul `op` may join, why not)."""
+        result = op.results[0]
+        readers = self.users.get(result, [])
+        if not readers:
+            return None, "result is unused"
+        group = self.unit_of[readers[0]]
+        if group.type is None or readers[0].name in CONSUMERS:
+            return None, f"consumer {self.labels[readers[0]]} is not elementwise"
+        outside = [u for u in readers if self.unit_of[u] is not group]
+        if outside:
+            return None, f"result is also read by {self.labels[outside[0]]}, outside the epilogue"
+        for m in group.members:
+            if m.results[0].type != result.type:
+                return group, (f"{self.labels[m]} in the epilogue gives {m.results[0].type}, not the "
+                               f"matmul's {result.type}")
+        return group, None
+
+    def _join(self, op: Operation, kind: str, group: _Unit | None, why: str | None, max_ops: int) -> None:
+        """Add consumer `op` to `group`, which becomes a `kind` region op, or note why not."""
+        if group is not None and why is None and len(group.members) + 1 > max_ops:
+            why = f"max-ops={max_ops} reached joining its group"
+        if why:
+            self.notes[op].append(why)
+            for m in group.members if group else ():
+                self.notes[m].append(f"consumer {self.labels[op]}: {why}")
+            return
+        if group is not None:
+            group.members.append(op)
+            group.kind = kind
+            self.unit_of[op] = group
 
     def _merge(self, a: _Unit, b: _Unit) -> _Unit:
         """Move the smaller unit's ops into the larger (members are sorted in `groups`)."""
@@ -157,8 +235,10 @@ class _Planner:
         number = {u: k for k, u in enumerate(groups, 1)}
         out = []
         for op in self.ops[:-1]:  # the return is no candidate worth reporting
-            k = number.get(self.unit_of[op])
-            why = f"fused into group {k}" if k else \
+            unit = self.unit_of[op]
+            k = number.get(unit)
+            fused = f"fused into group {k} ({unit.kind})" if op.name in CONSUMERS else FUSED[unit.kind]
+            why = fused.format(k=k) if k else \
                 "not fused: " + (self.notes[op][0] if self.notes[op] else "no fusible producer or consumer")
             out.append((self.labels[op], why))
         return out
@@ -185,8 +265,9 @@ def _labels(func: Function) -> dict[Operation, str]:
     return out
 
 
-def _build_fusion(members: list[Operation], users_of: dict[Value, list[Operation]]) -> tuple[Operation, dict]:
-    """The "lf.fusion" op for `members` and the map from their outside-used results to its results."""
+def _build_fusion(kind: str, members: list[Operation], users_of: dict[Value, list[Operation]]
+                  ) -> tuple[Operation, dict]:
+    """The `kind` region op for `members` and the map from their outside-used results to its results."""
     inside = set(members)
     inputs = list(dict.fromkeys(v for m in members for v in m.operands if v.op not in inside))
     body = Block([v.type for v in inputs])
@@ -195,7 +276,7 @@ def _build_fusion(members: list[Operation], users_of: dict[Value, list[Operation
         body.append(clone_op(m, mapping))
     outputs = [r for m in members for r in m.results if any(u not in inside for u in users_of.get(r, ()))]
     body.add("lf.yield", [mapping[r] for r in outputs])
-    fusion = Operation("lf.fusion", inputs, [r.type for r in outputs], {}, [body])
+    fusion = Operation(kind, inputs, [r.type for r in outputs], {}, [body])
     return fusion, dict(zip(outputs, fusion.results))
 
 
@@ -204,7 +285,7 @@ def _rewrite(func: Function, plan: _Planner, groups: list[_Unit]) -> None:
     replacement: dict[_Unit, Operation] = {}
     results: dict[Value, Value] = {}
     for unit in groups:
-        replacement[unit], mapping = _build_fusion(unit.members, plan.users)
+        replacement[unit], mapping = _build_fusion(unit.kind, unit.members, plan.users)
         results.update(mapping)
     # The contracted graph: one node per unit, keyed by its first op's position,
     # so the lexicographic topological order stays close to the original order.
