@@ -16,8 +16,8 @@ import threading
 
 import numpy as np
 
-from lowerflow.backend import cache, jit
-from lowerflow.backend.codegen import build_llvm_module
+from lowerflow.backend import cache, jit, pyentry
+from lowerflow.backend.codegen import build_ir_module
 from lowerflow.backend.errors import NativeError
 from lowerflow.backend.kernels import Target
 from lowerflow.backend.planner import ALIGN
@@ -75,6 +75,8 @@ class Executable:
         self._table = (ctypes.c_void_p * max(n, 1))()
         self._table_addr = ctypes.addressof(self._table)
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
+        py_address = jitted.address(pyentry.entry_name(name)) if pyentry.LAYOUT_OK else 0
+        self._fn_py = pyentry.PY_ENTRY_TYPE(py_address) if py_address else None
 
     @property
     def llvm_ir(self) -> str:
@@ -126,7 +128,11 @@ class Executable:
         return outs
 
     def _invoke(self, args: list[np.ndarray], outs: list[np.ndarray]) -> None:
-        if self._lock.acquire(blocking=False):
+        if self._fn_py is not None:  # the fast, lock-free path (pyentry.py)
+            self.calls += 1
+            NATIVE_STATS["calls"] += 1
+            status = self._fn_py(args + outs)
+        elif self._lock.acquire(blocking=False):
             try:
                 status = self._call(self._table, self._table_addr, args, outs)
             finally:
@@ -155,11 +161,19 @@ class Executable:
         return f"<Executable {self.name}({sig}) -> ({res})>"
 
 
+def jit_module_text(func: Function, name: str = "step", threads: int = 1) -> str:
+    """The LLVM IR text `compile_function` compiles (and keys the disk cache with): the step
+    for this host's vector registers plus the Python-object entry (`pyentry.py`)."""
+    module = build_ir_module(func, name, Target(threads, jit.host_vector_registers()))
+    pyentry.add_pyobject_entry(module, name, len(func.args) + len(func.results))
+    return str(module)
+
+
 def compile_function(func: Function, *, name: str = "step", threads: int = 1) -> Executable:
     """Lower `func` (static shapes) to LLVM, optimise at O3 for this CPU and JIT it; code
     compiled before, by any process, comes from the disk cache. Kernels above the
     parallel threshold use `threads` threads (`parallel.py`); 1 keeps everything serial."""
-    text = build_llvm_module(func, name, Target(threads, jit.host_vector_registers()))
+    text = jit_module_text(func, name, threads)
     key = cache.cache_key(text)
     entry = cache.load(key)
     if entry is not None:
