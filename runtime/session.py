@@ -65,17 +65,17 @@ class _Plan:
 
     def call(self, sess: "Session", feeds: list[np.ndarray]) -> list:
         """Run natively on `feeds` (in step order); commit variable updates only on success."""
-        store = sess._values
+        if self.reads:
+            try:
+                feeds = feeds + [sess._values[v] for v in self.reads]
+            except KeyError:
+                feeds = feeds + [sess._variable_value(v) for v in self.reads]
         try:
-            args = feeds + [store[v] for v in self.reads]
-        except KeyError:
-            args = feeds + [sess._variable_value(v) for v in self.reads]
-        try:
-            outs = self.exe.run_unchecked(args)
+            outs = self.exe.run_unchecked(feeds)
         except NativeError as e:
             raise errors.InvalidArgumentError(None, None, str(e)) from None
-        for var, value in zip(self.writes, outs[self.n_fetches:]):
-            store[var] = value
+        if self.writes:
+            sess._values.update(zip(self.writes, outs[self.n_fetches:]))
         return outs if self.direct else [get(outs, sess) for get in self.getters]
 
 
@@ -158,11 +158,12 @@ class Session:
                 fed = sorted(zip(feed_tensors, arrays, range(len(arrays))),
                              key=lambda x: (x[0].op._id, x[0].value_index))
                 plan = self._plan_for(mapper, tuple((t, a) for t, a, _ in fed))
-                entry = (plan, [i for _, _, i in fed])
+                order = [i for _, _, i in fed]
+                entry = (plan, None if order == sorted(order) else order)
                 if None not in key:
                     plans[key] = entry
             plan, order = entry
-            return mapper.build(plan.call(self, [arrays[i] for i in order]))
+            return mapper.build(plan.call(self, arrays if order is None else [arrays[i] for i in order]))
 
         return run_callable
 
