@@ -92,6 +92,7 @@ class Session:
         self._values: dict[Operation, np.ndarray] = {}
         self._plans: dict[tuple, _Plan] = {}
         self._mappers: dict = {}
+        self._feed_infos: dict = {}  # feed_dict key -> (tensor, numpy dtype, static dims)
         self._lock = threading.RLock()
         self._closed = False
         self._context_managers: list = []
@@ -106,6 +107,7 @@ class Session:
         self._values.clear()
         self._plans.clear()
         self._mappers.clear()
+        self._feed_infos.clear()
 
     def as_default(self):
         return graph_mod.default_session(self)
@@ -128,9 +130,9 @@ class Session:
             raise RuntimeError("Attempted to use a closed Session.")
         mapper = self._mapper(fetches)
         if feed_dict:
-            fed = sorted(((t, self._feed_value(t, v)) for t, v in
-                          ((self._feed_key(k), v) for k, v in feed_dict.items())),
-                         key=lambda kv: (kv[0].op._id, kv[0].value_index))
+            fed = [self._feed(k, v) for k, v in feed_dict.items()]
+            if len(fed) > 1:
+                fed.sort(key=lambda kv: (kv[0].op._id, kv[0].value_index))
             plan = self._plan_for(mapper, tuple(fed))
             return mapper.build(plan.call(self, [a for _, a in fed]))
         return mapper.build(self._plan_for(mapper, ()).call(self, []))
@@ -228,6 +230,25 @@ class Session:
         return np.array([r.name.encode() for r in refs if r not in self._values], dtype=object)
 
     # -- feeds --
+    def _feed(self, key, value) -> tuple[Tensor, np.ndarray]:
+        """(tensor, array) for one feed_dict entry. An ndarray that already has the tensor's
+        dtype and layout only needs its shape checked against the (cached) static dims."""
+        try:
+            t, np_dtype, dims = self._feed_infos[key]
+        except (KeyError, TypeError):
+            t = self._feed_key(key)
+            dims = t.shape.as_tuple()
+            t, np_dtype, dims = info = (t, np.dtype(t.dtype.as_numpy_dtype), dims)
+            if len(self._feed_infos) < 4096:
+                self._feed_infos[key] = info
+        if type(value) is float or type(value) is np.ndarray and value.dtype != np_dtype:
+            value = np.asarray(value, np_dtype)  # conversions that need none of the checks below
+        if type(value) is np.ndarray and value.dtype == np_dtype and value.flags.c_contiguous \
+                and (dims is None or len(dims) == value.ndim
+                     and all(d is None or d == n for d, n in zip(dims, value.shape))):
+            return t, value
+        return t, self._feed_value(t, value)
+
     def _feed_key(self, key) -> Tensor:
         try:
             return self._graph.as_graph_element(key, allow_tensor=True, allow_operation=False)

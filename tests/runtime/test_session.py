@@ -256,3 +256,23 @@ def test_bad_constant_inputs_fail_at_run_time_not_compile_time(graph):
         with pytest.raises(tf.errors.InvalidArgumentError, match="label value outside"):
             sess.run(loss)
         assert sess.run(logits).shape == (1, 2)
+
+
+def test_feed_fast_path_keeps_every_check(graph):
+    """Cached feed info must not skip TF1's checks: dtype conversion, shape, layout."""
+    x = tf.placeholder(tf.float32, [None, 2], name="xf")
+    y = x + 1.0
+    with tf.Session() as sess:
+        ok = np.ones((3, 2), np.float32)
+        np.testing.assert_array_equal(sess.run(y, {x: ok}), ok + 1)
+        np.testing.assert_array_equal(sess.run(y, {x: np.ones((1, 2), np.float64)}), [[2, 2]])
+        np.testing.assert_array_equal(sess.run(y, {x: np.ones((2, 4), np.float32)[:, ::2]}), [[2, 2]] * 2)
+        with pytest.raises(ValueError, match="Cannot feed value of shape"):
+            sess.run(y, {x: np.ones((3, 3), np.float32)})
+        with pytest.raises(ValueError, match="Cannot feed value of shape"):
+            sess.run(y, {x: 1.5})
+    s = tf.placeholder(tf.int32, [])
+    with tf.Session() as sess:
+        assert sess.run(s * 2, {s: 2.7}) == 4  # TF1 truncates a float fed to an int tensor
+        with pytest.raises(TypeError, match="not compatible"):
+            sess.run(s * 2, {s: 2 ** 40})
