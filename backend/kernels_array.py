@@ -20,9 +20,9 @@ from llvmlite import ir
 from lowerflow.backend.errors import STATUS_MESSAGES
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
 from lowerflow.backend.kernels_reduce import constant, fold_range
-from lowerflow.backend.kernels_shape import Side, copy_box, strided_nest
+from lowerflow.backend.kernels_shape import Side, copy_box
 from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
-from lowerflow.backend.loops import for_range
+from lowerflow.backend.loops import for_range, loop_nest
 from lowerflow.ir import ElemType, Operation
 from lowerflow.ir.ops.array import one_hot_axis
 from lowerflow.ir.ops.shape import linspace_step, range_bounds
@@ -83,7 +83,7 @@ def lower_one_hot(kc: KernelCtx, op: Operation) -> None:
         store_elem(b, b.select(b.icmp_signed("==", i, k), on, off), out.ptr, at_out, dtype)
 
     strides = [[inner, 0, 1], [depth * inner, inner, 1], [0, 1, 0]]  # indices, result, depth position
-    strided_nest(b, [outer, depth, inner], strides, [ir.Constant(I64, 0)] * 3, body)
+    loop_nest(b, [outer, depth, inner], strides, body, name="c")
 
 
 def lower_range(kc: KernelCtx, op: Operation) -> None:

@@ -29,7 +29,7 @@ from llvmlite import ir
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, VIEW_LOWERINGS, Buffer, KernelCtx
 from lowerflow.backend.kernels_reduce import contiguous_strides
 from lowerflow.backend.lltypes import I64, mem_type
-from lowerflow.backend.loops import broadcast_strides, for_range
+from lowerflow.backend.loops import broadcast_strides, loop_nest, merge_dims
 from lowerflow.ir import ElemType, Operation
 from lowerflow.ir.ops.array import pad_widths, slice_window, transpose_perm
 
@@ -53,55 +53,13 @@ def memory_constant(dtype: ElemType, value) -> ir.Constant:
     return ir.Constant(mem_type(dtype), float(value) if dtype.is_float else int(value))
 
 
-def _advance(b: ir.IRBuilder, offset: ir.Value, i: ir.Value, stride: int) -> ir.Value:
-    if stride == 0:
-        return offset
-    term = i if stride == 1 else b.mul(i, ir.Constant(I64, stride), flags=("nsw",))
-    if isinstance(offset, ir.Constant) and offset.constant == 0:
-        return term
-    return b.add(offset, term, flags=("nsw",))
-
-
-def strided_nest(b: ir.IRBuilder, dims: Sequence[int], strides: Sequence[Sequence[int]],
-                 bases: list[ir.Value], body) -> None:
-    """`body(offsets)` at every point of `dims` (all >= 1); access a's offset is
-    bases[a] + sum(i_k * strides[a][k]), strides of either sign."""
-    def level(k: int, offsets: list[ir.Value]) -> None:
-        if k == len(dims):
-            body(offsets)
-            return
-        for_range(b, dims[k], lambda i: level(k + 1, [_advance(b, o, i, st[k]) for o, st in zip(offsets, strides)]),
-                  name=f"c{k}")
-
-    level(0, bases)
-
-
-def merge_box(dims: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
-    """`dims` without size-1 dims, neighbours merged where every side steps contiguously
-    from one into the other (outer stride == inner stride * inner count)."""
-    out: list[int] = []
-    merged: list[list[int]] = [[] for _ in strides]
-    for k, n in enumerate(dims):
-        if n == 1:
-            continue
-        if out and all(m[-1] == s[k] * n for m, s in zip(merged, strides)):
-            out[-1] *= n
-            for m, s in zip(merged, strides):
-                m[-1] = s[k]
-        else:
-            out.append(n)
-            for m, s in zip(merged, strides):
-                m.append(s[k])
-    return out, merged
-
-
 def copy_box(kc: KernelCtx, dims: Sequence[int], dst: Side, src: Side | None = None,
              fill: ir.Constant | None = None) -> None:
     """Copy the box `dims` from `src` to `dst`, or store `fill` at each of its points."""
     if prod(dims) == 0:
         return
     sides = [dst] if src is None else [dst, src]
-    loops, strides = merge_box(dims, [s.strides for s in sides])
+    loops, strides = merge_dims(dims, [s.strides for s in sides])
     mt = mem_type(dst.buf.type.dtype)
     b = kc.b
 
@@ -109,7 +67,7 @@ def copy_box(kc: KernelCtx, dims: Sequence[int], dst: Side, src: Side | None = N
         value = fill if src is None else b.load(b.gep(src.buf.ptr, [offsets[1]], source_etype=mt, inbounds=True), typ=mt)
         b.store(value, b.gep(dst.buf.ptr, [offsets[0]], source_etype=mt, inbounds=True))
 
-    strided_nest(b, loops, strides, [i64(s.base) for s in sides], body)
+    loop_nest(b, loops, strides, body, [i64(s.base) for s in sides], name="c")
 
 
 def whole(buf: Buffer, shape: Sequence[int] | None = None) -> Side:

@@ -42,20 +42,26 @@ def collapse_dims(iter_shape: Sequence[int], shapes: Sequence[Sequence[int]]
     """(loop trip counts, per-access strides per loop), outermost first, after dropping
     size-1 dims and merging dims that are contiguous for every access."""
     full = [broadcast_strides(s, iter_shape) for s in shapes]
-    dims: list[int] = []
-    strides: list[list[int]] = [[] for _ in shapes]
-    for d, n in enumerate(iter_shape):
+    return merge_dims(iter_shape, [[f[d] for d in range(len(iter_shape))] for f in full])
+
+
+def merge_dims(dims: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
+    """`dims` without size-1 dims, neighbours merged where every access steps contiguously
+    from one into the other (outer stride == inner stride * inner count); any stride sign."""
+    out: list[int] = []
+    merged: list[list[int]] = [[] for _ in strides]
+    for d, n in enumerate(dims):
         if n == 1:
             continue
-        if dims and all(st[-1] == f[d] * n for st, f in zip(strides, full)):
-            dims[-1] *= n  # (i, j) -> i*n*s + j*s == (i*n + j)*s for every access
-            for st, f in zip(strides, full):
-                st[-1] = f[d]
+        if out and all(m[-1] == st[d] * n for m, st in zip(merged, strides)):
+            out[-1] *= n  # (i, j) -> i*n*s + j*s == (i*n + j)*s for every access
+            for m, st in zip(merged, strides):
+                m[-1] = st[d]
         else:
-            dims.append(n)
-            for st, f in zip(strides, full):
-                st.append(f[d])
-    return dims, strides
+            out.append(n)
+            for m, st in zip(merged, strides):
+                m.append(st[d])
+    return out, merged
 
 
 def for_range(b: ir.IRBuilder, n: int, body: Callable[[ir.Value], None], name: str = "i") -> None:
@@ -80,15 +86,18 @@ def for_range(b: ir.IRBuilder, n: int, body: Callable[[ir.Value], None], name: s
 def _advance(b: ir.IRBuilder, base: ir.Value, i: ir.Value, stride: int) -> ir.Value:
     if stride == 0:
         return base  # broadcast: invariant in this loop, LICM hoists the load
-    step = i if stride == 1 else b.mul(i, ir.Constant(I64, stride), flags=("nuw", "nsw"))
+    flags = ("nuw", "nsw") if stride > 0 else ("nsw",)  # a negative step is no unsigned add
+    step = i if stride == 1 else b.mul(i, ir.Constant(I64, stride), flags=flags)
     if isinstance(base, ir.Constant) and base.constant == 0:
         return step
-    return b.add(base, step, flags=("nuw", "nsw"))
+    return b.add(base, step, flags=flags)
 
 
 def loop_nest(b: ir.IRBuilder, dims: Sequence[int], strides: Sequence[Sequence[int]],
-              body: Callable[[list[ir.Value]], None]) -> None:
-    """Run `body(offsets)` for every point of `dims`; `offsets[a]` is access a's element offset.
+              body: Callable[[list[ir.Value]], None], bases: list[ir.Value] | None = None,
+              name: str = "i") -> None:
+    """Run `body(offsets)` for every point of `dims`; `offsets[a]` is access a's element offset,
+    `bases[a]` (default 0) plus the sum of index * stride (strides of either sign).
 
     Zero-size `dims` are the caller's business (nothing to run: emit nothing)."""
     def level(k: int, offsets: list[ir.Value]) -> None:
@@ -97,6 +106,6 @@ def loop_nest(b: ir.IRBuilder, dims: Sequence[int], strides: Sequence[Sequence[i
             return
         for_range(b, dims[k],
                   lambda i: level(k + 1, [_advance(b, o, i, st[k]) for o, st in zip(offsets, strides)]),
-                  name=f"i{k}")
+                  name=f"{name}{k}")
 
-    level(0, [ir.Constant(I64, 0) for _ in strides])
+    level(0, bases if bases is not None else [ir.Constant(I64, 0) for _ in strides])
