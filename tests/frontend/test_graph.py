@@ -1,7 +1,6 @@
 """Graph building: names, scopes, control dependencies, lookup, finalize, defaults."""
 import threading
 
-import numpy as np
 import pytest
 
 import lowerflow as tf

@@ -189,7 +189,7 @@ def test_eval_and_default_sessions(graph):
     assert tf.get_default_session() is None
     assert c.eval(session=sess) == 30.0
     v = tf.Variable(3.0)
-    with tf.Session() as s2:
+    with tf.Session():
         v.initializer.run()
         assert v.eval() == 3.0
     isess = tf.InteractiveSession()
