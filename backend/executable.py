@@ -71,6 +71,9 @@ class Executable:
         self._arg_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in arg_types]
         self._out_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in result_types]
         self._out_specs_sized = [(d, s, t.nbytes) for (d, s), t in zip(self._out_specs, result_types)]
+        self._out_shapes = [s for _, s in self._out_specs]
+        self._out_dtypes = [d for d, _ in self._out_specs]
+        self._all_small = all(t.nbytes < _ALIGN_FROM for t in result_types)
         n = len(arg_types) + len(result_types)
         self._table = (ctypes.c_void_p * max(n, 1))()
         self._table_addr = ctypes.addressof(self._table)
@@ -97,6 +100,8 @@ class Executable:
 
     def _new_outputs(self) -> list[np.ndarray]:
         """Fresh output arrays; large ones 64-byte aligned (numpy gives only 16 B)."""
+        if self._all_small:
+            return list(map(np.empty, self._out_shapes, self._out_dtypes))
         return [np.empty(shape, dtype) if nbytes < _ALIGN_FROM else _aligned_empty(shape, dtype, nbytes)
                 for dtype, shape, nbytes in self._out_specs_sized]
 
@@ -124,7 +129,14 @@ class Executable:
         """`run` for callers that already guarantee the argument dtypes, shapes and layout
         (the Session: its run signature pins them). Skipping the checks is the fast path."""
         outs = self._new_outputs()
-        self._invoke(args, outs)
+        if self._fn_py is not None:  # _invoke's fast path, inlined: this is every warm run
+            self.calls += 1
+            NATIVE_STATS["calls"] += 1
+            status = self._fn_py(args + outs)
+            if status:
+                raise NativeError(status)
+        else:
+            self._invoke(args, outs)
         return outs
 
     def _invoke(self, args: list[np.ndarray], outs: list[np.ndarray]) -> None:

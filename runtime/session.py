@@ -152,8 +152,8 @@ class Session:
         def run_callable(*values, options=None, run_metadata=None):
             if len(values) != len(feed_tensors):
                 raise TypeError(f"Expected {len(feed_tensors)} feed values, got {len(values)}")
-            arrays = [np.asarray(v, d) for v, d in zip(values, np_dtypes)]
-            key = tuple(a.shape if a.flags.c_contiguous else None for a in arrays)
+            arrays = list(map(np.asarray, values, np_dtypes))
+            key = tuple([a.shape if a.flags.c_contiguous else None for a in arrays])
             entry = plans.get(key)
             if entry is None:
                 arrays = [self._feed_value(t, v) for t, v in zip(feed_tensors, values)]
