@@ -2,8 +2,8 @@
 
 Compiling costs ~20 ms per small kernel and seconds for large steps (O3 + codegen,
 shared notes §6); loading an object into MCJIT costs ~2.5 ms. An entry is keyed by
-the sha256 of everything the object depends on: the unoptimised LLVM IR we generate
-(which captures every lowering decision, thread count included), the optimisation
+the sha256 of everything the object depends on: the SSA IR after the passes with the
+thread count and the source of the compiler itself (`COMPILER_FINGERPRINT`), the optimisation
 pipeline and TargetMachine settings, the llvmlite and LLVM versions, and the host CPU
 name and features (an object for this CPU may use instructions another lacks).
 cf. numba's `cache=True` index files and ccache's content-addressed objects.
@@ -31,9 +31,23 @@ from pathlib import Path
 import llvmlite
 import llvmlite.binding as llvm
 
+import lowerflow.ir as ir_package
 from lowerflow.backend import jit
 
-MAGIC = b"LFOBJ\x00\x01\n"  # the last bytes are the format version: bump on any layout change
+MAGIC = b"LFOBJ\x00\x02\n"  # the last bytes are the format version: bump on any layout change
+
+
+def _compiler_fingerprint() -> str:
+    """sha256 of the source of lowerflow.ir and lowerflow.backend: entries are keyed by the
+    SSA IR, so any change to how ops mean or lower must change the key too."""
+    h = hashlib.sha256()
+    for root in (Path(__file__).parent, Path(ir_package.__file__).parent):
+        for path in sorted(root.rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+COMPILER_FINGERPRINT = _compiler_fingerprint()
 _HEADER = struct.Struct("<8s32s32sQ")
 
 
@@ -53,15 +67,16 @@ def cache_dir() -> Path | None:
     return None if where.strip().lower() in ("", "off") else Path(where)
 
 
-def cache_key(llvm_ir: str) -> str:
-    """Hex sha256 of `llvm_ir` and everything else the object depends on."""
+def cache_key(text: str) -> str:
+    """Hex sha256 of `text` (what the object is compiled from) and everything else it
+    depends on."""
     cpu, features = jit.host_cpu()
     context = [MAGIC.hex(), llvmlite.__version__, ".".join(map(str, llvm.llvm_version_info)),
                cpu, features, repr(sorted(jit.PIPELINE.items())), repr(sorted(jit.JIT_TM.items()))]
     h = hashlib.sha256()
     for part in context:
         h.update(part.encode() + b"\0")
-    h.update(llvm_ir.encode())
+    h.update(text.encode())
     return h.hexdigest()
 
 

@@ -12,16 +12,17 @@ cf. TF's `tfcompile` XlaCompiledCpuFunction (buffer table + one entry point).
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 import threading
 
 import numpy as np
 
-from lowerflow.backend import cache, jit, pyentry
+from lowerflow.backend import cache, jit, parallel, pyentry
 from lowerflow.backend.codegen import build_ir_module
 from lowerflow.backend.errors import NativeError
 from lowerflow.backend.kernels import Target
 from lowerflow.backend.planner import ALIGN
-from lowerflow.ir import Function, TensorType
+from lowerflow.ir import Function, TensorType, print_function
 
 #: Process-wide counters (tests and the runtime's step stats read them): real LLVM compiles,
 #: executables loaded from the disk cache instead, native step calls.
@@ -58,11 +59,11 @@ class Executable:
     """A compiled step: `run(args)` checks arguments, calls native code once, returns outputs."""
 
     def __init__(self, jitted: jit.JitModule, name: str, arg_types: list[TensorType],
-                 result_types: list[TensorType], source_ir: str, llvm_ir: str | None = None):
+                 result_types: list[TensorType], source_ir: Callable[[], str], llvm_ir: str | None = None):
         self._jit = jitted  # keeps the engine (and so the code) alive
         self.name = name
         self.arg_types, self.result_types = list(arg_types), list(result_types)
-        self.source_ir = source_ir
+        self._source_ir = source_ir  # built on demand: a cache hit never needs the LLVM text
         self._llvm_ir = llvm_ir
         self.entry_address = jitted.address(name)
         self._fn = _STEP_TYPE(self.entry_address)
@@ -80,6 +81,13 @@ class Executable:
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
         py_address = jitted.address(pyentry.entry_name(name)) if pyentry.LAYOUT_OK else 0
         self._fn_py = pyentry.PY_ENTRY_TYPE(py_address) if py_address else None
+
+    @property
+    def source_ir(self) -> str:
+        """The unoptimised LLVM IR text this executable was compiled from."""
+        if not isinstance(self._source_ir, str):
+            self._source_ir = self._source_ir()
+        return self._source_ir
 
     @property
     def llvm_ir(self) -> str:
@@ -174,30 +182,41 @@ class Executable:
 
 
 def jit_module_text(func: Function, name: str = "step", threads: int = 1) -> str:
-    """The LLVM IR text `compile_function` compiles (and keys the disk cache with): the step
-    for this host's vector registers plus the Python-object entry (`pyentry.py`)."""
+    """The LLVM IR text `compile_function` compiles: the step for this host's vector
+    registers plus the Python-object entry (`pyentry.py`)."""
     module = build_ir_module(func, name, Target(threads, jit.host_vector_registers()))
     pyentry.add_pyobject_entry(module, name, len(func.args) + len(func.results))
     return str(module)
+
+
+def cache_text(func: Function, name: str = "step", threads: int = 1) -> str:
+    """What the disk cache keys an executable by: the printed SSA IR plus every codegen
+    input besides it (the source of the compiler itself, `cache.COMPILER_FINGERPRINT`).
+    Keying by the IR, not the LLVM text, lets a hit skip building the LLVM module."""
+    return "\n".join([cache.COMPILER_FINGERPRINT, name, str(threads), str(jit.host_vector_registers()),
+                      print_function(func)])
 
 
 def compile_function(func: Function, *, name: str = "step", threads: int = 1) -> Executable:
     """Lower `func` (static shapes) to LLVM, optimise at O3 for this CPU and JIT it; code
     compiled before, by any process, comes from the disk cache. Kernels above the
     parallel threshold use `threads` threads (`parallel.py`); 1 keeps everything serial."""
-    text = jit_module_text(func, name, threads)
-    key = cache.cache_key(text)
+    key = cache.cache_key(cache_text(func, name, threads))
+    types = ([a.type for a in func.args], func.result_types)
     entry = cache.load(key)
     if entry is not None:
+        if threads > 1:
+            parallel.available()  # the object may call libgomp: load it, as codegen would have
         try:
             jitted = jit.JitModule(entry.obj, entry.externals)
         except RuntimeError:  # e.g. a symbol this process lacks: compile afresh below
             pass
         else:
             NATIVE_STATS["cache_hits"] += 1
-            return Executable(jitted, name, [a.type for a in func.args], func.result_types, text)
+            return Executable(jitted, name, *types, lambda: jit_module_text(func, name, threads))
+    text = jit_module_text(func, name, threads)
     llvm_ir, obj, externals = jit.compile_object(text)
     NATIVE_STATS["compiles"] += 1
     jitted = jit.JitModule(obj, externals)  # before caching: never store code that fails to load
     cache.store(key, cache.Entry(obj, externals))
-    return Executable(jitted, name, [a.type for a in func.args], func.result_types, text, llvm_ir)
+    return Executable(jitted, name, *types, lambda: text, llvm_ir)

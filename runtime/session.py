@@ -21,6 +21,7 @@ from lowerflow.frontend import graph as graph_mod
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderError, lower
 from lowerflow.frontend.variables import VARIABLES_OP
+from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.runtime import errors
 from lowerflow.runtime.config import ConfigProto
@@ -35,7 +36,10 @@ def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executab
     """Optimise and compile `func` (large kernels on `threads` threads), reusing native code
     already built for identical IR."""
     module = ir.Module([func])
-    PassManager(pipeline).run(module)
+    # Verify once, after the pipeline: per-pass verification is for developing passes
+    # (lowerflow-opt and the pass tests keep it on) and would double a first run's cost.
+    PassManager(pipeline, verify_each=False).run(module)
+    verify(module)
     key = f"{pipeline}\n{threads}\n{module}"
     with _EXECUTABLES_LOCK:
         exe = _EXECUTABLES.get(key)

@@ -12,7 +12,7 @@ import pytest
 from test_structure import binary_fn, rand
 
 from lowerflow.backend import NATIVE_STATS, build_llvm_module, cache, compile_function
-from lowerflow.backend.executable import jit_module_text
+from lowerflow.backend.executable import cache_text
 
 SCRIPT = """
 import json, numpy as np, lowerflow as tf
@@ -82,9 +82,9 @@ def test_damaged_entries_are_recompiled_and_rewritten(tmp_path, monkeypatch, how
     args = [rand([3, 4]), rand([4], seed=1)]
     want = compile_function(f).run(args)[0]
     compile_function(g)
-    key = cache.cache_key(jit_module_text(f))
+    key = cache.cache_key(cache_text(f))
     path = tmp_path / f"{key}.lfo"
-    _damage(path, how, tmp_path / f"{cache.cache_key(jit_module_text(g))}.lfo")
+    _damage(path, how, tmp_path / f"{cache.cache_key(cache_text(g))}.lfo")
     assert cache.load(key) is None
     before = dict(NATIVE_STATS)
     got = compile_function(f).run(args)[0]
