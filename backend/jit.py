@@ -33,6 +33,20 @@ PIPELINE = {"speed_level": 3, "loop_vectorization": True, "slp_vectorization": T
 JIT_TM = {"opt": 3, "reloc": "static", "codemodel": "jitdefault", "jit": True}
 
 
+def load_library(name: str, soname: str) -> bool:
+    """Make a shared library's symbols resolvable for MCJIT. The usual soname is tried
+    first: `ctypes.util.find_library` runs ldconfig/gcc subprocesses, milliseconds that
+    every fresh process would pay before its first run."""
+    for path in (soname, ctypes.util.find_library(name)):
+        if path:
+            try:
+                llvm.load_library_permanently(path)
+                return True
+            except RuntimeError:
+                continue
+    return False
+
+
 @functools.cache
 def _init() -> llvm.Target:
     """Initialise LLVM once; return the host target. Also load libm for the JIT's libcalls."""
@@ -42,10 +56,8 @@ def _init() -> llvm.Target:
         # Codegen turns some operations into library calls that no IR declaration shows:
         # libm (expf, tanhf, fmodf...) and libgcc helpers (half conversions on CPUs without
         # F16C, __powisf2, i128 division). Make them resolvable for MCJIT.
-        for lib in ("m", "gcc_s"):
-            path = ctypes.util.find_library(lib)
-            if path:
-                llvm.load_library_permanently(path)
+        for lib, soname in (("m", "libm.so.6"), ("gcc_s", "libgcc_s.so.1")):
+            load_library(lib, soname)
         return llvm.Target.from_triple(llvm.get_process_triple())
 
 

@@ -69,10 +69,7 @@ def available() -> bool:
     """Load libgomp into the process (once) so JIT code can call it; False if missing."""
     jit.host_cpu()  # LLVM initialised first
     llvm.add_symbol(FORKED_SYMBOL, ctypes.addressof(_FORKED))
-    path = ctypes.util.find_library("gomp") or "libgomp.so.1"
-    try:
-        llvm.load_library_permanently(path)
-    except RuntimeError:
+    if not jit.load_library("gomp", "libgomp.so.1"):
         return False
     return all(llvm.address_of_symbol(s) for s in _SYMBOLS)
 
