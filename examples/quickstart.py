@@ -18,6 +18,7 @@ def main() -> int:
     from lowerflow.backend import NATIVE_STATS
 
     print(f"== native code: {NATIVE_STATS['compiles']} executables compiled, "
+          f"{NATIVE_STATS['cache_hits']} loaded from the disk cache, "
           f"{NATIVE_STATS['calls']} native step calls")
     return 0
 
