@@ -1,12 +1,13 @@
 """`compile_function` and `Executable`: a JIT-compiled step and the cheap way to call it.
 
-Calling costs are measured in the shared notes (§3): a `CFUNCTYPE` call of
-`int step(void**)` through a *persistent* ctypes pointer table is ~0.6 µs; what costs is
-fetching numpy addresses (~3 µs each), so only argument addresses are fetched per call.
-Outputs come from one 64-byte aligned allocation per run (numpy only guarantees 16 B;
-misalignment cost 29 % in cache) and their slots are set with one vectorised add.
-The Executable holds its engine: calling code of a freed engine segfaults.
-`compile_function` looks in the disk cache (`cache.py`) before compiling anything.
+Calling costs are measured in the shared notes (§3): the ctypes call itself is ~0.3 µs;
+what costs is reading numpy data pointers and filling a pointer table. A warm call
+therefore passes one Python list of the argument and output arrays to the JIT-only entry
+of `pyentry.py`, which reads the pointers natively (no table, no lock); where that object
+layout is not verified, a persistent ctypes table with a lock is the fallback. Outputs are
+fresh `np.empty` arrays, 64-byte aligned when large (numpy gives only 16 B; misalignment
+cost 29 % in cache). The Executable holds its engine: calling code of a freed engine
+segfaults. `compile_function` looks in the disk cache (`cache.py`) before compiling.
 cf. TF's `tfcompile` XlaCompiledCpuFunction (buffer table + one entry point).
 """
 from __future__ import annotations
@@ -68,7 +69,6 @@ class Executable:
         self.entry_address = jitted.address(name)
         self._fn = _STEP_TYPE(self.entry_address)
         self.calls = 0
-        self._n_args = len(arg_types)
         self._arg_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in arg_types]
         self._out_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in result_types]
         self._out_specs_sized = [(d, s, t.nbytes) for (d, s), t in zip(self._out_specs, result_types)]
@@ -77,7 +77,6 @@ class Executable:
         self._all_small = all(t.nbytes < _ALIGN_FROM for t in result_types)
         n = len(arg_types) + len(result_types)
         self._table = (ctypes.c_void_p * max(n, 1))()
-        self._table_addr = ctypes.addressof(self._table)
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
         py_address = jitted.address(pyentry.entry_name(name)) if pyentry.LAYOUT_OK else 0
         self._fn_py = pyentry.PY_ENTRY_TYPE(py_address) if py_address else None
@@ -127,9 +126,8 @@ class Executable:
         (`outs` if given: they must not overlap the arguments or each other)."""
         self._check(args, self._arg_specs, "argument")
         if outs is None:
-            outs = self._new_outputs()
-        else:
-            self._check_outs(args, outs)
+            return self.run_unchecked(args)
+        self._check_outs(args, outs)
         self._invoke(args, outs)
         return outs
 
@@ -137,43 +135,29 @@ class Executable:
         """`run` for callers that already guarantee the argument dtypes, shapes and layout
         (the Session: its run signature pins them). Skipping the checks is the fast path."""
         outs = self._new_outputs()
-        if self._fn_py is not None:  # _invoke's fast path, inlined: this is every warm run
-            self.calls += 1
-            NATIVE_STATS["calls"] += 1
-            status = self._fn_py(args + outs)
-            if status:
-                raise NativeError(status)
-        else:
-            self._invoke(args, outs)
+        self._invoke(args, outs)
         return outs
 
     def _invoke(self, args: list[np.ndarray], outs: list[np.ndarray]) -> None:
+        self.calls += 1
+        NATIVE_STATS["calls"] += 1
         if self._fn_py is not None:  # the fast, lock-free path (pyentry.py)
-            self.calls += 1
-            NATIVE_STATS["calls"] += 1
             status = self._fn_py(args + outs)
         elif self._lock.acquire(blocking=False):
             try:
-                status = self._call(self._table, self._table_addr, args, outs)
+                status = self._call(self._table, args + outs)
             finally:
                 self._lock.release()
         else:  # another thread is inside run(): use a private table
-            table = (ctypes.c_void_p * len(self._table))()
-            status = self._call(table, ctypes.addressof(table), args, outs)
+            status = self._call((ctypes.c_void_p * len(self._table))(), args + outs)
         if status:
             raise NativeError(status)
 
-    def _call(self, table, addr: int, args: list[np.ndarray], outs: list[np.ndarray]) -> int:
-        i = 0
-        for a in args:
+    def _call(self, table, arrays: list[np.ndarray]) -> int:
+        """The buffer-table path, where `pyentry.LAYOUT_OK` does not hold."""
+        for i, a in enumerate(arrays):
             table[i] = data_address(a)
-            i += 1
-        for o in outs:
-            table[i] = data_address(o)
-            i += 1
-        self.calls += 1
-        NATIVE_STATS["calls"] += 1
-        return self._fn(addr)
+        return self._fn(ctypes.addressof(table))
 
     def __repr__(self) -> str:
         sig = ", ".join(map(str, self.arg_types))

@@ -92,7 +92,7 @@ def as_dtype(value) -> DType:
     """Convert a DType, its name, a numpy dtype/type or an IR ElemType to a DType."""
     if isinstance(value, DType):
         return value
-    if value in _BY_KEY if isinstance(value, (str, ir.ElemType, type)) else False:
+    if isinstance(value, (str, ir.ElemType, type)) and value in _BY_KEY:
         return _BY_KEY[value]
     try:
         return _BY_KEY[np.dtype(value)]
