@@ -5,12 +5,19 @@ i's data pointer; then one slot per result, where the step writes that result. E
 buffer is C-contiguous with the IR type's static shape and dtype (bool = 1 byte). Returns
 0, or a status from `lowerflow.backend.errors`; result contents are unspecified then.
 
-The step loads the slot pointers, allocates one arena for temporaries
-(`aligned_alloc`; laid out by `planner.plan_buffers`), calls one `internal` kernel per
-top-level op (O3 inlines them; their `noalias` parameters become alias scopes), copies
-returned values that no kernel wrote into their slot (arguments, constants, a value
-returned twice), frees the arena on every path and returns the status. The module holds
-no Python addresses, so the same text is JIT-compiled or written as a PIC object.
+The step loads the slot pointers, takes one arena for temporaries (laid out by
+`planner.plan_buffers`), calls one `internal` kernel per top-level op (O3 inlines them;
+their `noalias` parameters become alias scopes), copies returned values that no kernel
+wrote into their slot (arguments, constants, a value returned twice), gives the arena back
+on every path and returns the status. The module holds no Python addresses, so the same
+text is JIT-compiled or written as a PIC object.
+
+Arenas: a call takes the module's cached arena with an atomic exchange, or `aligned_alloc`s
+one when the cache is empty (the first call, or a concurrent one); on exit it puts the arena
+back with a compare-exchange, or frees it when another call already did. So the step stays
+reentrant, and a warm step allocates nothing: a fresh multi-MiB arena per call costs a page
+fault per 4 KiB page, more than the kernels that use it (a 16 MiB softmax temporary: ~10 ms
+against ~1 ms of work). The one cached arena lives as long as the process.
 """
 from __future__ import annotations
 
@@ -72,10 +79,9 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
     out_ptrs = [slot(n_args + j) for j in range(len(func.results))]
 
     plan = plan_buffers(func, lambda op: op.name in VIEW_LOWERINGS)
-    arena = ir.Constant(PTR, None)
+    arena, cache = ir.Constant(PTR, None), None  # zero-size values point into no arena
     if plan.arena_size:
-        arena = b.call(declare(m, "aligned_alloc", PTR, [I64, I64]),
-                       [ir.Constant(I64, ALIGN), ir.Constant(I64, plan.arena_size)], name="arena")
+        cache, arena = _take_arena(m, b, name, plan.arena_size)
         ok = step.append_basic_block("arena.ok")
         status.add_incoming(ir.Constant(I32, OUT_OF_MEMORY), b.block)
         b.cbranch(b.icmp_unsigned("==", arena, ir.Constant(PTR, None)), exit_block, ok)
@@ -110,9 +116,36 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
 
     b.position_at_end(exit_block)
     if plan.arena_size:
-        b.call(declare(m, "free", ir.VoidType(), [PTR]), [arena])  # free(NULL) is a no-op
+        _give_back_arena(m, b, cache, arena)
     b.ret(status)
     return m
+
+
+def _take_arena(m: ir.Module, b: ir.IRBuilder, name: str, size: int) -> tuple[ir.GlobalVariable, ir.Value]:
+    """(the module's arena cache, an arena of `size` bytes: the cached one, else a new one;
+    null when out of memory)."""
+    cache = ir.GlobalVariable(m, PTR, f"{name}.arena_cache")
+    cache.linkage = "internal"
+    cache.initializer = ir.Constant(PTR, None)
+    cached = b.atomic_rmw("xchg", cache, ir.Constant(PTR, None), "acquire", name="cached")
+    with b.if_else(b.icmp_unsigned("!=", cached, ir.Constant(PTR, None))) as (hit, miss):
+        with hit:
+            from_cache = b.block
+        with miss:
+            fresh = b.call(declare(m, "aligned_alloc", PTR, [I64, I64]),
+                           [ir.Constant(I64, ALIGN), ir.Constant(I64, size)], name="fresh")
+            allocated = b.block
+    arena = b.phi(PTR, "arena")
+    arena.add_incoming(cached, from_cache)
+    arena.add_incoming(fresh, allocated)
+    return cache, arena
+
+
+def _give_back_arena(m: ir.Module, b: ir.IRBuilder, cache: ir.GlobalVariable, arena: ir.Value) -> None:
+    """Put `arena` into the empty cache, or free it (free(NULL) is a no-op)."""
+    swap = b.cmpxchg(cache, ir.Constant(PTR, None), arena, "release", "monotonic")
+    with b.if_then(b.not_(b.extract_value(swap, 1))):
+        b.call(declare(m, "free", ir.VoidType(), [PTR]), [arena])
 
 
 def build_llvm_module(func: Function, name: str = "step", target: Target = PORTABLE) -> str:

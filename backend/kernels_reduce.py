@@ -170,31 +170,51 @@ def constant(dtype: ElemType, value) -> ir.Constant:
     return ir.Constant(reg_type(dtype), float(value) if dtype.is_float else int(value))
 
 
-def lower_reduce(kc: KernelCtx, op: Operation, source: ReduceInput | None = None) -> None:
-    """Sum, Mean, Prod, Max, Min, Any, All over `axes`, of `source` (default: the operand)."""
-    source = source or buffer_input(kc.operands[0])
-    out = kc.results[0]
+@dataclass(frozen=True)
+class Reducer:
+    """One reduction's fold in registers: from `start`, `step(b, element, acc)` folds one
+    element in; `finish(b, acc)` is the result in the result dtype (a mean divided), with
+    acc None for an empty reduction. Shared by the reduction kernels and row fusion."""
+
+    start: ir.Value
+    step: Callable[[ir.IRBuilder, ir.Value, ir.Value], ir.Value]
+    finish: Callable[[ir.IRBuilder, ir.Value | None], ir.Value]
+
+
+def reducer(kc: KernelCtx, op: Operation, count: int) -> Reducer:
+    """The fold of reduction `op` (Sum ... All) over `count` elements."""
     dtype = op.operands[0].type.dtype
     acc = elem_type_of(accumulator_dtype(dtype.np_dtype))
-    axes = reduction_axes(op.attributes, len(source.shape))
     identity = identity_element(op.name, dtype.np_dtype)
     if acc.is_float and op.name in ("lf.reduce_sum", "lf.reduce_mean"):
         combine, start = float_sum, constant(acc, -0.0)  # -0.0 + x == x, also for x == -0.0
     else:
         combine, start = scalar_op(kc, COMBINE[op.name], acc), constant(acc, identity)
-    count = prod(source.shape[d] for d in axes)
 
-    def step(b: ir.IRBuilder, value: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
-        return [combine(b, accs[0], convert(kc, b, value, dtype, acc))]
+    def step(b: ir.IRBuilder, value: ir.Value, a: ir.Value) -> ir.Value:
+        return combine(b, a, convert(kc, b, value, dtype, acc))
 
-    def finish(offset: ir.Value, accs: list[ir.Value] | None) -> None:
-        b = kc.b
-        value = constant(acc, identity) if accs is None else accs[0]
+    def finish(b: ir.IRBuilder, a: ir.Value | None) -> ir.Value:
+        value = constant(acc, identity) if a is None else a
         if op.name == "lf.reduce_mean" and (acc.is_float or count):
             value = scalar_op(kc, "lf.div", acc)(b, value, constant(acc, count))
-        store_elem(b, convert(kc, b, value, acc, dtype), out.ptr, offset, dtype)
+        return convert(kc, b, value, acc, dtype)
 
-    reduce_loops(kc, source, axes, lambda src: [start], step, finish)
+    return Reducer(start, step, finish)
+
+
+def lower_reduce(kc: KernelCtx, op: Operation, source: ReduceInput | None = None) -> None:
+    """Sum, Mean, Prod, Max, Min, Any, All over `axes`, of `source` (default: the operand)."""
+    source = source or buffer_input(kc.operands[0])
+    out = kc.results[0]
+    axes = reduction_axes(op.attributes, len(source.shape))
+    fold = reducer(kc, op, prod(source.shape[d] for d in axes))
+
+    def finish(offset: ir.Value, accs: list[ir.Value] | None) -> None:
+        value = fold.finish(kc.b, None if accs is None else accs[0])
+        store_elem(kc.b, value, out.ptr, offset, out.type.dtype)
+
+    reduce_loops(kc, source, axes, lambda src: [fold.start], lambda b, v, accs: [fold.step(b, v, accs[0])], finish)
 
 
 def lower_arg_extreme(kc: KernelCtx, op: Operation) -> None:

@@ -10,23 +10,34 @@ loop nest (cf. XLA's fusion kinds: "lf.fusion" is kLoop, these are kInput and kO
   (bias add, relu, ...); every value yielded is one of those. The kernel writes the product
   into a result buffer and applies the epilogue there in place, so the product needs no
   buffer of its own.
+- "lf.row_fusion" (softmax, log-softmax, layer norm: XLA's softmax rewriter, ONNX Runtime's
+  fused softmax): every body value is a row value, of the row shape S = (*lead, C) with
+  C >= 2, or a row scalar, of shape (*lead, 1); the ops are elementwise ops and reductions
+  of row values over the last axis with `keepdims`; the operands broadcast to S row by row
+  (`row_access`). The kernel runs row by row, in the phases of `row_schedule`: each phase is
+  one loop over the row's C columns, and a reduction's result is known from the next phase
+  on. Each row is read from memory once and written once; what a later phase reads again
+  stays in cache (or in a row of stack scratch).
 
 The body keeps the ops as they were, so the reference interpreter runs it as it runs any
 region, and `fusion_parts` gives the backend the pieces (or says what is malformed).
 """
 from __future__ import annotations
 
-from lowerflow.ir.core import Operation
+from dataclasses import dataclass, field
+from math import prod
+
+from lowerflow.ir.core import Operation, Value
 from lowerflow.ir.opdef import ELEMENTWISE, PURE, OpDef, get_op, register
-from lowerflow.ir.ops.reduction import REDUCERS
+from lowerflow.ir.ops.reduction import REDUCERS, reduction_axes
 from lowerflow.ir.ops.structure import REGION
 
-REDUCE_FUSION, MATMUL_FUSION = "lf.reduce_fusion", "lf.matmul_fusion"
+REDUCE_FUSION, MATMUL_FUSION, ROW_FUSION = "lf.reduce_fusion", "lf.matmul_fusion", "lf.row_fusion"
 #: The reductions input fusion may end in (ArgMax/ArgMin and the cross entropy are not).
 REDUCTIONS = frozenset(REDUCERS)
 
-register(OpDef(REDUCE_FUSION, lambda types, attrs: [], None, (), frozenset({PURE, REGION})))
-register(OpDef(MATMUL_FUSION, lambda types, attrs: [], None, (), frozenset({PURE, REGION})))
+for _name in (REDUCE_FUSION, MATMUL_FUSION, ROW_FUSION):
+    register(OpDef(_name, lambda types, attrs: [], None, (), frozenset({PURE, REGION})))
 
 
 def fusion_parts(op: Operation) -> tuple[Operation, list[Operation]]:
@@ -47,3 +58,96 @@ def fusion_parts(op: Operation) -> tuple[Operation, list[Operation]]:
     if not ok or not all(get_op(e.name).has(ELEMENTWISE) and not e.regions for e in elementwise):
         raise ValueError(f"malformed '{op.name}' body: {[o.name for o in ops]}")
     return core, elementwise
+
+
+def is_row_reduction(op: Operation) -> bool:
+    """A reduction of row values that "lf.row_fusion" can run: over the last axis only, kept."""
+    x = op.operands[0].type
+    return op.name in REDUCTIONS and x.rank >= 1 and op.attributes.get("keepdims", False) \
+        and reduction_axes(op.attributes, x.rank) == (x.rank - 1,)
+
+
+def row_access(shape: tuple, row_shape: tuple) -> tuple[int, int] | None:
+    """(row stride, column stride) in elements of a C-contiguous tensor of `shape` read through
+    broadcasting as row r, column j of `row_shape` seen as (rows, C): element r*rs + j*cs.
+    None when no such pair exists (it broadcasts along some leading dims and not others)."""
+    pad = len(row_shape) - len(shape)
+    full = (1,) * pad + tuple(shape)
+    if pad < 0 or any(n not in (1, m) for n, m in zip(full, row_shape)):
+        return None
+    lead = [d for d, m in enumerate(row_shape[:-1]) if m != 1]
+    cs = int(full[-1] != 1)
+    if all(full[d] != 1 for d in lead):
+        return full[-1], cs
+    if all(full[d] == 1 for d in lead):
+        return 0, cs
+    return None
+
+
+@dataclass
+class RowPhase:
+    """One loop over a row's columns: `scalar_ops` first (once per row), then per column
+    `row_ops` in body order and one fold step of each of `reductions`."""
+
+    scalar_ops: list[Operation] = field(default_factory=list)
+    row_ops: list[Operation] = field(default_factory=list)
+    reductions: list[Operation] = field(default_factory=list)
+
+
+@dataclass
+class RowSchedule:
+    """How "lf.row_fusion" runs: the row shape, the phases, and the row values a later phase
+    reads (`carried`: they are kept from one phase to the next, in scratch or a result row)."""
+
+    row_shape: tuple[int, ...]
+    phases: list[RowPhase]
+    carried: list[Value]
+
+    @property
+    def rows(self) -> int:
+        return prod(self.row_shape[:-1])
+
+
+def row_schedule(op: Operation) -> RowSchedule:
+    """The phases of a row fusion: an op runs in the first phase where its operands are known
+    (a block argument from phase 0, a reduction's result one phase after the reduction);
+    ValueError naming the op when the body is not of the shape documented above."""
+    (block,) = op.regions
+    ops = block.ops[:-1]
+    reductions = [o for o in ops if o.name in REDUCTIONS]
+    row_shape = tuple(reductions[0].operands[0].type.shape) if reductions else ()
+    if not _row_body_ok(ops, block.args, row_shape):
+        raise ValueError(f"malformed '{op.name}' body: {[o.name for o in ops]}")
+    known = dict.fromkeys(block.args, 0)  # value -> the first phase that may read it
+    phase_of: dict[Value, int] = {}
+    phases: list[RowPhase] = []
+    for o in ops:
+        p = max((known[v] for v in o.operands), default=0)
+        phases += [RowPhase() for _ in range(p + 1 - len(phases))]
+        if o.name in REDUCTIONS:
+            phases[p].reductions.append(o)
+            known[o.result] = p + 1
+        else:
+            row = tuple(o.result.type.shape) == row_shape
+            (phases[p].row_ops if row else phases[p].scalar_ops).append(o)
+            known[o.result] = p
+            if row:
+                phase_of[o.result] = p
+    carried = list(dict.fromkeys(v for ph, phase in enumerate(phases) for o in phase.row_ops + phase.reductions
+                                 for v in o.operands if phase_of.get(v, ph) < ph))
+    return RowSchedule(row_shape, phases, carried)
+
+
+def _row_body_ok(ops: list[Operation], args: list[Value], row_shape: tuple) -> bool:
+    if len(row_shape) < 1 or row_shape[-1] < 2:
+        return False
+    scalar_shape = (*row_shape[:-1], 1)
+    for o in ops:
+        if o.regions or len(o.results) != 1:
+            return False
+        if o.name in REDUCTIONS:
+            if not is_row_reduction(o) or tuple(o.operands[0].type.shape) != row_shape:
+                return False
+        elif not get_op(o.name).has(ELEMENTWISE) or tuple(o.result.type.shape) not in (row_shape, scalar_shape):
+            return False
+    return all(row_access(tuple(a.type.shape), row_shape) is not None for a in args)
