@@ -25,7 +25,7 @@ from llvmlite import ir
 
 from lowerflow.backend.errors import STATUS_MESSAGES
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, Buffer, KernelCtx
-from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
+from lowerflow.backend.lltypes import I64, declare, load_elem, reg_type, store_elem
 from lowerflow.backend.loops import for_range, loop_nest
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
 from lowerflow.ir import ElemType, Operation, elem_type_of
@@ -38,6 +38,7 @@ STATUS_MESSAGES[LABEL_RANGE] = "Received a label value outside the valid range o
 #: (builder, one element, accumulators) -> the next accumulators
 Fold = Callable[[ir.IRBuilder, ir.Value, list[ir.Value]], list[ir.Value]]
 
+FLOAT_EXTREME = {"lf.reduce_max": "maximum", "lf.reduce_min": "minimum"}
 #: reduction -> the elementwise op that combines an accumulator with one element
 COMBINE = {"lf.reduce_sum": "lf.add", "lf.reduce_mean": "lf.add", "lf.reduce_prod": "lf.mul",
            "lf.reduce_max": "lf.max", "lf.reduce_min": "lf.min", "lf.reduce_any": "lf.or",
@@ -161,6 +162,16 @@ def scalar_op(kc: KernelCtx, name: str, dtype: ElemType) -> Callable[[ir.IRBuild
     return lambda b, x, y: SCALAR_LOWERINGS[name](b, [x, y], ctx)
 
 
+def _float_extreme(kc: KernelCtx, name: str) -> Callable[[ir.IRBuilder, ir.Value, ir.Value], ir.Value]:
+    """NaN-propagating max/min (`llvm.maximum`) that may pick either zero of -0.0 and +0.0:
+    the sign-of-zero ordering costs a dependent blend per step (2x on the fold's latency)
+    and neither TF1's kernels nor numpy promise it."""
+    def combine(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+        fn = declare(kc.module, f"llvm.{name}.{x.type.intrinsic_name}", x.type, [x.type, x.type])
+        return b.call(fn, [x, y], fastmath=("nsz",))
+    return combine
+
+
 def float_sum(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     """x + y for a float reduction: reassociable, so the fold vectorises."""
     return b.fadd(x, y, flags=FLOAT_SUM)
@@ -188,6 +199,8 @@ def reducer(kc: KernelCtx, op: Operation, count: int) -> Reducer:
     identity = identity_element(op.name, dtype.np_dtype)
     if acc.is_float and op.name in ("lf.reduce_sum", "lf.reduce_mean"):
         combine, start = float_sum, constant(acc, -0.0)  # -0.0 + x == x, also for x == -0.0
+    elif acc.is_float and op.name in FLOAT_EXTREME:
+        combine, start = _float_extreme(kc, FLOAT_EXTREME[op.name]), constant(acc, identity)
     else:
         combine, start = scalar_op(kc, COMBINE[op.name], acc), constant(acc, identity)
 

@@ -13,7 +13,7 @@ from lowerflow.frontend.core_ops import convert_operands, convert_to_tensor, sto
 from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.math_ops import (  # TF1 names, `abs` included
     abs, add, cast, exp, expm1, greater, greater_equal, log, log1p, maximum, minimum, multiply,
-    negative, rsqrt, square, squared_difference, subtract, truediv, where,
+    negative, reciprocal, rsqrt, square, squared_difference, subtract, where,
 )
 from lowerflow.frontend.op_builder import _shape_str, apply
 from lowerflow.frontend.reduction_ops import deprecated_argument_lookup, reduce_max, reduce_mean, reduce_sum
@@ -68,11 +68,12 @@ def _shifted(logits, axis) -> Tensor:
 
 
 def softmax(logits, axis=None, name=None, dim=None) -> Tensor:
-    """exp(x - max) / sum(exp(x - max)) along `axis` (default the last)."""
+    """exp(x - max) * (1 / sum(exp(x - max))) along `axis` (default the last): TF's CPU
+    kernel multiplies by the sum's inverse too (softmax_op_functor.h)."""
     axis = _axis(axis, dim)
     with name_scope(name, "Softmax", [logits]) as scope:
         e = exp(_shifted(logits, axis))
-        return truediv(e, reduce_sum(e, axis, keepdims=True), name=scope)
+        return multiply(e, reciprocal(reduce_sum(e, axis, keepdims=True)), name=scope)
 
 
 def log_softmax(logits, axis=None, name=None, dim=None) -> Tensor:

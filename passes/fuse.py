@@ -26,23 +26,19 @@ Neither join can close a cycle: everything else the joining op touches (the redu
 result, the matmul's operands) connects to the group only through the joining op itself,
 so a new cycle would already have been one before. Both count towards `max-ops`.
 
-Each group becomes one region op ("lf.fusion" unless a consumer joined): its operands
-are the outside values the group reads (once each), its block arguments mirror them,
-its body is the cloned ops, and "lf.yield" returns every group value used outside the
-group; those are the fusion's results. Ops are then re-ordered topologically with the
-fusions in place. Every op's outcome, with the reason, is kept in `decisions`.
+Each group becomes one region op ("lf.fusion" unless a consumer joined; `contract.py`
+builds it and re-orders the body). Every op's outcome, with the reason, is kept in
+`decisions`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
-import networkx as nx
-
-from lowerflow.ir.core import Block, Function, Module, Operation, Value, replace_uses, users
+from lowerflow.ir.core import Function, Module, Operation, Value, users
 from lowerflow.ir.opdef import ELEMENTWISE, get_op
 from lowerflow.ir.ops.fusion import MATMUL_FUSION, REDUCE_FUSION, REDUCTIONS
-from lowerflow.passes.clone import clone_op
+from lowerflow.passes.contract import contract
 from lowerflow.passes.manager import FunctionPass, option, register_pass
 
 
@@ -86,7 +82,7 @@ class Fuse(FunctionPass):
         self.decisions.extend(Decision(func.name, label, reason) for label, reason in plan.report(groups))
         if not groups:
             return False
-        _rewrite(func, plan, groups)
+        contract(func, [(unit.kind, unit.members) for unit in groups])
         return True
 
 
@@ -263,47 +259,3 @@ def _labels(func: Function) -> dict[Operation, str]:
             out[op] = f"{op.name} %{n}" if op.results else op.name
         n += bool(op.results)
     return out
-
-
-def _build_fusion(kind: str, members: list[Operation], users_of: dict[Value, list[Operation]]
-                  ) -> tuple[Operation, dict]:
-    """The `kind` region op for `members` and the map from their outside-used results to its results."""
-    inside = set(members)
-    inputs = list(dict.fromkeys(v for m in members for v in m.operands if v.op not in inside))
-    body = Block([v.type for v in inputs])
-    mapping: dict[Value, Value] = dict(zip(inputs, body.args))
-    for m in members:
-        body.append(clone_op(m, mapping))
-    outputs = [r for m in members for r in m.results if any(u not in inside for u in users_of.get(r, ()))]
-    body.add("lf.yield", [mapping[r] for r in outputs])
-    fusion = Operation(kind, inputs, [r.type for r in outputs], {}, [body])
-    return fusion, dict(zip(outputs, fusion.results))
-
-
-def _rewrite(func: Function, plan: _Planner, groups: list[_Unit]) -> None:
-    """Replace each group by its fusion and re-order the body topologically."""
-    replacement: dict[_Unit, Operation] = {}
-    results: dict[Value, Value] = {}
-    for unit in groups:
-        replacement[unit], mapping = _build_fusion(unit.kind, unit.members, plan.users)
-        results.update(mapping)
-    # The contracted graph: one node per unit, keyed by its first op's position,
-    # so the lexicographic topological order stays close to the original order.
-    def node(op: Operation) -> int:
-        return plan.index[plan.unit_of[op].members[0]]
-
-    graph = nx.DiGraph()
-    unit_at: dict[int, _Unit] = {}
-    for op in func.ops:
-        n = node(op)
-        unit_at[n] = plan.unit_of[op]
-        graph.add_node(n)
-        graph.add_edges_from((node(v.op), n) for v in op.operands if v.op is not None and node(v.op) != n)
-    ops = []
-    for n in nx.lexicographical_topological_sort(graph):
-        unit = unit_at[n]
-        op = replacement.get(unit, unit.members[0])
-        op.parent = func.body
-        ops.append(op)
-    func.body.ops = ops
-    replace_uses(func.body, results)

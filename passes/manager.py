@@ -23,7 +23,7 @@ from typing import ClassVar, NamedTuple
 from lowerflow.ir.core import Function, Module
 from lowerflow.ir.verifier import VerifyError, verify
 
-DEFAULT_PIPELINE = "prune,constant-fold,cse,canonicalize,dce,fuse,plan-buffers"
+DEFAULT_PIPELINE = "prune,constant-fold,cse,canonicalize,dce,fuse-rows,fuse,plan-buffers"
 
 
 class PipelineError(ValueError):
