@@ -5,8 +5,9 @@ One loop nest runs over the output; for each output element an inner loop nest f
 the elements that reduce into it into accumulators held in registers (phis), then one
 store writes the result. Both nests walk C-contiguous strides (size-1 dims dropped), so
 the innermost loop of a reduction over the last axis is contiguous. Float sums
-and means carry `reassoc` so LLVM may vectorise them, the one liberty a reduction takes
-(TF's Eigen kernels reassociate too); products and max/min fold in order. The combining
+and means carry `reassoc` so LLVM may vectorise them (TF's Eigen kernels reassociate too),
+and float max/min may return either zero when -0.0 and +0.0 tie (`nsz`; neither TF1 nor
+numpy promises which): the two liberties a reduction takes. Products fold in order. The combining
 step of every reduction is its elementwise op's scalar lowering (`lf.max` propagates NaN,
 integers wrap); float16 accumulates in float32. Semantics, empty reductions included, are
 those of `lowerflow/ir/ops/reduction.py`.
