@@ -3,7 +3,8 @@
 Why: the i-k-j loop kernel reaches ~0.27x of single-thread OpenBLAS at 1024^3, while
 this structure, with a 6x16 register tile written with explicit `<8 x float>` vectors
 and `llvm.fma`, reached 0.91-0.94x (shared notes §2; loop-vectorising a scalar tile
-does not produce the register blocking). cf. BLIS's five loops around a micro-kernel.
+does not produce the register blocking); with AVX-512 the tile is 6x64 in `<16 x float>`
+(`tile_for`). cf. BLIS's five loops around a micro-kernel.
 
     for jc in 0..N step NC:                        B panel KC x NC, packed once per (jc, pc)
       for pc in 0..K step KC:
@@ -33,29 +34,34 @@ from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.loops import for_range
 
 F32 = ir.FloatType()
-W = 8  # float lanes per vector: ymm, on every AVX2 target
-V = ir.VectorType(F32, W)
 MC, KC, NC = 96, 256, 2048  # Ap 96 KiB (L2), Bp strip 16-32 KiB (L1), B panel 2 MiB (L3)
 FM = ("contract",)
 
 
 @dataclass(frozen=True)
 class Tile:
-    """The register tile: MR rows x NV vectors of accumulators, NR = NV*W columns."""
+    """The register tile: MR rows x NV vectors of `lanes` floats each, NR = NV*lanes columns."""
 
     mr: int
     nv: int
+    lanes: int = 8
 
     @property
     def nr(self) -> int:
-        return self.nv * W
+        return self.nv * self.lanes
+
+    @property
+    def vector(self) -> ir.VectorType:
+        return ir.VectorType(F32, self.lanes)
 
 
 def tile_for(vector_registers: int) -> Tile:
-    """6x16 (12 accumulators + 2 B vectors + broadcasts) fits AVX2's 16 registers; with
-    AVX-512's 32, 6x32 (24 accumulators) halves the loads per FMA: 0.89x -> 1.0x of
-    single-thread OpenBLAS at 1024^3 (Zen 4, measured; 12x16 gave 0.99x, 8x24 0.95x)."""
-    return Tile(6, 4) if vector_registers >= 32 else Tile(6, 2)
+    """6x16 in ymm (12 accumulators + 2 B vectors + broadcasts) fits AVX2's 16 registers.
+    32 registers mean AVX-512: 6x64 in zmm (24 accumulators). Measured at 1024^3, one thread:
+    on Zen 5, whose FMA units are 512 bits wide, zmm doubles the rate (203 against 109
+    GFLOP/s for 6x32 in ymm; 12x32 203, 8x48 199, 4x96 192; the MLP of bench/ 1.67 against
+    3.20 ms); on Zen 4 (double-pumped 512-bit FMAs) 6x32 in ymm gave 1.0x OpenBLAS."""
+    return Tile(6, 4, 16) if vector_registers >= 32 else Tile(6, 2)
 
 
 @dataclass(frozen=True)
@@ -135,20 +141,20 @@ def _pack(m: ir.Module, strip: int, s_outer: int, s_k: int) -> ir.Function:
     return fn
 
 
-def _splat(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    """x in every one of W lanes (a broadcast)."""
-    vt = ir.VectorType(x.type, W)
+def _splat(b: ir.IRBuilder, x: ir.Value, lanes: int) -> ir.Value:
+    """x in every one of `lanes` lanes (a broadcast)."""
+    vt = ir.VectorType(x.type, lanes)
     one = b.insert_element(ir.Constant(vt, None), x, ir.Constant(I32, 0))
-    return b.shuffle_vector(one, ir.Constant(vt, None), ir.Constant(ir.VectorType(I32, W), [0] * W))
+    return b.shuffle_vector(one, ir.Constant(vt, None), ir.Constant(ir.VectorType(I32, lanes), [0] * lanes))
 
 
 def _micro_kernel(m: ir.Module, t: Tile, ldc: int) -> ir.Function:
     """`void uk(ap, bp, c, kc, mr, nr, first)`: the MR x NR tile at `c` (row stride `ldc`)
     becomes (first ? 0 : c) + Ap strip @ Bp strip, of which the top-left mr x nr is stored."""
-    MR, NV, NR = t.mr, t.nv, t.nr
+    MR, NV, NR, W, V = t.mr, t.nv, t.nr, t.lanes, t.vector
     fn, b = _function(m, "gemm.uk", ir.VoidType(), [PTR, PTR, PTR, I64, I64, I64, I1])
     ap, bp, c, kc, mr, nr, first = fn.args
-    fma = declare(m, "llvm.fma.v8f32", V, [V, V, V])
+    fma = declare(m, f"llvm.fma.v{W}f32", V, [V, V, V])
     prefetch = declare(m, "llvm.prefetch.p0", ir.VoidType(), [PTR, I32, I32, I32])
     for r in range(MR):  # C's tile is read after kc*MR*NV/2 cycles of FMAs: fetch it now (+3%)
         for off in sorted({*range(0, NR, 16), NR - 1}):  # every 64-byte line of the row
@@ -161,11 +167,11 @@ def _micro_kernel(m: ir.Module, t: Tile, ldc: int) -> ir.Function:
     k = b.phi(I64, "k")
     accs = [[b.phi(V, f"acc{r}_{h}") for h in range(NV)] for r in range(MR)]
     bk = b.mul(k, _c(NR))
-    bv = [b.load(_elem(b, bp, b.add(bk, _c(h * W))), typ=V, align=32) for h in range(NV)]
+    bv = [b.load(_elem(b, bp, b.add(bk, _c(h * W))), typ=V, align=min(4 * W, 64)) for h in range(NV)]
     ak = b.mul(k, _c(MR))
     new = []
     for r in range(MR):
-        a = _splat(b, b.load(_elem(b, ap, b.add(ak, _c(r))), typ=F32))
+        a = _splat(b, b.load(_elem(b, ap, b.add(ak, _c(r))), typ=F32), W)
         new.append([b.call(fma, [a, bv[h], accs[r][h]]) for h in range(NV)])
     k1 = b.add(k, _c(1), flags=("nuw", "nsw"))
     k.add_incoming(_c(0), entry)
@@ -190,14 +196,14 @@ def _micro_kernel(m: ir.Module, t: Tile, ldc: int) -> ir.Function:
 
     b.position_at_end(edge_bb)  # masked: rows >= mr and columns >= nr are left alone
     mtype = ir.VectorType(I1, W)
-    mload = declare(m, "llvm.masked.load.v8f32.p0", V, [PTR, I32, mtype, V])
-    mstore = declare(m, "llvm.masked.store.v8f32.p0", ir.VoidType(), [V, PTR, I32, mtype])
+    mload = declare(m, f"llvm.masked.load.v{W}f32.p0", V, [PTR, I32, mtype, V])
+    mstore = declare(m, f"llvm.masked.store.v{W}f32.p0", ir.VoidType(), [V, PTR, I32, mtype])
     lanes = ir.Constant(ir.VectorType(I64, W), list(range(W)))
     zero = ir.Constant(V, [0.0] * W)
     for h in range(NV):
-        cols = b.icmp_signed("<", b.add(lanes, _splat(b, _c(h * W))), _splat(b, nr))
+        cols = b.icmp_signed("<", b.add(lanes, _splat(b, _c(h * W), W)), _splat(b, nr, W))
         for r in range(MR):
-            mask = b.and_(cols, _splat(b, b.icmp_signed(">", mr, _c(r))))
+            mask = b.and_(cols, _splat(b, b.icmp_signed(">", mr, _c(r)), W))
             p = _elem(b, c, _c(r * ldc + h * W))
             old = b.call(mload, [p, ir.Constant(I32, 4), mask, zero])
             b.call(mstore, [b.select(first, new[r][h], b.fadd(old, new[r][h], flags=FM)), p,

@@ -80,9 +80,10 @@ def test_small_and_thin_products_keep_the_loop_nest():
 def test_aot_module_uses_the_portable_tile():
     text = build_llvm_module(matmul_fn([64, 64], [64, 64]))
     wide = build_llvm_module(matmul_fn([64, 64], [64, 64]), target=Target(vector_registers=32))
-    fma = 'call <8 x float> @"llvm.fma.v8f32"'
-    assert text.count(fma) == 12 and wide.count(fma) == 24  # FMAs per k: 6x16 and 6x32 tiles
-    assert gemm.tile_for(16).nr == 16 and gemm.tile_for(32).nr == 32
+    # FMAs per k: 6x16 in ymm (AVX2, the portable default) and 6x64 in zmm (AVX-512)
+    assert text.count('call <8 x float> @"llvm.fma.v8f32"') == 12
+    assert wide.count('call <16 x float> @"llvm.fma.v16f32"') == 24 and "v8f32" not in wide
+    assert gemm.tile_for(16).nr == 16 and gemm.tile_for(32).nr == 64
 
 
 def test_same_shapes_share_one_gemm():
