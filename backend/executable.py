@@ -3,8 +3,9 @@
 Calling costs are measured in the shared notes (§3): the ctypes call itself is ~0.3 µs;
 what costs is reading numpy data pointers and filling a pointer table. A warm call
 therefore passes one Python list of the argument and output arrays to the JIT-only entry
-of `pyentry.py`, which reads the pointers natively (no table, no lock); where that object
-layout is not verified, a persistent ctypes table with a lock is the fallback. Outputs are
+of `pyentry.py`, a CPython builtin that reads the pointers natively (no ctypes, no table,
+no lock); where that object layout is not verified, a persistent ctypes table with a lock
+is the fallback. Outputs are
 fresh `np.empty` arrays, 64-byte aligned when large (numpy gives only 16 B; misalignment
 cost 29 % in cache). The Executable holds its engine: calling code of a freed engine
 segfaults. `compile_function` looks in the disk cache (`cache.py`) before compiling.
@@ -39,6 +40,19 @@ def _aligned_empty(shape: tuple, dtype: np.dtype, nbytes: int) -> np.ndarray:
     return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 
+def _output_factory(types: list[TensorType]) -> Callable[[], list[np.ndarray]]:
+    """A function making fresh output arrays of `types`; large ones 64-byte aligned (numpy
+    gives only 16 B). Specialised once: the common single small output costs one np.empty."""
+    specs = [(tuple(t.shape), t.dtype.np_dtype, t.nbytes) for t in types]
+    if any(nbytes >= _ALIGN_FROM for _, _, nbytes in specs):
+        return lambda: [np.empty(shape, dtype) if nbytes < _ALIGN_FROM else _aligned_empty(shape, dtype, nbytes)
+                        for shape, dtype, nbytes in specs]
+    if len(specs) == 1:
+        ((shape, dtype, _),) = specs
+        return lambda: [np.empty(shape, dtype)]
+    return lambda: [np.empty(shape, dtype) for shape, dtype, _ in specs]
+
+
 def _data_address_reader():
     """The fastest way to read an ndarray's data pointer: `PyArrayObject->data` lies at byte
     16 of the object in CPython/numpy (0.2 µs, against ~1-3 µs for `a.ctypes.data`).
@@ -68,18 +82,14 @@ class Executable:
         self._llvm_ir = llvm_ir
         self.entry_address = jitted.address(name)
         self._fn = _STEP_TYPE(self.entry_address)
-        self.calls = 0
         self._arg_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in arg_types]
         self._out_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in result_types]
-        self._out_specs_sized = [(d, s, t.nbytes) for (d, s), t in zip(self._out_specs, result_types)]
-        self._out_shapes = [s for _, s in self._out_specs]
-        self._out_dtypes = [d for d, _ in self._out_specs]
-        self._all_small = all(t.nbytes < _ALIGN_FROM for t in result_types)
+        self._new_outputs = _output_factory(result_types)
         n = len(arg_types) + len(result_types)
         self._table = (ctypes.c_void_p * max(n, 1))()
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
         py_address = jitted.address(pyentry.entry_name(name)) if pyentry.LAYOUT_OK else 0
-        self._fn_py = pyentry.PY_ENTRY_TYPE(py_address) if py_address else None
+        self._fn_py, self._method_def = pyentry.builtin(py_address, name) if py_address else (None, None)
 
     @property
     def source_ir(self) -> str:
@@ -104,13 +114,6 @@ class Executable:
                 got = f"{a.dtype}{list(a.shape)}" if isinstance(a, np.ndarray) else type(a).__name__
                 raise ValueError(f"{what} {i} of {self.name} must be a C-contiguous {dtype}{list(shape)} "
                                  f"array, got {got}")
-
-    def _new_outputs(self) -> list[np.ndarray]:
-        """Fresh output arrays; large ones 64-byte aligned (numpy gives only 16 B)."""
-        if self._all_small:
-            return list(map(np.empty, self._out_shapes, self._out_dtypes))
-        return [np.empty(shape, dtype) if nbytes < _ALIGN_FROM else _aligned_empty(shape, dtype, nbytes)
-                for dtype, shape, nbytes in self._out_specs_sized]
 
     def _check_outs(self, args: list[np.ndarray], outs: list[np.ndarray]) -> None:
         self._check(outs, self._out_specs, "output")
@@ -139,7 +142,6 @@ class Executable:
         return outs
 
     def _invoke(self, args: list[np.ndarray], outs: list[np.ndarray]) -> None:
-        self.calls += 1
         NATIVE_STATS["calls"] += 1
         if self._fn_py is not None:  # the fast, lock-free path (pyentry.py)
             status = self._fn_py(args + outs)
@@ -185,6 +187,7 @@ def compile_function(func: Function, *, name: str = "step", threads: int = 1) ->
     """Lower `func` (static shapes) to LLVM, optimise at O3 for this CPU and JIT it; code
     compiled before, by any process, comes from the disk cache. Kernels above the
     parallel threshold use `threads` threads (`parallel.py`); 1 keeps everything serial."""
+    pyentry.register_symbols()  # the entry calls the CPython API: link it, compiled or cached
     key = cache.cache_key(cache_text(func, name, threads))
     types = ([a.type for a in func.args], func.result_types)
     entry = cache.load(key)
