@@ -29,7 +29,24 @@ from bench.worker import Worker, WorkerDied
 from bench.workloads import Workload
 
 FIRST_RUN_MAX_REPS = 5  # a 1000-op first run takes seconds per sample on each implementation
-SETTLE_S = 0.01  # pause between samples: libgomp's workers (lowerflow's threads) spin after a region
+SETTLE_S = 0.01  # the shortest pause between samples
+SETTLE_MAX_S = 0.5  # the longest wait for other threads to go idle
+
+
+def settle() -> None:
+    """Sleep until no other thread of this process burns CPU (or `SETTLE_MAX_S` passed):
+    worker pools spin after their work, OpenBLAS's for ~50-100 ms and libgomp's (lowerflow's)
+    briefly, and a pool spinning on one of the two cores during the next implementation's
+    sample halves that sample's 2-thread speed (the MLP measured 3.0 ms 10 ms after numpy's
+    sgemm, 1.1 ms 100 ms after). This thread sleeps, so the process's CPU time grows only
+    while others run."""
+    deadline = time.perf_counter() + SETTLE_MAX_S
+    time.sleep(SETTLE_S)
+    while time.perf_counter() < deadline:
+        cpu = time.process_time()
+        time.sleep(SETTLE_S)
+        if time.process_time() - cpu < 0.1 * SETTLE_S:
+            return
 
 
 @dataclass
@@ -153,7 +170,7 @@ def run_workload(wl: Workload, params: dict, peers: list[Peer], reps: int, targe
         for name in names[r % len(names):] + names[:r % len(names)]:  # rotated: no fixed position
             if cells[name].na:
                 continue
-            time.sleep(SETTLE_S)
+            settle()
             try:
                 cells[name].samples.append(samplers[name]())
             except Exception as e:  # noqa: BLE001  as above: one implementation's failure is data

@@ -272,3 +272,21 @@ def test_object_links_into_a_shared_library(tmp_path):
     assert step(table) == 0
     for got, want in zip(outs, run_function(f, args)):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_large_outputs_are_recycled_only_when_nobody_holds_them(native):
+    """A step with >= 1 MiB of outputs hands a previous output set out again once only its
+    pool references it; a result still bound, or a view of one, is never overwritten."""
+    exe = native(binary_fn("lf.add", [512, 1024], [1024]))
+    x, b = rand([512, 1024]), rand([1024], seed=1)
+    first = exe.run([x, b])[0]
+    first_at, kept = first.ctypes.data, first.copy()
+    second = exe.run([x * 2, b])[0]  # `first` is still bound: fresh arrays
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
+    view = second[:3]
+    del first, second
+    third = exe.run([x * 3, b])[0]  # the first set is free again; the second is viewed
+    assert third.ctypes.data == first_at and not np.shares_memory(third, view)
+    np.testing.assert_array_equal(view, (x * 2 + b)[:3])
+    np.testing.assert_array_equal(third, x * 3 + b)
