@@ -216,20 +216,24 @@ def jit_module_text(func: Function, name: str = "step", threads: int = 1) -> str
     return str(module)
 
 
-def cache_text(func: Function, name: str = "step", threads: int = 1) -> str:
-    """What the disk cache keys an executable by: the printed SSA IR plus every codegen
-    input besides it (the source of the compiler itself, `cache.COMPILER_FINGERPRINT`).
-    Keying by the IR, not the LLVM text, lets a hit skip building the LLVM module."""
+def cache_text(func: Function, name: str = "step", threads: int = 1, printed: str | None = None) -> str:
+    """What the disk cache keys an executable by: the printed SSA IR (`printed`, if the
+    caller has it already) plus every codegen input besides it (the source of the compiler
+    itself, `cache.COMPILER_FINGERPRINT`). Keying by the IR, not the LLVM text, lets a hit
+    skip building the LLVM module."""
     return "\n".join([cache.COMPILER_FINGERPRINT, name, str(threads), str(jit.host_vector_registers()),
-                      print_function(func)])
+                      printed if printed is not None else print_function(func)])
 
 
-def compile_function(func: Function, *, name: str = "step", threads: int = 1) -> Executable:
+def compile_function(func: Function, *, name: str = "step", threads: int = 1,
+                     printed: str | None = None) -> Executable:
     """Lower `func` (static shapes) to LLVM, optimise at O3 for this CPU and JIT it; code
     compiled before, by any process, comes from the disk cache. Kernels above the
-    parallel threshold use `threads` threads (`parallel.py`); 1 keeps everything serial."""
+    parallel threshold use `threads` threads (`parallel.py`); 1 keeps everything serial.
+    `printed` is `print_function(func)` when the caller has it (printing is a tenth of a
+    cached first run)."""
     pyentry.register_symbols()  # the entry calls the CPython API: link it, compiled or cached
-    key = cache.cache_key(cache_text(func, name, threads))
+    key = cache.cache_key(cache_text(func, name, threads, printed))
     types = ([a.type for a in func.args], func.result_types)
     entry = cache.load(key)
     if entry is not None:

@@ -37,7 +37,8 @@ def load_library(name: str, soname: str) -> bool:
     """Make a shared library's symbols resolvable for MCJIT. The usual soname is tried
     first: `ctypes.util.find_library` runs ldconfig/gcc subprocesses, milliseconds that
     every fresh process would pay before its first run."""
-    for path in (soname, ctypes.util.find_library(name)):
+    for path in (soname, None):
+        path = path or ctypes.util.find_library(name)  # only when the soname failed
         if path:
             try:
                 llvm.load_library_permanently(path)

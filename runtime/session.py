@@ -40,11 +40,13 @@ def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executab
     # (lowerflow-opt and the pass tests keep it on) and would double a first run's cost.
     PassManager(pipeline, verify_each=False).run(module)
     verify(module)
-    key = f"{pipeline}\n{threads}\n{module}"
+    func = module.functions[0]
+    printed = ir.print_function(func)
+    key = f"{pipeline}\n{threads}\n{printed}"
     with _EXECUTABLES_LOCK:
         exe = _EXECUTABLES.get(key)
         if exe is None:
-            exe = _EXECUTABLES[key] = compile_function(module.functions[0], threads=threads)
+            exe = _EXECUTABLES[key] = compile_function(func, threads=threads, printed=printed)
     return exe
 
 
