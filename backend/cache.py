@@ -17,7 +17,11 @@ Location: `$LOWERFLOW_CACHE_DIR`, else `~/.cache/lowerflow`; `LOWERFLOW_CACHE_DI
 Writes are atomic (temporary file + `os.replace`), so readers see a whole entry or none,
 even with concurrent writers. An entry that is truncated, corrupted, for another key
 (bad header or checksum) or unreadable is a miss, and the caller's fresh compile
-overwrites it; cache trouble never fails a compile. Nothing is ever evicted.
+overwrites it; cache trouble never fails a compile.
+
+Size: a hit marks its entry used (its mtime); after a store that takes the folder above
+`$LOWERFLOW_CACHE_MAX_MB` (default 1024) of entries, the least recently used ones are
+removed until it holds three quarters of that (cf. ccache's max_size cleanup).
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ import lowerflow.ir as ir_package
 from lowerflow.backend import jit
 
 MAGIC = b"LFOBJ\x00\x02\n"  # the last bytes are the format version: bump on any layout change
+DEFAULT_MAX_MB = 1024
 
 
 def _compiler_fingerprint() -> str:
@@ -89,8 +94,9 @@ def load(key: str) -> Entry | None:
     directory = cache_dir()
     if directory is None:
         return None
+    path = _path(directory, key)
     try:
-        data = _path(directory, key).read_bytes()
+        data = path.read_bytes()
     except OSError:
         return None
     if len(data) < _HEADER.size:
@@ -103,6 +109,10 @@ def load(key: str) -> Entry | None:
     names, sep, obj = payload.partition(b"\0")
     if not sep or not obj:
         return None
+    try:
+        os.utime(path)  # used now: eviction removes the least recently used entries first
+    except OSError:
+        pass
     return Entry(obj, names.decode().split("\n") if names else [])
 
 
@@ -123,5 +133,37 @@ def store(key: str, entry: Entry) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
+        evict(directory, max_bytes())
     except OSError:
         pass
+
+
+def max_bytes() -> int:
+    """The size the cache may grow to: `$LOWERFLOW_CACHE_MAX_MB` MiB (default 1024)."""
+    try:
+        return int(float(os.environ.get("LOWERFLOW_CACHE_MAX_MB", DEFAULT_MAX_MB)) * 2**20)
+    except ValueError:
+        return DEFAULT_MAX_MB * 2**20
+
+
+def evict(directory: Path, limit: int) -> None:
+    """If the entries in `directory` exceed `limit` bytes, remove the least recently used
+    until they fit in three quarters of it (entries another process removes first are skipped)."""
+    entries = []
+    for path in directory.glob("*.lfo"):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        entries.append((st.st_mtime, st.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    if total <= limit:
+        return
+    for _, size, path in sorted(entries, key=lambda e: e[0]):
+        if total <= limit * 3 // 4:
+            break
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        total -= size

@@ -123,3 +123,19 @@ def test_key_covers_ir_and_cpu(monkeypatch):
     assert key != cache.cache_key(text + "\n")
     monkeypatch.setattr(cache.jit, "host_cpu", lambda: ("x86-64-v3", ""))
     assert key != cache.cache_key(text)
+
+
+def test_least_recently_used_entries_are_evicted_over_the_limit(tmp_path, monkeypatch):
+    """Five 1 KiB entries with a 4 KiB limit: the store that crosses it removes the oldest
+    until three quarters remain; an entry read (a hit) counts as recently used."""
+    monkeypatch.setenv("LOWERFLOW_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("LOWERFLOW_CACHE_MAX_MB", str(4 / 1024 + 0.0005))
+    keys = [f"{i:064x}" for i in range(5)]
+    for i, key in enumerate(keys[:4]):
+        cache.store(key, cache.Entry(bytes(1000), []))
+        os.utime(tmp_path / f"{key}.lfo", (1000 + i, 1000 + i))
+    assert cache.load(keys[0]) is not None  # now the most recently used
+    cache.store(keys[4], cache.Entry(bytes(1000), []))
+    left = sorted(p.stem for p in tmp_path.glob("*.lfo"))
+    assert left == sorted([keys[0], keys[3], keys[4]])
+    assert cache.load(keys[1]) is None and cache.load(keys[3]) is not None
