@@ -19,8 +19,11 @@ does not produce the register blocking); with AVX-512 the tile is 6x64 in `<16 x
 Shapes and strides are compile-time constants (every function is specialised to one
 matmul), so transposed operands only change the packing loops, which always read along
 the operand's contiguous axis. The two packing buffers come from `aligned_alloc` per
-call (OUT_OF_MEMORY if that fails). With `threads` > 1 the rows of each (jc, pc) step
-are split between threads through `parallel.fork`; they share the packed B panel.
+call (OUT_OF_MEMORY if that fails). With `threads` > 1 one `parallel.fork` runs the whole
+panel loop on every thread: for each (jc, pc) step each thread packs its share of the B
+panel's strips, waits at a barrier, multiplies its rows against the whole shared panel and
+waits again before the next panel is packed (one fork per GEMM instead of one per panel, and
+B packed in parallel instead of on one thread).
 """
 from __future__ import annotations
 
@@ -274,24 +277,40 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
     b.ret(ir.Constant(I32, OUT_OF_MEMORY))
     b.position_at_end(run)
 
-    def panel(jc: ir.Value, nc: ir.Value, pb: ir.Value) -> None:
-        pc = b.mul(pb, _c(KC))
-        kc = _imin(b, _c(KC), b.sub(_c(g.k), pc))
-        b.call(pack_b, [bm, bp, jc, pc, nc, kc])
-        if threads == 1:
-            b.call(macro, [a, c, ap, bp, jc, nc, pc, kc, _c(0), _c(g.m)])
-            return
+    def panels(bb: ir.IRBuilder, a_: ir.Value, bm_: ir.Value, c_: ir.Value, ap_: ir.Value, bp_: ir.Value,
+               lo: ir.Value, hi: ir.Value, tid: ir.Value | None = None) -> None:
+        """The (jc, pc) panel loops for rows [lo, hi) of C. With `tid` (inside a fork that runs
+        on every thread) each thread packs its share of the B panel's strips, between barriers."""
+        def panel(jc: ir.Value, nc: ir.Value, pb: ir.Value) -> None:
+            pc = bb.mul(pb, _c(KC))
+            kc = _imin(bb, _c(KC), bb.sub(_c(g.k), pc))
+            if tid is None:
+                bb.call(pack_b, [bm_, bp_, jc, pc, nc, kc])
+            else:
+                strips = bb.sdiv(bb.add(nc, _c(NR - 1)), _c(NR))
+                nt = parallel.team_size(bb)
+                per = bb.sdiv(bb.add(strips, bb.sub(nt, _c(1))), nt)
+                first = bb.mul(_imin(bb, bb.mul(tid, per), strips), _c(NR))  # this thread's first column
+                width = _imin(bb, bb.sub(nc, first), bb.mul(per, _c(NR)))  # <= 0: nothing to pack
+                bb.call(pack_b, [bm_, _elem(bb, bp_, bb.mul(first, kc)), bb.add(jc, first), pc, width, kc])
+                parallel.barrier(bb)
+            bb.call(macro, [a_, c_, ap_, bp_, jc, nc, pc, kc, lo, hi])
+            if tid is not None:
+                parallel.barrier(bb)  # the next panel overwrites Bp
 
+        def column_panel(jb: ir.Value) -> None:
+            jc = bb.mul(jb, _c(NC))
+            nc = _imin(bb, _c(NC), bb.sub(_c(g.n), jc))
+            for_range(bb, -(-g.k // KC), lambda pb: panel(jc, nc, pb), name="pb")
+        for_range(bb, -(-g.n // NC), column_panel, name="jb")
+
+    if threads == 1:
+        panels(b, a, bm, c, ap, bp, _c(0), _c(g.m))
+    else:
         def share(wb: ir.IRBuilder, v: list, tid: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
-            own_ap = wb.gep(v[2], [wb.mul(tid, _c(kc_max * mc_max))], source_etype=F32, inbounds=True)
-            wb.call(macro, [v[0], v[1], own_ap, *v[3:], lo, hi])
-        parallel.fork(b, entry, [a, c, ap, bp, jc, nc, pc, kc], g.m, MR, threads, share, f"{fn.name}.omp")
-
-    def column_panel(jb: ir.Value) -> None:
-        jc = b.mul(jb, _c(NC))
-        nc = _imin(b, _c(NC), b.sub(_c(g.n), jc))
-        for_range(b, -(-g.k // KC), lambda pb: panel(jc, nc, pb), name="pb")
-    for_range(b, -(-g.n // NC), column_panel, name="jb")
+            own_ap = wb.gep(v[3], [wb.mul(tid, _c(kc_max * mc_max))], source_etype=F32, inbounds=True)
+            panels(wb, v[0], v[1], v[2], own_ap, v[4], lo, hi, tid)
+        parallel.fork(b, entry, [a, bm, c, ap, bp], g.m, MR, threads, share, f"{fn.name}.omp", every_thread=True)
     b.call(free, [ap])
     b.call(free, [bp])
     b.ret(ir.Constant(I32, 0))

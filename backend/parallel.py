@@ -11,7 +11,8 @@ what GCC's `#pragma omp parallel` compiles to (cf. numba's omp threading layer):
                       return status == UINT_MAX ? 0 : status
     kernel.omp(data): [lo, hi) = this thread's chunk of range(n), aligned to `align`
                       rc = kernel.chunk(bufs..., lo, hi); if rc: atomic umin(status, rc)
-                      (`fork`: the same for any body, e.g. a matmul's row blocks)
+                      (`fork`: the same for any body, e.g. a GEMM's panel loop, which
+                      runs on every thread and meets at `barrier`s)
     kernel.chunk:     the serial loop nest over outer indices [lo, hi), built by the caller
                       through a `KernelCtx` of its own (its `error_if` works as usual)
 
@@ -36,7 +37,7 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 
 from lowerflow.backend import jit, mathlib
-from lowerflow.backend.lltypes import I32, I64, PTR, declare
+from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 
 if TYPE_CHECKING:
     from lowerflow.backend.kernels import KernelCtx
@@ -53,7 +54,7 @@ NS_PER_POLY_OP = 0.4
 NS_PER_LIBM_OP = 3.0
 _LIBM_OPS = {"lf.sin", "lf.cos", "lf.pow", "lf.mod"}  # scalar libm calls (pow only for floats, but rare)
 _NONE = 0xFFFFFFFF  # status slot value meaning "no chunk failed"
-_SYMBOLS = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads")
+_SYMBOLS = ("GOMP_parallel", "GOMP_barrier", "omp_get_thread_num", "omp_get_num_threads")
 
 
 #: libgomp is not fork-safe: a child of a process that ran a parallel region hangs in
@@ -127,12 +128,13 @@ ForkBody = Callable[[ir.IRBuilder, list[ir.Value], ir.Value, ir.Value, ir.Value]
 
 
 def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], n: int, align: int, threads: int,
-         body: ForkBody, name: str) -> ir.Value:
+         body: ForkBody, name: str, every_thread: bool = False) -> ir.Value:
     """Emit, at `b`, one GOMP_parallel region running `body` on `threads` threads, each for
-    its chunk [lo, hi) of range(n) (multiples of `align`; empty chunks skip `body`), with
-    `values` (pointers and i64s) passed through a stack block allocated at `entry` (the
-    function's entry block: the fork may sit in a loop). Returns the i32 status: 0, or the
-    lowest non-zero status a body returned."""
+    its chunk [lo, hi) of range(n) (multiples of `align`; empty chunks skip `body` unless
+    `every_thread`, which a body with `barrier`s needs), with `values` (pointers and i64s)
+    passed through a stack block allocated at `entry` (the function's entry block: the fork
+    may sit in a loop). Returns the i32 status: 0, or the lowest non-zero status a body
+    returned."""
     m = b.module
     worker = ir.Function(m, ir.FunctionType(ir.VoidType(), [PTR]), name)
     worker.linkage = "internal"
@@ -141,7 +143,7 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], n: int, a
     nt = wb.sext(wb.call(declare(m, "omp_get_num_threads", I32, []), []), I64)
     lo, hi = _chunk_bounds(wb, tid, nt, n, align)
     run, ret = worker.append_basic_block("run"), worker.append_basic_block("ret")
-    wb.cbranch(wb.icmp_signed("<", lo, hi), run, ret)
+    wb.cbranch(ir.Constant(I1, 1) if every_thread else wb.icmp_signed("<", lo, hi), run, ret)
     wb.position_at_end(run)
 
     # The block holds one 8-byte slot per value, then the status pointer. Slots are typed
@@ -176,6 +178,17 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], n: int, a
             b.call(worker, [data])
     rc = b.load(status, typ=I32)
     return b.select(b.icmp_unsigned("==", rc, ir.Constant(I32, _NONE)), ir.Constant(I32, 0), rc)
+
+
+def barrier(b: ir.IRBuilder) -> None:
+    """Wait for every thread of the team (a no-op outside a parallel region: a forked child
+    runs the worker alone)."""
+    b.call(declare(b.module, "GOMP_barrier", ir.VoidType(), []), [])
+
+
+def team_size(b: ir.IRBuilder) -> ir.Value:
+    """The number of threads running this region, as i64 (1 outside one)."""
+    return b.sext(b.call(declare(b.module, "omp_get_num_threads", I32, []), []), I64)
 
 
 def parallel_for(kc: KernelCtx, n: int, align: int, threads: int,

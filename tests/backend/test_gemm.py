@@ -1,7 +1,10 @@
 """backend/gemm.py: the packed float32 matmul against float64 numpy, on every edge it has."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -61,8 +64,10 @@ def test_broadcast_batches():
     check(matmul_fn([3, 1, 40, 30], [2, 30, 50]), [3, 1, 40, 30], [2, 30, 50])
 
 
-@pytest.mark.parametrize("m,k,n", [(300, 200, 190), (301, 64, 333), (1000, 300, 35)])
+@pytest.mark.parametrize("m,k,n", [(300, 200, 190), (301, 64, 333), (1000, 300, 35), (6, 600, 2100)])
 def test_threads_agree(m, k, n):
+    """Row splits, K panels and (the last case) two N panels, with a thread that has no rows
+    but packs its share of each B panel and meets the barriers."""
     f = matmul_fn([m, k], [k, n])
     rng = np.random.default_rng(0)
     args = [rng.standard_normal([m, k]).astype(np.float32), rng.standard_normal([k, n]).astype(np.float32)]
@@ -99,3 +104,28 @@ def test_same_shapes_share_one_gemm():
     a, b = (rng.standard_normal([40, 40]).astype(np.float32) for _ in range(2))
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
     np.testing.assert_allclose(compile_function(f).run([a, b])[0], a64 @ b64 @ a64 @ b64.T, rtol=1e-4, atol=1e-3)
+
+
+FORK_GEMM = """
+import os, numpy as np
+from lowerflow.backend import compile_function
+from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+f32 = ELEM_TYPES["f32"]
+f = Function("step", [tensor([300, 400], f32), tensor([400, 500], f32)])
+f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
+exe = compile_function(f, threads=2)
+rng = np.random.default_rng(0)
+args = [rng.standard_normal([300, 400]).astype(np.float32), rng.standard_normal([400, 500]).astype(np.float32)]
+want = exe.run(args)[0]
+pid = os.fork()
+if pid == 0:  # one thread, no team: it packs every B strip and its barriers return at once
+    os._exit(0 if np.array_equal(exe.run(args)[0], want) else 3)
+print(os.waitpid(pid, 0)[1])
+"""
+
+
+def test_forked_child_runs_the_parallel_gemm_alone(tmp_path):
+    env = {**os.environ, "LOWERFLOW_CACHE_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", FORK_GEMM], env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert proc.stdout.split() == ["0"], proc.stdout + proc.stderr
