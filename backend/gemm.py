@@ -58,13 +58,20 @@ class Tile:
         return ir.VectorType(F32, self.lanes)
 
 
-def tile_for(vector_registers: int) -> Tile:
-    """6x16 in ymm (12 accumulators + 2 B vectors + broadcasts) fits AVX2's 16 registers.
+def tile_for(vector_registers: int, n: int | None = None) -> Tile:
+    """The register tile for a product with `n` columns (None: wide).
+
+    6x16 in ymm (12 accumulators + 2 B vectors + broadcasts) fits AVX2's 16 registers.
     32 registers mean AVX-512: 6x64 in zmm (24 accumulators). Measured at 1024^3, one thread:
     on Zen 5, whose FMA units are 512 bits wide, zmm doubles the rate (203 against 109
     GFLOP/s for 6x32 in ymm; 12x32 203, 8x48 199, 4x96 192; the MLP of bench/ 1.67 against
-    3.20 ms); on Zen 4 (double-pumped 512-bit FMAs) 6x32 in ymm gave 1.0x OpenBLAS."""
-    return Tile(6, 4, 16) if vector_registers >= 32 else Tile(6, 2)
+    3.20 ms); on Zen 4 (double-pumped 512-bit FMAs) 6x32 in ymm gave 1.0x OpenBLAS.
+    Narrow products take as few zmm columns as cover n, with more rows: 256x512x10 took
+    23 µs with 12x16 against 33 with 6x64 (numpy 22); 256x512x30 42 µs with 8x32."""
+    if vector_registers < 32:
+        return Tile(6, 2)
+    nv = 4 if n is None else min(4, -(-n // 16))
+    return Tile({1: 12, 2: 8, 3: 8, 4: 6}[nv], nv, 16)
 
 
 @dataclass(frozen=True)
@@ -151,12 +158,19 @@ def _splat(b: ir.IRBuilder, x: ir.Value, lanes: int) -> ir.Value:
     return b.shuffle_vector(one, ir.Constant(vt, None), ir.Constant(ir.VectorType(I32, lanes), [0] * lanes))
 
 
-def _micro_kernel(m: ir.Module, t: Tile, ldc: int) -> ir.Function:
+def _micro_kernel(m: ir.Module, t: Tile, ldc: int, a_strides: tuple[int, int] | None = None) -> ir.Function:
     """`void uk(ap, bp, c, kc, mr, nr, first)`: the MR x NR tile at `c` (row stride `ldc`)
-    becomes (first ? 0 : c) + Ap strip @ Bp strip, of which the top-left mr x nr is stored."""
+    becomes (first ? 0 : c) + Ap strip @ Bp strip, of which the top-left mr x nr is stored.
+    With `a_strides` (along rows, along k) `ap` is A itself, unpacked: rows past mr re-read
+    row mr - 1 (never past A's end); their results are not stored."""
     MR, NV, NR, W, V = t.mr, t.nv, t.nr, t.lanes, t.vector
     fn, b = _function(m, "gemm.uk", ir.VoidType(), [PTR, PTR, PTR, I64, I64, I64, I1])
     ap, bp, c, kc, mr, nr, first = fn.args
+    if a_strides is None:  # packed: element (r, k) at k*MR + r, zero-padded rows
+        rows, a_k = [_elem(b, ap, _c(r)) for r in range(MR)], MR
+    else:
+        rows = [_elem(b, ap, b.mul(_imin(b, _c(r), b.sub(mr, _c(1))), _c(a_strides[0]))) for r in range(MR)]
+        a_k = a_strides[1]
     fma = declare(m, f"llvm.fma.v{W}f32", V, [V, V, V])
     prefetch = declare(m, "llvm.prefetch.p0", ir.VoidType(), [PTR, I32, I32, I32])
     for r in range(MR):  # C's tile is read after kc*MR*NV/2 cycles of FMAs: fetch it now (+3%)
@@ -171,10 +185,10 @@ def _micro_kernel(m: ir.Module, t: Tile, ldc: int) -> ir.Function:
     accs = [[b.phi(V, f"acc{r}_{h}") for h in range(NV)] for r in range(MR)]
     bk = b.mul(k, _c(NR))
     bv = [b.load(_elem(b, bp, b.add(bk, _c(h * W))), typ=V, align=min(4 * W, 64)) for h in range(NV)]
-    ak = b.mul(k, _c(MR))
+    ak = b.mul(k, _c(a_k))
     new = []
     for r in range(MR):
-        a = _splat(b, b.load(_elem(b, ap, b.add(ak, _c(r))), typ=F32), W)
+        a = _splat(b, b.load(_elem(b, rows[r], ak), typ=F32), W)
         new.append([b.call(fma, [a, bv[h], accs[r][h]]) for h in range(NV)])
     k1 = b.add(k, _c(1), flags=("nuw", "nsw"))
     k.add_incoming(_c(0), entry)
@@ -217,9 +231,10 @@ def _micro_kernel(m: ir.Module, t: Tile, ldc: int) -> ir.Function:
     return fn
 
 
-def _macro_kernel(m: ir.Module, g: Gemm, t: Tile, pack_a: ir.Function, uk: ir.Function) -> ir.Function:
+def _macro_kernel(m: ir.Module, g: Gemm, t: Tile, pack_a: ir.Function | None, uk: ir.Function) -> ir.Function:
     """`void macro(A, C, ap, bp, jc, nc, pc, kc, lo, hi)`: rows [lo, hi) of C's columns
-    [jc, jc+nc) get the (pc, kc) panel's contribution, Bp packed already, Ap packed here."""
+    [jc, jc+nc) get the (pc, kc) panel's contribution, Bp packed already, Ap packed here
+    (without `pack_a` the micro-kernel reads A where it is)."""
     MR, NR = t.mr, t.nr
     fn, b = _function(m, "gemm.macro", ir.VoidType(), [PTR] * 4 + [I64] * 6)
     a, c, ap, bp, jc, nc, pc, kc, lo, hi = fn.args
@@ -227,7 +242,8 @@ def _macro_kernel(m: ir.Module, g: Gemm, t: Tile, pack_a: ir.Function, uk: ir.Fu
 
     def row_block(ic: ir.Value) -> None:
         mc = _imin(b, _c(MC), b.sub(hi, ic))
-        b.call(pack_a, [a, ap, ic, pc, mc, kc])
+        if pack_a is not None:
+            b.call(pack_a, [a, ap, ic, pc, mc, kc])
 
         def column_strip(jr: ir.Value) -> None:
             nr = _imin(b, _c(NR), b.sub(nc, jr))
@@ -236,8 +252,12 @@ def _macro_kernel(m: ir.Module, g: Gemm, t: Tile, pack_a: ir.Function, uk: ir.Fu
 
             def row_strip(ir_: ir.Value) -> None:
                 mr = _imin(b, _c(MR), b.sub(mc, ir_))
-                b.call(uk, [_elem(b, ap, b.mul(ir_, kc)), bstrip, _elem(b, c, b.add(ctop, b.mul(ir_, _c(g.n)))),
-                            kc, mr, nr, first])
+                if pack_a is None:
+                    (sa_i, sa_k), row = g.a_strides, b.add(ic, ir_)
+                    strip = _elem(b, a, b.add(b.mul(row, _c(sa_i)), b.mul(pc, _c(sa_k))))
+                else:
+                    strip = _elem(b, ap, b.mul(ir_, kc))
+                b.call(uk, [strip, bstrip, _elem(b, c, b.add(ctop, b.mul(ir_, _c(g.n)))), kc, mr, nr, first])
             parallel.counted_loop(b, _c(0), mc, row_strip, step=MR, name="ir")
         parallel.counted_loop(b, _c(0), nc, column_strip, step=NR, name="jr")
     parallel.counted_loop(b, lo, hi, row_block, step=MC, name="ic")
@@ -254,11 +274,14 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
     name = f"gemm.{g.m}x{g.k}x{g.n}.a{sa_i}_{sa_k}.b{sb_k}_{sb_j}.t{threads}.r{vector_registers}"
     if name in m.globals:
         return m.globals[name]
-    t = tile_for(vector_registers)
+    t = tile_for(vector_registers, g.n)
     MR, NR = t.mr, t.nr
-    pack_a = _pack(m, MR, g.a_strides[0], g.a_strides[1])
+    # One column strip uses each element of A once: packing it would only copy it. Rows
+    # read in place need A contiguous along k (a transposed A is packed).
+    in_place = g.n <= NR and g.a_strides[1] == 1
+    pack_a = None if in_place else _pack(m, MR, g.a_strides[0], g.a_strides[1])
     pack_b = _pack(m, NR, g.b_strides[1], g.b_strides[0])
-    macro = _macro_kernel(m, g, t, pack_a, _micro_kernel(m, t, g.n))
+    macro = _macro_kernel(m, g, t, pack_a, _micro_kernel(m, t, g.n, g.a_strides if in_place else None))
     fn, entry = _function(m, name, I32, [PTR, PTR, PTR], captured=threads > 1)
     a, bm, c = fn.args
     b = ir.IRBuilder(fn.append_basic_block("body"))

@@ -36,7 +36,7 @@ def check(f, sa, sb, ta=False, tb=False, threads=1):
 
 @pytest.fixture(params=[16, 32], ids=["avx2-tile", "avx512-tile"])
 def registers(request, monkeypatch):
-    """Both register tiles, whatever this host has (the 6x32 one needs AVX-512 to run fast,
+    """Both register tiles, whatever this host has (the 6x64 one needs AVX-512 to run fast,
     not to run correctly: LLVM legalises it for any x86-64)."""
     monkeypatch.setattr(jit, "host_vector_registers", lambda: request.param)
     return request.param
@@ -44,11 +44,12 @@ def registers(request, monkeypatch):
 
 @pytest.mark.parametrize("m,k,n", [
     (32, 32, 32), (4, 40, 5000), (6, 64, 100), (7, 33, 150), (97, 257, 35), (100, 600, 70),
-    (200, 64, 2100), (13, 1, 3000),
+    (200, 64, 2100), (13, 1, 3000), (25, 300, 10), (61, 80, 20),
 ])
 def test_shapes(m, k, n, registers):
     """Partial tiles in both directions, several k-panels (K > 256), two column panels
-    (N > 2048), K = 1."""
+    (N > 2048), K = 1; narrow products (one column strip) read A in place, the last row
+    strip partial."""
     assert m * n * k >= kernels_matmul.PACKED_FROM
     check(matmul_fn([m, k], [k, n]), [m, k], [k, n])
 
@@ -64,7 +65,8 @@ def test_broadcast_batches():
     check(matmul_fn([3, 1, 40, 30], [2, 30, 50]), [3, 1, 40, 30], [2, 30, 50])
 
 
-@pytest.mark.parametrize("m,k,n", [(300, 200, 190), (301, 64, 333), (1000, 300, 35), (6, 600, 2100)])
+@pytest.mark.parametrize("m,k,n", [(300, 200, 190), (301, 64, 333), (1000, 300, 35), (6, 600, 2100),
+                                   (2003, 400, 12)])
 def test_threads_agree(m, k, n):
     """Row splits, K panels and (the last case) two N panels, with a thread that has no rows
     but packs its share of each B panel and meets the barriers."""
@@ -89,6 +91,7 @@ def test_aot_module_uses_the_portable_tile():
     assert text.count('call <8 x float> @"llvm.fma.v8f32"') == 12
     assert wide.count('call <16 x float> @"llvm.fma.v16f32"') == 24 and "v8f32" not in wide
     assert gemm.tile_for(16).nr == 16 and gemm.tile_for(32).nr == 64
+    assert gemm.tile_for(32, 10) == gemm.Tile(12, 1, 16) and gemm.tile_for(32, 40).nr == 48
 
 
 def test_same_shapes_share_one_gemm():
