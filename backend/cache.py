@@ -138,15 +138,17 @@ def store(key: str, entry: Entry) -> None:
         pass
 
 
-def max_bytes() -> int:
-    """The size the cache may grow to: `$LOWERFLOW_CACHE_MAX_MB` MiB (default 1024)."""
+def max_bytes() -> float:
+    """The size the cache may grow to: `$LOWERFLOW_CACHE_MAX_MB` MiB (default 1024; `inf`:
+    no limit; anything unreadable: the default)."""
     try:
-        return int(float(os.environ.get("LOWERFLOW_CACHE_MAX_MB", DEFAULT_MAX_MB)) * 2**20)
+        mb = float(os.environ.get("LOWERFLOW_CACHE_MAX_MB", DEFAULT_MAX_MB))
     except ValueError:
-        return DEFAULT_MAX_MB * 2**20
+        mb = float("nan")
+    return mb * 2**20 if mb >= 0 else DEFAULT_MAX_MB * 2**20  # NaN compares false
 
 
-def evict(directory: Path, limit: int) -> None:
+def evict(directory: Path, limit: float) -> None:
     """If the entries in `directory` exceed `limit` bytes, remove the least recently used
     until they fit in three quarters of it (entries another process removes first are skipped)."""
     entries = []
@@ -159,11 +161,14 @@ def evict(directory: Path, limit: int) -> None:
     total = sum(size for _, size, _ in entries)
     if total <= limit:
         return
+    limit = int(limit)
     for _, size, path in sorted(entries, key=lambda e: e[0]):
         if total <= limit * 3 // 4:
             break
         try:
             path.unlink()
+        except FileNotFoundError:
+            pass  # another process removed it: gone all the same
         except OSError:
             continue
         total -= size

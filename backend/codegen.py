@@ -15,9 +15,10 @@ text is JIT-compiled or written as a PIC object.
 Arenas: a call takes the module's cached arena with an atomic exchange, or `aligned_alloc`s
 one when the cache is empty (the first call, or a concurrent one); on exit it puts the arena
 back with a compare-exchange, or frees it when another call already did. So the step stays
-reentrant, and a warm step allocates nothing: a fresh multi-MiB arena per call costs a page
+reentrant, and a warm step allocates no arena: a fresh multi-MiB arena per call costs a page
 fault per 4 KiB page, more than the kernels that use it (a 16 MiB softmax temporary: ~10 ms
-against ~1 ms of work). The one cached arena lives as long as the process.
+against ~1 ms of work). (Packed GEMMs still allocate their packing buffers per call.) The
+cached arena lives as long as the process, or is leaked with a freed JIT module.
 """
 from __future__ import annotations
 

@@ -6,8 +6,9 @@ therefore passes one Python list of the argument and output arrays to the JIT-on
 of `pyentry.py`, a CPython builtin that reads the pointers natively (no ctypes, no table,
 no lock); where that object layout is not verified, a persistent ctypes table with a lock
 is the fallback. Outputs are
-fresh `np.empty` arrays, 64-byte aligned when large (numpy gives only 16 B; misalignment
-cost 29 % in cache). The Executable holds its engine: calling code of a freed engine
+new `np.empty` arrays, 64-byte aligned when large (numpy gives only 16 B; misalignment
+cost 29 % in cache); a step with 1 MiB of outputs or more takes their memory from buffers
+no array references any more (`_Recycler`). The Executable holds its engine: calling code of a freed engine
 segfaults. `compile_function` looks in the disk cache (`cache.py`) before compiling.
 cf. TF's `tfcompile` XlaCompiledCpuFunction (buffer table + one entry point).
 """
@@ -37,7 +38,17 @@ _RECYCLE_FROM = 1 << 20  # steps with this many bytes of outputs reuse them (`_R
 
 
 def _aligned_empty(shape: tuple, dtype: np.dtype, nbytes: int) -> np.ndarray:
-    raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
+    return _aligned_view(_raw_buffer(nbytes), shape, dtype, nbytes)
+
+
+def _raw_buffer(nbytes: int) -> np.ndarray:
+    """Bytes for an `nbytes` array at a 64-byte aligned offset (numpy gives only 16 B)."""
+    return np.empty(nbytes + ALIGN, dtype=np.uint8)
+
+
+def _aligned_view(raw: np.ndarray, shape: tuple, dtype: np.dtype, nbytes: int) -> np.ndarray:
+    """A new array object over `raw`'s aligned bytes; its base (and that of every view of it)
+    is `raw`, which numpy's view chains collapse to."""
     start = -raw.ctypes.data % ALIGN
     return raw[start:start + nbytes].view(dtype).reshape(shape)
 
@@ -47,11 +58,11 @@ def _output_factory(types: list[TensorType]) -> Callable[[], list[np.ndarray]]:
     only 16 B). Specialised once: the common single small output costs one np.empty; outputs
     of `_RECYCLE_FROM` bytes or more are recycled (`_Recycler`)."""
     specs = [(tuple(t.shape), t.dtype.np_dtype, t.nbytes) for t in types]
+    if sum(nbytes for _, _, nbytes in specs) >= _RECYCLE_FROM:
+        return _Recycler(specs)
     if any(nbytes >= _ALIGN_FROM for _, _, nbytes in specs):
-        def fresh() -> list[np.ndarray]:
-            return [np.empty(shape, dtype) if nbytes < _ALIGN_FROM else _aligned_empty(shape, dtype, nbytes)
-                    for shape, dtype, nbytes in specs]
-        return _Recycler(fresh) if sum(nbytes for _, _, nbytes in specs) >= _RECYCLE_FROM else fresh
+        return lambda: [np.empty(shape, dtype) if nbytes < _ALIGN_FROM else _aligned_empty(shape, dtype, nbytes)
+                        for shape, dtype, nbytes in specs]
     if len(specs) == 1:
         ((shape, dtype, _),) = specs
         return lambda: [np.empty(shape, dtype)]
@@ -59,37 +70,44 @@ def _output_factory(types: list[TensorType]) -> Callable[[], list[np.ndarray]]:
 
 
 class _Recycler:
-    """Large outputs from a pool of the last `POOL` sets handed out: a set whose arrays
-    nobody but the pool references any more (their refcount says so; a view or a buffer
-    export holds a reference too) is handed out again, else fresh arrays are made.
+    """Large outputs whose memory comes from a pool of the last `POOL` sets of buffers: a set
+    nobody but the pool references any more is used again, else fresh buffers are made.
+    Every call returns new array objects (a caller may reshape or freeze the ones it got)
+    over the buffers; each of them, and every view of them at any depth, has the buffer as
+    its `base` (numpy collapses view chains to the owner), so a buffer's refcount sees every
+    array that can reach it, results fed back as arguments included. Raw addresses taken out
+    of an array (`.ctypes.data`, `__array_interface__`) hold no reference and are not seen:
+    such an address is valid only while the array is alive.
 
     Why: fresh multi-MiB arrays are fresh pages that the kernel zeroes on first touch, and
     that cost as much as a memory-bound kernel (a 16 MiB softmax: 2.2 ms with fresh outputs,
     1.3 ms reusing them). TF's and XLA's allocators keep memory for the same reason. Two
     sets cover `y = run(...)` in a loop, where the previous result is still bound during the
-    call. The pool holds tuples (a caller may change the lists it gets) and only
-    atomic list operations, so concurrent callers never get the same set."""
+    call. Only atomic list operations touch the pool, so concurrent callers never get the
+    same set (one that is handed out is referenced by its new arrays)."""
 
     POOL = 2
-    _SOLE = max(map(sys.getrefcount, (np.empty(1),)))  # an array referenced only by its tuple
+    _SOLE = max(map(sys.getrefcount, (np.empty(1),)))  # a buffer referenced only by its tuple
 
-    def __init__(self, fresh: Callable[[], list[np.ndarray]]):
-        self._fresh = fresh
+    def __init__(self, specs: list[tuple]):
+        self._specs = specs
         self._pool: list[tuple] = []
 
     def __call__(self) -> list[np.ndarray]:
-        pool, outs = self._pool, None
+        pool, raws = self._pool, None
         for _ in range(len(pool)):
             try:
                 candidate = pool.pop(0)
             except IndexError:  # another thread emptied it
                 break
             if max(map(sys.getrefcount, candidate)) <= self._SOLE:
-                outs = list(candidate)
+                raws = candidate
                 break
             pool.append(candidate)  # still in use: maybe later
-        outs = outs or self._fresh()
-        pool.append(tuple(outs))
+        if raws is None:
+            raws = tuple(_raw_buffer(nbytes) for _, _, nbytes in self._specs)
+        outs = [_aligned_view(raw, shape, dtype, nbytes) for raw, (shape, dtype, nbytes) in zip(raws, self._specs)]
+        pool.append(raws)
         del pool[:-self.POOL]
         return outs
 

@@ -12,14 +12,18 @@ does not produce the register blocking); with AVX-512 the tile is 6x64 in `<16 x
         for ic in 0..M step MC:                    split across threads (each packs its own Ap)
           pack A[ic:ic+mc, pc:pc+kc] -> Ap: strips of MR rows, k-major, zero-padded (L2)
           for jr in 0..nc step NR: for ir in 0..mc step MR:   (Bp strip stays in L1)
-            micro-kernel: MR x NR/8 vector accumulators (phis) over kc; per k NR/8 loads
-            of Bp, MR broadcasts of Ap, MR*NR/8 FMAs; then C (+)= acc (+= from the
-            second k-panel on), masked loads/stores for edge tiles
+            micro-kernel: MR x NV vector accumulators (phis; NR = NV * lanes) over kc; per
+            k NV loads of Bp, MR broadcasts of Ap, MR*NV FMAs; then C (+)= acc (+= from
+            the second k-panel on), masked loads/stores for edge tiles
+
+A product with a single column strip (N <= NR) and A contiguous along k skips packing A:
+each element of A would be used once, so the micro-kernel reads A's rows in place (a
+partial last strip re-reads its last row instead of zero padding; those rows are not stored).
 
 Shapes and strides are compile-time constants (every function is specialised to one
 matmul), so transposed operands only change the packing loops, which always read along
 the operand's contiguous axis. The two packing buffers come from `aligned_alloc` per
-call (OUT_OF_MEMORY if that fails). With `threads` > 1 one `parallel.fork` runs the whole
+call (OUT_OF_MEMORY if that fails), not from the step's arena. With `threads` > 1 one `parallel.fork` runs the whole
 panel loop on every thread: for each (jc, pc) step each thread packs its share of the B
 panel's strips, waits at a barrier, multiplies its rows against the whole shared panel and
 waits again before the next panel is packed (one fork per GEMM instead of one per panel, and
@@ -290,7 +294,8 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
     alloc = declare(m, "aligned_alloc", PTR, [I64, I64])
     free = declare(m, "free", ir.VoidType(), [PTR])
     bp = b.call(alloc, [_c(64), _c(-(-kc_max * nc_max * 4 // 64) * 64)])
-    ap = b.call(alloc, [_c(64), _c(-(-kc_max * mc_max * 4 // 64) * 64 * threads)])
+    ap_bytes = 64 if in_place else -(-kc_max * mc_max * 4 // 64) * 64 * threads  # in place: unused
+    ap = b.call(alloc, [_c(64), _c(ap_bytes)])
     oom, run = fn.append_basic_block("oom"), fn.append_basic_block("run")
     null = ir.Constant(PTR, None)
     b.cbranch(b.or_(b.icmp_unsigned("==", bp, null), b.icmp_unsigned("==", ap, null)), oom, run)

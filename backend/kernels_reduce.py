@@ -8,8 +8,9 @@ the innermost loop of a reduction over the last axis is contiguous. Float sums
 and means carry `reassoc` so LLVM may vectorise them (TF's Eigen kernels reassociate too),
 and float max/min may return either zero when -0.0 and +0.0 tie (`nsz`; neither TF1 nor
 numpy promises which): the two liberties a reduction takes. Products fold in order. The combining
-step of every reduction is its elementwise op's scalar lowering (`lf.max` propagates NaN,
-integers wrap); float16 accumulates in float32. Semantics, empty reductions included, are
+step of a reduction is its elementwise op's scalar lowering (integers wrap), except float
+sums (`fadd reassoc`) and float max/min (`llvm.maximum`/`minimum` with `nsz`: NaN still
+propagates); float16 accumulates in float32. Semantics, empty reductions included, are
 those of `lowerflow/ir/ops/reduction.py`.
 
 Where the elements come from is a `ReduceInput`: by default the operand buffer; input

@@ -24,9 +24,15 @@ import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
 
+from lowerflow.backend.errors import STATUS_MESSAGES
 from lowerflow.backend.lltypes import I64, PTR, declare
 
+OBJECT_TYPE_OFFSET = 8  # PyObject.ob_type
+LIST_SIZE_OFFSET = 16  # PyVarObject.ob_size
 LIST_ITEMS_OFFSET = 24  # PyListObject.ob_item (after PyObject_VAR_HEAD) on 64-bit CPython
+BAD_ARGUMENTS = 19  # status code (kernel files hold 16-18)
+assert BAD_ARGUMENTS not in STATUS_MESSAGES
+STATUS_MESSAGES[BAD_ARGUMENTS] = "the native entry needs a list of exactly its argument and output arrays"
 ARRAY_DATA_OFFSET = 16  # PyArrayObject_fields.data (after PyObject_HEAD) in numpy
 
 
@@ -63,6 +69,7 @@ def register_symbols() -> None:
     interpreter binary need not export them dynamically)."""
     for name in _CAPI:
         llvm.add_symbol(name, ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value)
+    llvm.add_symbol("PyList_Type", ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, "PyList_Type")))
 
 
 def builtin(address: int, name: str) -> tuple:
@@ -83,6 +90,12 @@ def add_pyobject_entry(m: ir.Module, name: str, n_slots: int) -> None:
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     table = b.alloca(PTR, size=max(n_slots, 1), name="table")
     list_obj = fn.args[1]
+    size = b.load(b.gep(list_obj, [ir.Constant(I64, LIST_SIZE_OFFSET)], source_etype=ir.IntType(8)), typ=I64)
+    kind = b.load(b.gep(list_obj, [ir.Constant(I64, OBJECT_TYPE_OFFSET)], source_etype=ir.IntType(8)), typ=PTR)
+    list_type = m.globals.get("PyList_Type") or ir.GlobalVariable(m, ir.IntType(8), "PyList_Type")
+    wrong = b.or_(b.icmp_unsigned("!=", kind, list_type), b.icmp_signed("!=", size, ir.Constant(I64, n_slots)))
+    with b.if_then(wrong, likely=False):
+        b.ret(b.call(declare(m, "PyLong_FromSsize_t", PTR, [I64]), [ir.Constant(I64, BAD_ARGUMENTS)]))
     ob_item = b.load(b.gep(list_obj, [ir.Constant(I64, LIST_ITEMS_OFFSET)], source_etype=ir.IntType(8)),
                      typ=PTR, name="ob_item")
     for i in range(n_slots):

@@ -90,9 +90,11 @@ class _Grouper:
         return any(p.row_ops for p in schedule.phases[1:]) and scratch <= max_scratch
 
     def _acyclic(self, members: list[Operation]) -> bool:
-        """No path from the group through outside ops back into it (a path can only come
-        back through ops before the group's last member in block order)."""
-        inside, last = set(members), max(self.index[m] for m in members)
+        """No path from the group through outside ops back into it. Paths lead forward in
+        block order, and through a kept group (one node once contracted) from any of its
+        members to any other: so only ops up to `_horizon` can lead back."""
+        inside = set(members)
+        last = self._horizon(members)
         stack = [u for m in members for r in m.results for u in self.users.get(r, ()) if u not in inside]
         seen = set(stack)
         while stack:
@@ -102,7 +104,7 @@ class _Grouper:
             group = self.group_of.get(op)
             nodes = self.groups[group] if group is not None else [op]
             if all(self.index.get(n, last + 1) > last for n in nodes):
-                continue  # the return, or past every member: no way back
+                continue  # the return, or past the horizon: no way back
             for u in {u for n in nodes for r in n.results for u in self.users.get(r, ())}:
                 if u in inside:
                     return False
@@ -110,6 +112,20 @@ class _Grouper:
                     seen.add(u)
                     stack.append(u)
         return True
+
+    def _horizon(self, members: list[Operation]) -> int:
+        """The last block position from which a path may still come back into `members`: their
+        last member's, extended over every kept group that starts at or before it (a path
+        entering such a group can leave it from its last member), to a fixpoint."""
+        last = max(self.index[m] for m in members)
+        spans = [(self.index[g[0]], self.index[g[-1]]) for g in self.groups]  # groups are sorted
+        grew = True
+        while grew:
+            grew = False
+            for first, end in spans:
+                if first <= last < end:
+                    last, grew = end, True
+        return last
 
 
 def _starts_group(op: Operation) -> bool:

@@ -139,3 +139,10 @@ def test_least_recently_used_entries_are_evicted_over_the_limit(tmp_path, monkey
     left = sorted(p.stem for p in tmp_path.glob("*.lfo"))
     assert left == sorted([keys[0], keys[3], keys[4]])
     assert cache.load(keys[1]) is None and cache.load(keys[3]) is not None
+
+
+@pytest.mark.parametrize("value, expected", [("inf", float("inf")), ("nan", 1024 * 2**20), ("-3", 1024 * 2**20),
+                                             ("junk", 1024 * 2**20), ("0.5", 2**19)])
+def test_cache_limit_setting_never_fails(monkeypatch, value, expected):
+    monkeypatch.setenv("LOWERFLOW_CACHE_MAX_MB", value)
+    assert cache.max_bytes() == expected

@@ -30,3 +30,15 @@ def test_entry_matches_the_table_path():
     np.testing.assert_array_equal(fast, (x + y) * x)
     np.testing.assert_array_equal(slow, fast)
 
+
+
+def test_entry_is_a_builtin_that_refuses_a_wrong_list():
+    """A list of the wrong length, or no list at all, gets a status instead of a read past
+    its end."""
+    exe = compile_function(_fn())
+    x = np.ones(1000, np.float32)
+    assert type(exe._fn_py).__name__ == "builtin_function_or_method"
+    for bad in ([], [x, x], (x, x, np.empty_like(x)), [x, x, x, x]):
+        assert exe._fn_py(bad) == pyentry.BAD_ARGUMENTS
+    out = np.empty_like(x)
+    assert exe._fn_py([x, x, out]) == 0 and np.array_equal(out, (x + x) * x)

@@ -290,3 +290,24 @@ def test_large_outputs_are_recycled_only_when_nobody_holds_them(native):
     assert third.ctypes.data == first_at and not np.shares_memory(third, view)
     np.testing.assert_array_equal(view, (x * 2 + b)[:3])
     np.testing.assert_array_equal(third, x * 3 + b)
+
+
+def test_recycled_outputs_are_never_reachable_from_the_caller(native):
+    """Views of any depth (whose base numpy collapses to the buffer), a result fed back as an
+    argument, and changes to a returned array object: none leaks into a later call."""
+    exe = native(binary_fn("lf.add", [512, 1024], [1024]))
+    x, b = rand([512, 1024]), rand([1024], seed=1)
+    view = exe.run([x, b])[0][:, :].T  # only the view survives
+    kept = view.copy()
+    for k in range(3):
+        exe.run([x * k, b])
+    np.testing.assert_array_equal(view, kept)
+    fed = exe.run([x, b])[0][:]  # an argument that is a view of an earlier output
+    out = exe.run([fed, b])[0]
+    assert not np.shares_memory(out, fed)
+    np.testing.assert_array_equal(out, x + b + b)
+    frozen = exe.run([x, b])[0]
+    frozen.shape, frozen.flags.writeable = (-1,), False
+    del frozen, out
+    fresh = exe.run([x, b])[0]
+    assert fresh.shape == (512, 1024) and fresh.flags.writeable
