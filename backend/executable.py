@@ -5,11 +5,10 @@ what costs is reading numpy data pointers and filling a pointer table. A warm ca
 therefore passes one Python list of the argument and output arrays to the JIT-only entry
 of `pyentry.py`, a CPython builtin that reads the pointers natively (no ctypes, no table,
 no lock); where that object layout is not verified, a persistent ctypes table with a lock
-is the fallback. Outputs are
-new `np.empty` arrays, 64-byte aligned when large (numpy gives only 16 B; misalignment
-cost 29 % in cache); a step with 1 MiB of outputs or more takes their memory from buffers
-no array references any more (`_Recycler`). The Executable holds its engine: calling code of a freed engine
-segfaults. `compile_function` looks in the disk cache (`cache.py`) before compiling.
+is the fallback. Outputs are new `np.empty` arrays, 64-byte aligned when large (numpy
+gives only 16 B; misalignment cost 29 % in cache); a step with 1 MiB of outputs or more
+takes their memory from buffers no array references any more (`_Recycler`). The
+Executable holds its engine: calling code of a freed engine segfaults. `compile_function` looks in the disk cache (`cache.py`) before compiling.
 cf. TF's `tfcompile` XlaCompiledCpuFunction (buffer table + one entry point).
 """
 from __future__ import annotations

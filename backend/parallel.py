@@ -140,8 +140,7 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], n: int, a
     worker.linkage = "internal"
     wb = ir.IRBuilder(worker.append_basic_block("entry"))
     tid = wb.sext(wb.call(declare(m, "omp_get_thread_num", I32, []), []), I64)
-    nt = wb.sext(wb.call(declare(m, "omp_get_num_threads", I32, []), []), I64)
-    lo, hi = _chunk_bounds(wb, tid, nt, n, align)
+    lo, hi = _chunk_bounds(wb, tid, team_size(wb), n, align)
     run, ret = worker.append_basic_block("run"), worker.append_basic_block("ret")
     wb.cbranch(ir.Constant(I1, 1) if every_thread else wb.icmp_signed("<", lo, hi), run, ret)
     wb.position_at_end(run)

@@ -43,6 +43,8 @@ def _layout_ok() -> bool:
     try:
         ob_item = read(id(items) + LIST_ITEMS_OFFSET).value
         return (ctypes.sizeof(ctypes.c_void_p) == 8 and read(ob_item).value == id(probe)
+                and read(id(items) + OBJECT_TYPE_OFFSET).value == id(list)
+                and read(id(items) + LIST_SIZE_OFFSET).value == len(items)
                 and read(id(probe) + ARRAY_DATA_OFFSET).value == probe.ctypes.data)
     except (ValueError, OSError):  # pragma: no cover - exotic interpreters
         return False
