@@ -6,9 +6,7 @@ as the graph around it and its gradient is the one the primitive ops' rules give
 dedicated kernels with fused gradients; the values agree to float rounding). Every form
 is the stable one: log-sum-exp after subtracting the row max, and the logistic loss as
 max(x, 0) - x * z + log(1 + exp(-|x|)). float16 logits are computed in float32 and the
-loss cast back, as TF does. One difference in gradients: TF's softmax kernel returns
-softmax - labels, exact only when each row of labels sums to 1; here the gradient is the
-loss's own, softmax * sum(labels) - labels.
+loss cast back, as TF does.
 """
 from __future__ import annotations
 
@@ -16,9 +14,9 @@ from lowerflow.frontend import dtypes
 from lowerflow.frontend.core_ops import convert_to_tensor, stop_gradient
 from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.math_ops import (
-    abs, add, cast, exp, greater_equal, log1p, multiply, negative, relu, subtract, square, where,
+    abs, add, cast, exp, greater_equal, log, log1p, multiply, negative, relu, subtract, square, where,
 )
-from lowerflow.frontend.nn_ops import check_float, log_softmax
+from lowerflow.frontend.nn_ops import check_float, shifted_logits
 from lowerflow.frontend.op_builder import apply
 from lowerflow.frontend.reduction_ops import deprecated_argument_lookup, reduce_sum
 
@@ -33,6 +31,19 @@ def _precise(logits: Tensor) -> Tensor:
     return cast(logits, dtypes.float32) if logits.dtype is dtypes.float16 else logits
 
 
+def _softmax_xent(labels: Tensor, logits: Tensor, axis: int, name: str) -> Tensor:
+    """sum(labels * (lse - x)) along `axis`, with lse = log(sum(exp(x))), written so that its
+    gradients are TF's kernel's: softmax - labels for the logits (TF assumes each row of
+    labels sums to 1, and users with other labels train on that gradient) and lse - x for
+    the labels. With s the shifted logits and L their log-sum-exp, the loss is
+    sum(labels * (sg(L) - s)) + (L - sg(L)): the second term is 0 and carries softmax."""
+    shifted = shifted_logits(logits, axis)
+    log_sum = log(reduce_sum(exp(shifted), axis, keepdims=True))
+    frozen = stop_gradient(log_sum)
+    cross = reduce_sum(multiply(labels, subtract(frozen, shifted)), axis)
+    return add(cross, reduce_sum(subtract(log_sum, frozen), axis), name=name)
+
+
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None) -> Tensor:
     """-sum(labels * log_softmax(logits)) along `axis` (default the last); labels are cast to
     the logits' dtype and may broadcast against them, as TF's kernel allows."""
@@ -43,8 +54,7 @@ def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, d
         check_float(logits, "features")
         precise = _precise(logits)
         labels = cast(convert_to_tensor(labels), precise.dtype)
-        cost = negative(reduce_sum(multiply(labels, log_softmax(precise, axis)), axis),
-                        name=None if precise is not logits else scope)
+        cost = _softmax_xent(labels, precise, axis, None if precise is not logits else scope)
         return cast(cost, logits.dtype, name=scope) if precise is not logits else cost
 
 

@@ -72,7 +72,7 @@ def check_float(t: Tensor, parameter: str) -> None:
                         f"list of allowed values: {_FLOATS}")
 
 
-def _shifted(logits, axis) -> Tensor:
+def shifted_logits(logits, axis) -> Tensor:
     """logits - max(logits) along `axis`: the stable argument of exp. The max is a constant
     to differentiation (the results do not depend on it), so gradients skip its rule."""
     x = convert_to_tensor(logits)
@@ -85,7 +85,7 @@ def softmax(logits, axis=None, name=None, dim=None) -> Tensor:
     kernel multiplies by the sum's inverse too (softmax_op_functor.h)."""
     axis = _axis(axis, dim)
     with name_scope(name, "Softmax", [logits]) as scope:
-        e = exp(_shifted(logits, axis))
+        e = exp(shifted_logits(logits, axis))
         return multiply(e, reciprocal(reduce_sum(e, axis, keepdims=True)), name=scope)
 
 
@@ -93,7 +93,7 @@ def log_softmax(logits, axis=None, name=None, dim=None) -> Tensor:
     """(x - max) - log(sum(exp(x - max))) along `axis` (default the last)."""
     axis = _axis(axis, dim)
     with name_scope(name, "LogSoftmax", [logits]) as scope:
-        shifted = _shifted(logits, axis)
+        shifted = shifted_logits(logits, axis)
         return subtract(shifted, log(reduce_sum(exp(shifted), axis, keepdims=True)), name=scope)
 
 

@@ -15,6 +15,7 @@ N, C = 3, 4
 R = rng(7)
 X = R.standard_normal((N, C)) * 2
 SOFT = np.exp(R.standard_normal((N, C)))
+SOFT0 = SOFT / SOFT.sum(0, keepdims=True)
 SOFT /= SOFT.sum(1, keepdims=True)
 BIN = (R.uniform(size=(N, C)) > 0.5) * 1.0
 LABELS = R.uniform(size=(N, C))
@@ -26,7 +27,7 @@ OUT_W = {shape: R.standard_normal(shape) for shape in [(N,), (C,), (N, C), ()]}
 
 NN = {  # float64 losses of the logits x
     "xent_v1": lambda tf, x: tf.nn.softmax_cross_entropy_with_logits(labels=SOFT, logits=x),
-    "xent_v2_axis0": lambda tf, x: tf.nn.softmax_cross_entropy_with_logits_v2(labels=SOFT, logits=x, axis=0),
+    "xent_v2_axis0": lambda tf, x: tf.nn.softmax_cross_entropy_with_logits_v2(labels=SOFT0, logits=x, axis=0),
     "sparse": lambda tf, x: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=CLASSES, logits=x),
     "sigmoid": lambda tf, x: tf.nn.sigmoid_cross_entropy_with_logits(labels=LABELS, logits=x),
     "weighted": lambda tf, x: tf.nn.weighted_cross_entropy_with_logits(labels=LABELS, logits=x, pos_weight=3.0),
@@ -81,6 +82,21 @@ def test_label_gradients_v1_blocked_v2_flows():
             got_labels, got_logits = sess.run([g_labels, g_logits], {x: X, labels: SOFT})
     np.testing.assert_allclose(got_labels, -oracles.log_softmax(X), rtol=1e-12)
     np.testing.assert_allclose(got_logits, np.exp(oracles.log_softmax(X)) - SOFT, rtol=1e-12, atol=1e-15)
+
+
+def test_labels_not_summing_to_one_get_tf_kernel_gradients():
+    """TF's kernel gives softmax - labels whatever the labels' sum (the loss's own derivative
+    would be softmax * sum(labels) - labels); training on multi-hot labels relies on it."""
+    multi_hot = BIN
+    with tf.Graph().as_default():
+        x, labels = tf.placeholder(tf.float64, [N, C]), tf.placeholder(tf.float64, [N, C])
+        loss = tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=x)
+        g_logits, g_labels = tf.gradients(loss, [x, labels])
+        with tf.Session() as sess:
+            got_loss, got_logits, got_labels = sess.run([loss, g_logits, g_labels], {x: X, labels: multi_hot})
+    np.testing.assert_allclose(got_loss, oracles.softmax_xent(multi_hot, X), rtol=1e-12)
+    np.testing.assert_allclose(got_logits, np.exp(oracles.log_softmax(X)) - multi_hot, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got_labels, -oracles.log_softmax(X), rtol=1e-12)
 
 
 def test_huge_logits_give_finite_exact_gradients():

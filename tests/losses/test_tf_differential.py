@@ -43,8 +43,9 @@ CASES = {
     "xent_v1": lambda m, t: m.nn.softmax_cross_entropy_with_logits(labels=t["soft"], logits=t["logits"]),
     "xent_v1_dim0": lambda m, t: m.nn.softmax_cross_entropy_with_logits(labels=t["soft0"], logits=t["logits"], dim=0),
     "xent_v2": lambda m, t: m.nn.softmax_cross_entropy_with_logits_v2(labels=t["soft"], logits=t["logits"]),
-    "xent_v2_axis0": lambda m, t: m.nn.softmax_cross_entropy_with_logits_v2(labels=t["soft0"], logits=t["logits"],
-                                                                            axis=0),
+    "xent_v2_axis0": lambda m, t: m.nn.softmax_cross_entropy_with_logits_v2(labels=t["soft"], logits=t["logits"],
+                                                                            axis=0),  # columns not summing to 1
+    "xent_multi_hot": lambda m, t: m.losses.softmax_cross_entropy(t["binary"], t["logits"]),
     "xent_f64": lambda m, t: m.nn.softmax_cross_entropy_with_logits(labels=m.cast(t["soft"], m.float64),
                                                                     logits=m.cast(t["logits"], m.float64)),
     "xent_broadcast_labels": lambda m, t: m.nn.softmax_cross_entropy_with_logits_v2(labels=t["soft"][:1],
