@@ -278,10 +278,6 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
 
 
-def _squeeze_last(t: Tensor) -> Tensor:
-    return squeeze(t, [-1])
-
-
 def _remove_squeezable_dimensions(labels, logits, weights) -> tuple[Tensor, Tensor, Tensor]:
     """Labels `[N, 1]` beside logits `[N, C]` lose their last dim, and weights one dim more
     than the labels lose theirs (TF's rule; here for static ranks only)."""
@@ -290,13 +286,13 @@ def _remove_squeezable_dimensions(labels, logits, weights) -> tuple[Tensor, Tens
         rank, labels_rank = logits.shape.ndims, labels.shape.ndims
         if rank is not None and labels_rank is not None:
             if rank - labels_rank == 2 and logits.shape[-1].is_compatible_with(1):
-                logits = _squeeze_last(logits)
+                logits = squeeze(logits, [-1])
             elif rank == labels_rank and labels.shape[-1].is_compatible_with(1):
-                labels = _squeeze_last(labels)
+                labels = squeeze(labels, [-1])
     weights = convert_to_tensor(weights)
     labels_rank, weights_rank = labels.shape.ndims, weights.shape.ndims
     if labels_rank is not None and weights_rank is not None and weights_rank - labels_rank == 1:
-        weights = _squeeze_last(weights)
+        weights = squeeze(weights, [-1])
     return labels, logits, weights
 
 

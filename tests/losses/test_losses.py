@@ -25,7 +25,8 @@ REDUCTIONS = ["none", "weighted_sum", "weighted_mean", "weighted_sum_over_batch_
 ROW_WEIGHTS = np.array([[1.0], [0.0], [2.0], [0.5]])
 WEIGHTS = {  # per-element weight variants for the [N, C] losses
     "one": 1.0, "int": 2, "scalar_tensor": np.float32(0.5), "rows": ROW_WEIGHTS,
-    "cols": np.array([[0.0, 1.0, 2.0, 0.0, 3.0]]), "full": np.where(R.uniform(size=(N, C)) > 0.3, R.uniform(size=(N, C)), 0.0),
+    "cols": np.array([[0.0, 1.0, 2.0, 0.0, 3.0]]),
+    "full": np.where(R.uniform(size=(N, C)) > 0.3, R.uniform(size=(N, C)), 0.0),
     "zeros": np.zeros((N, C)), "zero_float": 0.0,
 }
 

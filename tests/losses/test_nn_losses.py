@@ -159,7 +159,8 @@ ERRORS = [
     (lambda: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.ones([2, 3], tf.int32), logits=tf.ones([2, 3])),
      ValueError, r"`labels.shape.rank` must equal `logits.shape.rank - 1`. Received: labels.shape=\(2, 3\) of rank 2"),
     (lambda: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.ones([3], tf.int32), logits=tf.ones([2, 3])),
-     ValueError, r"`labels.shape` must equal `logits.shape` except for the last dimension. Received: labels.shape=\(3,\)"),
+     ValueError, r"`labels.shape` must equal `logits.shape` except for the last dimension. "
+                 r"Received: labels.shape=\(3,\)"),
     (lambda: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.ones([], tf.int32), logits=tf.ones([])),
      ValueError, "`logits` cannot be a scalar"),
     (lambda: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.ones([2]), logits=tf.ones([2, 3])),
