@@ -279,6 +279,7 @@ def _isqdiff(b, a, c):
 
 SCALAR_LOWERINGS: dict[str, Lowering] = {
     "lf.identity": lambda b, a, c: a[0],
+    "lf.broadcast_to": lambda b, a, c: a[0],  # the loop reads the operand at the broadcast index
     "lf.neg": _pick(f=lambda b, a, c: b.fneg(a[0], flags=FM), i=lambda b, a, c: b.neg(a[0])),
     "lf.abs": _pick(f=_intr("fabs"),
                     s=lambda b, a, c: b.select(b.icmp_signed("<", a[0], _c(a[0].type, 0)), b.neg(a[0]), a[0])),
