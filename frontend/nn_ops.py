@@ -62,9 +62,10 @@ def leaky_relu(features, alpha=0.2, name=None) -> Tensor:
 
 
 def _shifted(logits, axis) -> Tensor:
-    """logits - max(logits) along `axis`: the stable argument of exp."""
+    """logits - max(logits) along `axis`: the stable argument of exp. softmax does not depend
+    on the shift, so no gradient flows through the max (as through TF's fused kernels)."""
     x = convert_to_tensor(logits)
-    return subtract(x, reduce_max(x, axis, keepdims=True))
+    return subtract(x, stop_gradient(reduce_max(x, axis, keepdims=True)))
 
 
 def softmax(logits, axis=None, name=None, dim=None) -> Tensor:
