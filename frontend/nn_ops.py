@@ -1,10 +1,11 @@
-"""TF1 `tf.nn` activations, softmax and losses, composed from elementwise ops and reductions
+"""TF1 `tf.nn` activations, softmax and moments, composed from elementwise ops and reductions
 as TF1's python layer composes its own (cf. TF1's nn_ops.py / nn_impl.py).
 
 Each function opens a name scope named after the TF1 op (or `name`) and gives its
 result op that exact name, so `tf.nn.softmax(x, name="p")` is fetchable as "p:0"
 like TF1's single op. Softmax and its relatives subtract the row max before exp:
-stable for large logits, NaN for a row with no finite maximum, as in TF1's kernels.
+stable for large logits, NaN for a row with no finite maximum, as in TF1's kernels. The
+losses are in nn_losses.py.
 """
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from lowerflow.frontend import dtypes
 from lowerflow.frontend.core_ops import convert_operands, convert_to_tensor, stop_gradient
 from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.math_ops import (  # TF1 names, `abs` included
-    abs, add, cast, exp, expm1, greater, greater_equal, log, log1p, maximum, minimum, multiply,
+    abs, add, cast, exp, expm1, greater, log, log1p, maximum, minimum, multiply,
     negative, reciprocal, rsqrt, square, squared_difference, subtract, where,
 )
-from lowerflow.frontend.op_builder import _shape_str, apply
+from lowerflow.frontend.op_builder import _shape_str
 from lowerflow.frontend.reduction_ops import deprecated_argument_lookup, reduce_max, reduce_mean, reduce_sum
 
 
@@ -61,11 +62,22 @@ def leaky_relu(features, alpha=0.2, name=None) -> Tensor:
         return where(greater(x, 0), x, multiply(x, alpha), name=scope)
 
 
+_FLOATS = "float16, bfloat16, float32, float64"
+
+
+def check_float(t: Tensor, parameter: str) -> None:
+    """TF's op-definition check of a float-only input, in its words."""
+    if not t.dtype.is_floating:
+        raise TypeError(f"Value passed to parameter '{parameter}' has DataType {t.dtype.name} not in "
+                        f"list of allowed values: {_FLOATS}")
+
+
 def _shifted(logits, axis) -> Tensor:
-    """logits - max(logits) along `axis`: the stable argument of exp. softmax does not depend
-    on the shift, so no gradient flows through the max (as through TF's fused kernels)."""
+    """logits - max(logits) along `axis`: the stable argument of exp. The max is a constant
+    to differentiation (the results do not depend on it), so gradients skip its rule."""
     x = convert_to_tensor(logits)
-    return subtract(x, stop_gradient(reduce_max(x, axis, keepdims=True)))
+    check_float(x, "logits")
+    return subtract(x, reduce_max(stop_gradient(x), axis, keepdims=True))
 
 
 def softmax(logits, axis=None, name=None, dim=None) -> Tensor:
@@ -124,55 +136,6 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> Tensor:
         x = convert_to_tensor(x)
         square_sum = reduce_sum(square(x), axis, keepdims=True)
         return multiply(x, rsqrt(maximum(square_sum, epsilon)), name=scope)
-
-
-def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None) -> Tensor:
-    """-sum(labels * log_softmax(logits)) along `axis` (default the last)."""
-    axis = _axis(axis, dim)
-    with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as scope:
-        logits = convert_to_tensor(logits)
-        labels = cast(convert_to_tensor(labels), logits.dtype)
-        return negative(reduce_sum(multiply(labels, log_softmax(logits, axis)), axis), name=scope)
-
-
-def _check_xent_args(name: str, sentinel, labels, logits) -> None:
-    """TF1 insists on keyword arguments for the v1 losses."""
-    if sentinel is not None:
-        raise ValueError(f"Only call `{name}` with named arguments (labels=..., logits=..., ...)")
-    if labels is None or logits is None:
-        raise ValueError("Both labels and logits must be provided.")
-
-
-def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None,
-                                      axis=None) -> Tensor:
-    """The v1 loss: v2 with no gradient into `labels`."""
-    _check_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
-    axis = deprecated_argument_lookup(axis, "axis", dim, "dim")
-    with name_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as scope:
-        labels = stop_gradient(labels, name="labels_stop_gradient")
-    return softmax_cross_entropy_with_logits_v2(labels, logits, axis, name=scope)  # same scope
-
-
-def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None) -> Tensor:
-    """log(sum(exp(logits))) - logits[label] along the last axis, labels being class indices:
-    TF1's dedicated op (its loss output), which rejects labels outside [0, classes) at run time."""
-    _check_xent_args("sparse_softmax_cross_entropy_with_logits", _sentinel, labels, logits)
-    with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]) as scope:
-        logits, labels = convert_to_tensor(logits), convert_to_tensor(labels)
-        return apply("SparseSoftmaxCrossEntropyWithLogits", [logits, labels], name=scope)
-
-
-def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None) -> Tensor:
-    """max(x, 0) - x * z + log(1 + exp(-|x|)): the logistic loss without overflow."""
-    _check_xent_args("sigmoid_cross_entropy_with_logits", _sentinel, labels, logits)
-    with name_scope(name, "logistic_loss", [logits, labels]) as scope:
-        logits, labels = convert_operands([logits, labels])
-        if not labels.shape.is_compatible_with(logits.shape):
-            raise ValueError(f"logits and labels must have the same shape ({logits.shape} vs "
-                             f"{labels.shape})")
-        relu_logits = where(greater_equal(logits, 0), logits, 0)
-        softplus_tail = log1p(exp(negative(abs(logits))))
-        return add(subtract(relu_logits, multiply(logits, labels)), softplus_tail, name=scope)
 
 
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None) -> tuple[Tensor, Tensor]:

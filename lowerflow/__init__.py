@@ -40,6 +40,7 @@ from lowerflow.frontend.init_ops import (
     Zeros as zeros_initializer,
 )
 from lowerflow.frontend.linalg_ops import matmul, tensordot
+from lowerflow.frontend.losses import LOSSES
 from lowerflow.frontend.random_ops import random_normal, random_uniform, set_random_seed, truncated_normal
 from lowerflow.frontend.reduction_ops import (
     argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum,
@@ -60,7 +61,7 @@ from lowerflow.runtime.config import (
 )
 from lowerflow.runtime.session import InteractiveSession, Session
 from lowerflow import math, nn, train  # noqa: E402  (namespaces built from the names above)
-from lowerflow import initializers, keras, linalg, random  # noqa: E402
+from lowerflow import initializers, keras, linalg, losses, random  # noqa: E402
 from lowerflow.tooling import to_ir  # noqa: E402
 from lowerflow import aot  # noqa: E402  (ahead-of-time compilation, docs/aot.md)
 
@@ -77,6 +78,7 @@ class GraphKeys:
     LOCAL_VARIABLES = "local_variables"
     VARIABLES = GLOBAL_VARIABLES
     REGULARIZATION_LOSSES = REGULARIZATION_LOSSES
+    LOSSES = LOSSES
 
 
 def get_collection(key, scope=None):

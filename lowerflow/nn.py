@@ -1,7 +1,10 @@
 """`tf.nn`: neural-network ops (re-exported names)."""
 from lowerflow.frontend.math_ops import relu, sigmoid, tanh  # noqa: F401
+from lowerflow.frontend.nn_losses import (  # noqa: F401
+    l2_loss, sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2, sparse_softmax_cross_entropy_with_logits,
+    weighted_cross_entropy_with_logits,
+)
 from lowerflow.frontend.nn_ops import (  # noqa: F401
-    bias_add, elu, l2_normalize, leaky_relu, log_softmax, moments, relu6, selu, sigmoid_cross_entropy_with_logits,
-    softmax, softmax_cross_entropy_with_logits, softmax_cross_entropy_with_logits_v2, softplus,
-    sparse_softmax_cross_entropy_with_logits,
+    bias_add, elu, l2_normalize, leaky_relu, log_softmax, moments, relu6, selu, softmax, softplus,
 )

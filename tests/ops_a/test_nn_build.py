@@ -103,11 +103,10 @@ def test_cross_entropies():
 def test_cross_entropy_argument_errors():
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [2, 3])
-        with pytest.raises(ValueError, match="Only call `softmax_cross_entropy_with_logits` with named"):
-            tf.nn.softmax_cross_entropy_with_logits(x, x)
-        with pytest.raises(ValueError, match="Both labels and logits must be provided"):
+        assert tf.nn.softmax_cross_entropy_with_logits(x, x).shape.as_list() == [2]  # TF 2.21: no sentinel
+        with pytest.raises(ValueError, match="Both `labels` and `logits` must be provided"):
             tf.nn.sigmoid_cross_entropy_with_logits(logits=x)
-        with pytest.raises(ValueError, match=r"logits and labels must have the same shape"):
+        with pytest.raises(ValueError, match=r"`logits` and `labels` must have the same shape"):
             tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.placeholder(tf.float32, [2, 4]), logits=x)
 
 
@@ -135,13 +134,12 @@ def test_sparse_softmax_cross_entropy():
         (got,) = reference_run([loss], {lg: logits, lb: labels})
         with pytest.raises(ValueError, match="Received a label value of 5"):
             reference_run([loss], {lg: logits, lb: labels + 1})
-        with pytest.raises(ValueError, match="Rank mismatch: Rank of labels"):
+        with pytest.raises(ValueError, match=r"`labels.shape.rank` must equal `logits.shape.rank - 1`"):
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lg, logits=lg)
-        with pytest.raises(ValueError, match="Shape mismatch: The shape of labels"):
+        with pytest.raises(ValueError, match="`labels.shape` must equal `logits.shape` except for the last"):
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.placeholder(tf.int32, [2, 4]), logits=lg)
         with pytest.raises(TypeError):
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.placeholder(tf.float32, [2, 3]), logits=lg)
-        with pytest.raises(ValueError, match="Only call"):
-            tf.nn.sparse_softmax_cross_entropy_with_logits(lb, lg)
+        assert tf.nn.sparse_softmax_cross_entropy_with_logits(lb, lg).shape.as_list() == [2, 3]
     one_hot = np.eye(5)[labels]
     np.testing.assert_allclose(got, oracle.softmax_xent(one_hot, logits), rtol=1e-12)
