@@ -1,4 +1,4 @@
-"""Array ops that compute indices or values: GatherV2, OneHot, Range, LinSpace and the shape
+"""Array ops that compute indices or values: GatherV2, UnsortedSegmentSum, OneHot, Range, LinSpace and the shape
 queries Shape/Size/Rank (semantics: `lowerflow/ir/ops/array.py` and `shape.py`).
 
 - Gather first checks every index in one flag-or loop (an index outside [0, dim) fails the
@@ -67,6 +67,42 @@ def lower_gather(kc: KernelCtx, op: Operation) -> None:
     for_range(b, outer, lambda o: for_range(b, count, lambda j: row(o, j), name="j"), name="o")
 
 
+def lower_unsorted_segment_sum(kc: KernelCtx, op: Operation) -> None:
+    """Zero the result, then add each row of `data` into the row its id names: a negative id
+    drops its row, an id at or past num_segments fails the step, as TF's CPU kernel; the check
+    is branch-free (the loops run on), so the add writes only rows with ids in range."""
+    (data, ids), (out,) = kc.operands, kc.results
+    b, dtype, count = kc.b, out.type.dtype, ids.type.size
+    n, inner = op.attributes["num_segments"], prod(data.type.shape[ids.type.rank:])
+    if out.type.size:
+        for_range(b, out.type.size, lambda i: store_elem(b, constant(dtype, 0), out.ptr, i, dtype), name="zero")
+    if count == 0 or inner == 0:
+        return
+
+    def index(j: ir.Value) -> ir.Value:
+        return as_index(b, load_elem(b, ids.ptr, j, ids.type.dtype), ids.type.dtype)
+
+    limit = ir.Constant(I64, n)
+    for_range(b, count, lambda j: kc.error_if(b, b.icmp_signed(">=", index(j), limit), INDEX_RANGE), name="check")
+
+    def row(j: ir.Value) -> None:
+        k = index(j)
+        keep = b.icmp_unsigned("<", k, limit)  # a negative id compares as huge: dropped too
+        dst = b.mul(b.select(keep, k, ir.Constant(I64, 0)), ir.Constant(I64, inner), flags=("nsw",))
+        src = b.mul(j, ir.Constant(I64, inner), flags=("nsw",))
+
+        def add(i: ir.Value) -> None:
+            at = b.add(dst, i, flags=("nsw",))
+            old = load_elem(b, out.ptr, at, dtype)
+            value = load_elem(b, data.ptr, b.add(src, i, flags=("nsw",)), dtype)
+            total = b.fadd(old, value) if dtype.is_float else b.add(old, value)
+            store_elem(b, b.select(keep, total, old), out.ptr, at, dtype)
+
+        for_range(b, inner, add, name="k")
+
+    for_range(b, count, row, name="j")
+
+
 def lower_one_hot(kc: KernelCtx, op: Operation) -> None:
     (indices,), (out,) = kc.operands, kc.results
     attrs, dtype = op.attributes, out.type.dtype
@@ -124,7 +160,7 @@ def lower_shape_query(kc: KernelCtx, op: Operation) -> None:
 
 
 KERNEL_LOWERINGS.update({
-    "lf.gather": lower_gather, "lf.one_hot": lower_one_hot, "lf.range": lower_range,
+    "lf.gather": lower_gather, "lf.unsorted_segment_sum": lower_unsorted_segment_sum, "lf.one_hot": lower_one_hot, "lf.range": lower_range,
     "lf.linspace": lower_linspace, "lf.shape": lower_shape_query, "lf.size": lower_shape_query,
     "lf.rank": lower_shape_query,
 })

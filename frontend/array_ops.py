@@ -20,7 +20,7 @@ from lowerflow.frontend.core_ops import constant, convert_operands, convert_to_t
 from lowerflow.frontend.graph import Operation, Tensor
 from lowerflow.frontend.lowering import lower, needed_ops
 from lowerflow.frontend.math_ops import add, cast
-from lowerflow.frontend.op_builder import apply_op, ir_type, natural_dtype, to_numpy
+from lowerflow.frontend.op_builder import apply, apply_op, ir_type, natural_dtype, to_numpy
 from lowerflow.frontend.reduction_ops import deprecated_argument_lookup
 from lowerflow.frontend.slicing import index_error, slice_spec
 from lowerflow.frontend.tensor_shape import Dimension, TensorShape
@@ -311,6 +311,14 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
     axis = 0 if axis is None else static_int(axis, "axis")
     return _create("GatherV2", [convert_to_tensor(params), convert_to_tensor(indices)], {"axis": axis},
                    name or "GatherV2", ("[]",), standin=_axis_rank(axis)).outputs[0]
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
+    """tf.math.unsorted_segment_sum: rows of `data` added into `num_segments` rows by id (a
+    negative id drops its row; an id at or past num_segments fails the run, as on TF's CPU)."""
+    attrs = {"num_segments": static_int(num_segments, "num_segments")}
+    return apply("UnsortedSegmentSum", [convert_to_tensor(data), convert_to_tensor(segment_ids)], attrs,
+                 name or "UnsortedSegmentSum")
 
 
 def _value_dtype(value) -> dtypes.DType:

@@ -78,6 +78,7 @@ class Operation:
         self._control_inputs = list(control_inputs)
         self._attrs = dict(attrs)
         self._id = graph._next_id()
+        self._gradient_type = graph._ctx.gradient_overrides.get(op_type)  # tf.gradients' rule key
         self._outputs = [Tensor(self, i, dt, sh) for i, (dt, sh) in enumerate(outputs)]
 
     graph = property(lambda self: self._graph)
@@ -129,7 +130,7 @@ class Graph:
     def _ctx(self):
         loc = self._local
         if not hasattr(loc, "scope"):
-            loc.scope, loc.control = "", []
+            loc.scope, loc.control, loc.gradient_overrides = "", [], {}
         return loc
 
     def _next_id(self) -> int:
@@ -212,6 +213,21 @@ class Graph:
             yield
         finally:
             ctx.control = old
+
+    @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map: dict):
+        """Ops of the mapped types created inside take their gradient from the rule registered
+        (`tf.RegisterGradient`) under the mapped name."""
+        if not isinstance(op_type_map, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in op_type_map.items()):
+            raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+        ctx = self._ctx
+        old = ctx.gradient_overrides
+        ctx.gradient_overrides = {**old, **op_type_map}
+        try:
+            yield
+        finally:
+            ctx.gradient_overrides = old
 
     @contextlib.contextmanager
     def device(self, name):

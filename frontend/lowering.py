@@ -155,10 +155,15 @@ class _Lowerer:
             if ir_name is None:
                 raise NotImplementedError(f"no IR lowering for TF op type '{kind}' (node {op.name})")
             operands = [self.value(t) for t in op.inputs]
-            if ir.get_op(ir_name).has(RUN_COUNTER):
+            opdef = ir.get_op(ir_name)
+            if opdef.has(RUN_COUNTER):
                 operands.insert(0, self.run_counter(op))
-            result = self.build(ir_name, operands, op._attrs, op)
-            for t, v in zip(op.outputs, result.results):
+            if opdef.expand is not None:  # defined by other ops at this signature's shapes
+                results = opdef.expand(lambda name, args, attrs: self.build(name, args, attrs, op).results,
+                                       operands, op._attrs)
+            else:
+                results = self.build(ir_name, operands, op._attrs, op).results
+            for t, v in zip(op.outputs, results):
                 self.env.setdefault(t, v)
 
     def build(self, ir_name: str, operands, attrs, op: Operation) -> ir.Operation:

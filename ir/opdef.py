@@ -6,18 +6,57 @@ shape/dtype inference and its numpy reference semantics. The frontend infers
 static shapes with `infer`, constant folding and the reference interpreter
 run `reference`, and the backend keys its lowering table by `name`. Asking for
 an op nobody declared raises `KeyError` naming it.
+
+Two optional rules sit beside those (cf. autodidax's `transpose_rules`, TF's
+`RegisterGradient`): `grad` is the op's reverse-mode rule, written in other ops through
+an `Emitter` (so `tf.gradients` builds graph ops with it and the backward graph goes
+through the same passes as the forward one); `expand` defines an op by other ops once
+shapes are concrete (the graph-to-IR lowering builds those instead), for ops whose
+meaning depends on a shape only known per run signature.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, NamedTuple, Protocol
 
 import numpy as np
 
-from lowerflow.ir.types import TensorType
+from lowerflow.ir.types import ElemType, TensorType
 
 InferFn = Callable[[list[TensorType], dict], list[TensorType]]
 ReferenceFn = Callable[[list[np.ndarray], dict], list[np.ndarray]]
+
+
+class Emitter(Protocol):
+    """What a gradient rule builds with: `e("lf.mul", a, b, **attrs)` is the op's result
+    (a tuple for several); `e.const(v, like)` a scalar of `like`'s dtype. `like` values
+    have `.dtype` (an ElemType) and may be graph tensors or IR values."""
+
+    def __call__(self, name: str, *operands: Any, **attrs: Any) -> Any: ...
+
+    def const(self, value: float, like: Any) -> Any: ...
+
+    def dtype(self, value: Any) -> ElemType: ...
+
+
+class GradOp(NamedTuple):
+    """The forward op as a gradient rule sees it."""
+
+    inputs: list
+    outputs: list
+    attrs: dict
+
+
+#: grad(e, op, output_grads) -> one gradient (or None) per input. Output grads of a
+#: multi-output op that received none are zeros.
+GradFn = Callable[[Emitter, GradOp, list], list]
+#: expand(build, operands, attrs) -> result values; build(name, operands, attrs) -> results.
+ExpandFn = Callable[[Callable[..., list], list, dict], list]
+
+
+def not_differentiable(e: Emitter, op: GradOp, grads: list) -> list:
+    """The rule of ops whose inputs get no gradient (TF's `NotDifferentiable`)."""
+    return [None] * len(op.inputs)
 
 #: Trait names. "elementwise": result[i] depends on operand[i] only (after
 #: broadcasting), so the op can join a fused loop. "pure": no side effects, so
@@ -36,6 +75,8 @@ class OpDef:
     tf_names: tuple = ()
     traits: frozenset = field(default_factory=frozenset)
     attrs: tuple = ()  # attribute names the op requires
+    grad: GradFn | None = None  # None: no rule (tf.gradients raises LookupError)
+    expand: ExpandFn | None = None
 
     def has(self, trait: str) -> bool:
         return trait in self.traits

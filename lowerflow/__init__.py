@@ -4,7 +4,7 @@
 code that lowerflow generated. This module only re-exports names.
 """
 from lowerflow.frontend.array_ops import (
-    broadcast_to, concat, expand_dims, fill, gather, lin_space, linspace, one_hot, ones, ones_like, pad,
+    broadcast_to, concat, expand_dims, fill, gather, unsorted_segment_sum, lin_space, linspace, one_hot, ones, ones_like, pad,
     rank, reshape, shape, size, split, squeeze, stack, strided_slice, tile, transpose, unstack, zeros,
     zeros_like,
 )
@@ -30,6 +30,9 @@ from lowerflow.frontend.math_ops import (
     round, rsqrt, sigmoid, sign, sin, sqrt, square, squared_difference, subtract, tanh, to_float,
     to_int32, to_int64, truediv, where,
 )
+from lowerflow.frontend.gradients import RegisterGradient, gradients, no_gradient
+from lowerflow.frontend.gradients import no_gradient as NotDifferentiable  # noqa: N812  (TF1 name)
+from lowerflow.frontend.gradients import no_gradient as NoGradient  # noqa: N812  (TF1 name)
 from lowerflow.frontend.init_ops import (
     Constant as constant_initializer, GlorotNormal as glorot_normal_initializer,
     GlorotUniform as glorot_uniform_initializer, Ones as ones_initializer,

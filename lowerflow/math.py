@@ -9,3 +9,4 @@ from lowerflow.frontend.nn_ops import l2_normalize, log_softmax, softmax, softpl
 from lowerflow.frontend.reduction_ops import (  # noqa: F401
     argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum,
 )
+from lowerflow.frontend.array_ops import unsorted_segment_sum  # noqa: F401

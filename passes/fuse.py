@@ -166,6 +166,8 @@ class _Planner:
         group = self.unit_of[readers[0]]
         if group.type is None or readers[0].name in CONSUMERS:
             return None, f"consumer {self.labels[readers[0]]} is not elementwise"
+        if group.kind != LOOP_FUSION:  # e.g. a second matmul read by the same epilogue
+            return group, f"{self.labels[readers[0]]}'s group is already fused into an {group.kind}"
         outside = [u for u in readers if self.unit_of[u] is not group]
         if outside:
             return None, f"result is also read by {self.labels[outside[0]]}, outside the epilogue"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lowerflow.ir.opdef import PURE, OpDef, register, same_dtype
+from lowerflow.ir.opdef import PURE, GradOp, OpDef, not_differentiable, register, same_dtype
 from lowerflow.ir.ops.shape import elem_attr, shape_str
 from lowerflow.ir.types import I32, I64, U8, TensorType
 
@@ -64,7 +64,15 @@ register(OpDef("lf.transpose",
                lambda types, attrs: [types[0].with_shape(types[0].shape[p]
                                                          for p in transpose_perm(attrs, types[0].rank))],
                lambda args, attrs: [np.transpose(args[0], transpose_perm(attrs, args[0].ndim))],
-               ("Transpose",), _PURE))
+               ("Transpose",), _PURE, grad=lambda e, op, grads: [_transpose_back(e, grads[0], op.attrs)]))
+
+
+def _transpose_back(e, g, attrs: dict):
+    """The inverse permutation applied to the gradient (absent: reversal, its own inverse)."""
+    perm = attrs.get("perm")
+    if perm is None:
+        return e("lf.transpose", g)
+    return e("lf.transpose", g, perm=[int(i) for i in np.argsort(perm)])
 
 
 # ---- ConcatV2, Pack ---------------------------------------------------------------------
@@ -87,8 +95,13 @@ def _concat_infer(types, attrs):
     return [types[0].with_shape(out)]
 
 
+def _concat_grad(e, op: GradOp, grads):
+    pieces = e("lf.split_like", grads[0], *op.inputs, axis=op.attrs["axis"])
+    return list(pieces) if isinstance(pieces, tuple) else [pieces]
+
+
 register(OpDef("lf.concat", _concat_infer, lambda args, attrs: [np.concatenate(args, attrs["axis"])],
-               ("ConcatV2",), _PURE, ("axis",)))
+               ("ConcatV2",), _PURE, ("axis",), grad=_concat_grad))
 
 
 def _stack_infer(types, attrs):
@@ -102,8 +115,13 @@ def _stack_infer(types, attrs):
     return [types[0].with_shape(out[:axis] + [len(types)] + out[axis:])]
 
 
+def _stack_grad(e, op: GradOp, grads):
+    pieces = e("lf.unstack", grads[0], axis=op.attrs["axis"], num=len(op.inputs))
+    return list(pieces) if isinstance(pieces, tuple) else [pieces]
+
+
 register(OpDef("lf.stack", _stack_infer, lambda args, attrs: [np.stack(args, attrs["axis"])],
-               ("Pack",), _PURE, ("axis",)))
+               ("Pack",), _PURE, ("axis",), grad=_stack_grad))
 
 
 # ---- Unpack, Split/SplitV ----------------------------------------------------------------
@@ -118,7 +136,8 @@ def _unstack_infer(types, attrs):
 
 register(OpDef("lf.unstack", _unstack_infer,
                lambda args, attrs: list(np.moveaxis(args[0], attrs["axis"], 0)),
-               ("Unpack",), _PURE, ("axis", "num")))
+               ("Unpack",), _PURE, ("axis", "num"),
+               grad=lambda e, op, grads: [e("lf.stack", *grads, axis=op.attrs["axis"])]))
 
 
 def split_sizes(n: int | None, attrs: dict) -> list:
@@ -160,7 +179,7 @@ def _split_reference(args, attrs):
 
 
 register(OpDef("lf.split", _split_infer, _split_reference, ("Split", "SplitV"), _PURE,
-               ("axis", "num_split")))
+               ("axis", "num_split"), grad=lambda e, op, grads: [e("lf.concat", *grads, axis=op.attrs["axis"])]))
 
 
 # ---- Tile, Pad ----------------------------------------------------------------------------
@@ -176,8 +195,18 @@ def _tile_infer(types, attrs):
     return [x.with_shape(0 if m == 0 else None if d is None else d * m for d, m in zip(x.shape, multiples))]
 
 
+def _tile_grad(e, op: GradOp, grads):
+    """Each tile's gradient summed: g as (multiple, dim) pairs, reduced over the multiples."""
+    shape = e.shape(op.inputs[0])
+    if None in shape:
+        raise LookupError("Tile: the gradient needs the input's shape known when the graph is built")
+    pairs = [n for m, d in zip(op.attrs["multiples"], shape) for n in (int(m), d)]
+    split = e("lf.reshape", grads[0], shape=pairs)
+    return [e("lf.reduce_sum", split, axes=list(range(0, len(pairs), 2)), keepdims=False)]
+
+
 register(OpDef("lf.tile", _tile_infer, lambda args, attrs: [np.tile(args[0], attrs["multiples"])],
-               ("Tile",), _PURE, ("multiples",)))
+               ("Tile",), _PURE, ("multiples",), grad=_tile_grad))
 
 
 def pad_widths(shape: tuple, attrs: dict) -> list[tuple[int, int]]:
@@ -214,7 +243,18 @@ register(OpDef("lf.pad",
                lambda types, attrs: [types[0].with_shape(
                    None if n is None else n + a + b
                    for n, (a, b) in zip(types[0].shape, pad_widths(types[0].shape, attrs)))],
-               _pad_reference, ("Pad", "PadV2", "MirrorPad"), _PURE, ("paddings", "mode", "constant_values")))
+               _pad_reference, ("Pad", "PadV2", "MirrorPad"), _PURE, ("paddings", "mode", "constant_values"),
+               grad=lambda e, op, grads: [_pad_grad(e, grads[0], op.attrs)]))
+
+
+def _pad_grad(e, g, attrs: dict):
+    """The padded gradient's inner window (a constant pad only, as TF's MirrorPadGrad is not here)."""
+    if attrs["mode"] != "CONSTANT":
+        raise LookupError(f"No gradient defined for operation with mode {attrs['mode']} (op type: MirrorPad)")
+    pairs = [(int(a), int(b)) for a, b in attrs["paddings"]]
+    end_mask = sum(1 << d for d, (_, b) in enumerate(pairs) if b == 0)
+    return e("lf.strided_slice", g, begin=[a for a, _ in pairs], end=[-b for _, b in pairs],
+             strides=[1] * len(pairs), end_mask=end_mask)
 
 
 # ---- Slice, StridedSlice --------------------------------------------------------------
@@ -322,7 +362,8 @@ def _slicer(name: str, tf_name: str, attrs: tuple) -> None:
         index = np.ix_(*[start + step * np.arange(size) for start, step, size in zip(w.starts, w.steps, w.sizes)])
         return [x[index].reshape(w.shape)]
 
-    register(OpDef(name, infer, reference, (tf_name,), _PURE, attrs))
+    register(OpDef(name, infer, reference, (tf_name,), _PURE, attrs,
+                   grad=lambda e, op, grads: [e("lf.slice_grad", grads[0], op.inputs[0], op=name, **op.attrs)]))
 
 
 _slicer("lf.slice", "Slice", ("begin", "size"))
@@ -357,7 +398,55 @@ def _gather_reference(args, attrs):
     return [np.take(params, indices, axis)]
 
 
-register(OpDef("lf.gather", _gather_infer, _gather_reference, ("GatherV2",), _PURE, ("axis",)))
+def _gather_grad(e, op: GradOp, grads):
+    """Gradient rows scatter-added back to the rows they were gathered from; the gathered
+    axis goes first for the segment sum and back after it."""
+    (params, indices), g = op.inputs, grads[0]
+    shape, index_rank = e.shape(params), len(e.shape(indices))
+    axis = op.attrs["axis"] % len(shape)
+    if shape[axis] is None:
+        raise LookupError("GatherV2: the gradient needs params' gathered dim known when the graph is built")
+    rank = len(shape) - 1 + index_rank
+    front = list(range(axis, axis + index_rank)) + [d for d in range(rank) if not axis <= d < axis + index_rank]
+    if axis:
+        g = e("lf.transpose", g, perm=front)
+    summed = e("lf.unsorted_segment_sum", g, indices, num_segments=shape[axis])
+    if axis:
+        summed = e("lf.transpose", summed, perm=list(range(1, axis + 1)) + [0] + list(range(axis + 1, len(shape))))
+    return [summed, None]
+
+
+register(OpDef("lf.gather", _gather_infer, _gather_reference, ("GatherV2",), _PURE, ("axis",), grad=_gather_grad))
+
+
+def _segment_sum_infer(types, attrs):
+    data, ids = types
+    _index_dtype(ids, (I32, I64), "segment_ids")
+    if ids.shape != data.shape[:ids.rank] and None not in data.shape[:ids.rank] + ids.shape:
+        raise ValueError(f"data.shape = {shape_str(data.shape)} does not start with segment_ids.shape = "
+                         f"{shape_str(ids.shape)}")
+    if attrs["num_segments"] < 0:
+        raise ValueError(f"num_segments must be non-negative, got {attrs['num_segments']}")
+    return [data.with_shape((attrs["num_segments"],) + data.shape[ids.rank:])]
+
+
+def _segment_sum_reference(args, attrs):
+    """Rows of `data` added into the segment their id names; negative ids are dropped, ids at or
+    past num_segments are an error (TF's CPU kernel)."""
+    data, ids = args
+    n = attrs["num_segments"]
+    if (ids >= n).any():
+        raise ValueError(f"segment_ids[...] = {ids[ids >= n].flat[0]} is out of range [0, {n})")
+    rows = data.reshape((ids.size,) + data.shape[ids.ndim:])
+    out = np.zeros((n,) + data.shape[ids.ndim:], data.dtype)
+    keep = ids.reshape(-1) >= 0
+    np.add.at(out, ids.reshape(-1)[keep], rows[keep])
+    return [out]
+
+
+register(OpDef("lf.unsorted_segment_sum", _segment_sum_infer, _segment_sum_reference, ("UnsortedSegmentSum",),
+               _PURE, ("num_segments",),
+               grad=lambda e, op, grads: [e("lf.gather", grads[0], op.inputs[1], axis=0), None]))
 
 
 def one_hot_axis(attrs: dict, rank: int) -> int:
@@ -387,4 +476,4 @@ def _one_hot_reference(args, attrs):
 
 
 register(OpDef("lf.one_hot", _one_hot_infer, _one_hot_reference, ("OneHot",), _PURE,
-               ("depth", "on_value", "off_value", "axis", "dtype")))
+               ("depth", "on_value", "off_value", "axis", "dtype"), grad=not_differentiable))

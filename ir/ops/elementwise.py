@@ -3,12 +3,18 @@
 Binary ops broadcast like numpy (and TF1). Operands share one dtype: the
 frontend converts Python scalars to the other operand's dtype first, as TF1's
 `convert_to_tensor` does, and mixed dtypes are a build-time TypeError.
+
+The last argument of a line is its gradient rule (as TF's `math_grad.py`): a unary
+rule maps (x, y, g) to x's gradient, a binary one (x, y, z, g) to both operands'
+gradients before broadcasting, which `binary` sums back to each operand's shape
+("lf.sum_to"). Rounding, sign and comparison ops give no gradient, as in TF.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from lowerflow.ir.opdef import COMMUTATIVE, ELEMENTWISE, PURE, OpDef, broadcast_shapes, register, same_dtype
+from lowerflow.ir.opdef import (COMMUTATIVE, ELEMENTWISE, PURE, GradOp, OpDef, broadcast_shapes,
+                                not_differentiable, register, same_dtype)
 from lowerflow.ir.types import BOOL, ELEM_TYPES, TensorType
 
 _EW = frozenset({ELEMENTWISE, PURE})
@@ -20,7 +26,7 @@ def _kinds(types: list[TensorType], kinds: str, name: str) -> None:
             raise TypeError(f"{name} does not support dtype {t.dtype}")
 
 
-def unary(name, tf_names, fn, kinds="float,int,uint", result=None):
+def unary(name, tf_names, fn, kinds="float,int,uint", result=None, grad=None):
     def infer(types, attrs):
         _kinds(types, kinds, name)
         return [types[0] if result is None else types[0].with_dtype(result)]
@@ -29,10 +35,14 @@ def unary(name, tf_names, fn, kinds="float,int,uint", result=None):
         out = np.asarray(fn(args[0]))
         return [out.astype(result.np_dtype if result else args[0].dtype, copy=False)]
 
-    return register(OpDef(name, infer, reference, tuple(tf_names), _EW))
+    def rule(e, op: GradOp, grads):
+        return [grad(e, op.inputs[0], op.outputs[0], grads[0])]
+
+    return register(OpDef(name, infer, reference, tuple(tf_names), _EW,
+                          grad=rule if grad else not_differentiable))
 
 
-def binary(name, tf_names, fn, kinds="float,int,uint", result=None, commutative=False):
+def binary(name, tf_names, fn, kinds="float,int,uint", result=None, commutative=False, grad=None):
     def infer(types, attrs):
         same_dtype(types)
         _kinds(types, kinds, name)
@@ -44,8 +54,23 @@ def binary(name, tf_names, fn, kinds="float,int,uint", result=None, commutative=
             out = np.asarray(fn(*args))
         return [out.astype(result.np_dtype if result else args[0].dtype, copy=False)]
 
+    def rule(e, op: GradOp, grads):
+        (x, y), z = op.inputs, op.outputs[0]
+        return [_unbroadcast(e, g, v, z) for g, v in zip(grad(e, x, y, z, grads[0]), (x, y))]
+
     traits = _EW | {COMMUTATIVE} if commutative else _EW
-    return register(OpDef(name, infer, reference, tuple(tf_names), traits))
+    return register(OpDef(name, infer, reference, tuple(tf_names), traits,
+                          grad=rule if grad else not_differentiable))
+
+
+def _unbroadcast(e, g, operand, result):
+    """`g` summed back to `operand`'s shape, unless both are known to be the result's shape."""
+    if g is None:
+        return None
+    shape = e.shape(operand)
+    if shape is not None and None not in shape and shape == e.shape(result):
+        return g
+    return e("lf.sum_to", g, operand)
 
 
 def _sigmoid(x):
@@ -75,37 +100,86 @@ def _ew(fn):
 
 FLOAT, SIGNED, ANY = "float", "float,int", "float,int,uint,bool"
 
-unary("lf.neg", ["Neg"], np.negative, SIGNED)
-unary("lf.abs", ["Abs"], np.abs, SIGNED)
-unary("lf.square", ["Square"], np.square)
-unary("lf.sqrt", ["Sqrt"], _ew(np.sqrt), FLOAT)
-unary("lf.rsqrt", ["Rsqrt"], _ew(lambda x: 1 / np.sqrt(x)), FLOAT)
-unary("lf.exp", ["Exp"], _ew(np.exp), FLOAT)
-unary("lf.expm1", ["Expm1"], _ew(np.expm1), FLOAT)
-unary("lf.log", ["Log"], _ew(np.log), FLOAT)
-unary("lf.log1p", ["Log1p"], _ew(np.log1p), FLOAT)
-unary("lf.tanh", ["Tanh"], np.tanh, FLOAT)
-unary("lf.sigmoid", ["Sigmoid"], _sigmoid, FLOAT)
-unary("lf.sin", ["Sin"], np.sin, FLOAT)
-unary("lf.cos", ["Cos"], np.cos, FLOAT)
+
+def _c(e, v, like):
+    return e.const(v, like)
+
+
+def _mask(e, cond, g):
+    """g where cond holds, else 0 (TF's ReluGrad and Maximum/Minimum masks)."""
+    return e("lf.select", cond, g, e("lf.fill_like", g, value=0))
+
+
+unary("lf.neg", ["Neg"], np.negative, SIGNED, grad=lambda e, x, y, g: e("lf.neg", g))
+unary("lf.abs", ["Abs"], np.abs, SIGNED, grad=lambda e, x, y, g: e("lf.mul", g, e("lf.sign", x)))
+unary("lf.square", ["Square"], np.square, grad=lambda e, x, y, g: e("lf.mul", g, e("lf.mul", x, _c(e, 2, x))))
+unary("lf.sqrt", ["Sqrt"], _ew(np.sqrt), FLOAT, grad=lambda e, x, y, g: e("lf.div", e("lf.mul", g, _c(e, 0.5, y)), y))
+unary("lf.rsqrt", ["Rsqrt"], _ew(lambda x: 1 / np.sqrt(x)), FLOAT,
+      grad=lambda e, x, y, g: e("lf.mul", e("lf.mul", g, _c(e, -0.5, y)), e("lf.mul", y, e("lf.square", y))))
+unary("lf.exp", ["Exp"], _ew(np.exp), FLOAT, grad=lambda e, x, y, g: e("lf.mul", g, y))
+unary("lf.expm1", ["Expm1"], _ew(np.expm1), FLOAT, grad=lambda e, x, y, g: e("lf.mul", g, e("lf.exp", x)))
+unary("lf.log", ["Log"], _ew(np.log), FLOAT, grad=lambda e, x, y, g: e("lf.mul", g, e("lf.reciprocal", x)))
+unary("lf.log1p", ["Log1p"], _ew(np.log1p), FLOAT,
+      grad=lambda e, x, y, g: e("lf.mul", g, e("lf.reciprocal", e("lf.add", x, _c(e, 1, x)))))
+unary("lf.tanh", ["Tanh"], np.tanh, FLOAT,
+      grad=lambda e, x, y, g: e("lf.mul", g, e("lf.sub", _c(e, 1, y), e("lf.square", y))))
+unary("lf.sigmoid", ["Sigmoid"], _sigmoid, FLOAT,
+      grad=lambda e, x, y, g: e("lf.mul", g, e("lf.mul", y, e("lf.sub", _c(e, 1, y), y))))
+unary("lf.sin", ["Sin"], np.sin, FLOAT, grad=lambda e, x, y, g: e("lf.mul", g, e("lf.cos", x)))
+unary("lf.cos", ["Cos"], np.cos, FLOAT, grad=lambda e, x, y, g: e("lf.neg", e("lf.mul", g, e("lf.sin", x))))
 unary("lf.floor", ["Floor"], np.floor, FLOAT)
 unary("lf.ceil", ["Ceil"], np.ceil, FLOAT)
 unary("lf.round", ["Round"], np.round, FLOAT)
-unary("lf.sign", ["Sign"], np.sign, SIGNED)
-unary("lf.reciprocal", ["Reciprocal", "Inv"], _ew(lambda x: 1 / x), FLOAT)
-unary("lf.relu", ["Relu"], lambda x: np.maximum(x, 0), SIGNED)
+unary("lf.sign", ["Sign"], np.sign, SIGNED, grad=lambda e, x, y, g: e("lf.fill_like", x, value=0))
+unary("lf.reciprocal", ["Reciprocal", "Inv"], _ew(lambda x: 1 / x), FLOAT,
+      grad=lambda e, x, y, g: e("lf.neg", e("lf.mul", g, e("lf.square", y))))
+unary("lf.relu", ["Relu"], lambda x: np.maximum(x, 0), SIGNED,
+      grad=lambda e, x, y, g: _mask(e, e("lf.gt", y, _c(e, 0, y)), g))
 unary("lf.not", ["LogicalNot"], np.logical_not, "bool")
 
-binary("lf.add", ["Add", "AddV2"], np.add, commutative=True)
-binary("lf.sub", ["Sub"], np.subtract)
-binary("lf.mul", ["Mul"], np.multiply, commutative=True)
-binary("lf.div", ["RealDiv", "Div"], _trunc_div)
+
+def _div_grad(e, x, y, z, g):
+    return e("lf.div", g, y), e("lf.neg", e("lf.mul", g, e("lf.div", e("lf.div", x, y), y)))
+
+
+def _pow_grad(e, x, y, z, g):
+    """TF's _PowGrad: d/dy is z*log(x) where x > 0, else 0."""
+    gx = e("lf.mul", g, e("lf.mul", y, e("lf.pow", x, e("lf.sub", y, _c(e, 1, y)))))
+    positive = e("lf.gt", x, _c(e, 0, x))
+    safe_log = e("lf.log", e("lf.select", positive, x, e("lf.fill_like", x, value=1)))
+    return gx, e("lf.mul", g, e("lf.mul", z, e("lf.select", positive, safe_log, e("lf.fill_like", x, value=0))))
+
+
+def _extreme_grad(compare):
+    """Maximum/Minimum: the gradient goes to x where x wins (ties included), else to y."""
+    def grad(e, x, y, z, g):
+        wins = e(compare, x, y)
+        zeros = e("lf.fill_like", g, value=0)
+        return e("lf.select", wins, g, zeros), e("lf.select", wins, zeros, g)
+    return grad
+
+
+def _squared_difference_grad(e, x, y, z, g):
+    scaled = e("lf.mul", g, e("lf.mul", e("lf.sub", x, y), _c(e, 2, x)))
+    return scaled, e("lf.neg", scaled)
+
+
+def _mod_grad(e, x, y, z, g):
+    """FloorMod: x - floor(x / y) * y."""
+    return g, e("lf.mul", g, e("lf.neg", e("lf.floor", e("lf.div", x, y))))
+
+
+binary("lf.add", ["AddV2", "Add"], np.add, commutative=True, grad=lambda e, x, y, z, g: (g, g))
+binary("lf.sub", ["Sub"], np.subtract, grad=lambda e, x, y, z, g: (g, e("lf.neg", g)))
+binary("lf.mul", ["Mul"], np.multiply, commutative=True, grad=lambda e, x, y, z, g: (e("lf.mul", g, y), e("lf.mul", x, g)))
+binary("lf.div", ["RealDiv", "Div"], _trunc_div, grad=_div_grad)
 binary("lf.floordiv", ["FloorDiv"], _float_floordiv)
-binary("lf.mod", ["FloorMod"], np.mod)
-binary("lf.pow", ["Pow"], np.power)
-binary("lf.max", ["Maximum"], np.maximum)  # not commutative bit for bit: max(-0.0, 0.0) is 0.0,
-binary("lf.min", ["Minimum"], np.minimum)  # max(0.0, -0.0) is -0.0 (likewise min)
-binary("lf.squared_difference", ["SquaredDifference"], lambda x, y: np.square(x - y), commutative=True)
+binary("lf.mod", ["FloorMod"], np.mod, grad=_mod_grad)
+binary("lf.pow", ["Pow"], np.power, grad=_pow_grad)
+binary("lf.max", ["Maximum"], np.maximum, grad=_extreme_grad("lf.ge"))  # not commutative bit for bit:
+binary("lf.min", ["Minimum"], np.minimum, grad=_extreme_grad("lf.le"))  # max(-0.0, 0.0) is 0.0, max(0.0, -0.0) -0.0
+binary("lf.squared_difference", ["SquaredDifference"], lambda x, y: np.square(x - y), commutative=True,
+       grad=_squared_difference_grad)
 binary("lf.and", ["LogicalAnd"], np.logical_and, "bool", commutative=True)
 binary("lf.or", ["LogicalOr"], np.logical_or, "bool", commutative=True)
 binary("lf.lt", ["Less"], np.less, result=BOOL)
@@ -128,7 +202,14 @@ def _cast_reference(args, attrs):
         return [args[0].astype(attrs["to"].np_dtype)]
 
 
-register(OpDef("lf.cast", _cast_infer, _cast_reference, ("Cast",), _EW, ("to",)))
+def _cast_grad(e, op: GradOp, grads):
+    """Float to float casts pass the gradient back in the source dtype; others give none."""
+    (x,), g = op.inputs, grads[0]
+    float_path = e.dtype(x).is_float and e.dtype(g).is_float
+    return [e("lf.cast", g, to=e.dtype(x)) if float_path else None]
+
+
+register(OpDef("lf.cast", _cast_infer, _cast_reference, ("Cast",), _EW, ("to",), grad=_cast_grad))
 
 
 def _select_infer(types, attrs):
@@ -139,5 +220,12 @@ def _select_infer(types, attrs):
     return [TensorType(broadcast_shapes(cond.shape, x.shape, y.shape), x.dtype)]
 
 
+def _select_grad(e, op: GradOp, grads):
+    (cond, x, y), g = op.inputs, grads[0]
+    zeros = e("lf.fill_like", g, value=0)
+    return [None, e("lf.sum_to", e("lf.select", cond, g, zeros), x),
+            e("lf.sum_to", e("lf.select", cond, zeros, g), y)]
+
+
 register(OpDef("lf.select", _select_infer, lambda a, at: [np.where(a[0], a[1], a[2])],
-               ("SelectV2",), _EW))
+               ("SelectV2",), _EW, grad=_select_grad))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowerflow.ir.opdef import PURE, OpDef, broadcast_shapes, register
+from lowerflow.ir.opdef import PURE, GradOp, OpDef, broadcast_shapes, register
 from lowerflow.ir.ops.reduction import accumulator_dtype
 from lowerflow.ir.types import TensorType
 
@@ -54,5 +54,27 @@ def _reference(args, attrs):
         return [np.matmul(a.astype(acc, copy=False), b.astype(acc, copy=False))]
 
 
+def _grad(e, op: GradOp, grads):
+    """TF's _MatMulGrad: products of the gradient with the other operand, transposed through
+    the GEMM's flags (no transpose is materialised); batch broadcasting summed back."""
+    (a, b), g = op.inputs, grads[0]
+    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
+
+    def mm(x, y, tx, ty):
+        return e("lf.matmul", x, y, transpose_a=tx, transpose_b=ty)
+
+    if not ta and not tb:
+        ga, gb = mm(g, b, False, True), mm(a, g, True, False)
+    elif not ta:
+        ga, gb = mm(g, b, False, False), mm(g, a, True, False)
+    elif not tb:
+        ga, gb = mm(b, g, False, True), mm(a, g, False, False)
+    else:
+        ga, gb = mm(b, g, True, True), mm(g, a, True, True)
+    if len(e.shape(a) or ()) == len(e.shape(b) or ()) == 2:
+        return [ga, gb]
+    return [e("lf.sum_to", ga, a), e("lf.sum_to", gb, b)]
+
+
 register(OpDef("lf.matmul", _infer, _reference, ("MatMul", "BatchMatMul", "BatchMatMulV2"),
-               frozenset({PURE}), ("transpose_a", "transpose_b")))
+               frozenset({PURE}), ("transpose_a", "transpose_b"), grad=_grad))

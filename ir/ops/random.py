@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowerflow.ir.opdef import OpDef, register
+from lowerflow.ir.opdef import OpDef, not_differentiable, register
 from lowerflow.ir.types import I32, I64, TensorType
 
 #: Trait: operand 0 is the op's run counter, supplied by the graph lowering.
@@ -104,7 +104,7 @@ def _float_op(name: str, tf_name: str, sample) -> None:
         return [sample(stream_key(attrs, args[0]), n, size, dtype).reshape(shape)]
 
     register(OpDef(name, infer, reference, (tf_name,), frozenset({RUN_COUNTER}),
-                   ("seed", "seed2", "shape", "dtype")))
+                   ("seed", "seed2", "shape", "dtype"), grad=not_differentiable))
 
 
 def _check_counter(t: TensorType, name: str) -> None:
@@ -142,4 +142,4 @@ def _int_reference(args, attrs):
 
 
 register(OpDef("lf.random_uniform_int", _int_infer, _int_reference, ("RandomUniformInt",),
-               frozenset({RUN_COUNTER}), ("seed", "seed2", "shape", "dtype")))
+               frozenset({RUN_COUNTER}), ("seed", "seed2", "shape", "dtype"), grad=not_differentiable))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowerflow.ir.opdef import PURE, OpDef, register
+from lowerflow.ir.opdef import PURE, GradOp, OpDef, not_differentiable, register
 from lowerflow.ir.types import ELEM_TYPES, I32, I64, TensorType
 
 NUMERIC, BOOLEAN = ("float", "int", "uint"), ("bool",)
@@ -101,6 +101,41 @@ REDUCERS = {
 }
 
 
+def _back(e, v, op: GradOp):
+    """A value of the reduction's result shape broadcast back over its operand."""
+    axes = None if op.attrs["keepdims"] else op.attrs.get("axes")
+    return e("lf.broadcast_like", v, op.inputs[0], **({} if axes is None else {"axes": list(axes)}))
+
+
+def _sum_grad(e, op: GradOp, grads):
+    return [_back(e, grads[0], op)]
+
+
+def _mean_grad(e, op: GradOp, grads):
+    (x,), (y,) = op.inputs, op.outputs
+    count = e("lf.div", *(e("lf.cast", e("lf.size", v, out_type=I64), to=e.dtype(x)) for v in (x, y)))
+    return [e("lf.div", _back(e, grads[0], op), count)]
+
+
+def _prod_grad(e, op: GradOp, grads):
+    """d prod / d x_i = prod / x_i (unlike TF, a zero among the elements gives NaN/inf)."""
+    (x,), (y,) = op.inputs, op.outputs
+    return [e("lf.div", _back(e, e("lf.mul", grads[0], y), op), x)]
+
+
+def _extreme_grad(e, op: GradOp, grads):
+    """TF's _MinOrMaxGrad: the gradient is shared by the elements equal to the extreme."""
+    (x,), (y,) = op.inputs, op.outputs
+    hits = e("lf.cast", e("lf.eq", x, _back(e, y, op)), to=e.dtype(x))
+    count = e("lf.reduce_sum", hits, keepdims=op.attrs["keepdims"],
+              **({} if op.attrs.get("axes") is None else {"axes": list(op.attrs["axes"])}))
+    return [e("lf.mul", e("lf.div", hits, _back(e, count, op)), _back(e, grads[0], op))]
+
+
+GRADS = {"lf.reduce_sum": _sum_grad, "lf.reduce_mean": _mean_grad, "lf.reduce_prod": _prod_grad,
+         "lf.reduce_max": _extreme_grad, "lf.reduce_min": _extreme_grad}
+
+
 def _reduction(name: str, tf_names: tuple, kinds: tuple, fn) -> None:
     def infer(types, attrs):
         (x,) = types
@@ -114,7 +149,8 @@ def _reduction(name: str, tf_names: tuple, kinds: tuple, fn) -> None:
         with np.errstate(all="ignore"):
             return [np.asarray(fn(x, axes, attrs["keepdims"])).astype(x.dtype)]
 
-    register(OpDef(name, infer, reference, tf_names, _PURE, ("keepdims",)))
+    register(OpDef(name, infer, reference, tf_names, _PURE, ("keepdims",),
+                   grad=GRADS.get(name, not_differentiable)))
 
 
 for _name, (_tf, _kinds, _fn) in REDUCERS.items():
@@ -148,9 +184,9 @@ def _arg_reference(fn):
 
 
 register(OpDef("lf.argmax", _arg_infer("ArgMax"), _arg_reference(np.argmax), ("ArgMax",), _PURE,
-               ("axis", "output_type")))
+               ("axis", "output_type"), grad=not_differentiable))
 register(OpDef("lf.argmin", _arg_infer("ArgMin"), _arg_reference(np.argmin), ("ArgMin",), _PURE,
-               ("axis", "output_type")))
+               ("axis", "output_type"), grad=not_differentiable))
 
 
 def _sparse_xent_infer(types, attrs):
@@ -189,5 +225,18 @@ def _sparse_xent_reference(args, attrs):
         return [np.log(np.exp(x - peak).sum(-1)) - (picked - peak[..., 0])]
 
 
+def _sparse_xent_grad(e, op: GradOp, grads):
+    """(softmax(logits) - one_hot(labels)) * g per row, as TF's kernel's backprop output."""
+    (logits, labels), g = op.inputs, grads[0]
+    depth = e.shape(logits)[-1]
+    if depth is None:
+        raise LookupError("SparseSoftmaxCrossEntropyWithLogits: the gradient needs a known class count")
+    shifted = e("lf.sub", logits, e("lf.reduce_max", logits, axes=[-1], keepdims=True))
+    exp = e("lf.exp", shifted)
+    probs = e("lf.div", exp, e("lf.reduce_sum", exp, axes=[-1], keepdims=True))
+    hot = e("lf.one_hot", labels, depth=depth, on_value=1.0, off_value=0.0, axis=-1, dtype=e.dtype(logits))
+    return [e("lf.mul", e("lf.sub", probs, hot), e("lf.expand_dims", g, axis=-1)), None]
+
+
 register(OpDef("lf.sparse_softmax_xent", _sparse_xent_infer, _sparse_xent_reference,
-               ("SparseSoftmaxCrossEntropyWithLogits",), _PURE))
+               ("SparseSoftmaxCrossEntropyWithLogits",), _PURE, grad=_sparse_xent_grad))

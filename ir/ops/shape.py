@@ -17,7 +17,7 @@ from math import ceil, prod
 
 import numpy as np
 
-from lowerflow.ir.opdef import PURE, VIEW, OpDef, register
+from lowerflow.ir.opdef import PURE, VIEW, OpDef, not_differentiable, register
 from lowerflow.ir.types import ELEM_TYPES, I32, I64, ElemType, TensorType
 
 _PURE, _VIEW = frozenset({PURE}), frozenset({PURE, VIEW})
@@ -99,7 +99,11 @@ def _view(name: str, tf_names: tuple, attr: str, fn) -> None:
     def reference(args, attrs):
         return [args[0].reshape(fn(args[0].shape, attrs[attr]))]
 
-    register(OpDef(name, infer, reference, tf_names, _VIEW, (attr,)))
+    register(OpDef(name, infer, reference, tf_names, _VIEW, (attr,), grad=_reshape_grad))
+
+
+def _reshape_grad(e, op, grads):
+    return [e("lf.reshape_like", grads[0], op.inputs[0])]
 
 
 _view("lf.reshape", ("Reshape",), "shape", lambda s, target: reshaped(s, list(target)))
@@ -121,10 +125,11 @@ def _broadcast_to_infer(types, attrs):
 
 register(OpDef("lf.broadcast_to", _broadcast_to_infer,
                lambda args, attrs: [np.broadcast_to(args[0], tuple(attrs["shape"]))],
-               ("BroadcastTo", "Fill"), _PURE, ("shape",)))
+               ("BroadcastTo", "Fill"), _PURE, ("shape",),
+               grad=lambda e, op, grads: [e("lf.sum_to", grads[0], op.inputs[0])]))
 register(OpDef("lf.fill_like", lambda types, attrs: [types[0]],
                lambda args, attrs: [np.full(args[0].shape, attrs["value"], args[0].dtype)],
-               ("ZerosLike", "OnesLike"), _PURE, ("value",)))
+               ("ZerosLike", "OnesLike"), _PURE, ("value",), grad=not_differentiable))
 
 
 # ---- Shape, Size, Rank ----------------------------------------------------------------
@@ -138,12 +143,12 @@ def _index_type(attrs) -> ElemType:
 
 register(OpDef("lf.shape", lambda types, attrs: [TensorType((types[0].rank,), _index_type(attrs))],
                lambda args, attrs: [np.array(args[0].shape, _index_type(attrs).np_dtype)],
-               ("Shape",), _PURE, ("out_type",)))
+               ("Shape",), _PURE, ("out_type",), grad=not_differentiable))
 register(OpDef("lf.size", lambda types, attrs: [TensorType((), _index_type(attrs))],
                lambda args, attrs: [np.array(args[0].size, _index_type(attrs).np_dtype)],
-               ("Size",), _PURE, ("out_type",)))
+               ("Size",), _PURE, ("out_type",), grad=not_differentiable))
 register(OpDef("lf.rank", lambda types, attrs: [TensorType((), I32)],
-               lambda args, attrs: [np.array(args[0].ndim, np.int32)], ("Rank",), _PURE))
+               lambda args, attrs: [np.array(args[0].ndim, np.int32)], ("Rank",), _PURE, grad=not_differentiable))
 
 
 # ---- Range, LinSpace --------------------------------------------------------------------

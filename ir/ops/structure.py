@@ -21,7 +21,8 @@ def _constant_infer(types, attrs):
 register(OpDef("lf.constant", _constant_infer, lambda args, attrs: [attrs["value"]],
                ("Const",), frozenset({PURE, VIEW}), ("value",)))
 register(OpDef("lf.identity", lambda types, attrs: [types[0]], lambda args, attrs: [args[0].copy()],
-               ("Identity", "StopGradient"), frozenset({PURE, ELEMENTWISE})))
+               ("Identity", "StopGradient"), frozenset({PURE, ELEMENTWISE}),
+               grad=lambda e, op, grads: grads))
 register(OpDef("lf.fusion", lambda types, attrs: [], None, (), frozenset({PURE, REGION})))
 register(OpDef("lf.yield", lambda types, attrs: [], None, (), frozenset({TERMINATOR})))
 register(OpDef("func.return", lambda types, attrs: [], None, (), frozenset({TERMINATOR})))

@@ -52,3 +52,17 @@ func.func @not_fused(%x: tensor<2x3xf32>, %w: tensor<3x2xf32>) -> (tensor<2x2xf3
   %c = "lf.lt"(%n, %q) : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xi1>
   "func.return"(%e, %p, %c) : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xi1>) -> ()
 }
+
+// -----
+
+// Two matmuls read by one epilogue: the first joins it, the second stays a plain matmul.
+// CHECK-LABEL: func.func @two_products
+// CHECK: "lf.matmul_fusion"
+// CHECK: "lf.matmul"(
+// CHECK-NOT: "lf.matmul_fusion"
+func.func @two_products(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %c: tensor<3x4xf32>) -> (tensor<2x4xf32>) {
+  %0 = "lf.matmul"(%a, %b) {transpose_a = false, transpose_b = false} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %1 = "lf.matmul"(%a, %c) {transpose_a = false, transpose_b = false} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %2 = "lf.add"(%0, %1) : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  "func.return"(%2) : (tensor<2x4xf32>) -> ()
+}
