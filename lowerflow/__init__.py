@@ -9,6 +9,7 @@ from lowerflow.frontend.array_ops import (
     zeros_like,
 )
 from lowerflow.frontend.array_ops import range_ as range, slice_ as slice  # noqa: A004  (TF1 names)
+from lowerflow.frontend.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
 from lowerflow.frontend.core_ops import (
     constant, convert_to_tensor, group, identity, no_op, placeholder, placeholder_with_default,
     stop_gradient,
@@ -79,6 +80,10 @@ class GraphKeys:
     VARIABLES = GLOBAL_VARIABLES
     REGULARIZATION_LOSSES = REGULARIZATION_LOSSES
     LOSSES = LOSSES
+    GLOBAL_STEP = "global_step"
+    TRAIN_OP = "train_op"
+    TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
 
 
 def get_collection(key, scope=None):
