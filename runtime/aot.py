@@ -115,7 +115,8 @@ def graph_function(fetches, feeds: Sequence, session: Session | None = None) -> 
         what = [v.name for v in step.writes] + [t.name for t in step.host]
         raise ValueError(f"AOT-compiled functions are pure: the slice writes or queries session state "
                          f"({', '.join(what)})")
-    return freeze(step, session._values if session is not None else _initial_values(graph, step.reads))
+    values = session._store.snapshot(step.reads) if session is not None else _initial_values(graph, step.reads)
+    return freeze(step, values)
 
 
 def _graph_of(fetches: list):

@@ -26,6 +26,7 @@ from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.runtime import errors
 from lowerflow.runtime.config import ConfigProto
 from lowerflow.runtime.fetch import FetchMapper
+from lowerflow.runtime.variable_store import VariableStore
 
 _RUN_COUNTER_START = np.zeros((), np.int64)  # every session replays each random op's values
 _EXECUTABLES: dict[str, Executable] = {}  # compiled code by IR text: pure functions, safe to share
@@ -53,9 +54,11 @@ def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executab
 class _Plan:
     """One run signature's compiled step; `call` is the whole warm path of a run."""
 
-    def __init__(self, step: Step, exe: Executable, elements: list):
+    def __init__(self, step: Step, exe: Executable, elements: list, store: VariableStore):
         self.step, self.exe = step, exe
         self.reads, self.writes = step.reads, step.writes
+        self.values = store.values
+        self.locks = store.lock_set(step.writes)  # held from reading to committing the writes
         self.n_fetches = len(step.fetches)
         native = {id(t): i for i, t in enumerate(step.fetches)}
         # When element i is result i for every element, the outputs are the values as they are.
@@ -70,19 +73,27 @@ class _Plan:
                 self.getters.append((lambda t: lambda outs, s: s._host_value(t))(e))
 
     def call(self, sess: "Session", feeds: list[np.ndarray]) -> list:
-        """Run natively on `feeds` (in step order); commit variable updates only on success."""
+        """Run natively on `feeds` (in step order); commit variable updates only on success.
+        A step that writes state holds its variables' locks from reading to committing, so
+        concurrent updates of a variable are never lost (`variable_store.py`)."""
+        if self.locks is None:
+            outs = self._run(sess, feeds)
+        else:
+            with self.locks:
+                outs = self._run(sess, feeds)
+                self.values.update(zip(self.writes, outs[self.n_fetches:]))
+        return outs if self.direct else [get(outs, sess) for get in self.getters]
+
+    def _run(self, sess: "Session", feeds: list[np.ndarray]) -> list:
         if self.reads:
             try:
-                feeds = feeds + [sess._values[v] for v in self.reads]
+                feeds = feeds + [self.values[v] for v in self.reads]
             except KeyError:
                 feeds = feeds + [sess._variable_value(v) for v in self.reads]
         try:
-            outs = self.exe.run_unchecked(feeds)
+            return self.exe.run_unchecked(feeds)
         except NativeError as e:
             raise errors.InvalidArgumentError(None, None, str(e)) from None
-        if self.writes:
-            sess._values.update(zip(self.writes, outs[self.n_fetches:]))
-        return outs if self.direct else [get(outs, sess) for get in self.getters]
 
 
 class Session:
@@ -95,7 +106,7 @@ class Session:
         pipeline = getattr(self._config, "pipeline", None)
         self._pipeline = DEFAULT_PIPELINE if pipeline is None else pipeline  # "" runs no pass
         self._threads = int(self._config.intra_op_parallelism_threads or 0) or os.cpu_count() or 1
-        self._values: dict[Operation, np.ndarray] = {}
+        self._store = VariableStore()  # the one owner of variable values (and their locks)
         self._plans: dict[tuple, _Plan] = {}
         self._mappers: dict = {}
         self._feed_infos: dict = {}  # feed_dict key -> (tensor, numpy dtype, static dims)
@@ -110,7 +121,7 @@ class Session:
     # -- lifetime and defaults --
     def close(self) -> None:
         self._closed = True
-        self._values.clear()
+        self._store.clear()
         self._plans.clear()
         self._mappers.clear()
         self._feed_infos.clear()
@@ -216,11 +227,11 @@ class Session:
             raise errors.InvalidArgumentError(None, None, str(e)) from None
         except NotImplementedError as e:
             raise errors.UnimplementedError(None, None, str(e)) from None
-        return _Plan(step, compile_step(step.func, self._pipeline, self._threads), elements)
+        return _Plan(step, compile_step(step.func, self._pipeline, self._threads), elements, self._store)
 
     # -- variables --
     def _variable_value(self, var: Operation) -> np.ndarray:
-        value = self._values.get(var)
+        value = self._store.get(var)
         if value is None and var.type != VARIABLES_OP:
             return _RUN_COUNTER_START  # a random op's run counter (see frontend.lowering)
         if value is None:
@@ -232,8 +243,8 @@ class Session:
         """Session-state queries the runtime answers itself (no computation involved)."""
         refs = [i.op for i in t.op.inputs]
         if t.op.type == "IsVariableInitialized":
-            return np.array(refs[0] in self._values)
-        return np.array([r.name.encode() for r in refs if r not in self._values], dtype=object)
+            return np.array(refs[0] in self._store)
+        return np.array([r.name.encode() for r in refs if r not in self._store], dtype=object)
 
     # -- feeds --
     def _feed(self, key, value) -> tuple[Tensor, np.ndarray]:
