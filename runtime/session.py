@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -25,12 +24,12 @@ from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.runtime import errors
 from lowerflow.runtime.config import ConfigProto
+from lowerflow.runtime.executable_cache import LRUCache, SingleFlight
 from lowerflow.runtime.fetch import FetchMapper
 from lowerflow.runtime.variable_store import VariableStore
 
 _RUN_COUNTER_START = np.zeros((), np.int64)  # every session replays each random op's values
-_EXECUTABLES: dict[str, Executable] = {}  # compiled code by IR text: pure functions, safe to share
-_EXECUTABLES_LOCK = threading.Lock()
+_EXECUTABLES: LRUCache[Executable] = LRUCache()  # compiled code by IR text, bounded (executable_cache.py)
 
 
 def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executable:
@@ -44,11 +43,7 @@ def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executab
     func = module.functions[0]
     printed = ir.print_function(func)
     key = f"{pipeline}\n{threads}\n{printed}"
-    with _EXECUTABLES_LOCK:
-        exe = _EXECUTABLES.get(key)
-        if exe is None:
-            exe = _EXECUTABLES[key] = compile_function(func, threads=threads, printed=printed)
-    return exe
+    return _EXECUTABLES.get_or_build(key, lambda: compile_function(func, threads=threads, printed=printed))
 
 
 class _Plan:
@@ -110,7 +105,7 @@ class Session:
         self._plans: dict[tuple, _Plan] = {}
         self._mappers: dict = {}
         self._feed_infos: dict = {}  # feed_dict key -> (tensor, numpy dtype, static dims)
-        self._lock = threading.RLock()
+        self._planning = SingleFlight()  # a compile blocks only runs of its own signature
         self._closed = False
         self._context_managers: list = []
 
@@ -212,9 +207,11 @@ class Session:
         key = (mapper.key, tuple((id(t), a.dtype.char, a.shape) for t, a in fed))
         plan = self._plans.get(key)
         if plan is None:
-            with self._lock:
-                plan = self._plans.get(key) or self._plan(mapper.elements, fed)
-                self._plans[key] = plan
+            plan = self._planning.run(key, lambda: self._plans.get(key), lambda: self._add_plan(key, mapper, fed))
+        return plan
+
+    def _add_plan(self, key: tuple, mapper: FetchMapper, fed: tuple) -> _Plan:
+        plan = self._plans[key] = self._plan(mapper.elements, fed)
         return plan
 
     def _plan(self, elements: list, fed: tuple) -> _Plan:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import lowerflow as tf
-from lowerflow import aot
+from lowerflow import aot, ir
 from lowerflow.ir.interp import run_function
 
 THREADS, STEPS = 8, 400
@@ -170,3 +170,48 @@ def test_concurrent_random_runs_draw_each_value_once():
             draws = []
             _in_threads(lambda: draws.extend([float(sess.run(r)) for _ in range(50)]))
     assert len(sequential) == 400 and len(draws) == 400 and set(draws) == sequential
+
+
+def test_a_compile_blocks_only_its_own_signature(monkeypatch):
+    """While one thread's compile is stalled, the same session runs a compiled signature and
+    compiles another one, and other sessions compile; a second caller of the stalled
+    signature waits for that compile instead of starting its own."""
+    from lowerflow.runtime import session as session_mod
+
+    real, entered, release, stalled = session_mod.compile_function, threading.Event(), threading.Event(), []
+
+    def slow_compile(func, **kwargs):
+        if "lf.tanh" in ir.print_function(func):
+            stalled.append(func)
+            entered.set()
+            assert release.wait(60)
+        return real(func, **kwargs)
+
+    monkeypatch.setattr(session_mod, "compile_function", slow_compile)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [3])
+        compiled, slow, other = x * 2.0 + 1.0, tf.tanh(x * 1234.5), x - 7.25
+        feed = {x: np.array([0.0, 1.0, -1.0], np.float32)}
+        sess = tf.Session()
+        np.testing.assert_allclose(sess.run(compiled, feed), [1, 3, -1])
+        results = {}
+        first = threading.Thread(target=lambda: results.setdefault("first", sess.run(slow, feed)))
+        first.start()
+        assert entered.wait(60)
+        np.testing.assert_allclose(sess.run(compiled, feed), [1, 3, -1])
+        np.testing.assert_allclose(sess.run(other, feed), [-7.25, -6.25, -8.25])
+        with tf.Session() as sess2:
+            np.testing.assert_allclose(sess2.run(other * 2.0, feed), [-14.5, -12.5, -16.5])
+        second = threading.Thread(target=lambda: results.setdefault("second", sess.run(slow, feed)))
+        second.start()
+        second.join(0.2)
+        assert first.is_alive() and second.is_alive() and not results
+        release.set()
+        first.join(60)
+        second.join(60)
+        want = np.tanh(np.array([0.0, 1234.5, -1234.5], np.float32))
+        np.testing.assert_allclose(results["first"], want, rtol=1e-6)
+        np.testing.assert_allclose(results["second"], want, rtol=1e-6)
+        assert len(stalled) == 1
+        sess.close()
