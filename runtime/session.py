@@ -24,7 +24,7 @@ from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.runtime import errors
 from lowerflow.runtime.config import ConfigProto
-from lowerflow.runtime.executable_cache import LRUCache, SingleFlight
+from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
 from lowerflow.runtime.variable_store import VariableStore
 
@@ -174,7 +174,7 @@ class Session:
                 plan = self._plan_for(mapper, tuple((t, a) for t, a, _ in fed))
                 order = [i for _, _, i in fed]
                 entry = (plan, None if order == sorted(order) else order)
-                if None not in key:
+                if None not in key and len(plans) < max_entries():
                     plans[key] = entry
             plan, order = entry
             return mapper.build(plan.call(self, arrays if order is None else [arrays[i] for i in order]))
@@ -211,7 +211,11 @@ class Session:
         return plan
 
     def _add_plan(self, key: tuple, mapper: FetchMapper, fed: tuple) -> _Plan:
+        """Make and remember a plan; a session keeps at most `max_entries()` of them (the
+        oldest go first: each holds native code, and every new feed shape is a new plan)."""
         plan = self._plans[key] = self._plan(mapper.elements, fed)
+        while len(self._plans) > max_entries():
+            self._plans.pop(next(iter(self._plans)), None)
         return plan
 
     def _plan(self, elements: list, fed: tuple) -> _Plan:
