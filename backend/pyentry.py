@@ -62,7 +62,7 @@ class PyMethodDef(ctypes.Structure):
 
 _new_builtin = ctypes.pythonapi.PyCFunction_NewEx
 _new_builtin.restype = ctypes.py_object
-_new_builtin.argtypes = [ctypes.POINTER(PyMethodDef), ctypes.c_void_p, ctypes.c_void_p]
+_new_builtin.argtypes = [ctypes.POINTER(PyMethodDef), ctypes.py_object, ctypes.c_void_p]
 
 
 @functools.cache
@@ -74,11 +74,13 @@ def register_symbols() -> None:
     llvm.add_symbol("PyList_Type", ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, "PyList_Type")))
 
 
-def builtin(address: int, name: str) -> tuple:
-    """(a Python function calling the entry at `address` with one list, its PyMethodDef);
-    the caller keeps the PyMethodDef alive as long as the function."""
+def builtin(address: int, name: str, owner: object):
+    """A Python function calling the entry at `address` with one list. It references `owner`
+    (what keeps the code alive: the JIT engine) and its own PyMethodDef as its `self`
+    object (passed to the entry, which ignores it), so as long as the function can be
+    called, neither the code nor the method record can be freed."""
     method = PyMethodDef(name.encode(), address, METH_O, None)
-    return _new_builtin(ctypes.byref(method), None, None), method
+    return _new_builtin(ctypes.byref(method), (owner, method), None)
 
 
 def entry_name(name: str) -> str:

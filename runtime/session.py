@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -25,11 +24,12 @@ from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.runtime import errors
 from lowerflow.runtime.config import ConfigProto
+from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
+from lowerflow.runtime.variable_store import VariableStore
 
 _RUN_COUNTER_START = np.zeros((), np.int64)  # every session replays each random op's values
-_EXECUTABLES: dict[str, Executable] = {}  # compiled code by IR text: pure functions, safe to share
-_EXECUTABLES_LOCK = threading.Lock()
+_EXECUTABLES: LRUCache[Executable] = LRUCache()  # compiled code by IR text, bounded (executable_cache.py)
 
 
 def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executable:
@@ -43,19 +43,17 @@ def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executab
     func = module.functions[0]
     printed = ir.print_function(func)
     key = f"{pipeline}\n{threads}\n{printed}"
-    with _EXECUTABLES_LOCK:
-        exe = _EXECUTABLES.get(key)
-        if exe is None:
-            exe = _EXECUTABLES[key] = compile_function(func, threads=threads, printed=printed)
-    return exe
+    return _EXECUTABLES.get_or_build(key, lambda: compile_function(func, threads=threads, printed=printed))
 
 
 class _Plan:
     """One run signature's compiled step; `call` is the whole warm path of a run."""
 
-    def __init__(self, step: Step, exe: Executable, elements: list):
+    def __init__(self, step: Step, exe: Executable, elements: list, store: VariableStore):
         self.step, self.exe = step, exe
         self.reads, self.writes = step.reads, step.writes
+        self.values = store.values
+        self.locks = store.lock_set(step.writes)  # held from reading to committing the writes
         self.n_fetches = len(step.fetches)
         native = {id(t): i for i, t in enumerate(step.fetches)}
         # When element i is result i for every element, the outputs are the values as they are.
@@ -70,19 +68,27 @@ class _Plan:
                 self.getters.append((lambda t: lambda outs, s: s._host_value(t))(e))
 
     def call(self, sess: "Session", feeds: list[np.ndarray]) -> list:
-        """Run natively on `feeds` (in step order); commit variable updates only on success."""
+        """Run natively on `feeds` (in step order); commit variable updates only on success.
+        A step that writes state holds its variables' locks from reading to committing, so
+        concurrent updates of a variable are never lost (`variable_store.py`)."""
+        if self.locks is None:
+            outs = self._run(sess, feeds)
+        else:
+            with self.locks:
+                outs = self._run(sess, feeds)
+                self.values.update(zip(self.writes, outs[self.n_fetches:]))
+        return outs if self.direct else [get(outs, sess) for get in self.getters]
+
+    def _run(self, sess: "Session", feeds: list[np.ndarray]) -> list:
         if self.reads:
             try:
-                feeds = feeds + [sess._values[v] for v in self.reads]
+                feeds = feeds + [self.values[v] for v in self.reads]
             except KeyError:
                 feeds = feeds + [sess._variable_value(v) for v in self.reads]
         try:
-            outs = self.exe.run_unchecked(feeds)
+            return self.exe.run_unchecked(feeds)
         except NativeError as e:
             raise errors.InvalidArgumentError(None, None, str(e)) from None
-        if self.writes:
-            sess._values.update(zip(self.writes, outs[self.n_fetches:]))
-        return outs if self.direct else [get(outs, sess) for get in self.getters]
 
 
 class Session:
@@ -95,11 +101,11 @@ class Session:
         pipeline = getattr(self._config, "pipeline", None)
         self._pipeline = DEFAULT_PIPELINE if pipeline is None else pipeline  # "" runs no pass
         self._threads = int(self._config.intra_op_parallelism_threads or 0) or os.cpu_count() or 1
-        self._values: dict[Operation, np.ndarray] = {}
+        self._store = VariableStore()  # the one owner of variable values (and their locks)
         self._plans: dict[tuple, _Plan] = {}
         self._mappers: dict = {}
         self._feed_infos: dict = {}  # feed_dict key -> (tensor, numpy dtype, static dims)
-        self._lock = threading.RLock()
+        self._planning = SingleFlight()  # a compile blocks only runs of its own signature
         self._closed = False
         self._context_managers: list = []
 
@@ -110,7 +116,7 @@ class Session:
     # -- lifetime and defaults --
     def close(self) -> None:
         self._closed = True
-        self._values.clear()
+        self._store.clear()
         self._plans.clear()
         self._mappers.clear()
         self._feed_infos.clear()
@@ -168,7 +174,7 @@ class Session:
                 plan = self._plan_for(mapper, tuple((t, a) for t, a, _ in fed))
                 order = [i for _, _, i in fed]
                 entry = (plan, None if order == sorted(order) else order)
-                if None not in key:
+                if None not in key and len(plans) < max_entries():
                     plans[key] = entry
             plan, order = entry
             return mapper.build(plan.call(self, arrays if order is None else [arrays[i] for i in order]))
@@ -201,9 +207,15 @@ class Session:
         key = (mapper.key, tuple((id(t), a.dtype.char, a.shape) for t, a in fed))
         plan = self._plans.get(key)
         if plan is None:
-            with self._lock:
-                plan = self._plans.get(key) or self._plan(mapper.elements, fed)
-                self._plans[key] = plan
+            plan = self._planning.run(key, lambda: self._plans.get(key), lambda: self._add_plan(key, mapper, fed))
+        return plan
+
+    def _add_plan(self, key: tuple, mapper: FetchMapper, fed: tuple) -> _Plan:
+        """Make and remember a plan; a session keeps at most `max_entries()` of them (the
+        oldest go first: each holds native code, and every new feed shape is a new plan)."""
+        plan = self._plans[key] = self._plan(mapper.elements, fed)
+        while len(self._plans) > max_entries():
+            self._plans.pop(next(iter(self._plans)), None)
         return plan
 
     def _plan(self, elements: list, fed: tuple) -> _Plan:
@@ -216,11 +228,11 @@ class Session:
             raise errors.InvalidArgumentError(None, None, str(e)) from None
         except NotImplementedError as e:
             raise errors.UnimplementedError(None, None, str(e)) from None
-        return _Plan(step, compile_step(step.func, self._pipeline, self._threads), elements)
+        return _Plan(step, compile_step(step.func, self._pipeline, self._threads), elements, self._store)
 
     # -- variables --
     def _variable_value(self, var: Operation) -> np.ndarray:
-        value = self._values.get(var)
+        value = self._store.get(var)
         if value is None and var.type != VARIABLES_OP:
             return _RUN_COUNTER_START  # a random op's run counter (see frontend.lowering)
         if value is None:
@@ -232,8 +244,8 @@ class Session:
         """Session-state queries the runtime answers itself (no computation involved)."""
         refs = [i.op for i in t.op.inputs]
         if t.op.type == "IsVariableInitialized":
-            return np.array(refs[0] in self._values)
-        return np.array([r.name.encode() for r in refs if r not in self._values], dtype=object)
+            return np.array(refs[0] in self._store)
+        return np.array([r.name.encode() for r in refs if r not in self._store], dtype=object)
 
     # -- feeds --
     def _feed(self, key, value) -> tuple[Tensor, np.ndarray]:
