@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from lowerflow.frontend import dtypes
 from lowerflow.frontend.core_ops import convert_to_tensor, group, tuple_
+from lowerflow.frontend.gradients import gradients
 from lowerflow.frontend.graph import Operation, Tensor, get_default_graph
 from lowerflow.frontend.math_ops import cast
 from lowerflow.frontend.training import slot_creator
@@ -74,16 +75,15 @@ class Optimizer:
                           grad_loss=None) -> list[tuple]:
         """(gradient, variable) pairs for `var_list` (default: the trainable variables);
         a variable the loss does not depend on gets None."""
-        from lowerflow.frontend.gradients import gradients  # the reverse-mode builder
-
-        if callable(loss) and not isinstance(loss, Tensor):
+        if callable(loss):
             raise RuntimeError("`loss` passed to Optimizer.compute_gradients should be a Tensor "
                                "in graph mode, not a callable.")
         if gate_gradients not in (Optimizer.GATE_NONE, Optimizer.GATE_OP, Optimizer.GATE_GRAPH):
             raise ValueError("gate_gradients must be one of: Optimizer.GATE_NONE, "
                              f"Optimizer.GATE_OP, Optimizer.GATE_GRAPH.  Not {gate_gradients}")
         loss = convert_to_tensor(loss)
-        self._assert_valid_dtypes([loss] + ([convert_to_tensor(grad_loss)] if grad_loss is not None else []))
+        seeds = [] if grad_loss is None else [convert_to_tensor(grad_loss)]
+        self._assert_valid_dtypes([loss] + seeds)
         if var_list is None:
             var_list = trainable_variables() + get_default_graph().get_collection(
                 TRAINABLE_RESOURCE_VARIABLES)
@@ -95,6 +95,7 @@ class Optimizer:
             if not isinstance(v, Variable):
                 raise NotImplementedError("Trying to optimize unsupported type ", v)
         grads = gradients(loss, [ref(v) for v in var_list], grad_ys=grad_loss,
+                          gate_gradients=gate_gradients == Optimizer.GATE_OP,
                           aggregation_method=aggregation_method,
                           colocate_gradients_with_ops=colocate_gradients_with_ops)
         if gate_gradients == Optimizer.GATE_GRAPH:
