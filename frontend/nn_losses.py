@@ -6,7 +6,9 @@ as the graph around it and its gradient is the one the primitive ops' rules give
 dedicated kernels with fused gradients; the values agree to float rounding). Every form
 is the stable one: log-sum-exp after subtracting the row max, and the logistic loss as
 max(x, 0) - x * z + log(1 + exp(-|x|)). float16 logits are computed in float32 and the
-loss cast back, as TF does.
+loss cast back, as TF does. One difference in gradients: TF's softmax kernel returns
+softmax - labels, exact only when each row of labels sums to 1; here the gradient is the
+loss's own, softmax * sum(labels) - labels.
 """
 from __future__ import annotations
 

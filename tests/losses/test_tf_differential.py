@@ -1,7 +1,8 @@
 """Differential tests against TensorFlow (tf.compat.v1, graph mode): every loss built the same
 way with `lowerflow` and with TensorFlow gives the same values, dtypes, static shapes and
-result names, on several input sets (ordinary, wide, huge logits, all-zero weights), and the
-same build-time error classes and messages. Each input set is one graph and one run per
+result names, and the same gradients (tf.gradients w.r.t. every float input, None where
+TF has no path), on several input sets (ordinary, wide, huge logits, all-zero weights), and
+the same build-time error classes and messages. Each input set is one graph and one run per
 library. Skipped when TensorFlow is not installed."""
 from __future__ import annotations
 
@@ -24,22 +25,25 @@ def _inputs(seed: int, n: int, c: int, scale: float, huge: bool = False) -> dict
     soft = np.exp(r.standard_normal((n, c)))
     classes = r.integers(0, c, n).astype(np.int32)
     return {
-        "logits": logits, "soft": soft / soft.sum(1, keepdims=True), "binary": (r.uniform(size=(n, c)) > 0.5) * 1.0,
+        "logits": logits, "soft": soft / soft.sum(1, keepdims=True), "soft0": soft / soft.sum(0, keepdims=True), "binary": (r.uniform(size=(n, c)) > 0.5) * 1.0,
         "labels": r.uniform(size=(n, c)), "predictions": r.uniform(0.02, 0.98, (n, c)), "onehot": np.eye(c)[classes],
         "classes": classes, "rows": np.where(r.uniform(size=(n, 1)) > 0.3, r.uniform(size=(n, 1)), 0.0),
         "zeros": np.zeros((n, c)), "row_zeros": np.zeros(n),
     }
 
 
-INPUTS = {"small": _inputs(10, 4, 5, 3.0), "wide": _inputs(11, 2, 37, 10.0), "huge": _inputs(12, 4, 6, 3.0, True)}
+# "small" and "huge" share a shape, hence one compiled step; "wide" checks values only (a
+# graph with gradients is a few hundred kernels, seconds of LLVM time each).
+INPUTS = {"small": _inputs(10, 4, 5, 3.0), "wide": _inputs(11, 2, 37, 10.0), "huge": _inputs(12, 4, 5, 3.0, True)}
+GRADIENT_SETS = {"small", "huge"}
 
 M = "none"
 NB = {"loss_collection": None}  # the unreduced losses stay out of the total
 CASES = {
     "xent_v1": lambda m, t: m.nn.softmax_cross_entropy_with_logits(labels=t["soft"], logits=t["logits"]),
-    "xent_v1_dim0": lambda m, t: m.nn.softmax_cross_entropy_with_logits(labels=t["soft"], logits=t["logits"], dim=0),
+    "xent_v1_dim0": lambda m, t: m.nn.softmax_cross_entropy_with_logits(labels=t["soft0"], logits=t["logits"], dim=0),
     "xent_v2": lambda m, t: m.nn.softmax_cross_entropy_with_logits_v2(labels=t["soft"], logits=t["logits"]),
-    "xent_v2_axis0": lambda m, t: m.nn.softmax_cross_entropy_with_logits_v2(labels=t["soft"], logits=t["logits"],
+    "xent_v2_axis0": lambda m, t: m.nn.softmax_cross_entropy_with_logits_v2(labels=t["soft0"], logits=t["logits"],
                                                                             axis=0),
     "xent_f64": lambda m, t: m.nn.softmax_cross_entropy_with_logits(labels=m.cast(t["soft"], m.float64),
                                                                     logits=m.cast(t["logits"], m.float64)),
@@ -90,24 +94,39 @@ OTHER_NAMES = {"xent_v1", "xent_v1_dim0", "xent_v2", "xent_v2_axis0", "xent_f64"
                "log_softmax_axis0", "reg_none"}
 
 
-def _build_and_run(m, arrays: dict) -> dict:
+GRAD_INPUTS = ["logits", "predictions", "labels", "soft", "soft0"]
+NO_TF_GRADIENT = {"xent_broadcast_labels"}  # TF's gradient of broadcast labels fails its own shape check
+
+
+def _gradients(m, out, t: dict) -> list:
+    """d sum(out * w) / d (each float input) for a fixed w: None where TF finds no path."""
+    w = np.cos(np.arange(int(np.prod(out.shape.as_list())))).reshape(out.shape.as_list())
+    return m.gradients(m.reduce_sum(out * m.constant(w, out.dtype)), [t[k] for k in GRAD_INPUTS])
+
+
+def _build_and_run(m, arrays: dict, with_gradients: bool) -> dict:
     with m.Graph().as_default():
         t = {k: m.placeholder(m.int32 if v.dtype.kind == "i" else m.float32, v.shape, name=k) for k, v in arrays.items()}
         outs = {name: build(m, t) for name, build in CASES.items()}
+        differentiable = {name: out for name, out in outs.items() if name not in NO_TF_GRADIENT and with_gradients}
+        all_grads = {name: _gradients(m, out, t) for name, out in differentiable.items()}
+        grads = {name: [g for g in gs if g is not None] for name, gs in all_grads.items()}
+        connected = {name: [g is not None for g in gs] for name, gs in all_grads.items()}
         with m.Session() as sess:
-            values = sess.run(outs, {t[k]: v for k, v in arrays.items()})
-    return {name: (values[name], out.dtype.name, out.shape.as_list(), out.name) for name, out in outs.items()}
+            values, grad_values = sess.run([outs, grads], {t[k]: v for k, v in arrays.items()})
+    return {name: (values[name], out.dtype.name, out.shape.as_list(), out.name, connected.get(name),
+                   grad_values.get(name, [])) for name, out in outs.items()}
 
 
 @pytest.fixture(scope="module", params=sorted(INPUTS))
 def both(request):
-    arrays = INPUTS[request.param]
-    return _build_and_run(lf, arrays), _build_and_run(tf1, arrays)
+    arrays, with_gradients = INPUTS[request.param], request.param in GRADIENT_SETS
+    return _build_and_run(lf, arrays, with_gradients), _build_and_run(tf1, arrays, with_gradients)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_tensorflow(both, name):
-    (got, got_dtype, got_shape, got_name), (want, want_dtype, want_shape, want_name) = both[0][name], both[1][name]
+    (got, got_dtype, got_shape, got_name, _, _), (want, want_dtype, want_shape, want_name, _, _) = both[0][name], both[1][name]
     assert (got_dtype, got_shape) == (want_dtype, want_shape)
     assert got.dtype == want.dtype and got.shape == want.shape
     if name not in OTHER_NAMES:
@@ -115,6 +134,18 @@ def test_matches_tensorflow(both, name):
     assert np.array_equal(np.isfinite(got), np.isfinite(want))
     scale = np.abs(want).max(initial=1.0) if name == "total" else 1.0
     np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradients_match_tensorflow(both, name):
+    *_, got_connected, got = both[0][name]
+    *_, want_connected, want = both[1][name]
+    if want_connected is None:
+        pytest.skip("no gradients for this input set" if name not in NO_TF_GRADIENT else "TF cannot differentiate it")
+    assert got_connected == want_connected  # labels of the v1 and smoothed losses are cut, as in TF
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape and np.all(np.isfinite(g))
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(w).max()))
 
 
 def _errors(m):
