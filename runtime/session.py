@@ -58,16 +58,20 @@ class _Plan:
         self.reads, self.writes = step.reads, step.writes
         self.n_fetches = len(step.fetches)
         native = {id(t): i for i, t in enumerate(step.fetches)}
-        # When element i is result i for every element, the outputs are the values as they are.
-        self.direct = all(native.get(id(e)) == i for i, e in enumerate(elements))
+        scalar = {i for i, t in enumerate(step.func.result_types[:self.n_fetches]) if not t.shape}
+        # When element i is result i for every element, the outputs are the values as they are;
+        # a 0-d result is fetched as a numpy scalar (np.float32(30.0)), as TF1 returns it.
+        self.direct = not scalar and all(native.get(id(e)) == i for i, e in enumerate(elements))
         self.getters: list[Callable[[list, "Session"], Any]] = []
         for e in elements:
             if isinstance(e, Operation):
                 self.getters.append(lambda outs, s: None)
             elif id(e) in native:
-                self.getters.append((lambda i: lambda outs, s: outs[i])(native[id(e)]))
+                i = native[id(e)]
+                self.getters.append((lambda i: (lambda outs, s: outs[i][()]) if i in scalar
+                                     else (lambda outs, s: outs[i]))(i))
             else:
-                self.getters.append((lambda t: lambda outs, s: s._host_value(t))(e))
+                self.getters.append((lambda t: lambda outs, s: s._host_value(t)[()])(e))
 
     def call(self, sess: "Session", feeds: list[np.ndarray]) -> list:
         """Run natively on `feeds` (in step order); commit variable updates only on success."""
