@@ -24,15 +24,12 @@ import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
 
-from lowerflow.backend.errors import STATUS_MESSAGES
+from lowerflow.backend.errors import BAD_ARGUMENTS
 from lowerflow.backend.lltypes import I64, PTR, declare
 
 OBJECT_TYPE_OFFSET = 8  # PyObject.ob_type
 LIST_SIZE_OFFSET = 16  # PyVarObject.ob_size
 LIST_ITEMS_OFFSET = 24  # PyListObject.ob_item (after PyObject_VAR_HEAD) on 64-bit CPython
-BAD_ARGUMENTS = 19  # status code (kernel files hold 16-18)
-assert BAD_ARGUMENTS not in STATUS_MESSAGES
-STATUS_MESSAGES[BAD_ARGUMENTS] = "the native entry needs a list of exactly its argument and output arrays"
 ARRAY_DATA_OFFSET = 16  # PyArrayObject_fields.data (after PyObject_HEAD) in numpy
 
 

@@ -28,7 +28,7 @@ from lowerflow.frontend.math_ops import (
     greater, greater_equal, less, less_equal, log, log1p, logical_and, logical_not, logical_or,
     logical_xor, maximum, minimum, mod, multiply, negative, not_equal, pow, realdiv, reciprocal,
     round, rsqrt, sigmoid, sign, sin, sqrt, square, squared_difference, subtract, tanh, to_float,
-    to_int32, to_int64, truediv, where,
+    to_int32, to_int64, truediv, truncatediv, truncatemod, where, where_v2,
 )
 from lowerflow.frontend.gradients import RegisterGradient, gradients, no_gradient
 from lowerflow.frontend.gradients import no_gradient as NotDifferentiable  # noqa: N812  (TF1 name)
@@ -69,7 +69,6 @@ from lowerflow import aot  # noqa: E402  (ahead-of-time compilation, docs/aot.md
 neg = negative
 sub = subtract
 mul = multiply
-where_v2 = where
 select = where
 
 

@@ -56,16 +56,20 @@ class _Plan:
         self.locks = store.lock_set(step.writes)  # held from reading to committing the writes
         self.n_fetches = len(step.fetches)
         native = {id(t): i for i, t in enumerate(step.fetches)}
-        # When element i is result i for every element, the outputs are the values as they are.
-        self.direct = all(native.get(id(e)) == i for i, e in enumerate(elements))
+        scalar = {i for i, t in enumerate(step.func.result_types[:self.n_fetches]) if not t.shape}
+        # When element i is result i for every element, the outputs are the values as they are;
+        # a 0-d result is fetched as a numpy scalar (np.float32(30.0)), as TF1 returns it.
+        self.direct = not scalar and all(native.get(id(e)) == i for i, e in enumerate(elements))
         self.getters: list[Callable[[list, "Session"], Any]] = []
         for e in elements:
             if isinstance(e, Operation):
                 self.getters.append(lambda outs, s: None)
             elif id(e) in native:
-                self.getters.append((lambda i: lambda outs, s: outs[i])(native[id(e)]))
+                i = native[id(e)]
+                self.getters.append((lambda i: (lambda outs, s: outs[i][()]) if i in scalar
+                                     else (lambda outs, s: outs[i]))(i))
             else:
-                self.getters.append((lambda t: lambda outs, s: s._host_value(t))(e))
+                self.getters.append((lambda t: lambda outs, s: s._host_value(t)[()])(e))
 
     def call(self, sess: "Session", feeds: list[np.ndarray]) -> list:
         """Run natively on `feeds` (in step order); commit variable updates only on success.
@@ -88,13 +92,18 @@ class _Plan:
         try:
             return self.exe.run_unchecked(feeds)
         except NativeError as e:
-            raise errors.InvalidArgumentError(None, None, str(e)) from None
+            raise errors.exception_type_from_error_code(e.tf_code)(None, None, e.message) from None
+        except (MemoryError, ValueError):  # numpy could not allocate the outputs ("array is too big")
+            shapes = ", ".join(str(t) for t in self.exe.result_types)
+            raise errors.ResourceExhaustedError(None, None, f"OOM when allocating the outputs {shapes}") from None
 
 
 class Session:
     """A TF1 session over one graph: runs fetches natively, owns variable values."""
 
     def __init__(self, target: str = "", graph: Graph | None = None, config: ConfigProto | None = None):
+        if graph is not None and not isinstance(graph, Graph):
+            raise TypeError(f'Argument `graph` must be a tf.Graph, but got "{type(graph).__name__}"')
         self._graph = graph if graph is not None else graph_mod.get_default_graph()
         self._target = target
         self._config = config if config is not None else ConfigProto()
@@ -125,6 +134,9 @@ class Session:
         return graph_mod.default_session(self)
 
     def __enter__(self):
+        if self._context_managers:
+            raise RuntimeError("Session context managers are not re-entrant. Use `Session.as_default()` "
+                               "if you want to enter a session multiple times.")
         stack = contextlib.ExitStack()
         stack.enter_context(self._graph.as_default())
         stack.enter_context(self.as_default())
@@ -142,7 +154,7 @@ class Session:
             raise RuntimeError("Attempted to use a closed Session.")
         mapper = self._mapper(fetches)
         if feed_dict:
-            fed = [self._feed(k, v) for k, v in feed_dict.items()]
+            fed = self._feeds(feed_dict)
             if len(fed) > 1:
                 fed.sort(key=lambda kv: (kv[0].op._id, kv[0].value_index))
             plan = self._plan_for(mapper, tuple(fed))
@@ -162,6 +174,8 @@ class Session:
         plans: dict[tuple, tuple[_Plan, list[int]]] = {}
 
         def run_callable(*values, options=None, run_metadata=None):
+            if self._closed:
+                raise errors.CancelledError(None, None, "Session has been closed.")
             if len(values) != len(feed_tensors):
                 raise TypeError(f"Expected {len(feed_tensors)} feed values, got {len(values)}")
             arrays = list(map(np.asarray, values, np_dtypes))
@@ -248,6 +262,21 @@ class Session:
         return np.array([r.name.encode() for r in refs if r not in self._store], dtype=object)
 
     # -- feeds --
+    def _feeds(self, feed_dict) -> list[tuple[Tensor, np.ndarray]]:
+        """(tensor, array) per fed tensor; a key that is a tuple of tensors takes a tuple of
+        values, as in TF1."""
+        try:
+            items = feed_dict.items()
+        except AttributeError:
+            raise TypeError(f"feed_dict must be a dictionary or collections.Mapping type object, "
+                            f"instead of {type(feed_dict).__name__!r}.") from None
+        try:
+            return [self._feed(k, v) for k, v in items]
+        except TypeError:
+            if not any(type(k) is tuple for k in feed_dict):
+                raise
+        return [self._feed(k, v) for k, v in _flat_feeds(feed_dict)]
+
     def _feed(self, key, value) -> tuple[Tensor, np.ndarray]:
         """(tensor, array) for one feed_dict entry. An ndarray that already has the tensor's
         dtype and layout only needs its shape checked against the (cached) static dims."""
@@ -285,14 +314,28 @@ class Session:
                                 f"feed tensor to a larger type (e.g. int64).")
         try:
             arr = np.asarray(value, dtype=np_dtype)
-        except (TypeError, ValueError, OverflowError) as e:
-            raise ValueError(f"Cannot feed value {value!r} for Tensor {t.name!r} of dtype "
-                             f"{t.dtype.name}: {e}") from None
+        except (TypeError, ValueError, OverflowError) as e:  # TF1 raises numpy's class
+            raise type(e)(f"Cannot feed value {value!r} for Tensor {t.name!r} of dtype "
+                          f"{t.dtype.name}: {e}") from None
         if not t.shape.is_compatible_with(arr.shape):
             raise ValueError(f"Cannot feed value of shape {arr.shape!r} for Tensor {t.name!r}, "
                              f"which has shape {str(t.shape)!r}")
         return np.require(arr, requirements="C")
 
+
+
+def _flat_feeds(feed_dict) -> list[tuple]:
+    """feed_dict items with tuple keys of tensors matched up with their tuple values."""
+    out = []
+    for key, value in feed_dict.items():
+        if type(key) is not tuple:
+            out.append((key, value))
+            continue
+        if not isinstance(value, (tuple, list)) or len(value) != len(key):
+            raise ValueError(f"The feed for the tuple key {key!r} must be a sequence of {len(key)} values, "
+                             f"got {value!r}")
+        out.extend(zip(key, value))
+    return out
 
 
 class InteractiveSession(Session):
