@@ -6,12 +6,14 @@ typed pointer per feed (in feed order), then one per fetch (in fetch order):
 
     int NAME_run(const float *x, ..., float *y, ...);   /* 0, or a status code */
     const char *NAME_error(int code);                    /* the code's meaning */
+    const char *NAME_hash(void);                         /* the artifacts' content hash */
 
 `NAME_run` builds the backend's `buffers` table on its own stack and calls the step
 (`codegen.py`), which allocates its temporaries per call: there is no global mutable
 state, so the entry is reentrant and thread-safe. Every other definition of the module
-becomes `internal`, so the object exports exactly these two symbols (its only undefined
-ones are libc/libm). Buffers need no alignment beyond their C element type's: the
+becomes `internal`, so the object exports exactly these three symbols (its only undefined
+ones are libc/libm). `NAME_hash` returns the hash that `NAME.json` and `NAME.h`
+(`NAME_HASH`) also carry, so a loader can tell that the three come from one compile. Buffers need no alignment beyond their C element type's: the
 backend's loads and stores use natural alignment (only its own arena and constants are
 64-byte aligned). Status codes are `errors.STATUS_MESSAGES` (append-only).
 """
@@ -77,6 +79,8 @@ def make_params(names: list[str | None], types: list[TensorType], fallback: str,
 
 def check_entry_name(name: str) -> None:
     """`name` prefixes C symbols and macros (`NAME_run`): it must be an ASCII C identifier."""
+    if not isinstance(name, str):
+        raise TypeError(f"the AOT name must be a str (a C identifier), got {type(name).__name__} {name!r}")
     if not (name.isascii() and name.isidentifier()):
         raise ValueError(f"the AOT name must be a C identifier, got {name!r}")
 
@@ -102,8 +106,9 @@ def check_target_cpu(cpu: str) -> None:
                          "or an LLVM CPU name for this target (e.g. 'skylake')")
 
 
-def add_entry_points(m: ir.Module, name: str, step: ir.Function, n_params: int) -> None:
-    """Add `NAME_run` and `NAME_error` to `m` (which holds `step`); internalise the rest."""
+def add_entry_points(m: ir.Module, name: str, step: ir.Function, n_params: int, digest: str) -> None:
+    """Add `NAME_run`, `NAME_error` and `NAME_hash` (returning `digest`) to `m` (which holds
+    `step`); internalise the rest."""
     run = ir.Function(m, ir.FunctionType(I32, [PTR] * n_params), f"{name}_run")
     b = ir.IRBuilder(run.append_basic_block("entry"))
     table = b.alloca(PTR, size=ir.Constant(I64, n_params), name="buffers")
@@ -111,7 +116,9 @@ def add_entry_points(m: ir.Module, name: str, step: ir.Function, n_params: int) 
         b.store(arg, b.gep(table, [ir.Constant(I64, i)], source_etype=PTR, inbounds=True))
     b.ret(b.call(step, [table]))
     _add_error_function(m, f"{name}_error")
-    exported = {run.name, f"{name}_error"}
+    hash_fn = ir.Function(m, ir.FunctionType(PTR, []), f"{name}_hash")
+    ir.IRBuilder(hash_fn.append_basic_block("entry")).ret(_c_string(m, digest))
+    exported = {run.name, f"{name}_error", hash_fn.name}
     for g in m.global_values:
         defined = not (isinstance(g, ir.Function) and g.is_declaration)
         if defined and g.name not in exported and g.linkage in ("", "external"):
@@ -139,7 +146,7 @@ def _c_string(m: ir.Module, text: str) -> ir.GlobalVariable:
     return g
 
 
-def c_header(name: str, args: list[Param], results: list[Param], cpu: str) -> str:
+def c_header(name: str, args: list[Param], results: list[Param], cpu: str, digest: str) -> str:
     """The text of `NAME.h`: documented prototypes and shape constants."""
     params = [f"const {p.c_type} *{p.c_name}" for p in args] + [f"{p.c_type} *{p.c_name}" for p in results]
     proto = f"int {name}_run({', '.join(params)});"
@@ -162,6 +169,7 @@ def c_header(name: str, args: list[Param], results: list[Param], cpu: str) -> st
         " *   Returns 0 on success, else a status code (results are then unspecified):",
         codes.rstrip("\n"),
         f" *   {name}_error(code) returns the code's message (a static string).",
+        f" *   {name}_hash() returns {name}_HASH: this header, {name}.json and the code are one compile.",
         " *   Reentrant and thread-safe: no global state; temporaries are allocated per call",
         " *   (aligned_alloc) and freed before returning.",
         " */",
@@ -174,6 +182,7 @@ def c_header(name: str, args: list[Param], results: list[Param], cpu: str) -> st
         'extern "C" {',
         "#endif",
         "",
+        f'#define {name}_HASH "{digest}"',
         f"#define {name}_NUM_ARGS {len(args)}",
         f"#define {name}_NUM_RESULTS {len(results)}",
     ]
@@ -184,6 +193,7 @@ def c_header(name: str, args: list[Param], results: list[Param], cpu: str) -> st
         "",
         proto,
         f"const char *{name}_error(int code);",
+        f"const char *{name}_hash(void);",
         "",
         "#ifdef __cplusplus",
         "}",

@@ -19,6 +19,12 @@ even with concurrent writers. An entry that is truncated, corrupted, for another
 (bad header or checksum) or unreadable is a miss, and the caller's fresh compile
 overwrites it; cache trouble never fails a compile.
 
+An entry is native code this process will run, so it is trusted only as far as the user:
+the directory is created private (0700), and only regular files owned by the current user
+are read (opened with O_NONBLOCK | O_NOFOLLOW and checked with fstat, so a FIFO, device or
+symlink in an entry's place is a miss, never a hang). Temporary files that a killed writer
+left behind are removed once older than `STALE_TMP_SECONDS`.
+
 Size: a hit marks its entry used (its mtime); after a store that takes the folder above
 `$LOWERFLOW_CACHE_MAX_MB` (default 1024) of entries, the least recently used ones are
 removed until it holds three quarters of that (cf. ccache's max_size cleanup).
@@ -27,7 +33,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import struct
+import time
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +48,7 @@ from lowerflow.backend import jit
 
 MAGIC = b"LFOBJ\x00\x02\n"  # the last bytes are the format version: bump on any layout change
 DEFAULT_MAX_MB = 1024
+STALE_TMP_SECONDS = 600  # no write takes this long: an older temporary file is an orphan
 
 
 def _compiler_fingerprint() -> str:
@@ -95,11 +104,8 @@ def load(key: str) -> Entry | None:
     if directory is None:
         return None
     path = _path(directory, key)
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if len(data) < _HEADER.size:
+    data = _read_own_regular_file(path)
+    if data is None or len(data) < _HEADER.size:
         return None
     magic, stored_key, digest, length = _HEADER.unpack_from(data)
     payload = data[_HEADER.size:]
@@ -116,6 +122,24 @@ def load(key: str) -> Entry | None:
     return Entry(obj, names.decode().split("\n") if names else [])
 
 
+def _read_own_regular_file(path: Path) -> bytes | None:
+    """The bytes of `path` if it is a regular file of this user (else None, without blocking)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def store(key: str, entry: Entry) -> None:
     """Write `entry` for `key` atomically; errors (read-only disk, full disk) are ignored."""
     directory = cache_dir()
@@ -124,7 +148,8 @@ def store(key: str, entry: Entry) -> None:
     payload = "\n".join(entry.externals).encode() + b"\0" + entry.obj
     blob = _HEADER.pack(MAGIC, bytes.fromhex(key), hashlib.sha256(payload).digest(), len(payload)) + payload
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        sweep_temporaries(directory)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{key[:16]}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -136,6 +161,17 @@ def store(key: str, entry: Entry) -> None:
         evict(directory, max_bytes())
     except OSError:
         pass
+
+
+def sweep_temporaries(directory: Path, older_than: float = STALE_TMP_SECONDS) -> None:
+    """Remove temporary files of writers that died before renaming them into place."""
+    deadline = time.time() - older_than
+    for path in directory.glob(".*.tmp"):
+        try:
+            if path.lstat().st_mtime < deadline:
+                path.unlink()
+        except OSError:
+            continue  # renamed or removed meanwhile
 
 
 def max_bytes() -> float:

@@ -1,26 +1,59 @@
-"""Status codes returned by the native step, and the exception that carries them.
+"""Status codes returned by the native step: the one table of them, and the exception that
+carries them.
 
 The step function returns 0 on success and one of these codes otherwise (cf. XLA's
-`Status`, TF1's `tf.errors`): native code cannot raise, so it reports and stops. The
-runtime maps the code to a `tf.errors` class; `Executable.run` raises `NativeError`.
+`Status`, TF1's `tf.errors`): native code cannot raise, so it reports and stops. Each code
+has TF1's message and TF1's canonical error code (`tf.errors.INVALID_ARGUMENT` = 3, ...),
+so the runtime raises the class TF1 raises; `Executable.run` raises `NativeError`.
 Codes are part of the ABI of objects written for ahead-of-time use: only append.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
+# TF1's canonical error codes (runtime/errors.py names them; the backend cannot import it)
+INVALID_ARGUMENT, RESOURCE_EXHAUSTED, INTERNAL = 3, 8, 13
+
+
+class Status(NamedTuple):
+    message: str
+    tf_code: int  # the canonical code of the `tf.errors` class TF1 raises
+
+
 OK = 0
 INT_DIV_BY_ZERO = 1
 OUT_OF_MEMORY = 2
+NEGATIVE_POWER = 3
+TRUNCATE_BY_ZERO = 4
+EMPTY_RANGE = 16
+LABEL_RANGE = 17
+INDEX_RANGE = 18
+BAD_ARGUMENTS = 19
 
-STATUS_MESSAGES: dict[int, str] = {
-    INT_DIV_BY_ZERO: "Integer division by zero",
-    OUT_OF_MEMORY: "Out of memory allocating temporary buffers",
+STATUS: dict[int, Status] = {
+    INT_DIV_BY_ZERO: Status("Integer division by zero", INVALID_ARGUMENT),
+    OUT_OF_MEMORY: Status("Out of memory allocating temporary buffers", RESOURCE_EXHAUSTED),
+    NEGATIVE_POWER: Status("Integers to negative integer powers are not allowed", INVALID_ARGUMENT),
+    # TF's TruncateDiv/TruncateMod kernels report a zero divisor as an internal error
+    TRUNCATE_BY_ZERO: Status("Unexpected error in binary operator (only integer div and mod "
+                             "should have errors)", INTERNAL),
+    EMPTY_RANGE: Status("Need minval < maxval", INVALID_ARGUMENT),
+    LABEL_RANGE: Status("Received a label value outside the valid range of [0, classes)", INVALID_ARGUMENT),
+    INDEX_RANGE: Status("indices[...] is not in [0, params.shape[axis]): a gather index is out of range",
+                        INVALID_ARGUMENT),
+    BAD_ARGUMENTS: Status("the native entry needs a list of exactly its argument and output arrays",
+                          INVALID_ARGUMENT),
 }
+STATUS_MESSAGES: dict[int, str] = {code: s.message for code, s in STATUS.items()}
 
 
 class NativeError(RuntimeError):
-    """A non-zero status from a native step; `code` is the status, `message` its meaning."""
+    """A non-zero status from a native step; `code` is the status, `message` its meaning,
+    `tf_code` the canonical code of the `tf.errors` class it stands for."""
 
     def __init__(self, code: int, message: str | None = None):
         self.code = int(code)
-        self.message = message or STATUS_MESSAGES.get(self.code, f"native step failed with status {code}")
+        status = STATUS.get(self.code)
+        self.tf_code = status.tf_code if status else INTERNAL
+        self.message = message or (status.message if status else f"native step failed with status {code}")
         super().__init__(f"{self.message} (status {self.code})")

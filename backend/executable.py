@@ -147,7 +147,7 @@ class Executable:
         self._table = (ctypes.c_void_p * max(n, 1))()
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
         py_address = jitted.address(pyentry.entry_name(name)) if pyentry.LAYOUT_OK else 0
-        self._fn_py, self._method_def = pyentry.builtin(py_address, name) if py_address else (None, None)
+        self._fn_py = pyentry.builtin(py_address, name, jitted) if py_address else None
 
     @property
     def source_ir(self) -> str:

@@ -17,7 +17,7 @@ from math import prod
 
 from llvmlite import ir
 
-from lowerflow.backend.errors import STATUS_MESSAGES
+from lowerflow.backend.errors import INDEX_RANGE
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
 from lowerflow.backend.kernels_reduce import constant, fold_range
 from lowerflow.backend.kernels_shape import Side, copy_box
@@ -27,9 +27,6 @@ from lowerflow.ir import ElemType, Operation
 from lowerflow.ir.ops.array import one_hot_axis
 from lowerflow.ir.ops.shape import linspace_step, range_bounds
 
-INDEX_RANGE = 18  # status code (errors.py's own count up from 1, kernels_reduce has 17)
-assert INDEX_RANGE not in STATUS_MESSAGES
-STATUS_MESSAGES[INDEX_RANGE] = "indices[...] is not in [0, params.shape[axis]): a gather index is out of range"
 
 
 def as_index(b: ir.IRBuilder, value: ir.Value, dtype: ElemType) -> ir.Value:

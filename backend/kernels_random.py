@@ -15,7 +15,7 @@ from math import pi, prod
 
 from llvmlite import ir
 
-from lowerflow.backend.errors import STATUS_MESSAGES
+from lowerflow.backend.errors import EMPTY_RANGE
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
 from lowerflow.backend.kernels_reduce import convert
 from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
@@ -25,9 +25,6 @@ from lowerflow.ir import Operation
 from lowerflow.ir.ops.random import GOLDEN, MANTISSA_BITS, MIX1, MIX2, TRUNCATE_AT
 from lowerflow.ir.types import F32, F64, ElemType
 
-EMPTY_RANGE = 16  # status code (kept clear of errors.py's own, which count up from 1)
-assert EMPTY_RANGE not in STATUS_MESSAGES
-STATUS_MESSAGES[EMPTY_RANGE] = "Need minval < maxval"
 _F64 = ir.DoubleType()
 
 

@@ -25,18 +25,17 @@ from math import prod
 
 from llvmlite import ir
 
-from lowerflow.backend.errors import STATUS_MESSAGES
+from lowerflow.backend.errors import LABEL_RANGE
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, Buffer, KernelCtx
 from lowerflow.backend.lltypes import I64, declare, load_elem, reg_type, store_elem
 from lowerflow.backend.loops import for_range, loop_nest
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
 from lowerflow.ir import ElemType, Operation, elem_type_of
-from lowerflow.ir.ops.reduction import accumulator_dtype, identity_element, reduction_axes
+from lowerflow.ir.ops.reduction import (
+    accumulator_dtype, identity_element, mean_accumulator_dtype, reduction_axes,
+)
 
 FLOAT_SUM = ("reassoc", "contract")  # reassociation: float sums only, so they vectorise
-LABEL_RANGE = 17  # status code (clear of errors.py's own, which count up from 1)
-assert LABEL_RANGE not in STATUS_MESSAGES
-STATUS_MESSAGES[LABEL_RANGE] = "Received a label value outside the valid range of [0, classes)"
 #: (builder, one element, accumulators) -> the next accumulators
 Fold = Callable[[ir.IRBuilder, ir.Value, list[ir.Value]], list[ir.Value]]
 
@@ -197,7 +196,8 @@ class Reducer:
 def reducer(kc: KernelCtx, op: Operation, count: int) -> Reducer:
     """The fold of reduction `op` (Sum ... All) over `count` elements."""
     dtype = op.operands[0].type.dtype
-    acc = elem_type_of(accumulator_dtype(dtype.np_dtype))
+    wide = mean_accumulator_dtype if op.name == "lf.reduce_mean" else accumulator_dtype
+    acc = elem_type_of(wide(dtype.np_dtype))
     identity = identity_element(op.name, dtype.np_dtype)
     if acc.is_float and op.name in ("lf.reduce_sum", "lf.reduce_mean"):
         combine, start = float_sum, constant(acc, -0.0)  # -0.0 + x == x, also for x == -0.0
@@ -233,8 +233,9 @@ def lower_reduce(kc: KernelCtx, op: Operation, source: ReduceInput | None = None
 
 
 def lower_arg_extreme(kc: KernelCtx, op: Operation) -> None:
-    """ArgMax/ArgMin along `axis`: the first index of the extreme; a NaN beats any number
-    (numpy's rule), so the first NaN wins."""
+    """ArgMax/ArgMin along `axis`: the first index of the extreme. Floats start from -inf
+    (argmax) or +inf (argmin) at index 0 and move only to a strictly better value, so NaN
+    never wins, as in TF's kernel."""
     x, out = kc.operands[0], kc.results[0]
     source = buffer_input(x)
     dtype = x.type.dtype
@@ -244,15 +245,16 @@ def lower_arg_extreme(kc: KernelCtx, op: Operation) -> None:
     def step(b: ir.IRBuilder, v: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
         best, best_i, i = accs
         if dtype.is_float:
-            nan_first = b.and_(b.fcmp_unordered("uno", v, v), b.fcmp_ordered("ord", best, best))
-            wins = b.or_(b.fcmp_ordered(better, v, best), nan_first)
+            wins = b.fcmp_ordered(better, v, best)
         else:
             wins = (b.icmp_signed if dtype.is_signed else b.icmp_unsigned)(better, v, best)
         nxt = b.add(i, ir.Constant(I64, 1), flags=("nuw", "nsw"))
         return [b.select(wins, v, best), b.select(wins, i, best_i), nxt]
 
     def init(src: list[ir.Value]) -> list[ir.Value]:
-        return [source.load(kc.b, src), ir.Constant(I64, 0), ir.Constant(I64, 0)]
+        first = constant(dtype, float("-inf" if better == ">" else "inf")) if dtype.is_float \
+            else source.load(kc.b, src)
+        return [first, ir.Constant(I64, 0), ir.Constant(I64, 0)]
 
     def finish(offset: ir.Value, accs: list[ir.Value] | None) -> None:
         index = accs[1]

@@ -24,15 +24,12 @@ import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
 
-from lowerflow.backend.errors import STATUS_MESSAGES
+from lowerflow.backend.errors import BAD_ARGUMENTS
 from lowerflow.backend.lltypes import I64, PTR, declare
 
 OBJECT_TYPE_OFFSET = 8  # PyObject.ob_type
 LIST_SIZE_OFFSET = 16  # PyVarObject.ob_size
 LIST_ITEMS_OFFSET = 24  # PyListObject.ob_item (after PyObject_VAR_HEAD) on 64-bit CPython
-BAD_ARGUMENTS = 19  # status code (kernel files hold 16-18)
-assert BAD_ARGUMENTS not in STATUS_MESSAGES
-STATUS_MESSAGES[BAD_ARGUMENTS] = "the native entry needs a list of exactly its argument and output arrays"
 ARRAY_DATA_OFFSET = 16  # PyArrayObject_fields.data (after PyObject_HEAD) in numpy
 
 
@@ -62,7 +59,7 @@ class PyMethodDef(ctypes.Structure):
 
 _new_builtin = ctypes.pythonapi.PyCFunction_NewEx
 _new_builtin.restype = ctypes.py_object
-_new_builtin.argtypes = [ctypes.POINTER(PyMethodDef), ctypes.c_void_p, ctypes.c_void_p]
+_new_builtin.argtypes = [ctypes.POINTER(PyMethodDef), ctypes.py_object, ctypes.c_void_p]
 
 
 @functools.cache
@@ -74,11 +71,13 @@ def register_symbols() -> None:
     llvm.add_symbol("PyList_Type", ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, "PyList_Type")))
 
 
-def builtin(address: int, name: str) -> tuple:
-    """(a Python function calling the entry at `address` with one list, its PyMethodDef);
-    the caller keeps the PyMethodDef alive as long as the function."""
+def builtin(address: int, name: str, owner: object):
+    """A Python function calling the entry at `address` with one list. It references `owner`
+    (what keeps the code alive: the JIT engine) and its own PyMethodDef as its `self`
+    object (passed to the entry, which ignores it), so as long as the function can be
+    called, neither the code nor the method record can be freed."""
     method = PyMethodDef(name.encode(), address, METH_O, None)
-    return _new_builtin(ctypes.byref(method), None, None), method
+    return _new_builtin(ctypes.byref(method), (owner, method), None)
 
 
 def entry_name(name: str) -> str:

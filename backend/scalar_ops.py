@@ -8,8 +8,10 @@ map). Semantics are the numpy `reference` of each op in `lowerflow.ir.ops.elemen
 with TF1 conventions:
 - float ops carry only the `contract` fast-math flag (FMA), so NaN/Inf/-0 behave as IEEE;
 - integer add/sub/mul/neg wrap; `lf.div` truncates like C; `lf.floordiv`/`lf.mod` floor
-  like Python; integer division or modulo by zero sets status `INT_DIV_BY_ZERO` (checked
-  per element with a branch-free flag, so the loop still vectorises); INT_MIN / -1 wraps;
+  like Python; `lf.truncdiv`/`lf.truncmod` truncate; integer division or modulo by zero
+  sets status `INT_DIV_BY_ZERO` (`TRUNCATE_BY_ZERO` for the truncating pair; checked per
+  element with a branch-free flag, so the loop still vectorises); INT_MIN / -1 wraps; a
+  negative integer exponent sets `NEGATIVE_POWER`;
 - float max/min propagate NaN (`llvm.maximum`), round is half-to-even;
 - float -> int casts saturate (`llvm.fptosi.sat`): numpy's result out of range is
   platform-defined and LLVM's plain fptosi would be poison;
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from llvmlite import ir
 
 from lowerflow.backend import mathlib
-from lowerflow.backend.errors import INT_DIV_BY_ZERO
+from lowerflow.backend.errors import INT_DIV_BY_ZERO, NEGATIVE_POWER, TRUNCATE_BY_ZERO
 from lowerflow.backend.lltypes import I1, reg_type
 from lowerflow.ir import ElemType
 
@@ -112,11 +114,12 @@ def _one(x: ir.Value) -> ir.Constant:
 
 # ---- integer division family -------------------------------------------------------
 
-def _int_divrem(b: ir.IRBuilder, x, y, c: ScalarCtx):
-    """C truncating (quotient, remainder); flags y == 0; INT_MIN / -1 wraps instead of trapping."""
+def _int_divrem(b: ir.IRBuilder, x, y, c: ScalarCtx, by_zero: int = INT_DIV_BY_ZERO):
+    """C truncating (quotient, remainder); flags y == 0 with status `by_zero`; INT_MIN / -1
+    wraps instead of trapping."""
     zero, one = _c(x.type, 0), _c(x.type, 1)
     is0 = b.icmp_unsigned("==", y, zero)
-    c.error_if(b, is0, INT_DIV_BY_ZERO)
+    c.error_if(b, is0, by_zero)
     if not c.dtype.is_signed:
         safe = b.select(is0, one, y)
         return b.udiv(x, safe), b.urem(x, safe)
@@ -133,6 +136,14 @@ def _floor_adjust(b: ir.IRBuilder, r, y):
 
 def _int_div(b, a, c):
     return _int_divrem(b, *a, c)[0]
+
+
+def _int_truncdiv(b, a, c):
+    return _int_divrem(b, *a, c, TRUNCATE_BY_ZERO)[0]
+
+
+def _int_truncmod(b, a, c):
+    return _int_divrem(b, *a, c, TRUNCATE_BY_ZERO)[1]
 
 
 def _int_floordiv(b, a, c):
@@ -161,10 +172,12 @@ def _float_mod(b, a, c):
 
 
 def _int_pow(b, a, c):
-    """Exponentiation by squaring (wraps like numpy); a negative exponent gives 0 unless |x| == 1."""
+    """Exponentiation by squaring (wraps like numpy); a negative exponent fails the step
+    with NEGATIVE_POWER, as TF's kernel raises."""
     x, e = a
     ty = x.type
     zero, one = _c(ty, 0), _c(ty, 1)
+    c.error_if(b, b.icmp_signed("<", e, zero), NEGATIVE_POWER)
     pre = b.block
     loop, done = b.append_basic_block("pow.loop"), b.append_basic_block("pow.done")
     positive = b.icmp_signed(">", e, zero) if c.dtype.is_signed else b.icmp_unsigned("!=", e, zero)
@@ -181,14 +194,7 @@ def _int_pow(b, a, c):
     result = b.phi(ty)
     result.add_incoming(one, pre)
     result.add_incoming(acc2, loop)
-    if not c.dtype.is_signed:
-        return result
-    # x**-n: 1 for x == 1, +-1 for x == -1, else 0 (numpy raises; TF returns this)
-    odd = b.trunc(e, I1)
-    m1 = b.icmp_signed("==", x, _c(ty, -1))
-    neg_exp = b.select(b.icmp_signed("==", x, one), one,
-                       b.select(m1, b.select(odd, _c(ty, -1), one), zero))
-    return b.select(b.icmp_signed("<", e, zero), neg_exp, result)
+    return result
 
 
 # ---- casts and small helpers ----------------------------------------------------------
@@ -279,6 +285,7 @@ def _isqdiff(b, a, c):
 
 SCALAR_LOWERINGS: dict[str, Lowering] = {
     "lf.identity": lambda b, a, c: a[0],
+    "lf.broadcast_to": lambda b, a, c: a[0],  # the loop reads the operand at the broadcast index
     "lf.neg": _pick(f=lambda b, a, c: b.fneg(a[0], flags=FM), i=lambda b, a, c: b.neg(a[0])),
     "lf.abs": _pick(f=_intr("fabs"),
                     s=lambda b, a, c: b.select(b.icmp_signed("<", a[0], _c(a[0].type, 0)), b.neg(a[0]), a[0])),
@@ -307,6 +314,8 @@ SCALAR_LOWERINGS: dict[str, Lowering] = {
     "lf.div": _pick(f=lambda b, a, c: b.fdiv(*a, flags=FM), i=_int_div),
     "lf.floordiv": _pick(f=lambda b, a, c: c.intrinsic(b, "floor", b.fdiv(*a, flags=FM)), i=_int_floordiv),
     "lf.mod": _pick(f=_float_mod, i=_int_mod),
+    "lf.truncdiv": _pick(f=lambda b, a, c: c.intrinsic(b, "trunc", b.fdiv(*a, flags=FM)), i=_int_truncdiv),
+    "lf.truncmod": _pick(f=lambda b, a, c: b.frem(*a, flags=FM), i=_int_truncmod),
     "lf.pow": _pick(f=_intr("pow"), i=_int_pow),
     "lf.max": _minmax(">", "maximum"),
     "lf.min": _minmax("<", "minimum"),

@@ -159,7 +159,7 @@ class Jax(Peer):
         if wl.mode == "first_run":
             return Runner(first_run=partial(self._first_run, jax, wl, params))
         return Runner(step=_array_step(wl, params, jax.numpy, jax.device_put, jax.jit,
-                                       lambda out: out.block_until_ready()))
+                                       jax.block_until_ready))
 
     @staticmethod
     def _first_run(jax, wl: Workload, params: dict, salt: float) -> float:
@@ -182,9 +182,12 @@ def _array_step(wl: Workload, params: dict, xp, put: Callable, wrap: Callable,
     fn = wrap(partial(wl.expr, xp, **params))
 
     if wl.carry:  # a variable update: the result is the next step's state
+        n_feeds = len(feeds)
+
         def step():
-            args[0] = sync(fn(*args))
-            return args[0]
+            out = sync(fn(*args))
+            args[n_feeds:] = out if isinstance(out, tuple) else (out,)
+            return out
         return step
     return lambda: sync(fn(*args))
 

@@ -27,7 +27,8 @@ class Workload:
 
     mode: "run" (warm `sess.run`), "callable" (warm `sess.make_callable`), or "first_run"
     (a fresh Session's first run on a never-seen graph: what compiling costs).
-    carry: the expr's result replaces its single argument (a variable update step).
+    carry: a variable update step: the expr's result (a tuple when there are several) replaces
+    the variables' arguments, which come after the feeds, for the next step.
     """
 
     name: str
@@ -159,6 +160,127 @@ def mlp_flops(batch: int, layers: tuple, **_) -> int:
     return 2 * batch * sum(m * n for m, n in itertools.pairwise(layers))
 
 
+# -- training steps: forward, backward and the optimizer's update of every variable --
+
+def _log_softmax(xp, z):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _xent(xp, logits, y):
+    """Mean softmax cross-entropy against one-hot `y`, as tf.nn.softmax_cross_entropy_with_logits_v2."""
+    return -(y * _log_softmax(xp, logits)).sum(axis=-1).mean()
+
+
+def _dense_logits(xp, params, x):
+    """ReLU layers, linear out: params is (w0, b0, w1, b1, ...)."""
+    h, pairs = x, list(zip(params[::2], params[1::2]))
+    for i, (w, b) in enumerate(pairs):
+        h = h @ w + b
+        h = xp.maximum(h, 0.0) if i < len(pairs) - 1 else h
+    return h
+
+
+def _dense_grads_by_hand(params, x, y):
+    """Reverse mode of `_xent(_dense_logits(...))` written out in numpy."""
+    pairs, acts = list(zip(params[::2], params[1::2])), [x]
+    for i, (w, b) in enumerate(pairs):
+        z = acts[-1] @ w + b
+        acts.append(np.maximum(z, 0.0) if i < len(pairs) - 1 else z)
+    dz = (_softmax(np, acts[-1]) - y) / np.float32(len(x))
+    grads = []
+    for i in range(len(pairs) - 1, -1, -1):
+        grads[:0] = [acts[i].T @ dz, dz.sum(axis=0)]
+        if i:
+            dz = (dz @ pairs[i][0].T) * (acts[i] > 0)
+    return grads
+
+
+def _grads(xp, params, x, y):
+    """Gradients of the mean cross-entropy: hand-written for numpy, `jax.grad` for JAX (the
+    same loss expression, differentiated and then compiled whole by the peer's jax.jit)."""
+    if xp is np:
+        return _dense_grads_by_hand(params, x, y)
+    import jax
+    return jax.grad(lambda p: _xent(xp, _dense_logits(xp, p, x), y))(list(params))
+
+
+def _one_hot(batch: int, classes: int, seed: int) -> np.ndarray:
+    labels = np.random.default_rng(seed).integers(0, classes, batch)
+    out = np.eye(classes, dtype=np.float32)[labels]
+    out.flags.writeable = False
+    return out
+
+
+def _train_feeds(batch: int, layers: tuple) -> dict[str, np.ndarray]:
+    return {"x": uniform((batch, layers[0]), 5, 0.0, 1.0), "y": _one_hot(batch, layers[-1], 6)}
+
+
+def _train_graph(tf, batch: int, layers: tuple, optimizer: Callable):
+    def build():
+        x = tf.placeholder(tf.float32, [batch, layers[0]], name="x")
+        y = tf.placeholder(tf.float32, [batch, layers[-1]], name="y")
+        params = [tf.Variable(v, name=k) for k, v in mlp_init(layers).items()]
+        h = x
+        for i in range(0, len(params), 2):
+            h = tf.matmul(h, params[i]) + params[i + 1]
+            h = tf.nn.relu(h) if i < len(params) - 2 else h
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=h))
+        return optimizer(tf).minimize(loss)
+    return build, _train_feeds(batch, layers)
+
+
+def logreg_graph(tf, batch: int, layers: tuple, lr: float, **_):
+    return _train_graph(tf, batch, layers, lambda tf: tf.train.GradientDescentOptimizer(lr))
+
+
+def sgd_expr(xp, x, y, *params, lr: float, **_):
+    return tuple(p - lr * g for p, g in zip(params, _grads(xp, params, x, y)))
+
+
+ADAM = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+
+def adam_graph(tf, batch: int, layers: tuple, lr: float, **_):
+    return _train_graph(tf, batch, layers, lambda tf: tf.train.AdamOptimizer(lr, **ADAM))
+
+
+def adam_state(layers: tuple, **_) -> dict[str, np.ndarray]:
+    """The parameters, then Adam's slots m and v per parameter, then beta1^t and beta2^t
+    (TF1's `beta1_power`, `beta2_power`, which start at beta1 and beta2)."""
+    params = mlp_init(layers)
+    state = dict(params)
+    for slot in ("m", "v"):
+        state.update({f"{k}/{slot}": np.zeros_like(v) for k, v in params.items()})
+    state["beta1_power"] = np.float32(ADAM["beta1"])
+    state["beta2_power"] = np.float32(ADAM["beta2"])
+    return state
+
+
+def adam_expr(xp, x, y, *state, lr: float, **_):
+    """One step of TF1's Adam: lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)."""
+    n = (len(state) - 2) // 3
+    params, m, v, (p1, p2) = state[:n], state[n:2 * n], state[2 * n:3 * n], state[3 * n:]
+    b1, b2, eps = ADAM["beta1"], ADAM["beta2"], ADAM["epsilon"]
+    lr_t = lr * xp.sqrt(1 - p2) / (1 - p1)
+    grads = _grads(xp, params, x, y)
+    m = [b1 * mi + (1 - b1) * g for mi, g in zip(m, grads)]
+    v = [b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads)]
+    params = [p - lr_t * mi / (xp.sqrt(vi) + eps) for p, mi, vi in zip(params, m, v)]
+    return (*params, *m, *v, p1 * b1, p2 * b2)
+
+
+def train_flops(batch: int, layers: tuple, **_) -> int:
+    """Forward, every weight gradient, and the activation gradients of all layers but the
+    first (the input is fed, so nothing needs its gradient)."""
+    sizes = [m * n for m, n in itertools.pairwise(layers)]
+    return 2 * batch * (2 * sum(sizes) + sum(sizes[1:]))
+
+
+def _train_size(batch: int, layers: tuple, **_) -> str:
+    return f"b{batch} " + "-".join(map(str, layers))
+
+
 # -- compile time: an elementwise chain of `ops` ops that no cache has seen --
 
 def _chain(x, ops: int, salt: float):
@@ -208,6 +330,12 @@ WORKLOADS: list[Workload] = [
              {"batch": 256, "layers": (784, 512, 512, 10)}, {"batch": 8, "layers": (32, 16, 16, 10)},
              lambda batch, layers, **_: f"b{batch} " + "-".join(map(str, layers)),
              variables=mlp_init, flops=mlp_flops),
+    Workload("train_logreg", "training step: softmax regression, GradientDescent", logreg_graph, sgd_expr,
+             {"batch": 256, "layers": (784, 10), "lr": 0.1}, {"batch": 8, "layers": (32, 10), "lr": 0.1},
+             _train_size, variables=mlp_init, carry=True, flops=train_flops),
+    Workload("train_mlp_adam", "training step: ReLU MLP, Adam", adam_graph, adam_expr,
+             {"batch": 128, "layers": (784, 256, 10), "lr": 1e-3}, {"batch": 8, "layers": (32, 16, 10), "lr": 1e-3},
+             _train_size, variables=adam_state, carry=True, flops=train_flops),
     Workload("matmul", "tf.matmul(a, b), square", matmul_square, lambda xp, a, b, **_: a @ b,
              {"n": 1024}, {"n": 32}, lambda n, **_: f"{n}^3 f32", flops=lambda n, **_: 2 * n ** 3),
     _first_run(10),

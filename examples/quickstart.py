@@ -1,4 +1,5 @@
-"""Run every seed example (examples/seed_*.py) and print what each prints.
+"""Run every seed example (examples/seed_*.py) and the training programs
+(examples/training.py), and print what each prints.
 
     python examples/quickstart.py
 """
@@ -15,6 +16,8 @@ def main() -> int:
         print(f"== {path.name}")
         tf.reset_default_graph()
         runpy.run_path(str(path), run_name="__main__")
+    print("== training.py")
+    runpy.run_path(str(here / "training.py"), run_name="training")["main"]([])
     from lowerflow.backend import NATIVE_STATS
 
     print(f"== native code: {NATIVE_STATS['compiles']} executables compiled, "

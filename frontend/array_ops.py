@@ -245,6 +245,9 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0) -> Tens
     widths = static_ints(paddings, "paddings")
     if len(widths) % 2:
         raise ValueError(f"paddings must be [rank, 2] integers, got {paddings!r}")
+    if not isinstance(paddings, Tensor) and np.ndim(paddings) != 2:  # [] is rank 1, as TF1 sees it
+        raise ValueError(f"Shape must be rank 2 but is rank {np.ndim(paddings)} for '{name or 'Pad'}' "
+                         f"(op: 'Pad') with input shapes: paddings {list(np.shape(paddings))}.")
     mode = mode.upper()
     if mode != "CONSTANT" and mode not in _MIRROR:
         raise ValueError(f"Unknown padding mode: {mode}")
@@ -321,15 +324,25 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
                  name or "UnsortedSegmentSum")
 
 
-def _value_dtype(value) -> dtypes.DType:
-    return value.dtype if isinstance(value, Tensor) else natural_dtype(value)
+def _value_dtype(value, hint=None) -> dtypes.DType:
+    """The dtype `value` converts to, `hint` first (TF1's dtype_hint): 5 may be a float64 on
+    value, 5.5 is never an int32 one."""
+    if isinstance(value, Tensor):
+        return value.dtype
+    if hint is not None:
+        try:
+            to_numpy(value, dtypes.as_dtype(hint))
+            return dtypes.as_dtype(hint)
+        except TypeError:
+            pass
+    return natural_dtype(value)
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None) -> Tensor:
     """tf.one_hot: `on_value` where index == i along a new dim of size `depth` at `axis`
     (default last), else `off_value`; dtype from them, else float32 (TF1's rules)."""
-    on_dtype = None if on_value is None else _value_dtype(on_value)
-    off_dtype = None if off_value is None else _value_dtype(off_value)
+    on_dtype = None if on_value is None else _value_dtype(on_value, dtype)
+    off_dtype = None if off_value is None else _value_dtype(off_value, dtype)
     for given, what in ((on_dtype, "on_value"), (off_dtype, "off_value")):
         if given is not None and dtype is not None and given is not dtypes.as_dtype(dtype):
             raise TypeError(f"dtype {given!r} of {what} does not match dtype parameter {dtypes.as_dtype(dtype)!r}")

@@ -85,15 +85,20 @@ for _d in ALL:
     _BY_KEY[_d.name] = _d
     _BY_KEY[_d.ir] = _d
     _BY_KEY[_d.ir.np_dtype] = _d
-_BY_KEY.update({float: float32, int: int32, bool: bool_, "half": float16, "double": float64})
+_BY_KEY.update({float: float32, int: int32, bool: bool_, "half": float16, "float": float32, "double": float64})
 
 
 def as_dtype(value) -> DType:
-    """Convert a DType, its name, a numpy dtype/type or an IR ElemType to a DType."""
+    """Convert a DType, its name, a numpy dtype/type or an IR ElemType to a DType.
+
+    A string is a TF dtype name only ("float" is float32, "double" float64): numpy's
+    spellings ("int", "f4") are refused as TF refuses them."""
     if isinstance(value, DType):
         return value
     if isinstance(value, (str, ir.ElemType, type)) and value in _BY_KEY:
         return _BY_KEY[value]
+    if isinstance(value, str):
+        raise TypeError(f"Cannot convert the argument `type_value`: {value!r} to a TensorFlow DType.")
     try:
         return _BY_KEY[np.dtype(value)]
     except (TypeError, KeyError):

@@ -273,6 +273,8 @@ class Graph:
         """Resolve a Tensor, Operation, Variable-like or name to an element of this graph."""
         if hasattr(obj, "_as_graph_element"):
             obj = obj._as_graph_element()
+        if isinstance(obj, bytes):  # TF1 takes names as bytes too (compat.as_str)
+            obj = obj.decode()
         if isinstance(obj, str):
             return self._element_by_name(obj, allow_tensor, allow_operation)
         if isinstance(obj, Tensor) and allow_tensor:

@@ -21,6 +21,7 @@ import numpy as np
 
 from lowerflow import ir
 from lowerflow.frontend.graph import Operation, Tensor
+from lowerflow.ir.opdef import ELEMENTWISE
 from lowerflow.ir.ops.random import COUNTER_TYPE, RUN_COUNTER
 
 HOST_OPS = ("IsVariableInitialized", "ReportUninitializedVariables")
@@ -170,11 +171,29 @@ class _Lowerer:
         try:
             return ir.build(self.func.body, ir_name, operands, attrs, location=op.name)
         except ValueError as e:
-            raise RunShapeError(f"{e} [[node {op.name} (op: {op.type})]]") from None
+            message = run_time_message(ir_name, [v.type.shape for v in operands], e)
+            raise RunShapeError(f"{message} [[node {op.name} (op: {op.type})]]") from None
 
     def fetch(self, t: Tensor) -> ir.Value:
         """Fetching a variable's reference gives its value at the end of the step."""
         return self.read(t.op) if t.op.type == _VARIABLE and t not in self.env else self.value(t)
+
+
+def _dims(shape) -> str:
+    return "[" + ",".join(map(str, shape)) + "]"
+
+
+def run_time_message(ir_name: str, shapes: list[tuple], error: ValueError) -> str:
+    """A shape error found with the run's shapes, in the words of TF's kernels (not of its
+    build-time shape functions): "Incompatible shapes: [2] vs. [3]"."""
+    if ir_name == "lf.matmul" and all(len(s) >= 2 for s in shapes):
+        a, b = shapes
+        if "Dimensions must be equal" in str(error) and a[:-2] != b[:-2] and len(a) + len(b) > 4:
+            return f"In[0] and In[1] must have compatible batch dimensions: {_dims(a)} vs. {_dims(b)}"
+        return f"Matrix size-incompatible: In[0]: {_dims(a)}, In[1]: {_dims(b)}"
+    if ir.get_op(ir_name).has(ELEMENTWISE) and "Dimensions must be equal" in str(error):
+        return "Incompatible shapes: " + " vs. ".join(map(_dims, shapes))
+    return str(error)
 
 
 def lower(fetches: list[Tensor], targets: list[Operation], feeds: dict[Tensor, ir.TensorType]) -> Step:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from lowerflow.frontend import dtypes
 from lowerflow.frontend.core_ops import convert_operands, convert_to_tensor, identity
-from lowerflow.frontend.graph import Tensor
+from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.op_builder import apply
 
 
@@ -53,8 +53,10 @@ logical_not = _unary("LogicalNot")
 add = _binary("AddV2", "Add")
 subtract = _binary("Sub")
 multiply = _binary("Mul")
-floordiv = floor_div = _binary("FloorDiv")
+floordiv = floor_div = _binary("FloorDiv", "floordiv")
 floormod = mod = _binary("FloorMod")
+truncatediv = _binary("TruncateDiv")
+truncatemod = _binary("TruncateMod")
 pow = _binary("Pow")  # noqa: A001
 maximum = _binary("Maximum")
 minimum = _binary("Minimum")
@@ -74,6 +76,12 @@ mul = multiply
 
 def logical_xor(x, y, name: str = "LogicalXor") -> Tensor:
     return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=name)
+
+
+def _xor_operator(x, y, name: str = "xor") -> Tensor:
+    """`x ^ y`: TF1 builds logical_xor's ops inside a scope named after the operator."""
+    with name_scope(None, name, [x, y]) as scope:
+        return logical_xor(x, y, name=scope)
 
 
 def cast(x, dtype, name: str | None = None) -> Tensor:
@@ -116,15 +124,38 @@ def divide(x, y, name: str | None = None) -> Tensor:
     return truediv(x, y, name=name or "truediv")
 
 
-div = divide
+def div(x, y, name: str | None = None) -> Tensor:
+    """TF1's tf.div (Python 2 division): integers floor and keep their dtype (a zero divisor
+    raises at run time), floats divide; `y` takes `x`'s dtype, as TF1 converts it."""
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype=x.dtype)
+    return apply("RealDiv" if x.dtype.is_floating else "FloorDiv", [x, y], name=name or "div")
 
 
-def where(condition, x=None, y=None, name: str | None = None) -> Tensor:
-    """3-argument tf.where/tf.where_v2 with broadcasting."""
+def where_v2(condition, x=None, y=None, name: str | None = None) -> Tensor:
+    """3-argument tf.where_v2: condition, x and y broadcast together."""
     if x is None or y is None:
         raise NotImplementedError("tf.where with one argument (coordinates) is not supported")
     x, y = convert_operands([x, y])
-    return apply("SelectV2", [convert_to_tensor(condition), x, y], name=name or "Select")
+    return apply("SelectV2", [convert_to_tensor(condition), x, y], name=name or "SelectV2")
+
+
+def where(condition, x=None, y=None, name: str | None = None) -> Tensor:
+    """3-argument TF1 tf.where (op Select): a vector condition selects rows of x and y, as
+    in TF1; other shapes broadcast (where TF1 would refuse them: a defined difference)."""
+    if x is None or y is None:
+        raise NotImplementedError("tf.where with one argument (coordinates) is not supported")
+    condition = convert_to_tensor(condition)
+    x, y = convert_operands([x, y])
+    rank, crank = x.shape.ndims, condition.shape.ndims
+    if crank == 1 and rank is not None and rank > 1 and x.shape.is_compatible_with(y.shape):
+        if not condition.shape[0:1].is_compatible_with(x.shape[0:1]):
+            raise ValueError(f"Dimensions must be equal: condition {condition.shape}, x {x.shape} "
+                             f"for '{name or 'Select'}' (op: 'Select')")
+        from lowerflow.frontend.array_ops import reshape  # array_ops builds on this module
+
+        condition = reshape(condition, [-1] + [1] * (rank - 1))
+    return apply("SelectV2", [condition, x, y], name=name or "Select")
 
 
 select = where
@@ -160,10 +191,11 @@ def _install_operators() -> None:
     """Tensor's Python operators, as TF1's math_ops._OverrideBinaryOperatorHelper does."""
     binary = {"add": add, "sub": subtract, "mul": multiply, "truediv": truediv, "div": truediv,
               "floordiv": floordiv, "mod": floormod, "pow": pow, "and": logical_and,
-              "or": logical_or, "xor": logical_xor}
-    for name, fn in binary.items():
-        setattr(Tensor, f"__{name}__", (lambda f: lambda self, other: f(self, other))(fn))
-        setattr(Tensor, f"__r{name}__", (lambda f: lambda self, other: f(other, self))(fn))
+              "or": logical_or, "xor": _xor_operator}
+    for name, fn in binary.items():  # TF names the op after the operator: `a + b` is "add"
+        op_name = "truediv" if name == "div" else name
+        setattr(Tensor, f"__{name}__", (lambda f, n: lambda self, other: f(self, other, name=n))(fn, op_name))
+        setattr(Tensor, f"__r{name}__", (lambda f, n: lambda self, other: f(other, self, name=n))(fn, op_name))
     Tensor.__lt__ = lambda self, other: less(self, other)
     Tensor.__le__ = lambda self, other: less_equal(self, other)
     Tensor.__gt__ = lambda self, other: greater(self, other)
@@ -171,8 +203,8 @@ def _install_operators() -> None:
     Tensor.__neg__ = lambda self: negative(self)
     Tensor.__abs__ = lambda self: abs(self)
     Tensor.__invert__ = lambda self: logical_not(self)
-    Tensor.__matmul__ = lambda self, other: _matmul()(self, other)
-    Tensor.__rmatmul__ = lambda self, other: _matmul()(other, self)
+    Tensor.__matmul__ = lambda self, other: _matmul()(self, other, name="matmul")
+    Tensor.__rmatmul__ = lambda self, other: _matmul()(other, self, name="matmul")
 
 
 def _matmul():

@@ -9,12 +9,14 @@ losses are in nn_losses.py.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from lowerflow.frontend import dtypes
 from lowerflow.frontend.core_ops import convert_operands, convert_to_tensor, stop_gradient
 from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.math_ops import (  # TF1 names, `abs` included
-    abs, add, cast, exp, expm1, greater, log, log1p, maximum, minimum, multiply,
-    negative, reciprocal, rsqrt, square, squared_difference, subtract, where,
+    abs, add, cast, exp, expm1, greater, log, log1p, maximum, minimum, multiply, negative, not_equal,
+    reciprocal, rsqrt, square, squared_difference, subtract, where_v2,
 )
 from lowerflow.frontend.op_builder import _shape_str
 from lowerflow.frontend.reduction_ops import deprecated_argument_lookup, reduce_max, reduce_mean, reduce_sum
@@ -35,7 +37,7 @@ def elu(features, name=None) -> Tensor:
     """x where x > 0, else exp(x) - 1."""
     with name_scope(name, "Elu", [features]) as scope:
         x = convert_to_tensor(features)
-        return where(greater(x, 0), x, expm1(x), name=scope)
+        return where_v2(greater(x, 0), x, expm1(x), name=scope)
 
 
 def selu(features, name=None) -> Tensor:
@@ -43,7 +45,7 @@ def selu(features, name=None) -> Tensor:
     with name_scope(name, "Selu", [features]) as scope:
         x = convert_to_tensor(features)
         negative_part = multiply(expm1(x), SELU_ALPHA)
-        return multiply(where(greater(x, 0), x, negative_part), SELU_SCALE, name=scope)
+        return multiply(where_v2(greater(x, 0), x, negative_part), SELU_SCALE, name=scope)
 
 
 def softplus(features, name=None) -> Tensor:
@@ -59,7 +61,9 @@ def leaky_relu(features, alpha=0.2, name=None) -> Tensor:
         x = convert_to_tensor(features)
         if x.dtype.is_integer:
             x = cast(x, dtypes.float32)
-        return where(greater(x, 0), x, multiply(x, alpha), name=scope)
+        if not isinstance(alpha, Tensor):  # TF's LeakyRelu holds alpha as a float32 attribute
+            alpha = float(np.float32(alpha))
+        return where_v2(greater(x, 0), x, multiply(x, alpha), name=scope)
 
 
 _FLOATS = "float16, bfloat16, float32, float64"
@@ -82,11 +86,22 @@ def shifted_logits(logits, axis) -> Tensor:
 
 def softmax(logits, axis=None, name=None, dim=None) -> Tensor:
     """exp(x - max) * (1 / sum(exp(x - max))) along `axis` (default the last): TF's CPU
-    kernel multiplies by the sum's inverse too (softmax_op_functor.h)."""
+    kernel multiplies by the sum's inverse too (softmax_op_functor.h).
+
+    float32 rows holding NaN or +-inf come out as TF's (oneDNN) float32 kernel gives them:
+    the max ignores NaN, and where exp(x - max) has a NaN (x NaN, or inf - inf) the sum
+    counts as infinite, so the other entries are 0 ([1, inf, 2] -> [0, nan, 0])."""
     axis = _axis(axis, dim)
     with name_scope(name, "Softmax", [logits]) as scope:
-        e = exp(shifted_logits(logits, axis))
-        return multiply(e, reciprocal(reduce_sum(e, axis, keepdims=True)), name=scope)
+        x = convert_to_tensor(logits)
+        if x.dtype is not dtypes.float32:
+            e = exp(shifted_logits(x, axis))
+            return multiply(e, reciprocal(reduce_sum(e, axis, keepdims=True)), name=scope)
+        peak = reduce_max(where_v2(not_equal(x, x), float("-inf"), x), axis, keepdims=True)
+        e = exp(subtract(x, peak))
+        total = reduce_sum(e, axis, keepdims=True)
+        inverse = where_v2(not_equal(total, total), 0.0, reciprocal(total))
+        return multiply(e, inverse, name=scope)
 
 
 def log_softmax(logits, axis=None, name=None, dim=None) -> Tensor:

@@ -65,6 +65,9 @@ def not_differentiable(e: Emitter, op: GradOp, grads: list) -> list:
 #: the results are memory that already exists (a constant's data, a reshape's
 #: operand), so no kernel writes them and buffer planning gives them no buffer.
 ELEMENTWISE, PURE, COMMUTATIVE, VIEW = "elementwise", "pure", "commutative", "view"
+#: "type_only": the results depend on the operands' types alone (shape queries), so an
+#: operand whose type is static is as good as a constant to constant folding.
+TYPE_ONLY = "type_only"
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,15 @@
 Checks: every op is registered; operands are defined before use (SSA dominance
 in straight-line blocks); region bodies are isolated from above; result types
 agree with the op's inference rule; blocks end in their terminator; a fusion's
-yield matches its results.
+yield matches its results. Regions follow the op's definition (its `region` trait,
+never its name): a region op has exactly one region, any other op none, since the
+backend would ignore a region the interpreter runs, and the two would disagree.
 """
 from __future__ import annotations
 
 from lowerflow.ir.core import Block, Function, Module, Operation
 from lowerflow.ir.opdef import get_op
+from lowerflow.ir.ops.structure import REGION, TERMINATOR
 
 
 class VerifyError(Exception):
@@ -28,7 +31,13 @@ def _check_types(op: Operation) -> None:
     for name in opdef.attrs:
         if name not in op.attributes:
             _fail(op, f"missing attribute '{name}'")
-    if op.regions or opdef.name in ("func.return", "lf.yield"):
+    if opdef.has(REGION):
+        if len(op.regions) != 1:
+            _fail(op, f"a region op needs exactly one region, has {len(op.regions)}")
+        return  # results are the yield's, checked with the region
+    if op.regions:
+        _fail(op, f"takes no regions, has {len(op.regions)}")
+    if opdef.has(TERMINATOR):
         return
     try:
         expected = opdef.infer([v.type for v in op.operands], op.attributes)

@@ -9,6 +9,7 @@ from lowerflow.frontend.array_ops import (
     zeros_like,
 )
 from lowerflow.frontend.array_ops import range_ as range, slice_ as slice  # noqa: A004  (TF1 names)
+from lowerflow.frontend.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
 from lowerflow.frontend.core_ops import (
     constant, convert_to_tensor, group, identity, no_op, placeholder, placeholder_with_default,
     stop_gradient,
@@ -27,7 +28,7 @@ from lowerflow.frontend.math_ops import (
     greater, greater_equal, less, less_equal, log, log1p, logical_and, logical_not, logical_or,
     logical_xor, maximum, minimum, mod, multiply, negative, not_equal, pow, realdiv, reciprocal,
     round, rsqrt, sigmoid, sign, sin, sqrt, square, squared_difference, subtract, tanh, to_float,
-    to_int32, to_int64, truediv, where,
+    to_int32, to_int64, truediv, truncatediv, truncatemod, where, where_v2,
 )
 from lowerflow.frontend.gradients import RegisterGradient, gradients, no_gradient
 from lowerflow.frontend.gradients import no_gradient as NotDifferentiable  # noqa: N812  (TF1 name)
@@ -68,7 +69,6 @@ from lowerflow import aot  # noqa: E402  (ahead-of-time compilation, docs/aot.md
 neg = negative
 sub = subtract
 mul = multiply
-where_v2 = where
 select = where
 
 
@@ -79,6 +79,10 @@ class GraphKeys:
     VARIABLES = GLOBAL_VARIABLES
     REGULARIZATION_LOSSES = REGULARIZATION_LOSSES
     LOSSES = LOSSES
+    GLOBAL_STEP = "global_step"
+    TRAIN_OP = "train_op"
+    TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
 
 
 def get_collection(key, scope=None):

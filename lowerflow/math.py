@@ -3,7 +3,7 @@ from lowerflow.frontend.math_ops import (  # noqa: F401
     abs, add, add_n, ceil, cos, divide, equal, exp, expm1, floor, floordiv, floormod, greater,
     greater_equal, less, less_equal, log, log1p, logical_and, logical_not, logical_or, logical_xor,
     maximum, minimum, mod, multiply, negative, not_equal, pow, reciprocal, round, rsqrt, sigmoid,
-    sign, sin, sqrt, square, squared_difference, subtract, tanh, truediv,
+    sign, sin, sqrt, square, squared_difference, subtract, tanh, truediv, truncatediv, truncatemod,
 )
 from lowerflow.frontend.nn_ops import l2_normalize, log_softmax, softmax, softplus  # noqa: F401
 from lowerflow.frontend.reduction_ops import (  # noqa: F401

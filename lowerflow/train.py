@@ -1,2 +1,15 @@
-"""`tf.train`: checkpoints (Saver, latest_checkpoint)."""
+"""`tf.train`: checkpoints, optimizers, the global step, learning-rate schedules, moving averages."""
+from lowerflow.frontend.training.learning_rate_decay import (  # noqa: F401
+    cosine_decay, exponential_decay, inverse_time_decay, natural_exp_decay, piecewise_constant,
+    piecewise_constant_decay, polynomial_decay,
+)
+from lowerflow.frontend.training.moving_averages import ExponentialMovingAverage  # noqa: F401
+from lowerflow.frontend.training.optimizer import Optimizer  # noqa: F401
+from lowerflow.frontend.training.optimizers import (  # noqa: F401
+    AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer, FtrlOptimizer, GradientDescentOptimizer,
+    MomentumOptimizer, RMSPropOptimizer,
+)
+from lowerflow.frontend.training.training_util import (  # noqa: F401
+    assert_global_step, create_global_step, get_global_step, get_or_create_global_step, global_step,
+)
 from lowerflow.runtime.saver import Saver, latest_checkpoint  # noqa: F401

@@ -9,7 +9,8 @@ Results larger than `max-size` elements stay computed at run time, as Grappler
 caps folded tensors, so the compiled code does not embed huge literals. Region ops
 are left alone, and so are ops with a non-static operand or result: their value
 depends on the run, and ops whose reference rejects its constant inputs: the native
-code then raises the TF1 run-time error. The old constants are left for `dce`.
+code then raises the TF1 run-time error. The old constants are left for `dce`. Shape
+queries (trait "type_only") fold from their operands' static types alone.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from lowerflow.ir.core import Function, Operation, Value
 from lowerflow.ir.interp import run_op
-from lowerflow.ir.opdef import PURE, get_op
+from lowerflow.ir.opdef import PURE, TYPE_ONLY, get_op
 from lowerflow.passes.manager import FunctionPass, option, register_pass
 
 CONSTANT = "lf.constant"
@@ -59,7 +60,8 @@ class ConstantFold(FunctionPass):
         """Constants replacing `op`, or None when it must stay."""
         if op.name == CONSTANT or op.regions or not op.results or not get_op(op.name).has(PURE):
             return None
-        if not all(v.op is not None and v.op.name == CONSTANT for v in op.operands):
+        type_only = get_op(op.name).has(TYPE_ONLY)
+        if not type_only and not all(v.op is not None and v.op.name == CONSTANT for v in op.operands):
             return None
         types = [v.type for v in op.operands] + [r.type for r in op.results]
         if not all(t.is_static for t in types) or any(r.type.size > self.max_size for r in op.results):
@@ -67,7 +69,7 @@ class ConstantFold(FunctionPass):
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                values = run_op(op, [v.op.attributes["value"] for v in op.operands])
+                values = run_op(op, [_stand_in(v) if type_only else v.op.attributes["value"] for v in op.operands])
             except (ValueError, IndexError, ArithmeticError):
                 return None  # bad constant input (an index out of range): the run reports it
         consts = []
@@ -78,3 +80,8 @@ class ConstantFold(FunctionPass):
                                  f"but its type is {r.type}")
             consts.append(Operation(CONSTANT, (), [r.type], {"value": value}, location=op.location))
         return consts
+
+
+def _stand_in(v: Value) -> np.ndarray:
+    """An array of `v`'s type that allocates nothing: what a shape query reads of its operand."""
+    return np.broadcast_to(np.zeros((), v.type.dtype.np_dtype), v.type.shape)

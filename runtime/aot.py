@@ -7,12 +7,19 @@ a C entry point. Here the path is the one every `Session.run` takes (graph slice
 IR `Step` -> default pass pipeline -> backend module), plus the exported C wrappers of
 `backend.aot_abi`, emitted as a PIC object for `target_cpu`. A JSON sidecar `NAME.json`
 records the signature so `load` can call the library from Python through ctypes.
+
+The three artifacts carry one content hash (of the signature and the code): `NAME.json`
+as "hash", `NAME.h` as `NAME_HASH`, the code as `NAME_hash()`. `load` checks that
+`NAME.json` still hashes to it and that the header and library carry it too, so a stale
+library or an edited signature is a clear error, never a call with wrong buffer sizes.
 """
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -103,10 +110,10 @@ def graph_function(fetches, feeds: Sequence, session: Session | None = None) -> 
         element = graph.as_graph_element(f)
         if not isinstance(element, Tensor):
             raise TypeError(f"AOT fetches must be tensors, got operation '{element.name}'")
-        tensors.append(element)
+        tensors.append(_numeric(element, "fetch"))
     feed_types = {}
     for f in feeds:
-        t = graph.as_graph_element(f, allow_operation=False)
+        t = _numeric(graph.as_graph_element(f, allow_operation=False), "feed")
         if not t.shape.is_fully_defined():
             raise ValueError(f"feed '{t.name}' needs a static shape for AOT compilation, got {t.shape}")
         feed_types[t] = ir_type(t)
@@ -115,7 +122,16 @@ def graph_function(fetches, feeds: Sequence, session: Session | None = None) -> 
         what = [v.name for v in step.writes] + [t.name for t in step.host]
         raise ValueError(f"AOT-compiled functions are pure: the slice writes or queries session state "
                          f"({', '.join(what)})")
-    return freeze(step, session._values if session is not None else _initial_values(graph, step.reads))
+    values = session._store.snapshot(step.reads) if session is not None else _initial_values(graph, step.reads)
+    return freeze(step, values)
+
+
+def _numeric(t: Tensor, what: str) -> Tensor:
+    """`t`, if its dtype has a native representation (string tensors have none)."""
+    if t.dtype.ir is None:
+        raise TypeError(f"AOT {what} '{t.name}' has dtype {t.dtype.name}: only numeric and bool tensors "
+                        "compile ahead of time")
+    return t
 
 
 def _graph_of(fetches: list):
@@ -157,19 +173,29 @@ def compile_ir(func: ir.Function, *, name: str, out_dir: str | os.PathLike, targ
     args = make_params(func.arg_names, [a.type for a in func.args], "arg", taken)
     results = make_params(func.result_names or [None] * len(func.results), func.result_types, "result", taken)
     llvm_module = build_ir_module(func, f"{name}_step")
-    add_entry_points(llvm_module, name, llvm_module.get_global(f"{name}_step"), len(args) + len(results))
+    cpu = host_cpu()[0] if target_cpu == "host" else target_cpu
+    described = {"name": name, "target_cpu": target_cpu, "cpu": cpu,
+                 "args": [_param_json(p) for p in args], "results": [_param_json(p) for p in results],
+                 "code_sha256": hashlib.sha256(str(llvm_module).encode()).hexdigest()}
+    described["hash"] = content_hash(described)
+    add_entry_points(llvm_module, name, llvm_module.get_global(f"{name}_step"), len(args) + len(results),
+                     described["hash"])
+    library = out / f"lib{name}.so"
+    library.unlink(missing_ok=True)  # a library of an earlier compile would no longer match
     obj = out / f"{name}.o"
     obj.write_bytes(emit_object(str(llvm_module), target_cpu))
-    cpu = host_cpu()[0] if target_cpu == "host" else target_cpu
     header = out / f"{name}.h"
-    header.write_text(c_header(name, args, results, cpu))
+    header.write_text(c_header(name, args, results, cpu, described["hash"]))
     signature = out / f"{name}.json"
-    signature.write_text(json.dumps({
-        "name": name, "target_cpu": target_cpu, "cpu": cpu,
-        "args": [_param_json(p) for p in args], "results": [_param_json(p) for p in results],
-    }, indent=1) + "\n")
-    library = link_shared(obj, out / f"lib{name}.so") if shared else None
-    return Artifacts(obj, header, signature, library)
+    signature.write_text(json.dumps(described, indent=1) + "\n")
+    return Artifacts(obj, header, signature, link_shared(obj, library) if shared else None)
+
+
+def content_hash(described: dict) -> str:
+    """The artifacts' hash: sha256 of the signature (every field but "hash", canonical JSON),
+    which includes the sha256 of the LLVM module the code was emitted from."""
+    fields = {k: v for k, v in described.items() if k != "hash"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def compile_graph(fetches, feeds: Sequence = (), *, name: str, out_dir: str | os.PathLike,
@@ -218,7 +244,11 @@ class AotFunction:
         # recompiled under the same name would run the old code: load a private copy.
         with tempfile.TemporaryDirectory(prefix="lowerflow-aot-") as tmp:
             private = shutil.copy(library, Path(tmp) / library.name)
-            self._lib = ctypes.CDLL(str(private))  # kept: the code lives as long as this object
+            try:
+                self._lib = ctypes.CDLL(str(private))  # kept: the code lives as long as this object
+            except OSError as e:
+                raise OSError(f"cannot load {library}: {e}") from None
+        _check_library_hash(self._lib, library, signature)
         self._run = getattr(self._lib, f"{self.name}_run")
         self._error = getattr(self._lib, f"{self.name}_error")
         self._error.restype, self._error.argtypes = ctypes.c_char_p, [ctypes.c_int]
@@ -243,6 +273,50 @@ class AotFunction:
         return f"<AotFunction {self.name}({sig})>"
 
 
+def _check_library_hash(lib: ctypes.CDLL, library: Path, signature: dict) -> None:
+    """The library must be the code `signature` describes (same content hash)."""
+    name = signature["name"]
+    try:
+        hash_fn = getattr(lib, f"{name}_hash")
+    except AttributeError:
+        got = None  # an older library, or another function's
+    else:
+        hash_fn.restype, hash_fn.argtypes = ctypes.c_char_p, []
+        got = hash_fn().decode(errors="replace")
+    if got != signature["hash"]:
+        raise ValueError(f"{library} is not the code {name}.json describes (content hash {got} != "
+                         f"{signature['hash']}): a stale library from an earlier compile? Recompile "
+                         f"'{name}' or delete {library.name} to relink it from {name}.o")
+
+
+def _read_signature(out: Path, name: str) -> dict:
+    """`NAME.json`, checked: whole, unedited (its content hash), for `name`, with well-formed
+    params, and matching `NAME.h` when that exists."""
+    path = out / f"{name}.json"
+    try:
+        described = json.loads(path.read_text())
+    except OSError as e:
+        raise OSError(e.errno, f"cannot read the signature of '{name}': {e.strerror} ({e.filename})") from None
+    except ValueError as e:  # bad JSON or bad UTF-8
+        raise ValueError(f"{path} is not a signature written by lowerflow.aot: {e}") from None
+    if not isinstance(described, dict) or described.get("hash") != content_hash(described):
+        raise ValueError(f"{path} does not match its content hash: it was edited or damaged "
+                         f"(recompile '{name}')")
+    if described.get("name") != name:
+        raise ValueError(f"{path} describes '{described.get('name')}', not '{name}'")
+    for p in described.get("args", []) + described.get("results", []):
+        ok_shape = isinstance(p.get("shape"), list) and all(type(d) is int and d >= 0 for d in p["shape"])
+        if not (isinstance(p.get("name"), str) and p.get("dtype") in ir.ELEM_TYPES and ok_shape):
+            raise ValueError(f"{path} has a malformed parameter {p!r}")
+    header = out / f"{name}.h"
+    if header.exists():
+        m = re.search(rf'#define {name}_HASH "(\w+)"', header.read_text(errors="replace"))
+        if m is None or m.group(1) != described["hash"]:
+            raise ValueError(f"{header} is not from the compile that wrote {path.name} ({name}_HASH differs): "
+                             f"recompile '{name}'")
+    return described
+
+
 def _spec(p: dict) -> tuple[str, np.dtype, tuple]:
     return p["name"], ir.ELEM_TYPES[p["dtype"]].np_dtype, tuple(p["shape"])
 
@@ -260,13 +334,11 @@ def _convert(value, spec: tuple[str, np.dtype, tuple]) -> np.ndarray:
 
 def load(directory: str | os.PathLike, name: str) -> AotFunction:
     """The function compiled as `name` into `directory`; links `libNAME.so` from `NAME.o`
-    first if only the object exists."""
+    first if only the object exists. The artifacts must carry one content hash (module
+    docstring): anything else is a ValueError naming the file."""
     check_entry_name(name)
     out = Path(directory)
-    try:
-        signature = json.loads((out / f"{name}.json").read_text())
-    except OSError as e:
-        raise OSError(e.errno, f"cannot read the signature of '{name}': {e.strerror} ({e.filename})") from None
+    signature = _read_signature(out, name)
     library = out / f"lib{name}.so"
     if not library.exists():
         if not (out / f"{name}.o").exists():

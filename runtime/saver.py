@@ -5,7 +5,8 @@ one array per saved variable, keyed by its checkpoint name (the variable's op
 name unless a name map says otherwise). Beside it, a text file `checkpoint`
 records the latest prefix the way TF1 does (`model_checkpoint_path: "..."`),
 so `tf.train.latest_checkpoint(dir)` finds it. Values are read from and written
-to the session's variable store directly: saving computes nothing.
+to the session's variable store directly (`variable_store.py`: a save is one consistent
+snapshot, a restore one atomic update): saving computes nothing.
 """
 from __future__ import annotations
 
@@ -58,7 +59,9 @@ class Saver:
         if global_step is not None:
             step = int(global_step if not hasattr(global_step, "eval") else sess.run(global_step))
             save_path = f"{save_path}-{step}"
-        values = {name: sess._variable_value(v.op) for name, v in self._vars.items()}
+        snapshot = sess._store.snapshot([v.op for v in self._vars.values()])  # no step half-applied
+        values = {name: snapshot.get(v.op) if v.op in snapshot else sess._variable_value(v.op)
+                  for name, v in self._vars.items()}
         directory = os.path.dirname(os.path.abspath(save_path))
         if not os.path.isdir(directory):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
@@ -103,7 +106,7 @@ class Saver:
                         None, None, f"Assign requires shapes of both tensors to match. lhs shape= "
                                     f"{list(want)} rhs shape= {list(value.shape)} (variable {name})")
                 loaded[var.op] = np.require(value, requirements="C")
-        sess._values.update(loaded)  # all or nothing: only after every value checked
+        sess._store.restore(loaded)  # all or nothing: only after every value checked
 
     def as_saver_def(self):
         return self

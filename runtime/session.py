@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -25,11 +24,12 @@ from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.runtime import errors
 from lowerflow.runtime.config import ConfigProto
+from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
+from lowerflow.runtime.variable_store import VariableStore
 
 _RUN_COUNTER_START = np.zeros((), np.int64)  # every session replays each random op's values
-_EXECUTABLES: dict[str, Executable] = {}  # compiled code by IR text: pure functions, safe to share
-_EXECUTABLES_LOCK = threading.Lock()
+_EXECUTABLES: LRUCache[Executable] = LRUCache()  # compiled code by IR text, bounded (executable_cache.py)
 
 
 def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executable:
@@ -43,63 +43,78 @@ def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executab
     func = module.functions[0]
     printed = ir.print_function(func)
     key = f"{pipeline}\n{threads}\n{printed}"
-    with _EXECUTABLES_LOCK:
-        exe = _EXECUTABLES.get(key)
-        if exe is None:
-            exe = _EXECUTABLES[key] = compile_function(func, threads=threads, printed=printed)
-    return exe
+    return _EXECUTABLES.get_or_build(key, lambda: compile_function(func, threads=threads, printed=printed))
 
 
 class _Plan:
     """One run signature's compiled step; `call` is the whole warm path of a run."""
 
-    def __init__(self, step: Step, exe: Executable, elements: list):
+    def __init__(self, step: Step, exe: Executable, elements: list, store: VariableStore):
         self.step, self.exe = step, exe
         self.reads, self.writes = step.reads, step.writes
+        self.values = store.values
+        self.locks = store.lock_set(step.writes)  # held from reading to committing the writes
         self.n_fetches = len(step.fetches)
         native = {id(t): i for i, t in enumerate(step.fetches)}
-        # When element i is result i for every element, the outputs are the values as they are.
-        self.direct = all(native.get(id(e)) == i for i, e in enumerate(elements))
+        scalar = {i for i, t in enumerate(step.func.result_types[:self.n_fetches]) if not t.shape}
+        # When element i is result i for every element, the outputs are the values as they are;
+        # a 0-d result is fetched as a numpy scalar (np.float32(30.0)), as TF1 returns it.
+        self.direct = not scalar and all(native.get(id(e)) == i for i, e in enumerate(elements))
         self.getters: list[Callable[[list, "Session"], Any]] = []
         for e in elements:
             if isinstance(e, Operation):
                 self.getters.append(lambda outs, s: None)
             elif id(e) in native:
-                self.getters.append((lambda i: lambda outs, s: outs[i])(native[id(e)]))
+                i = native[id(e)]
+                self.getters.append((lambda i: (lambda outs, s: outs[i][()]) if i in scalar
+                                     else (lambda outs, s: outs[i]))(i))
             else:
-                self.getters.append((lambda t: lambda outs, s: s._host_value(t))(e))
+                self.getters.append((lambda t: lambda outs, s: s._host_value(t)[()])(e))
 
     def call(self, sess: "Session", feeds: list[np.ndarray]) -> list:
-        """Run natively on `feeds` (in step order); commit variable updates only on success."""
+        """Run natively on `feeds` (in step order); commit variable updates only on success.
+        A step that writes state holds its variables' locks from reading to committing, so
+        concurrent updates of a variable are never lost (`variable_store.py`)."""
+        if self.locks is None:
+            outs = self._run(sess, feeds)
+        else:
+            with self.locks:
+                outs = self._run(sess, feeds)
+                self.values.update(zip(self.writes, outs[self.n_fetches:]))
+        return outs if self.direct else [get(outs, sess) for get in self.getters]
+
+    def _run(self, sess: "Session", feeds: list[np.ndarray]) -> list:
         if self.reads:
             try:
-                feeds = feeds + [sess._values[v] for v in self.reads]
+                feeds = feeds + [self.values[v] for v in self.reads]
             except KeyError:
                 feeds = feeds + [sess._variable_value(v) for v in self.reads]
         try:
-            outs = self.exe.run_unchecked(feeds)
+            return self.exe.run_unchecked(feeds)
         except NativeError as e:
-            raise errors.InvalidArgumentError(None, None, str(e)) from None
-        if self.writes:
-            sess._values.update(zip(self.writes, outs[self.n_fetches:]))
-        return outs if self.direct else [get(outs, sess) for get in self.getters]
+            raise errors.exception_type_from_error_code(e.tf_code)(None, None, e.message) from None
+        except (MemoryError, ValueError):  # numpy could not allocate the outputs ("array is too big")
+            shapes = ", ".join(str(t) for t in self.exe.result_types)
+            raise errors.ResourceExhaustedError(None, None, f"OOM when allocating the outputs {shapes}") from None
 
 
 class Session:
     """A TF1 session over one graph: runs fetches natively, owns variable values."""
 
     def __init__(self, target: str = "", graph: Graph | None = None, config: ConfigProto | None = None):
+        if graph is not None and not isinstance(graph, Graph):
+            raise TypeError(f'Argument `graph` must be a tf.Graph, but got "{type(graph).__name__}"')
         self._graph = graph if graph is not None else graph_mod.get_default_graph()
         self._target = target
         self._config = config if config is not None else ConfigProto()
         pipeline = getattr(self._config, "pipeline", None)
         self._pipeline = DEFAULT_PIPELINE if pipeline is None else pipeline  # "" runs no pass
         self._threads = int(self._config.intra_op_parallelism_threads or 0) or os.cpu_count() or 1
-        self._values: dict[Operation, np.ndarray] = {}
+        self._store = VariableStore()  # the one owner of variable values (and their locks)
         self._plans: dict[tuple, _Plan] = {}
         self._mappers: dict = {}
         self._feed_infos: dict = {}  # feed_dict key -> (tensor, numpy dtype, static dims)
-        self._lock = threading.RLock()
+        self._planning = SingleFlight()  # a compile blocks only runs of its own signature
         self._closed = False
         self._context_managers: list = []
 
@@ -110,7 +125,7 @@ class Session:
     # -- lifetime and defaults --
     def close(self) -> None:
         self._closed = True
-        self._values.clear()
+        self._store.clear()
         self._plans.clear()
         self._mappers.clear()
         self._feed_infos.clear()
@@ -119,6 +134,9 @@ class Session:
         return graph_mod.default_session(self)
 
     def __enter__(self):
+        if self._context_managers:
+            raise RuntimeError("Session context managers are not re-entrant. Use `Session.as_default()` "
+                               "if you want to enter a session multiple times.")
         stack = contextlib.ExitStack()
         stack.enter_context(self._graph.as_default())
         stack.enter_context(self.as_default())
@@ -136,7 +154,7 @@ class Session:
             raise RuntimeError("Attempted to use a closed Session.")
         mapper = self._mapper(fetches)
         if feed_dict:
-            fed = [self._feed(k, v) for k, v in feed_dict.items()]
+            fed = self._feeds(feed_dict)
             if len(fed) > 1:
                 fed.sort(key=lambda kv: (kv[0].op._id, kv[0].value_index))
             plan = self._plan_for(mapper, tuple(fed))
@@ -156,6 +174,8 @@ class Session:
         plans: dict[tuple, tuple[_Plan, list[int]]] = {}
 
         def run_callable(*values, options=None, run_metadata=None):
+            if self._closed:
+                raise errors.CancelledError(None, None, "Session has been closed.")
             if len(values) != len(feed_tensors):
                 raise TypeError(f"Expected {len(feed_tensors)} feed values, got {len(values)}")
             arrays = list(map(np.asarray, values, np_dtypes))
@@ -168,7 +188,7 @@ class Session:
                 plan = self._plan_for(mapper, tuple((t, a) for t, a, _ in fed))
                 order = [i for _, _, i in fed]
                 entry = (plan, None if order == sorted(order) else order)
-                if None not in key:
+                if None not in key and len(plans) < max_entries():
                     plans[key] = entry
             plan, order = entry
             return mapper.build(plan.call(self, arrays if order is None else [arrays[i] for i in order]))
@@ -201,9 +221,15 @@ class Session:
         key = (mapper.key, tuple((id(t), a.dtype.char, a.shape) for t, a in fed))
         plan = self._plans.get(key)
         if plan is None:
-            with self._lock:
-                plan = self._plans.get(key) or self._plan(mapper.elements, fed)
-                self._plans[key] = plan
+            plan = self._planning.run(key, lambda: self._plans.get(key), lambda: self._add_plan(key, mapper, fed))
+        return plan
+
+    def _add_plan(self, key: tuple, mapper: FetchMapper, fed: tuple) -> _Plan:
+        """Make and remember a plan; a session keeps at most `max_entries()` of them (the
+        oldest go first: each holds native code, and every new feed shape is a new plan)."""
+        plan = self._plans[key] = self._plan(mapper.elements, fed)
+        while len(self._plans) > max_entries():
+            self._plans.pop(next(iter(self._plans)), None)
         return plan
 
     def _plan(self, elements: list, fed: tuple) -> _Plan:
@@ -216,11 +242,11 @@ class Session:
             raise errors.InvalidArgumentError(None, None, str(e)) from None
         except NotImplementedError as e:
             raise errors.UnimplementedError(None, None, str(e)) from None
-        return _Plan(step, compile_step(step.func, self._pipeline, self._threads), elements)
+        return _Plan(step, compile_step(step.func, self._pipeline, self._threads), elements, self._store)
 
     # -- variables --
     def _variable_value(self, var: Operation) -> np.ndarray:
-        value = self._values.get(var)
+        value = self._store.get(var)
         if value is None and var.type != VARIABLES_OP:
             return _RUN_COUNTER_START  # a random op's run counter (see frontend.lowering)
         if value is None:
@@ -232,10 +258,25 @@ class Session:
         """Session-state queries the runtime answers itself (no computation involved)."""
         refs = [i.op for i in t.op.inputs]
         if t.op.type == "IsVariableInitialized":
-            return np.array(refs[0] in self._values)
-        return np.array([r.name.encode() for r in refs if r not in self._values], dtype=object)
+            return np.array(refs[0] in self._store)
+        return np.array([r.name.encode() for r in refs if r not in self._store], dtype=object)
 
     # -- feeds --
+    def _feeds(self, feed_dict) -> list[tuple[Tensor, np.ndarray]]:
+        """(tensor, array) per fed tensor; a key that is a tuple of tensors takes a tuple of
+        values, as in TF1."""
+        try:
+            items = feed_dict.items()
+        except AttributeError:
+            raise TypeError(f"feed_dict must be a dictionary or collections.Mapping type object, "
+                            f"instead of {type(feed_dict).__name__!r}.") from None
+        try:
+            return [self._feed(k, v) for k, v in items]
+        except TypeError:
+            if not any(type(k) is tuple for k in feed_dict):
+                raise
+        return [self._feed(k, v) for k, v in _flat_feeds(feed_dict)]
+
     def _feed(self, key, value) -> tuple[Tensor, np.ndarray]:
         """(tensor, array) for one feed_dict entry. An ndarray that already has the tensor's
         dtype and layout only needs its shape checked against the (cached) static dims."""
@@ -273,14 +314,28 @@ class Session:
                                 f"feed tensor to a larger type (e.g. int64).")
         try:
             arr = np.asarray(value, dtype=np_dtype)
-        except (TypeError, ValueError, OverflowError) as e:
-            raise ValueError(f"Cannot feed value {value!r} for Tensor {t.name!r} of dtype "
-                             f"{t.dtype.name}: {e}") from None
+        except (TypeError, ValueError, OverflowError) as e:  # TF1 raises numpy's class
+            raise type(e)(f"Cannot feed value {value!r} for Tensor {t.name!r} of dtype "
+                          f"{t.dtype.name}: {e}") from None
         if not t.shape.is_compatible_with(arr.shape):
             raise ValueError(f"Cannot feed value of shape {arr.shape!r} for Tensor {t.name!r}, "
                              f"which has shape {str(t.shape)!r}")
         return np.require(arr, requirements="C")
 
+
+
+def _flat_feeds(feed_dict) -> list[tuple]:
+    """feed_dict items with tuple keys of tensors matched up with their tuple values."""
+    out = []
+    for key, value in feed_dict.items():
+        if type(key) is not tuple:
+            out.append((key, value))
+            continue
+        if not isinstance(value, (tuple, list)) or len(value) != len(key):
+            raise ValueError(f"The feed for the tuple key {key!r} must be a sequence of {len(key)} values, "
+                             f"got {value!r}")
+        out.extend(zip(key, value))
+    return out
 
 
 class InteractiveSession(Session):

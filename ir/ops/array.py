@@ -221,7 +221,7 @@ def pad_widths(shape: tuple, attrs: dict) -> list[tuple[int, int]]:
     for n, p in zip(shape, paddings):
         if min(p) < 0:
             raise ValueError(f"Paddings must be non-negative: {p[0]} {p[1]}")
-        if mode == "REFLECT" and n is not None and max(p) >= max(n, 1):
+        if mode == "REFLECT" and n is not None and max(p) >= n:
             raise ValueError(f"paddings must be less than the dimension size: {p[0]}, {p[1]} not less than {n}")
         if mode == "SYMMETRIC" and n is not None and max(p) > n:
             raise ValueError(f"paddings must be no greater than the dimension size: {p[0]}, {p[1]} "

@@ -78,16 +78,51 @@ def _sigmoid(x):
         return 1 / (1 + np.exp(-x))
 
 
-def _trunc_div(x, y):
-    """C-style integer division (TF's Div on integers); truediv for floats."""
-    if x.dtype.kind == "f":
-        return x / y
-    q = np.trunc(x.astype(np.float64) / np.where(y == 0, 1, y))
-    return np.where(y == 0, 0, q)
+def _int_divisor(x, y):
+    """Integer kernels of TF's division family raise on a zero divisor, and so does this
+    reference: constant folding then leaves the op to the run, which raises the same error."""
+    if x.dtype.kind in "iu" and np.broadcast(x, y).size and not np.all(y):
+        raise ZeroDivisionError("Integer division by zero")
 
 
-def _float_floordiv(x, y):
+def _c_quotient(x, y):
+    """C's truncating integer quotient, exact for every int64 (INT_MIN / -1 wraps)."""
+    q = np.floor_divide(x, y)
+    return q + ((np.remainder(x, y) != 0) & ((x < 0) != (y < 0))).astype(q.dtype)
+
+
+def _div(x, y):
+    """RealDiv/Div: true division of floats; C-style integer division (TF's Div on integers)."""
+    _int_divisor(x, y)
+    return x / y if x.dtype.kind == "f" else _c_quotient(x, y)
+
+
+def _floordiv(x, y):
+    _int_divisor(x, y)
     return np.floor_divide(x, y) if x.dtype.kind != "f" else np.floor(x / y)
+
+
+def _mod(x, y):
+    _int_divisor(x, y)
+    return np.mod(x, y)
+
+
+def _truncdiv(x, y):
+    """TruncateDiv: the quotient rounded toward zero (floats too)."""
+    _int_divisor(x, y)
+    return np.trunc(x / y) if x.dtype.kind == "f" else _c_quotient(x, y)
+
+
+def _truncmod(x, y):
+    """TruncateMod: C's remainder, with the dividend's sign (fmod for floats)."""
+    _int_divisor(x, y)
+    return np.fmod(x, y)
+
+
+def _pow(x, y):
+    if x.dtype.kind == "i" and np.broadcast(x, y).size and np.any(y < 0):
+        raise ValueError("Integers to negative integer powers are not allowed")
+    return np.power(x, y)
 
 
 def _ew(fn):
@@ -172,10 +207,12 @@ def _mod_grad(e, x, y, z, g):
 binary("lf.add", ["AddV2", "Add"], np.add, commutative=True, grad=lambda e, x, y, z, g: (g, g))
 binary("lf.sub", ["Sub"], np.subtract, grad=lambda e, x, y, z, g: (g, e("lf.neg", g)))
 binary("lf.mul", ["Mul"], np.multiply, commutative=True, grad=lambda e, x, y, z, g: (e("lf.mul", g, y), e("lf.mul", x, g)))
-binary("lf.div", ["RealDiv", "Div"], _trunc_div, grad=_div_grad)
-binary("lf.floordiv", ["FloorDiv"], _float_floordiv)
-binary("lf.mod", ["FloorMod"], np.mod, grad=_mod_grad)
-binary("lf.pow", ["Pow"], np.power, grad=_pow_grad)
+binary("lf.div", ["RealDiv", "Div"], _div, grad=_div_grad)
+binary("lf.floordiv", ["FloorDiv"], _floordiv)
+binary("lf.mod", ["FloorMod"], _mod, grad=_mod_grad)
+binary("lf.truncdiv", ["TruncateDiv"], _truncdiv)
+binary("lf.truncmod", ["TruncateMod"], _truncmod)
+binary("lf.pow", ["Pow"], _pow, SIGNED, grad=_pow_grad)  # TF has no unsigned Pow kernel
 binary("lf.max", ["Maximum"], np.maximum, grad=_extreme_grad("lf.ge"))  # not commutative bit for bit:
 binary("lf.min", ["Minimum"], np.minimum, grad=_extreme_grad("lf.le"))  # max(-0.0, 0.0) is 0.0, max(0.0, -0.0) -0.0
 binary("lf.squared_difference", ["SquaredDifference"], lambda x, y: np.square(x - y), commutative=True,

@@ -7,12 +7,13 @@ the end as in TF1; a missing `axes` reduces every axis (the frontend omits it
 for `axis=None`, which also works while the input rank is still unknown).
 `keepdims` keeps reduced axes as size-1 dims.
 
-Semantics follow TF1's CPU kernels: float16 sums and means accumulate in float32;
-an integer mean truncates toward zero (and is 0 over no elements); over no
+Semantics follow TF1's CPU kernels: float16 sums and means accumulate in float32,
+integer means of up to 32 bits in 64 bits; an integer mean truncates toward zero (and is
+0 over no elements); over no
 elements sum is 0, prod 1, max the dtype's lowest value (-inf), min its highest,
 any False, all True; max/min propagate NaN. ArgMax/ArgMin give the first
-index of the extreme (NaN counts as the extreme, like numpy) and need a
-non-empty axis. The sparse cross entropy gives only TF1's first output, the loss
+index of the extreme, ignoring NaN (0 when nothing beats -inf/+inf: all NaN), as TF's
+kernel, and need a non-empty axis. The sparse cross entropy gives only TF1's first output, the loss
 (not the backprop), and rejects labels outside [0, classes) like TF's CPU kernel.
 """
 from __future__ import annotations
@@ -56,15 +57,24 @@ def _check_kind(t: TensorType, kinds: tuple, tf_name: str) -> None:
                         f"in list of allowed values for '{tf_name}'")
 
 
+def mean_accumulator_dtype(dtype: np.dtype) -> np.dtype:
+    """What a mean sums in: integers of up to 32 bits in 64 (TF's mean of int32
+    [2**31-1, 2**31-1] is 2**31-1, not a wrapped sum halved); else `accumulator_dtype`."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu" and dtype.itemsize < 8:
+        return np.dtype(np.int64 if dtype.kind == "i" else np.uint64)
+    return accumulator_dtype(dtype)
+
+
 def _mean(x: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
-    total = np.sum(x, axis=axes, keepdims=keepdims, dtype=accumulator_dtype(x.dtype))
+    total = np.sum(x, axis=axes, keepdims=keepdims, dtype=mean_accumulator_dtype(x.dtype))
     count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     if x.dtype.kind == "f":
         return total / total.dtype.type(count)
     if count == 0:
         return total
-    q = np.abs(total) // count  # C-style truncation: numpy's // floors
-    return np.where(total < 0, -q, q)
+    q = total // count  # C-style truncation: numpy's // floors
+    return q + ((total % count != 0) & (total < 0)).astype(q.dtype)
 
 
 def identity_element(name: str, dtype: np.dtype):
@@ -176,16 +186,20 @@ def _arg_infer(tf_name: str):
     return infer
 
 
-def _arg_reference(fn):
+def _arg_reference(fn, nan_as: float):
+    """The first index of the extreme, NaN never winning (TF's Eigen reducer starts from
+    -inf for argmax, +inf for argmin, at index 0, and only a strictly better value moves it)."""
     def reference(args, attrs):
         (x,) = args
+        if x.dtype.kind == "f":
+            x = np.where(np.isnan(x), x.dtype.type(nan_as), x)
         return [fn(x, axis=attrs["axis"] % x.ndim)]
     return reference
 
 
-register(OpDef("lf.argmax", _arg_infer("ArgMax"), _arg_reference(np.argmax), ("ArgMax",), _PURE,
+register(OpDef("lf.argmax", _arg_infer("ArgMax"), _arg_reference(np.argmax, -np.inf), ("ArgMax",), _PURE,
                ("axis", "output_type"), grad=not_differentiable))
-register(OpDef("lf.argmin", _arg_infer("ArgMin"), _arg_reference(np.argmin), ("ArgMin",), _PURE,
+register(OpDef("lf.argmin", _arg_infer("ArgMin"), _arg_reference(np.argmin, np.inf), ("ArgMin",), _PURE,
                ("axis", "output_type"), grad=not_differentiable))
 
 

@@ -6,7 +6,9 @@ Range's bounds) is an attribute here: a Session compiles one executable per feed
 signature, so such values are known when the graph is lowered (the frontend resolves them
 at build time; cf. XLA's compile-time constant arguments). Reshape, ExpandDims and Squeeze
 are views (trait "view"): buffers are C-contiguous, so the new shape over the operand's
-bytes is the result. Fill is BroadcastTo of a scalar. "lf.shape", "lf.size" and "lf.rank"
+bytes is the result. Fill is BroadcastTo of a scalar; BroadcastTo is elementwise (each result
+element is its operand's element at the broadcast index), so it fuses into the loop of the
+elementwise ops that read it instead of being materialised. "lf.shape", "lf.size" and "lf.rank"
 read their operand's type, which is static once a run fixes the feed shapes: `tf.shape(x)`
 of a placeholder with unknown dims works, and constant folding makes it a constant.
 Build-time errors use the words of TF1's shape functions.
@@ -17,10 +19,10 @@ from math import ceil, prod
 
 import numpy as np
 
-from lowerflow.ir.opdef import PURE, VIEW, OpDef, not_differentiable, register
+from lowerflow.ir.opdef import ELEMENTWISE, PURE, TYPE_ONLY, VIEW, OpDef, not_differentiable, register
 from lowerflow.ir.types import ELEM_TYPES, I32, I64, ElemType, TensorType
 
-_PURE, _VIEW = frozenset({PURE}), frozenset({PURE, VIEW})
+_PURE, _VIEW, _QUERY = frozenset({PURE}), frozenset({PURE, VIEW}), frozenset({PURE, TYPE_ONLY})
 
 
 def shape_str(shape) -> str:
@@ -125,7 +127,7 @@ def _broadcast_to_infer(types, attrs):
 
 register(OpDef("lf.broadcast_to", _broadcast_to_infer,
                lambda args, attrs: [np.broadcast_to(args[0], tuple(attrs["shape"]))],
-               ("BroadcastTo", "Fill"), _PURE, ("shape",),
+               ("BroadcastTo", "Fill"), frozenset({PURE, ELEMENTWISE}), ("shape",),
                grad=lambda e, op, grads: [e("lf.sum_to", grads[0], op.inputs[0])]))
 register(OpDef("lf.fill_like", lambda types, attrs: [types[0]],
                lambda args, attrs: [np.full(args[0].shape, attrs["value"], args[0].dtype)],
@@ -143,12 +145,12 @@ def _index_type(attrs) -> ElemType:
 
 register(OpDef("lf.shape", lambda types, attrs: [TensorType((types[0].rank,), _index_type(attrs))],
                lambda args, attrs: [np.array(args[0].shape, _index_type(attrs).np_dtype)],
-               ("Shape",), _PURE, ("out_type",), grad=not_differentiable))
+               ("Shape",), _QUERY, ("out_type",), grad=not_differentiable))
 register(OpDef("lf.size", lambda types, attrs: [TensorType((), _index_type(attrs))],
                lambda args, attrs: [np.array(args[0].size, _index_type(attrs).np_dtype)],
-               ("Size",), _PURE, ("out_type",), grad=not_differentiable))
+               ("Size",), _QUERY, ("out_type",), grad=not_differentiable))
 register(OpDef("lf.rank", lambda types, attrs: [TensorType((), I32)],
-               lambda args, attrs: [np.array(args[0].ndim, np.int32)], ("Rank",), _PURE, grad=not_differentiable))
+               lambda args, attrs: [np.array(args[0].ndim, np.int32)], ("Rank",), _QUERY, grad=not_differentiable))
 
 
 # ---- Range, LinSpace --------------------------------------------------------------------

@@ -79,8 +79,8 @@ def header_dir(tmp_path_factory):
 
 def test_header_documents_the_signature(header_dir):
     text = (header_dir / "hdr.h").read_text()
-    assert "int hdr_run(const double *scope_x, const int32_t *s, uint8_t *positive, uint16_t *Mul, " \
-           "double *Mul_1);" in text
+    assert "int hdr_run(const double *scope_x, const int32_t *s, uint8_t *positive, uint16_t *mul, " \
+           "double *mul_1);" in text
     assert 'tensor "scope/x:0", float64, shape [2, 3]' in text
     assert "#define hdr_ARG0_RANK 2" in text and "static const int64_t hdr_ARG0_SHAPE[2] = {2, 3};" in text
     assert "#define hdr_ARG1_RANK 0" in text and "hdr_ARG1_SHAPE" not in text

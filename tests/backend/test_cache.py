@@ -146,3 +146,63 @@ def test_least_recently_used_entries_are_evicted_over_the_limit(tmp_path, monkey
 def test_cache_limit_setting_never_fails(monkeypatch, value, expected):
     monkeypatch.setenv("LOWERFLOW_CACHE_MAX_MB", value)
     assert cache.max_bytes() == expected
+
+
+def _entry_path(directory: Path, func) -> Path:
+    return directory / f"{cache.cache_key(cache_text(func))}.lfo"
+
+
+def test_a_fifo_or_symlink_in_place_of_an_entry_is_a_miss(tmp_path, monkeypatch):
+    """Opening a FIFO for reading blocks until a writer comes: entries are opened
+    non-blocking and read only when they are regular files (never through a symlink)."""
+    monkeypatch.setenv("LOWERFLOW_CACHE_DIR", str(tmp_path))
+    f, g = binary_fn("lf.sub", [3], [3]), binary_fn("lf.mul", [5], [5])
+    compile_function(g)
+    fifo, link = _entry_path(tmp_path, f), _entry_path(tmp_path, g)
+    os.mkfifo(fifo)
+    assert cache.load(fifo.stem) is None
+    args = [rand([3]), rand([3], seed=2)]
+    np.testing.assert_allclose(compile_function(f).run(args)[0], args[0] - args[1])
+    assert fifo.is_file() and cache.load(fifo.stem) is not None  # the compile replaced it
+    real = tmp_path / "elsewhere.bin"
+    os.replace(link, real)
+    link.symlink_to(real)
+    assert cache.load(link.stem) is None
+
+
+def test_directory_is_private_and_foreign_entries_are_ignored(tmp_path, monkeypatch):
+    where = tmp_path / "new" / "cache"
+    monkeypatch.setenv("LOWERFLOW_CACHE_DIR", str(where))
+    f = binary_fn("lf.max", [4], [4])
+    compile_function(f)
+    assert where.stat().st_mode & 0o777 == 0o700
+    key = _entry_path(where, f).stem
+    assert cache.load(key) is not None
+    real_uid = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: real_uid + 1)  # the entry now belongs to someone else
+    assert cache.load(key) is None
+
+
+def test_orphaned_temporary_files_are_swept(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOWERFLOW_CACHE_DIR", str(tmp_path))
+    old, fresh = tmp_path / ".0123456789abcdef.dead.tmp", tmp_path / ".0123456789abcdef.live.tmp"
+    old.write_bytes(b"partial")
+    fresh.write_bytes(b"being written")
+    past = os.stat(old).st_mtime - cache.STALE_TMP_SECONDS - 60
+    os.utime(old, (past, past))
+    compile_function(binary_fn("lf.min", [6], [6]))
+    assert not old.exists() and fresh.exists()
+
+
+def test_two_processes_filling_one_entry_concurrently(tmp_path):
+    env = {**os.environ, "LOWERFLOW_CACHE_DIR": str(tmp_path)}
+    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT], env=env, stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    want = (np.tanh(np.arange(5)) * 2 + np.exp(np.arange(5))).tolist()
+    for out in outs:
+        np.testing.assert_allclose(out["out"], want, rtol=1e-6)
+    assert not list(tmp_path.glob("*.tmp"))
+    third = run_child(str(tmp_path))
+    assert third["compiles"] == 0 and third["cache_hits"] >= 1 and third["out"] == outs[0]["out"]

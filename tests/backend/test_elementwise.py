@@ -15,13 +15,13 @@ from lowerflow.ir.interp import run_function
 UNARY = ["lf.identity", "lf.neg", "lf.abs", "lf.square", "lf.sqrt", "lf.rsqrt", "lf.exp", "lf.expm1",
          "lf.log", "lf.log1p", "lf.tanh", "lf.sigmoid", "lf.sin", "lf.cos", "lf.floor", "lf.ceil",
          "lf.round", "lf.sign", "lf.reciprocal", "lf.relu", "lf.not"]
-BINARY = ["lf.add", "lf.sub", "lf.mul", "lf.div", "lf.floordiv", "lf.mod", "lf.pow", "lf.max", "lf.min",
+BINARY = ["lf.add", "lf.sub", "lf.mul", "lf.div", "lf.floordiv", "lf.mod", "lf.truncdiv", "lf.truncmod", "lf.pow", "lf.max", "lf.min",
           "lf.squared_difference", "lf.and", "lf.or", "lf.lt", "lf.le", "lf.gt", "lf.ge", "lf.eq", "lf.ne"]
-OTHER = ["lf.cast", "lf.select"]  # tested below and in test_structure.py
+OTHER = ["lf.cast", "lf.select", "lf.broadcast_to"]  # below, in test_structure.py, tests/gradients
 TRANSCENDENTAL = {"lf.exp", "lf.expm1", "lf.log", "lf.log1p", "lf.tanh", "lf.sigmoid", "lf.sin",
                   "lf.cos", "lf.pow", "lf.rsqrt"}
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy on NaN/Inf inputs
-DIVISIONS = {"lf.div", "lf.floordiv", "lf.mod"}
+DIVISIONS = {"lf.div", "lf.floordiv", "lf.mod", "lf.truncdiv", "lf.truncmod"}
 
 DTYPES = ["f16", "f32", "f64", "i8", "i16", "i32", "i64", "ui8", "ui16", "ui32", "ui64", "i1"]
 SHAPE = (5, 7)

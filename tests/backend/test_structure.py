@@ -119,10 +119,14 @@ def test_int_min_divided_by_minus_one_wraps(native):
     np.testing.assert_array_equal(out, [lo, lo, -7])
 
 
-def test_int_pow_negative_exponent(native):
+def test_int_pow_negative_exponent_fails_the_step(native):
+    """TF's Pow kernel raises for any negative integer exponent, 1 ** -3 included."""
     f = binary_fn("lf.pow", [6], [6], I32)
-    (out,) = native(f).run([np.array([1, -1, -1, 2, 3, 0], np.int32), np.array([-3, -3, -2, -1, 0, 0], np.int32)])
-    np.testing.assert_array_equal(out, [1, -1, 1, 0, 1, 1])
+    exe = native(f)
+    with pytest.raises(NativeError, match="Integers to negative integer powers are not allowed"):
+        exe.run([np.array([1, -1, -1, 2, 3, 0], np.int32), np.array([-3, 0, 0, 0, 0, 0], np.int32)])
+    (out,) = exe.run([np.array([1, -1, -1, 2, 3, 0], np.int32), np.array([3, 3, 2, 1, 0, 0], np.int32)])
+    np.testing.assert_array_equal(out, [1, -1, 1, 2, 1, 1])
 
 
 def test_returns_args_constants_and_duplicates(check):

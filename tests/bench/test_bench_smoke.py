@@ -78,3 +78,42 @@ def test_failures_are_reported_not_raised():
 def test_wrong_results_are_flagged():
     assert harness._mismatch(np.ones(3), np.ones(3)) is None
     assert "max abs diff" in harness._mismatch(np.zeros(3), np.ones(3))
+
+
+def test_training_rows_run(tmp_path):
+    out = tmp_path / "train.md"
+    assert main(["--quick", "--only", "train_logreg,train_mlp_adam", "--peers", "numpy",
+                 "--markdown", str(out)]) == 0
+    rows = _rows(out.read_text())
+    assert set(rows) == {"train_logreg", "train_mlp_adam"}
+    for row in rows.values():
+        assert TIME.match(row["lowerflow"]) and TIME.match(row["numpy"]), row
+        assert re.match(r"^\d+(\.\d+)? GFLOP/s", row["lowerflow rate"]), row
+
+
+SLOTS = {"/m": "/Adam", "/v": "/Adam_1"}
+
+
+@pytest.mark.parametrize("name", ["train_logreg", "train_mlp_adam"])
+def test_training_exprs_match_the_tf1_graph(name):
+    """The hand-written numpy gradients and updates (what numpy and JAX are timed on) agree
+    with lowerflow's training step on the same TF1 graph, over three steps."""
+    import lowerflow as tf
+    from bench.workloads import BY_NAME
+
+    wl = BY_NAME[name]
+    params = wl.params(quick=True)
+    build, feeds = wl.graph(tf, **params)
+    with tf.Graph().as_default() as graph, tf.Session() as sess:
+        train = build()
+        sess.run(tf.global_variables_initializer())
+        feed = {graph.get_tensor_by_name(f"{k}:0"): v for k, v in feeds.items()}
+        for _ in range(3):
+            sess.run(train, feed)
+        got = {v.op.name: value for v, value in zip(tf.global_variables(), sess.run(tf.global_variables()))}
+    state = list(wl.variables(**params).values())
+    for _ in range(3):
+        state = list(wl.expr(np, *feeds.values(), *state, **params))
+    for key, want in zip(wl.variables(**params), state):
+        tf_name = key[:-2] + SLOTS[key[-2:]] if key[-2:] in SLOTS else key
+        np.testing.assert_allclose(got[tf_name], want, rtol=1e-5, atol=1e-7, err_msg=key)

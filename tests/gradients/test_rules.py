@@ -70,3 +70,25 @@ def test_segment_sum_drops_negative_ids_and_checks_range():
         np.testing.assert_array_equal(sess.run(out, {ids: [0, -1, 2, 0]}), [[6, 8], [0, 0], [4, 5]])
         with pytest.raises(tf.errors.InvalidArgumentError):
             sess.run(out, {ids: [0, 3, 1, 1]})
+
+
+def test_backward_broadcasts_fuse_into_their_readers():
+    """Mean and bias gradients broadcast a row vector back: inside the loops that read it,
+    never as a materialised tensor, and the count of a mean is folded to a constant."""
+    from lowerflow import ir
+    from lowerflow.passes import DEFAULT_PIPELINE, PassManager
+
+    x = tf.placeholder(tf.float32, [8, 5])
+    b = tf.Variable(np.ones(5, np.float32))
+    loss = tf.reduce_mean(tf.reduce_sum(tf.square(x + b), 1))
+    gx, gb = tf.gradients(loss, [x, b])
+    module = tf.to_ir([gx, gb], [x])
+    PassManager(DEFAULT_PIPELINE, verify_each=False).run(module)
+    top = [op.name for op in module.functions[0].ops]
+    assert "lf.broadcast_to" not in top and "lf.size" not in top, top
+    value = np.arange(40, dtype=np.float32).reshape(8, 5)
+    with tf.Session() as sess:
+        sess.run(b.initializer)
+        got_x, got_b = sess.run([gx, gb], {x: value})
+    np.testing.assert_allclose(got_x, 2 * (value + 1) / 8, rtol=1e-6)
+    np.testing.assert_allclose(got_b, 2 * (value + 1).sum(0) / 8, rtol=1e-6)

@@ -22,7 +22,7 @@ ACTIVATIONS = {
     "elu": lambda x: np.where(x > 0, x, np.expm1(x)),
     "selu": lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x)),
     "softplus": lambda x: np.logaddexp(0, x),
-    "leaky_relu": lambda x: np.where(x > 0, x, 0.2 * x),
+    "leaky_relu": lambda x: np.where(x > 0, x, float(np.float32(0.2)) * x),  # alpha is TF's float32 attr
     "softmax": softmax,
     "log_softmax": log_softmax,
     "l2_normalize": lambda x: x / np.sqrt(np.maximum((x * x).sum(), 1e-12)),

@@ -90,7 +90,7 @@ def test_special_values_and_empty_identities():
                 tf.reduce_max(i, 1), tf.reduce_min(i, 1), tf.reduce_mean(i, 1)]
         got = sess.run(outs, {ph: x, e: np.zeros((0, 2)), i: np.zeros((3, 0))})
     big = np.iinfo(np.int64)
-    want = [[np.nan, 2.0, np.inf], [np.nan, -0.0, 1.0], [np.nan, 2.0, np.inf], [1, 2, 0], [1, 0, 0], x,
+    want = [[np.nan, 2.0, np.inf], [np.nan, -0.0, 1.0], [np.nan, 2.0, np.inf], [0, 2, 0], [1, 1, 0], x,
             [-np.inf] * 2, [np.inf] * 2, [1.0, 1.0], [np.nan] * 2, [big.min] * 3, [big.max] * 3, [0] * 3]
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
