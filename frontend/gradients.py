@@ -98,16 +98,17 @@ def _carries_gradient(t: Tensor) -> bool:
 
 def _rule(op: Operation) -> Callable:
     """(emitter, op, output grads) -> input grads, or raise TF's LookupError."""
-    key = getattr(op, "_gradient_type", None) or op.type
+    override = getattr(op, "_gradient_type", None)
+    key = override or op.type
     if key in _USER_RULES:
         fn = _USER_RULES[key]
         if fn is None:
             return lambda e, gop, grads: [None] * len(gop.inputs)
         return lambda e, gop, grads: _as_list(fn(op, *grads))
-    ir_name = ir.TF_TO_IR.get(op.type)
+    ir_name = None if override else ir.TF_TO_IR.get(op.type)
     rule = ir.get_op(ir_name).grad if ir_name else None
     if rule is None:
-        raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type}). In general "
+        raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {key}). In general "
                           "every operation must have an associated `@tf.RegisterGradient` for correct "
                           "autodiff, which this op is lacking.")
     return rule

@@ -244,17 +244,52 @@ register(OpDef("lf.pad",
                    None if n is None else n + a + b
                    for n, (a, b) in zip(types[0].shape, pad_widths(types[0].shape, attrs)))],
                _pad_reference, ("Pad", "PadV2", "MirrorPad"), _PURE, ("paddings", "mode", "constant_values"),
-               grad=lambda e, op, grads: [_pad_grad(e, grads[0], op.attrs)]))
+               grad=lambda e, op, grads: [_pad_grad(e, grads[0], op.inputs[0], op.attrs)]))
 
 
-def _pad_grad(e, g, attrs: dict):
-    """The padded gradient's inner window (a constant pad only, as TF's MirrorPadGrad is not here)."""
-    if attrs["mode"] != "CONSTANT":
-        raise LookupError(f"No gradient defined for operation with mode {attrs['mode']} (op type: MirrorPad)")
+def _pad_grad(e, g, x, attrs: dict):
+    """The padded gradient's inner window; a mirror pad (TF's MirrorPadGrad) also adds each
+    mirrored strip, reversed, onto the elements it copied, one dim at a time."""
     pairs = [(int(a), int(b)) for a, b in attrs["paddings"]]
-    end_mask = sum(1 << d for d, (_, b) in enumerate(pairs) if b == 0)
-    return e("lf.strided_slice", g, begin=[a for a, _ in pairs], end=[-b for _, b in pairs],
-             strides=[1] * len(pairs), end_mask=end_mask)
+    if attrs["mode"] == "CONSTANT":
+        return _window(e, g, [a for a, _ in pairs], [-b for _, b in pairs])
+    shape = e.shape(x)
+    if shape is None or None in shape:
+        raise LookupError("MirrorPad: the gradient needs the input's shape known when the graph is built")
+    edge = 1 if attrs["mode"] == "REFLECT" else 0  # REFLECT does not repeat the edge element
+    rank = len(pairs)
+    for d, ((a, b), n) in enumerate(zip(pairs, shape)):
+        if not a and not b:
+            continue
+        def part(lo, hi):
+            begin, end = [0] * rank, [0] * rank
+            begin[d], end[d] = lo, hi
+            return _window(e, g, begin, end, whole=[i for i in range(rank) if i != d])
+        total = part(a, -b)
+        for lo, hi, before in ((0, a, edge), (a + n, a + n + b, n - b - edge)):
+            if hi > lo:
+                strip = _reverse(e, part(lo, hi), d)
+                widths = [[0, 0]] * rank
+                widths[d] = [before, n - before - (hi - lo)]
+                total = e("lf.add", total, e("lf.pad", strip, paddings=widths, mode="CONSTANT", constant_values=0))
+        g = total
+    return g
+
+
+def _window(e, g, begin: list, end: list, whole: tuple = ()):
+    """g[begin:end] per dim (an end of 0 or a dim in `whole`: to the end)."""
+    rank = len(begin)
+    end_mask = sum(1 << d for d in range(rank) if end[d] == 0 or d in whole)
+    begin_mask = sum(1 << d for d in whole)
+    return e("lf.strided_slice", g, begin=begin, end=end, strides=[1] * rank, begin_mask=begin_mask, end_mask=end_mask)
+
+
+def _reverse(e, g, d: int):
+    rank = len(e.shape(g))
+    strides = [1] * rank
+    strides[d] = -1
+    every = (1 << rank) - 1
+    return e("lf.strided_slice", g, begin=[0] * rank, end=[0] * rank, strides=strides, begin_mask=every, end_mask=every)
 
 
 # ---- Slice, StridedSlice --------------------------------------------------------------

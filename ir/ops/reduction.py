@@ -128,9 +128,20 @@ def _mean_grad(e, op: GradOp, grads):
 
 
 def _prod_grad(e, op: GradOp, grads):
-    """d prod / d x_i = prod / x_i (unlike TF, a zero among the elements gives NaN/inf)."""
+    """d prod / d x_i is the product of the other elements: prod / x_i without zeros; with
+    one zero, the product of the nonzero elements at the zero and 0 elsewhere; with more, 0
+    (TF gets the same from exclusive cumulative products)."""
     (x,), (y,) = op.inputs, op.outputs
-    return [e("lf.div", _back(e, e("lf.mul", grads[0], y), op), x)]
+    keep = {"keepdims": op.attrs["keepdims"], **({} if op.attrs.get("axes") is None else {"axes": list(op.attrs["axes"])})}
+    zero = e("lf.eq", x, e.const(0, x))
+    zeros = _back(e, e("lf.reduce_sum", e("lf.cast", zero, to=e.dtype(x)), **keep), op)
+    nonzero_prod = _back(e, e("lf.reduce_prod", e("lf.select", zero, e("lf.fill_like", x, value=1), x), **keep), op)
+    none = e("lf.eq", zeros, e.const(0, x))
+    lone = e("lf.and", zero, e("lf.eq", zeros, e.const(1, x)))
+    safe_x = e("lf.select", zero, e("lf.fill_like", x, value=1), x)
+    other = e("lf.select", none, e("lf.div", _back(e, y, op), safe_x),
+              e("lf.select", lone, nonzero_prod, e("lf.fill_like", x, value=0)))
+    return [e("lf.mul", other, _back(e, grads[0], op))]
 
 
 def _extreme_grad(e, op: GradOp, grads):

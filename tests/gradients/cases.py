@@ -30,6 +30,8 @@ CASES = {
     "stack": lambda tf, x: tf.stack([x, tf.exp(x)], axis=1),
     "unstack_split": lambda tf, x: tf.unstack(x, axis=1)[0] * 3.0 + tf.reduce_sum(tf.split(x, 2, axis=1)[1]),
     "tile_pad": lambda tf, x: tf.reduce_sum(tf.tile(x, [2, 1])) + tf.pad(x, [[1, 0], [2, 3]]),
+    "mirror_pad": lambda tf, x: (tf.reduce_sum(tf.pad(x, [[2, 1], [1, 3]], mode="REFLECT"))
+                                 + tf.pad(x, [[1, 3], [0, 2]], mode="SYMMETRIC")),
     "gather": lambda tf, x: tf.gather(x, [2, 0, 2], axis=1) + tf.reduce_sum(tf.gather(x, [[1, 0], [1, 1]])),
     "softmax": lambda tf, x: tf.nn.softmax(x) + tf.nn.log_softmax(x),
     "sparse_xent": lambda tf, x: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[1, 0, 3], logits=x),

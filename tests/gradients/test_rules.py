@@ -92,3 +92,13 @@ def test_backward_broadcasts_fuse_into_their_readers():
         got_x, got_b = sess.run([gx, gb], {x: value})
     np.testing.assert_allclose(got_x, 2 * (value + 1) / 8, rtol=1e-6)
     np.testing.assert_allclose(got_b, 2 * (value + 1).sum(0) / 8, rtol=1e-6)
+
+
+def test_prod_gradient_with_zeros_is_the_product_of_the_others():
+    x = tf.placeholder(tf.float64, [3, 4])
+    (g,) = tf.gradients(tf.reduce_prod(x, axis=1), x)
+    value = np.array([[0.5, 0.0, 2.0, 3.0], [0.0, 0.0, 1.0, 2.0], [1.0, 2.0, 3.0, 0.5]])
+    with tf.Session() as sess:
+        got = sess.run(g, {x: value})
+    want = [[0.0, 3.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [3.0, 1.5, 1.0, 6.0]]
+    np.testing.assert_allclose(got, want)
