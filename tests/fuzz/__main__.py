@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.replay:
             verdict = check(json.loads(path.read_text()), lf, tf)
             bad += verdict is not None and verdict[0] == "disagree"
-            print(f"{path}: {verdict[1] if verdict else 'agrees'}")
+            print(f"{path}: {': '.join(verdict) if verdict else 'agrees'}")
         return int(bad > 0)
     counts = fuzz(args.seed, time.monotonic() + 60 * args.minutes, args.graphs, args.out, lf, tf)
     print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
