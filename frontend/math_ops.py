@@ -162,10 +162,11 @@ select = where
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name: str | None = None) -> Tensor:
-    """min(max(t, lo), hi), broadcasting; the result keeps `t`'s shape as TF1 requires."""
+    """max(min(t, hi), lo) in TF1's order (lo wins when lo > hi), broadcasting; the result
+    keeps `t`'s shape as TF1 requires."""
     t = convert_to_tensor(t)
     lo, hi = convert_operands([clip_value_min, clip_value_max], dtype=t.dtype)
-    out = minimum(maximum(t, lo), hi, name=name or "clip_by_value")
+    out = maximum(minimum(t, hi), lo, name=name or "clip_by_value")
     if not out.shape.is_compatible_with(t.shape) or out.shape.ndims != t.shape.ndims:
         raise ValueError(f"clip_by_value would change the shape {t.shape} to {out.shape}")
     return out

@@ -109,9 +109,9 @@ def test_feed_dict_must_be_a_mapping(m, feed_dict):
                 sess.run(x, feed_dict)
 
 
-@pytest.mark.parametrize("m", _modules())
-def test_outputs_too_large_are_resource_exhausted(m):
-    m = _m(m)
+def test_outputs_too_large_are_resource_exhausted():
+    """(TF raises the same class, after 20 s of trying to allocate: not run here.)"""
+    m = lf
     with m.Graph().as_default():
         big = m.zeros([2**20, 2**20, 1024])
         with m.Session() as sess:

@@ -50,6 +50,7 @@ CASES = {
     "softmax_inf": _fed("float32", [[1, INF, 2], [-INF, 0, 1], [INF, INF, 0], [-INF, -INF, -INF],
                                     [-INF, NAN, 1], [1, NAN, 2]], lambda m, x: m.nn.softmax(x)),
     "leaky_relu_f64": _fed("float64", [-1.0, 2.0, -3.0], lambda m, x: m.nn.leaky_relu(x, alpha=0.1)),
+    "clip_lo_above_hi": _fed("int32", [0, 5, 2], lambda m, x: m.clip_by_value(x, 3, 1)),  # found by the fuzzer
     "reflect_pad_too_large": _fed("float32", [1.0, 2.0], lambda m, x: m.pad(
         m.placeholder_with_default(x, [None]), [[2, 0]], "REFLECT")),
 }
@@ -66,6 +67,7 @@ EXPECTED = {  # what TF1 gives (checked against TensorFlow below)
     "argmax_nan_folded": [np.int64(0), np.int64(1)],
     "softmax_inf": [np.float32([[0, NAN, 0], [0, 0.26894143, 0.73105854], [NAN, NAN, 0], [NAN, NAN, NAN],
                                 [0, NAN, 0], [0, NAN, 0]])],
+    "clip_lo_above_hi": [np.int32([3, 3, 3])],
     "leaky_relu_f64": [np.float64([-0.10000000149011612, 2.0, -0.30000000447034836])],
 }
 RAISES = {"div_int_by_zero": "InvalidArgumentError", "floordiv_by_zero_folded": "InvalidArgumentError",
