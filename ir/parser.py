@@ -350,9 +350,12 @@ class _Parser:
         return int(tok.text, 16 if digits.startswith("0x") else 10)
 
     def dense(self) -> np.ndarray:
-        """`dense<[[1, 2], [3, 4]]> : tensor<2x2xi32>`, or a splat `dense<0.0> : tensor<3xf32>`."""
+        """`dense<[[1, 2], [3, 4]]> : tensor<2x2xi32>`, a splat `dense<0.0> : tensor<3xf32>`, or
+        the elements' little-endian bytes in hex, `dense<"0x0000803F..."> : tensor<...>`."""
         start = self.expect("id", "'dense'", "dense")
         self.expect("<")
+        if self.lex.peek().kind == "string":
+            return self.dense_hex()
         body = self.dense_literal()
         self.expect(">")
         self.expect(":")
@@ -378,6 +381,26 @@ class _Parser:
             raise self.error(type_tok, f"cannot make a {type}: {e}") from None
         out[...] = values.reshape(() if shape == () else type.shape)  # a splat broadcasts
         return out
+
+    def dense_hex(self) -> np.ndarray:
+        tok = self.lex.next()
+        self.expect(">")
+        self.expect(":")
+        type_tok = self.lex.peek()
+        type = self.tensor_type()
+        if not type.is_static or type.dtype.is_bool:
+            raise self.error(type_tok, f"a hex dense attribute needs a static numeric type, not {type}")
+        if not tok.text.startswith("0x"):
+            raise self.error(tok, "a dense string must be hex digits after '0x'")
+        try:
+            data = bytes.fromhex(tok.text[2:])
+        except ValueError:
+            raise self.error(tok, "a dense string must be hex digits after '0x'") from None
+        dtype = type.dtype.np_dtype.newbyteorder("<")
+        if len(data) != type.size * dtype.itemsize:
+            raise self.error(tok, f"{len(data)} bytes of hex data do not fill {type} "
+                                  f"({type.size * dtype.itemsize} bytes)")
+        return np.frombuffer(data, dtype).astype(type.dtype.np_dtype).reshape(type.shape)
 
     def dense_literal(self):
         """A scalar token, or nested lists of them."""

@@ -42,10 +42,18 @@ def format_scalar(x, dtype: ElemType) -> str:
     return str(int(x))
 
 
+#: Dense values with more elements than this print as MLIR's hex form, `dense<"0x...">`:
+#: their bytes in memory order, exact, and ~100x faster to print and parse than decimal
+#: text (a 784x256 float32 initial value took 1.6 s to print as decimals).
+HEX_FROM = 64
+
+
 def format_dense(arr: np.ndarray, type: TensorType) -> str:
     flat = arr.reshape(-1)
     if flat.size and (flat.size == 1 or _all_equal(flat)):
         body = format_scalar(flat[0], type.dtype)
+    elif flat.size > HEX_FROM and not type.dtype.is_bool:
+        body = '"0x' + np.ascontiguousarray(arr, arr.dtype.newbyteorder("<")).tobytes().hex().upper() + '"'
     else:
         body = _nested(arr, type.dtype)
     return f"dense<{body}> : {type}"

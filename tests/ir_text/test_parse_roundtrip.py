@@ -157,3 +157,22 @@ def test_odd_names_print_quoted_and_parse():
 def test_empty_module_and_zero_arity():
     roundtrip("module {\n\n}\n")
     roundtrip(one_op_module("[[], [[]]]"))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int8", "uint16", "int64"])
+def test_large_dense_values_print_as_exact_hex(dtype):
+    """Past HEX_FROM elements a constant prints as its bytes (MLIR's hex form), bit-exact:
+    NaN payloads, -0.0 and denormals included."""
+    from lowerflow.ir.printer import HEX_FROM
+
+    value = (np.random.default_rng(0).standard_normal(HEX_FROM + 7) * 100).astype(dtype)
+    if value.dtype.kind == "f":
+        value[:3] = [np.nan, -0.0, np.finfo(dtype).tiny / 2]
+    func = Function("f")
+    func.set_return([build(func.body, "lf.constant", [], {"value": value}).result], [])
+    text = print_module(Module([func]))
+    assert 'dense<"0x' in text
+    again = parse_module(text)
+    assert print_module(again) == text
+    parsed = again.functions[0].ops[0].attributes["value"]
+    assert parsed.dtype == value.dtype and parsed.tobytes() == value.tobytes()
