@@ -22,8 +22,8 @@ only read operands, so the chunk function's `noalias` parameters stay true.
 
 Only kernels estimated above `THRESHOLD_NS` (100 µs) are split: memory-bound kernels
 scale 1.3-1.6x at best and dispatch plus cold caches on the other core would eat small
-ones. When libgomp.so.1 is missing everything stays serial. libgomp's idle workers spin
-for a while after each region (tune with OMP_WAIT_POLICY / GOMP_SPINCOUNT).
+ones. When libgomp.so.1 is missing everything stays serial. Waiting threads sleep
+(OMP_WAIT_POLICY=PASSIVE, unless the user set it or GOMP_SPINCOUNT): see WAIT_POLICY.
 """
 from __future__ import annotations
 
@@ -65,10 +65,21 @@ _FORKED = ctypes.c_int32(0)
 os.register_at_fork(after_in_child=lambda: setattr(_FORKED, "value", 1))
 
 
+#: libgomp's threads wait at barriers and between regions by spinning (~300,000 turns)
+#: before they sleep. When other processes share the cores, a spinning thread holds the
+#: core that the thread it waits for needs, and every barrier can cost a scheduler time
+#: slice: a 2-thread Adam MLP step beside other busy processes measured 19-40 ms against
+#: 1.3-1.5 ms with passive waiting (1.7-1.9 ms spinning 1000 turns). So unless the user
+#: chose a policy, threads sleep when they wait (read by libgomp when it loads).
+WAIT_POLICY = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
 @functools.cache
 def available() -> bool:
     """Load libgomp into the process (once) so JIT code can call it; False if missing."""
     jit.host_cpu()  # LLVM initialised first
+    if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
+        os.environ.update(WAIT_POLICY)
     llvm.add_symbol(FORKED_SYMBOL, ctypes.addressof(_FORKED))
     if not jit.load_library("gomp", "libgomp.so.1"):
         return False
