@@ -11,7 +11,7 @@ Imports only `lowerflow.ir`, numpy, llvmlite and the standard library.
 """
 from lowerflow.backend.codegen import build_ir_module, build_llvm_module
 from lowerflow.backend.errors import STATUS_MESSAGES, NativeError
-from lowerflow.backend.executable import NATIVE_STATS, Executable, compile_function
+from lowerflow.backend.executable import NATIVE_STATS, Executable, bound_values, compile_function, key_text
 from lowerflow.backend.jit import emit_assembly, emit_object
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, VIEW_LOWERINGS, KernelCtx
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
@@ -20,7 +20,7 @@ from lowerflow.backend import kernels_array, kernels_shape  # noqa: F401,E402  (
 from lowerflow.backend import kernels_fused, kernels_rows  # noqa: F401,E402  (register kernels)
 
 __all__ = [
-    "compile_function", "Executable", "NATIVE_STATS", "NativeError", "STATUS_MESSAGES",
+    "compile_function", "key_text", "bound_values", "Executable", "NATIVE_STATS", "NativeError", "STATUS_MESSAGES",
     "build_llvm_module", "build_ir_module", "emit_object", "emit_assembly",
     "SCALAR_LOWERINGS", "KERNEL_LOWERINGS", "VIEW_LOWERINGS", "KernelCtx", "ScalarCtx",
 ]

@@ -1,7 +1,9 @@
 """An IR function as an llvmlite module with one exported entry `i32 <name>(ptr buffers)`.
 
 ABI (also what an ahead-of-time object exports): `buffers[i]` for i < n_args is argument
-i's data pointer; then one slot per result, where the step writes that result. Every
+i's data pointer; then, for a target that binds constants (the JIT), one per bound constant
+(`kernels.bound_constants`, in op order); then one slot per result, where the step writes
+that result. Every
 buffer is C-contiguous with the IR type's static shape and dtype (bool = 1 byte). Returns
 0, or a status from `lowerflow.backend.errors`; result contents are unspecified then.
 
@@ -25,7 +27,8 @@ from __future__ import annotations
 from llvmlite import ir
 
 from lowerflow.backend.errors import OUT_OF_MEMORY
-from lowerflow.backend.kernels import PORTABLE, VIEW_LOWERINGS, Buffer, KernelCtx, Target, kernel_lowering
+from lowerflow.backend.kernels import (PORTABLE, VIEW_LOWERINGS, Buffer, KernelCtx, Target, bound_constants,
+                                       kernel_lowering)
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.planner import ALIGN, plan_buffers
 from lowerflow.ir import Function, Operation
@@ -75,8 +78,11 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
         return b.load(b.gep(step.args[0], [ir.Constant(I64, i)], source_etype=PTR, inbounds=True),
                       typ=PTR, name=f"slot{i}")
 
-    n_args = len(func.args)
+    bound = bound_constants(func) if target.bind_constants else []
+    bound_set = set(bound)
+    n_args = len(func.args) + len(bound)
     where: dict = {a: slot(i) for i, a in enumerate(func.args)}
+    where.update((op.result, slot(len(func.args) + k)) for k, op in enumerate(bound))
     out_ptrs = [slot(n_args + j) for j in range(len(func.results))]
 
     plan = plan_buffers(func, lambda op: op.name in VIEW_LOWERINGS)
@@ -89,6 +95,8 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
         b.position_at_end(ok)
 
     for index, op in enumerate(func.ops[:-1]):
+        if op in bound_set:  # its value is an argument slot
+            continue
         if op.name in VIEW_LOWERINGS:
             ptrs = VIEW_LOWERINGS[op.name](m, b, op, [where[v] for v in op.operands])
             where.update(zip(op.results, ptrs))

@@ -13,6 +13,7 @@ cf. TF's `tfcompile` XlaCompiledCpuFunction (buffer table + one entry point).
 """
 from __future__ import annotations
 
+import copy
 import ctypes
 import sys
 from collections.abc import Callable
@@ -23,7 +24,7 @@ import numpy as np
 from lowerflow.backend import cache, jit, parallel, pyentry
 from lowerflow.backend.codegen import build_ir_module
 from lowerflow.backend.errors import NativeError
-from lowerflow.backend.kernels import Target
+from lowerflow.backend.kernels import Target, bound_constants
 from lowerflow.backend.planner import ALIGN
 from lowerflow.ir import Function, TensorType, print_function
 
@@ -132,8 +133,10 @@ class Executable:
     """A compiled step: `run(args)` checks arguments, calls native code once, returns outputs."""
 
     def __init__(self, jitted: jit.JitModule, name: str, arg_types: list[TensorType],
-                 result_types: list[TensorType], source_ir: Callable[[], str], llvm_ir: str | None = None):
+                 result_types: list[TensorType], source_ir: Callable[[], str], llvm_ir: str | None = None,
+                 bound: list[np.ndarray] = ()):
         self._jit = jitted  # keeps the engine (and so the code) alive
+        self._bound = list(bound)  # the bound constants' arrays, passed after the arguments
         self.name = name
         self.arg_types, self.result_types = list(arg_types), list(result_types)
         self._source_ir = source_ir  # built on demand: a cache hit never needs the LLVM text
@@ -143,7 +146,7 @@ class Executable:
         self._arg_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in arg_types]
         self._out_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in result_types]
         self._new_outputs = _output_factory(result_types)
-        n = len(arg_types) + len(result_types)
+        n = len(arg_types) + len(self._bound) + len(result_types)
         self._table = (ctypes.c_void_p * max(n, 1))()
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
         py_address = jitted.address(pyentry.entry_name(name)) if pyentry.LAYOUT_OK else 0
@@ -199,8 +202,20 @@ class Executable:
         self._invoke(args, outs)
         return outs
 
+    def with_bound(self, bound: list[np.ndarray]) -> "Executable":
+        """This code over other bound constants (another function with the same `key_text`)."""
+        if len(bound) != len(self._bound):
+            raise ValueError(f"{self.name} binds {len(self._bound)} constants, got {len(bound)}")
+        twin = copy.copy(self)
+        twin._bound = list(bound)
+        twin._table = (ctypes.c_void_p * len(self._table))()
+        twin._lock = threading.Lock()
+        return twin
+
     def _invoke(self, args: list[np.ndarray], outs: list[np.ndarray]) -> None:
         NATIVE_STATS["calls"] += 1
+        if self._bound:
+            args = args + self._bound
         if self._fn_py is not None:  # the fast, lock-free path (pyentry.py)
             status = self._fn_py(args + outs)
         elif self._lock.acquire(blocking=False):
@@ -227,10 +242,16 @@ class Executable:
 
 def jit_module_text(func: Function, name: str = "step", threads: int = 1) -> str:
     """The LLVM IR text `compile_function` compiles: the step for this host's vector
-    registers plus the Python-object entry (`pyentry.py`)."""
-    module = build_ir_module(func, name, Target(threads, jit.host_vector_registers()))
-    pyentry.add_pyobject_entry(module, name, len(func.args) + len(func.results))
+    registers, large constants bound as arguments, plus the Python-object entry (`pyentry.py`)."""
+    module = build_ir_module(func, name, Target(threads, jit.host_vector_registers(), bind_constants=True))
+    pyentry.add_pyobject_entry(module, name, len(func.args) + len(bound_constants(func)) + len(func.results))
     return str(module)
+
+
+def key_text(func: Function) -> str:
+    """`func` printed as the compiled code depends on it: bound constants' values and the
+    argument and result names left out."""
+    return print_function(func, elided=set(bound_constants(func)), names=False)
 
 
 def cache_text(func: Function, name: str = "step", threads: int = 1, printed: str | None = None) -> str:
@@ -239,7 +260,7 @@ def cache_text(func: Function, name: str = "step", threads: int = 1, printed: st
     itself, `cache.COMPILER_FINGERPRINT`). Keying by the IR, not the LLVM text, lets a hit
     skip building the LLVM module."""
     return "\n".join([cache.COMPILER_FINGERPRINT, name, str(threads), str(jit.host_vector_registers()),
-                      printed if printed is not None else print_function(func)])
+                      printed if printed is not None else key_text(func)])
 
 
 def compile_function(func: Function, *, name: str = "step", threads: int = 1,
@@ -247,8 +268,9 @@ def compile_function(func: Function, *, name: str = "step", threads: int = 1,
     """Lower `func` (static shapes) to LLVM, optimise at O3 for this CPU and JIT it; code
     compiled before, by any process, comes from the disk cache. Kernels above the
     parallel threshold use `threads` threads (`parallel.py`); 1 keeps everything serial.
-    `printed` is `print_function(func)` when the caller has it (printing is a tenth of a
-    cached first run)."""
+    `printed` is `key_text(func)` when the caller has it (printing is a tenth of a
+    cached first run). The executable is bound to `func`'s large constants (`with_bound`
+    gives the same code over another function's)."""
     pyentry.register_symbols()  # the entry calls the CPython API: link it, compiled or cached
     key = cache.cache_key(cache_text(func, name, threads, printed))
     types = ([a.type for a in func.args], func.result_types)
@@ -262,10 +284,16 @@ def compile_function(func: Function, *, name: str = "step", threads: int = 1,
             pass
         else:
             NATIVE_STATS["cache_hits"] += 1
-            return Executable(jitted, name, *types, lambda: jit_module_text(func, name, threads))
+            return Executable(jitted, name, *types, lambda: jit_module_text(func, name, threads),
+                              bound=bound_values(func))
     text = jit_module_text(func, name, threads)
     llvm_ir, obj, externals = jit.compile_object(text)
     NATIVE_STATS["compiles"] += 1
     jitted = jit.JitModule(obj, externals)  # before caching: never store code that fails to load
     cache.store(key, cache.Entry(obj, externals))
-    return Executable(jitted, name, *types, lambda: text, llvm_ir)
+    return Executable(jitted, name, *types, lambda: text, llvm_ir, bound=bound_values(func))
+
+
+def bound_values(func: Function) -> list[np.ndarray]:
+    """The arrays `func`'s JIT step takes after its arguments (C-contiguous copies if needed)."""
+    return [np.ascontiguousarray(op.attributes["value"]) for op in bound_constants(func)]

@@ -55,6 +55,7 @@ class Target:
 
     threads: int = 1  # the most threads a large kernel may use (parallel.py)
     vector_registers: int = 16  # 32 with AVX-512: e.g. a larger matmul register tile
+    bind_constants: bool = False  # large constants are step arguments, not bytes in the code
 
     def serial(self) -> Target:
         return replace(self, threads=1)
@@ -177,6 +178,19 @@ def lower_fusion(kc: KernelCtx, op: Operation) -> None:
         return [env[v] for v in block.terminator.operands]
 
     elementwise_loop(kc, iter_shape, compute, body_ops)
+
+
+#: Constants of this many bytes or more are bound, not embedded, in JIT code (`Target.
+#: bind_constants`): the step takes them as arguments after its own, so their bytes never pass
+#: through LLVM (a 10-million-element constant cost 7 s of IR text and parsing) and one
+#: compiled step serves every value of the same type (e.g. each `Variable(array)`'s
+#: initializer). Ahead-of-time objects embed them: they must stand alone.
+BIND_FROM = 1 << 16
+
+
+def bound_constants(func) -> list[Operation]:
+    """The constants a JIT step takes as arguments, in the order it takes them."""
+    return [op for op in func.ops if op.name == "lf.constant" and op.attributes["value"].nbytes >= BIND_FROM]
 
 
 def constant_global(module: ir.Module, value: np.ndarray) -> ir.GlobalVariable:

@@ -14,6 +14,7 @@ non-finite floats print as MLIR's hexadecimal bit patterns.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import numpy as np
 
@@ -48,7 +49,10 @@ def format_scalar(x, dtype: ElemType) -> str:
 HEX_FROM = 64
 
 
-def format_dense(arr: np.ndarray, type: TensorType) -> str:
+def format_dense(arr: np.ndarray, type: TensorType, elide: bool = False) -> str:
+    """`elide`: MLIR's elided form, `dense_resource<__elided__>` (for keys, not parsing)."""
+    if elide:
+        return f"dense_resource<__elided__> : {type}"
     flat = arr.reshape(-1)
     if flat.size and (flat.size == 1 or _all_equal(flat)):
         body = format_scalar(flat[0], type.dtype)
@@ -77,7 +81,7 @@ def _bare_or_quoted(name: str) -> str:
     return name if _BARE_ID.fullmatch(name) else format_attr(name)
 
 
-def format_attr(value) -> str:
+def format_attr(value, elide: bool = False) -> str:
     """MLIR attribute syntax for the Python values ops carry as attributes."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -88,9 +92,9 @@ def format_attr(value) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(format_attr(v) for v in value) + "]"
+        return "[" + ", ".join(format_attr(v, elide) for v in value) + "]"
     if isinstance(value, np.ndarray):
-        return format_dense(value, TensorType(value.shape, elem_type_of(value.dtype)))
+        return format_dense(value, TensorType(value.shape, elem_type_of(value.dtype)), elide)
     if isinstance(value, (ElemType, TensorType)):
         return str(value)
     raise TypeError(f"cannot print attribute {value!r}")
@@ -130,7 +134,7 @@ def _types(values) -> str:
     return ", ".join(str(v.type) for v in values)
 
 
-def _print_op(op: Operation, namer: _Namer, indent: str, locations: bool) -> list[str]:
+def _print_op(op: Operation, namer: _Namer, indent: str, locations: bool, elided: Collection) -> list[str]:
     lines: list[str] = []
     operands = ", ".join(namer[v] for v in op.operands)
     region_text = ""
@@ -138,12 +142,12 @@ def _print_op(op: Operation, namer: _Namer, indent: str, locations: bool) -> lis
     if op.regions:
         parts = []
         for block in op.regions:
-            parts.append("{\n" + "\n".join(_print_block(block, namer, indent + "  ", locations, True))
+            parts.append("{\n" + "\n".join(_print_block(block, namer, indent + "  ", locations, True, elided))
                          + "\n" + indent + "}")
         region_text = " (" + ", ".join(parts) + ")"
     attrs = ""
     if op.attributes:
-        attrs = " {" + ", ".join(f"{_bare_or_quoted(k)} = {format_attr(op.attributes[k])}"
+        attrs = " {" + ", ".join(f"{_bare_or_quoted(k)} = {format_attr(op.attributes[k], op in elided)}"
                                  for k in sorted(op.attributes)) + "}"
     res = _types(op.results)
     res = res if len(op.results) == 1 else f"({res})"
@@ -153,13 +157,14 @@ def _print_op(op: Operation, namer: _Namer, indent: str, locations: bool) -> lis
     return lines
 
 
-def _print_block(block: Block, namer: _Namer, indent: str, locations: bool, label: bool) -> list[str]:
+def _print_block(block: Block, namer: _Namer, indent: str, locations: bool, label: bool,
+                 elided: Collection = ()) -> list[str]:
     lines = []
     if label:
         args = ", ".join(f"{namer.arg(a)}: {a.type}" for a in block.args)
         lines.append(f"{indent[:-2]}^bb0({args}):")
     for op in block.ops:
-        lines.extend(_print_op(op, namer, indent, locations))
+        lines.extend(_print_op(op, namer, indent, locations, elided))
     return lines
 
 
@@ -167,12 +172,17 @@ def _named(text: str, name: str | None) -> str:
     return f'{text} {{lf.name = {format_attr(name)}}}' if name else text
 
 
-def print_function(func: Function, indent: str = "", locations: bool = False) -> str:
+def print_function(func: Function, indent: str = "", locations: bool = False, elided: Collection = (),
+                   names: bool = True) -> str:
+    """`func` as MLIR generic text. For a compile cache key, where they are not part of the
+    code: the array attributes of the ops in `elided` print elided, `names=False` leaves out
+    the argument and result names."""
     namer = _Namer()
-    args = ", ".join(_named(f"{namer.arg(a)}: {a.type}", n) for a, n in zip(func.args, func.arg_names))
-    names = func.result_names or [None] * len(func.results)
+    arg_names = func.arg_names if names else [None] * len(func.args)
+    args = ", ".join(_named(f"{namer.arg(a)}: {a.type}", n) for a, n in zip(func.args, arg_names))
+    names = (func.result_names if names else None) or [None] * len(func.results)
     results = ", ".join(_named(str(v.type), n) for v, n in zip(func.results, names))
-    body = _print_block(func.body, namer, indent + "  ", locations, False)
+    body = _print_block(func.body, namer, indent + "  ", locations, False, elided)
     head = f"{indent}func.func @{_bare_or_quoted(func.name)}({args}) -> ({results}) {{"
     return "\n".join([head, *body, indent + "}"])
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from lowerflow import ir
-from lowerflow.backend import Executable, NativeError, compile_function
+from lowerflow.backend import Executable, NativeError, bound_values, compile_function, key_text
 from lowerflow.frontend import graph as graph_mod
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderError, lower
@@ -41,9 +41,11 @@ def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executab
     PassManager(pipeline, verify_each=False).run(module)
     verify(module)
     func = module.functions[0]
-    printed = ir.print_function(func)
+    printed = key_text(func)  # bound constants elided: the code is the same for every value
     key = f"{pipeline}\n{threads}\n{printed}"
-    return _EXECUTABLES.get_or_build(key, lambda: compile_function(func, threads=threads, printed=printed))
+    exe = _EXECUTABLES.get_or_build(key, lambda: compile_function(func, threads=threads, printed=printed))
+    bound = bound_values(func)
+    return exe.with_bound(bound) if bound else exe
 
 
 class _Plan:
