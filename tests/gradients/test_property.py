@@ -49,3 +49,45 @@ def test_random_graph_gradients(shapes, ops, unary, reduce, axis, seed):
                 def f(v, i=i):
                     return sess.run(loss, {**feed, x: v})
                 np.testing.assert_allclose(got[i], finite_difference(f, values[i]), rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(m=st.integers(1, 4), k=st.integers(1, 4), n=st.integers(1, 4), batch=st.sampled_from([(), (2,), (1,)]),
+       other_batch=st.sampled_from([(), (2,)]), ta=st.booleans(), tb=st.booleans(), seed=st.integers(0, 99))
+def test_random_matmul_gradients(m, k, n, batch, other_batch, ta, tb, seed):
+    """Shapes, transposes and broadcast batch dims drawn at random: d(a @ b) against FD."""
+    rng = np.random.default_rng(seed)
+    shape_a = batch + ((k, m) if ta else (m, k))
+    shape_b = other_batch + ((n, k) if tb else (k, n))
+    if (batch or other_batch) and len(shape_a) == len(shape_b) == 2:
+        return
+    values = [rng.standard_normal(shape_a), rng.standard_normal(shape_b)]
+    with tf.Graph().as_default():
+        a, b = tf.placeholder(tf.float64, shape_a), tf.placeholder(tf.float64, shape_b)
+        y = tf.matmul(a, b, transpose_a=ta, transpose_b=tb)
+        loss = tf.reduce_sum(y * tf.constant(rng.standard_normal(y.shape.as_list())))
+        grads = tf.gradients(loss, [a, b])
+        with tf.Session() as sess:
+            feed = dict(zip((a, b), values))
+            got = sess.run(grads, feed)
+            for i, x in enumerate((a, b)):
+                want = finite_difference(lambda v, x=x: sess.run(loss, {**feed, x: v}), values[i])
+                np.testing.assert_allclose(got[i], want, rtol=1e-6, atol=1e-7)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dims=st.lists(st.integers(1, 4), min_size=1, max_size=3), data=st.data(),
+       reduce=st.sampled_from(["sum", "mean", "max", "prod"]), keepdims=st.booleans(), seed=st.integers(0, 99))
+def test_random_reduction_gradients(dims, data, reduce, keepdims, seed):
+    axes = data.draw(st.one_of(st.none(), st.lists(st.integers(0, len(dims) - 1), min_size=1, unique=True)))
+    value = np.random.default_rng(seed).uniform(0.5, 1.5, dims)
+    fn = {"sum": tf.reduce_sum, "mean": tf.reduce_mean, "max": tf.reduce_max, "prod": tf.reduce_prod}[reduce]
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, dims)
+        y = fn(x, axis=axes, keepdims=keepdims)
+        loss = tf.reduce_sum(y * tf.constant(np.random.default_rng(seed + 1).standard_normal(y.shape.as_list())))
+        (g,) = tf.gradients(loss, x)
+        with tf.Session() as sess:
+            got = sess.run(g, {x: value})
+            want = finite_difference(lambda v: sess.run(loss, {x: v}), value)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
