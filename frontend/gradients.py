@@ -17,9 +17,9 @@ naming its type. Users add rules with `RegisterGradient` and swap them per op ty
 """
 from __future__ import annotations
 
-import heapq
 from typing import Callable
 
+import networkx as nx
 import numpy as np
 
 from lowerflow import ir
@@ -114,27 +114,15 @@ def _rule(op: Operation) -> Callable:
     return rule
 
 
-def _between(ys: list[Tensor], xs: list[Tensor], stops: set) -> set[Operation]:
-    """Ops that depend on some x (data edges) and that some y depends on."""
-    graph = ys[0].graph
-    consumers: dict[Operation, list[Operation]] = {}
-    for op in graph.get_operations():
-        for t in op.inputs:
-            consumers.setdefault(t.op, []).append(op)
-    forward, stack = set(), [x.op for x in xs]
-    while stack:
-        op = stack.pop()
-        if op not in forward:
-            forward.add(op)
-            stack.extend(consumers.get(op, ()))
-    between, stack = set(), [y.op for y in ys]
-    while stack:
-        op = stack.pop()
-        if op in forward and op not in between:
-            between.add(op)
-            if op not in stops:
-                stack.extend(t.op for t in op.inputs)
-    return between
+def _between(ys: list[Tensor], xs: list[Tensor], stops: set) -> nx.DiGraph:
+    """The data edges among the ops that depend on some x and that some y depends on; a
+    stop op keeps no edges from its inputs."""
+    dataflow = nx.DiGraph()
+    dataflow.add_nodes_from(ys[0].graph.get_operations())
+    dataflow.add_edges_from((t.op, op) for op in dataflow if op not in stops for t in op.inputs)
+    forward = set().union(*(nx.descendants(dataflow, x.op) | {x.op} for x in xs))
+    backward = set().union(*(nx.ancestors(dataflow, y.op) | {y.op} for y in ys))
+    return dataflow.subgraph(forward & backward)
 
 
 def _aggregate(grads: dict, t: Tensor) -> Tensor | None:
@@ -184,29 +172,14 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
 
 
 def _backprop(graph: Graph, ys: list[Tensor], xs: list[Tensor], stops: set, grads: dict) -> None:
-    """Visit the ops between xs and ys consumers-first, handing each rule its output grads."""
+    """Visit the ops between xs and ys consumers-first (latest created first among the ready
+    ones, so the gradient graph is deterministic), handing each rule its output grads."""
     between = _between(ys, xs, stops)
     xset = set(xs)
-    pending = {op: 0 for op in between}
-    for op in between:
-        if op not in stops:
-            for t in op.inputs:
-                if t.op in between:
-                    pending[t.op] += 1
-    ready = [(-op._id, op) for op, n in pending.items() if n == 0]
-    heapq.heapify(ready)
     e = GraphEmitter(graph)
-    while ready:
-        _, op = heapq.heappop(ready)
-        if op in stops:
-            continue
-        if any(t.op in between or t in xset for t in op.inputs):
+    for op in nx.lexicographical_topological_sort(between.reverse(copy=False), key=lambda op: -op._id):
+        if op not in stops and any(t.op in between or t in xset for t in op.inputs):
             _apply_rule(e, graph, op, grads)
-        for t in op.inputs:
-            if t.op in between:
-                pending[t.op] -= 1
-                if pending[t.op] == 0:
-                    heapq.heappush(ready, (-t.op._id, t.op))
 
 
 def _apply_rule(e: GraphEmitter, graph: Graph, op: Operation, grads: dict) -> None:
