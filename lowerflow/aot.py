@@ -7,7 +7,10 @@
 
 See docs/aot.md; the implementation is `lowerflow.runtime.aot`.
 """
-from lowerflow.runtime.aot import AotFunction, Artifacts, compile_ir, freeze, graph_function, load
+from lowerflow.runtime.aot import (
+    AotFunction, Artifacts, CompiledObject, compile_in_memory, compile_ir, freeze, graph_function, load,
+)
 from lowerflow.runtime.aot import compile_graph as compile  # the issue's (and tfcompile's) verb
 
-__all__ = ["AotFunction", "Artifacts", "compile", "compile_ir", "freeze", "graph_function", "load"]
+__all__ = ["AotFunction", "Artifacts", "CompiledObject", "compile", "compile_in_memory", "compile_ir", "freeze",
+           "graph_function", "load"]

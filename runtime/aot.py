@@ -99,8 +99,13 @@ def _as_constant(value, t: ir.TensorType, name: str) -> np.ndarray:
 
 
 # -- graph -> frozen function --------------------------------------------------------------
-def graph_function(fetches, feeds: Sequence, session: Session | None = None) -> ir.Function:
-    """The frozen IR function of the slice `fetches` need, fed by `feeds` (static shapes)."""
+def graph_function(fetches, feeds: Sequence, session: Session | None = None,
+                   shapes: Mapping | None = None) -> ir.Function:
+    """The frozen IR function of the slice `fetches` need, fed by `feeds` (static shapes).
+
+    `shapes` maps feeds (tensors or names) to the concrete shapes to compile them at, for
+    feeds whose static shape is partial (a batch of `None` rows): each must be compatible
+    with the feed's static shape, else ValueError."""
     fetch_list = list(fetches) if isinstance(fetches, (list, tuple)) else [fetches]
     if not fetch_list:
         raise ValueError("AOT compilation needs at least one fetch")
@@ -111,12 +116,11 @@ def graph_function(fetches, feeds: Sequence, session: Session | None = None) -> 
         if not isinstance(element, Tensor):
             raise TypeError(f"AOT fetches must be tensors, got operation '{element.name}'")
         tensors.append(_numeric(element, "fetch"))
+    concrete = {graph.as_graph_element(k, allow_operation=False): v for k, v in (shapes or {}).items()}
     feed_types = {}
     for f in feeds:
         t = _numeric(graph.as_graph_element(f, allow_operation=False), "feed")
-        if not t.shape.is_fully_defined():
-            raise ValueError(f"feed '{t.name}' needs a static shape for AOT compilation, got {t.shape}")
-        feed_types[t] = ir_type(t)
+        feed_types[t] = _feed_type(t, concrete.get(t))
     step = lower(tensors, [], feed_types)
     if step.writes or step.host:
         what = [v.name for v in step.writes] + [t.name for t in step.host]
@@ -124,6 +128,19 @@ def graph_function(fetches, feeds: Sequence, session: Session | None = None) -> 
                          f"({', '.join(what)})")
     values = session._store.snapshot(step.reads) if session is not None else _initial_values(graph, step.reads)
     return freeze(step, values)
+
+
+def _feed_type(t: Tensor, shape) -> ir.TensorType:
+    """The IR type `t` is compiled at: its static shape, or `shape` where that is given."""
+    if shape is None:
+        if not t.shape.is_fully_defined():
+            raise ValueError(f"feed '{t.name}' needs a static shape for AOT compilation, got {t.shape}")
+        return ir_type(t)
+    shape = tuple(int(d) for d in shape)
+    if not t.shape.is_compatible_with(list(shape)):
+        raise ValueError(f"Cannot feed value of shape {shape!r} for Tensor {t.name!r}, "
+                         f"which has shape {str(t.shape)!r}")
+    return ir.TensorType(shape, t.dtype.ir)
 
 
 def _numeric(t: Tensor, what: str) -> Tensor:
@@ -156,17 +173,46 @@ def _initial_values(graph, reads: list[Operation]) -> dict[Operation, np.ndarray
 
 
 # -- function -> artifacts -----------------------------------------------------------------
-def compile_ir(func: ir.Function, *, name: str, out_dir: str | os.PathLike, target_cpu: str = "host",
-               shared: bool = False) -> Artifacts:
-    """Optimise `func` (static argument shapes) and write `NAME.o`, `NAME.h`, `NAME.json`
-    (and `libNAME.so` with shared=True) into `out_dir`."""
-    check_entry_name(name)
-    check_target_cpu(target_cpu)
+@dataclass(frozen=True)
+class CompiledObject:
+    """One compile held in memory: `NAME.json`'s signature, `NAME.o`'s bytes, `NAME.h`'s text.
+    `write` gives the files `compile_ir` writes, so the bytes can travel (to another
+    process or machine) and be loaded there with `load`."""
+
+    signature: dict
+    object: bytes
+    header: str
+
+    @property
+    def name(self) -> str:
+        return self.signature["name"]
+
+    def write(self, out_dir: str | os.PathLike, shared: bool = False) -> Artifacts:
+        """Write `NAME.o`, `NAME.h`, `NAME.json` (and link `libNAME.so` with shared=True)."""
+        out, name = _writable_dir(out_dir), self.name
+        library = out / f"lib{name}.so"
+        library.unlink(missing_ok=True)  # a library of an earlier compile would no longer match
+        obj = out / f"{name}.o"
+        obj.write_bytes(self.object)
+        header = out / f"{name}.h"
+        header.write_text(self.header)
+        signature = out / f"{name}.json"
+        signature.write_text(json.dumps(self.signature, indent=1) + "\n")
+        return Artifacts(obj, header, signature, link_shared(obj, library) if shared else None)
+
+
+def _check_static(func: ir.Function) -> None:
     for arg, arg_name in zip(func.args, func.arg_names):
         if not arg.type.is_static:
             raise ValueError(f"argument '{arg_name or arg.index}' of @{func.name} needs a static shape, "
                              f"got {arg.type}")
-    out = _writable_dir(out_dir)
+
+
+def compile_in_memory(func: ir.Function, *, name: str, target_cpu: str = "host") -> CompiledObject:
+    """Optimise `func` (static argument shapes) and compile it for `target_cpu`, in memory."""
+    check_entry_name(name)
+    check_target_cpu(target_cpu)
+    _check_static(func)
     module = PassManager(DEFAULT_PIPELINE).run(ir.Module([clone_function(func)]))
     func = module.functions[0]
     taken: set[str] = set()
@@ -180,15 +226,19 @@ def compile_ir(func: ir.Function, *, name: str, out_dir: str | os.PathLike, targ
     described["hash"] = content_hash(described)
     add_entry_points(llvm_module, name, llvm_module.get_global(f"{name}_step"), len(args) + len(results),
                      described["hash"])
-    library = out / f"lib{name}.so"
-    library.unlink(missing_ok=True)  # a library of an earlier compile would no longer match
-    obj = out / f"{name}.o"
-    obj.write_bytes(emit_object(str(llvm_module), target_cpu))
-    header = out / f"{name}.h"
-    header.write_text(c_header(name, args, results, cpu, described["hash"]))
-    signature = out / f"{name}.json"
-    signature.write_text(json.dumps(described, indent=1) + "\n")
-    return Artifacts(obj, header, signature, link_shared(obj, library) if shared else None)
+    return CompiledObject(described, emit_object(str(llvm_module), target_cpu),
+                          c_header(name, args, results, cpu, described["hash"]))
+
+
+def compile_ir(func: ir.Function, *, name: str, out_dir: str | os.PathLike, target_cpu: str = "host",
+               shared: bool = False) -> Artifacts:
+    """Optimise `func` (static argument shapes) and write `NAME.o`, `NAME.h`, `NAME.json`
+    (and `libNAME.so` with shared=True) into `out_dir`."""
+    check_entry_name(name)
+    check_target_cpu(target_cpu)
+    _check_static(func)
+    _writable_dir(out_dir)  # before compiling: a bad folder fails fast
+    return compile_in_memory(func, name=name, target_cpu=target_cpu).write(out_dir, shared)
 
 
 def content_hash(described: dict) -> str:

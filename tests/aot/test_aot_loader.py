@@ -220,3 +220,21 @@ def test_recompiled_library_is_reloaded(tmp_path):
         second = aot.load(tmp_path, "again")
     np.testing.assert_array_equal(first([1, 2]), [2, 4])
     np.testing.assert_array_equal(second([1, 2]), [3, 6])
+
+
+def test_compile_in_memory_writes_what_load_reads(tmp_path):
+    """`compile_in_memory` holds one compile as bytes; written anywhere, `load` runs it."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 2], name="x")
+        y = tf.nn.relu(x - 1.0)
+    func = tf.aot.graph_function([y], [x], shapes={x: (3, 2)})
+    assert [a.type.shape for a in func.args] == [(3, 2)]
+    compiled = aot.compile_in_memory(func, name="mem")
+    assert compiled.name == "mem" and compiled.object[:4] == b"\x7fELF"
+    assert f'#define mem_HASH "{compiled.signature["hash"]}"' in compiled.header
+    compiled.write(tmp_path)
+    got = tf.aot.load(tmp_path, "mem")(np.arange(6, dtype=np.float32).reshape(3, 2))
+    np.testing.assert_array_equal(got, [[0, 0], [1, 2], [3, 4]])
+    with pytest.raises(ValueError, match=r"Cannot feed value of shape \(3, 5\) for Tensor 'x:0'"):
+        tf.aot.graph_function([y], [x], shapes={x: (3, 5)})
