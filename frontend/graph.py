@@ -53,8 +53,8 @@ class Tensor:
     def __repr__(self):
         return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
 
-    def __hash__(self):
-        return id(self)
+    # Hashing and == stay object identity, at C speed (no __eq__ or __hash__ here): a run
+    # looks tensors up in dicts several times, and TF1's Tensor compares by identity too.
 
     def __bool__(self):
         raise TypeError("Using a `tf.Tensor` as a Python `bool` is not allowed. "

@@ -102,10 +102,6 @@ class Variable:
     def __repr__(self):
         return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}_ref>"
 
-    def __hash__(self):
-        return id(self)
-
-
 def _install_tensor_operators() -> None:
     """Variables are usable wherever a tensor is: forward operators to the read value."""
     names = ["add", "sub", "mul", "truediv", "div", "floordiv", "mod", "pow", "and", "or", "xor",
