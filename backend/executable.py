@@ -137,6 +137,7 @@ class Executable:
                  bound: list[np.ndarray] = ()):
         self._jit = jitted  # keeps the engine (and so the code) alive
         self._bound = list(bound)  # the bound constants' arrays, passed after the arguments
+        self.n_bound = len(self._bound)
         self.name = name
         self.arg_types, self.result_types = list(arg_types), list(result_types)
         self._source_ir = source_ir  # built on demand: a cache hit never needs the LLVM text
@@ -146,7 +147,7 @@ class Executable:
         self._arg_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in arg_types]
         self._out_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in result_types]
         self._new_outputs = _output_factory(result_types)
-        n = len(arg_types) + len(self._bound) + len(result_types)
+        n = len(arg_types) + self.n_bound + len(result_types)
         self._table = (ctypes.c_void_p * max(n, 1))()
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
         py_address = jitted.address(pyentry.entry_name(name)) if pyentry.LAYOUT_OK else 0
@@ -202,12 +203,14 @@ class Executable:
         self._invoke(args, outs)
         return outs
 
-    def with_bound(self, bound: list[np.ndarray]) -> "Executable":
-        """This code over other bound constants (another function with the same `key_text`)."""
-        if len(bound) != len(self._bound):
-            raise ValueError(f"{self.name} binds {len(self._bound)} constants, got {len(bound)}")
+    def with_bound(self, bound: list[np.ndarray] | None) -> "Executable":
+        """This code over other bound constants (another function with the same `key_text`);
+        None: over none yet, so that a cached executable keeps no constant alive (such a twin
+        refuses to run: the native entry checks the number of arrays it is given)."""
+        if bound is not None and len(bound) != self.n_bound:
+            raise ValueError(f"{self.name} binds {self.n_bound} constants, got {len(bound)}")
         twin = copy.copy(self)
-        twin._bound = list(bound)
+        twin._bound = [] if bound is None else list(bound)
         twin._table = (ctypes.c_void_p * len(self._table))()
         twin._lock = threading.Lock()
         return twin

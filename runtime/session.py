@@ -43,9 +43,12 @@ def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executab
     func = module.functions[0]
     printed = key_text(func)  # bound constants elided: the code is the same for every value
     key = f"{pipeline}\n{threads}\n{printed}"
-    exe = _EXECUTABLES.get_or_build(key, lambda: compile_function(func, threads=threads, printed=printed))
     bound = bound_values(func)
-    return exe.with_bound(bound) if bound else exe
+    if not bound:
+        return _EXECUTABLES.get_or_build(key, lambda: compile_function(func, threads=threads, printed=printed))
+    # the table keeps the code, not this function's constants (they may be large)
+    exe = _EXECUTABLES.get_or_build(key, lambda: compile_function(func, threads=threads, printed=printed).with_bound(None))
+    return exe.with_bound(bound)
 
 
 class _Plan:

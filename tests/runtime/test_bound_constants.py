@@ -45,3 +45,18 @@ def test_ahead_of_time_objects_embed_big_constants(tmp_path):
         tf.aot.compile([y], [x], name="bigconst", out_dir=str(tmp_path), shared=True)
     step = tf.aot.load(tmp_path, "bigconst")  # a library that stands alone: the bytes are in it
     np.testing.assert_array_equal(step(np.ones_like(value)), 1 + value)
+
+
+def test_cached_code_keeps_no_constant_alive():
+    """The process-wide executable table holds code; a plan holds its own constants."""
+    from lowerflow.runtime import session as session_mod
+
+    value = big(4)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, value.shape)
+        y = x + tf.constant(value)
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(y, {x: np.zeros_like(value)}), value)
+    cached = list(session_mod._EXECUTABLES._items.values())
+    assert any(exe.n_bound for exe in cached)
+    assert all(exe._bound == [] for exe in cached)
