@@ -42,6 +42,7 @@ from lowerflow.frontend.init_ops import (
 )
 from lowerflow.frontend.linalg_ops import matmul, tensordot
 from lowerflow.frontend.losses import LOSSES
+from lowerflow.frontend.nn_impl import arg_max, arg_min
 from lowerflow.frontend.random_ops import random_normal, random_uniform, set_random_seed, truncated_normal
 from lowerflow.frontend.reduction_ops import (
     argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum,
