@@ -1,6 +1,8 @@
 """Running one graph-building function under lowerflow and under tensorflow.compat.v1."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,13 @@ def tf1():
     tf = pytest.importorskip("tensorflow.compat.v1")
     tf.disable_eager_execution()
     return tf
+
+
+def tf1_layers():
+    """tensorflow.compat.v1 whose `layers` work: TF 2.16+ routes them to tf_keras (Keras 2)."""
+    pytest.importorskip("tf_keras")
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"  # read when tf.compat.v1.layers is first touched
+    return tf1()
 
 
 def run(tf, build, feeds: dict, init: bool = False, steps: int = 1):
