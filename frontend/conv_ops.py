@@ -194,3 +194,28 @@ def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) ->
 def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:
     return avg_pool(input, ksize, strides, padding, data_format, name)
 
+
+
+def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu=None, data_format=None,
+           name=None, input=None, dilations=None) -> Tensor:
+    """tf.nn.conv1d: `filters` [kw, cin, cout] over `value` [batch, width, cin] (NWC) or
+    [batch, cin, width] (NCW), as TF1 computes it: a conv2d over a height of 1."""
+    value = input if value is None else value
+    data_format = data_format or "NWC"
+    if data_format not in ("NWC", "NCW"):
+        raise ValueError(f"data_format must be \"NWC\" or \"NCW\", got {data_format!r}")
+    first = data_format == "NCW"
+    with name_scope(name, "conv1d", [value, filters]) as scope:
+        x = array_ops.expand_dims(convert_to_tensor(value), 2 if first else 1)
+        f = array_ops.expand_dims(convert_to_tensor(filters), 0)
+        stride, dilation = _width(stride, "stride", first), _width(dilations or 1, "dilations", first)
+        y = conv2d(x, f, [1, stride], padding, data_format="NCHW" if first else "NHWC", dilations=[1, dilation])
+        return array_ops.squeeze(y, [2 if first else 1], name=scope)
+
+
+def _width(value, what: str, first: bool) -> int:
+    """conv1d's stride or dilation: an int, or a list of 1 or 3 (the width's entry)."""
+    values = [value] if isinstance(value, int) else list(value)
+    if len(values) not in (1, 3):
+        raise ValueError(f"{what} should be of length 1 or 3 but was {len(values)}")
+    return int(values[0] if len(values) == 1 else values[2 if first else 1])

@@ -18,7 +18,7 @@ from lowerflow.frontend.core_ops import convert_to_tensor, identity
 from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.math_ops import (  # TF1 names, `abs` included
     abs, add, cast, equal, floor_div, floormod, greater, greater_equal, less, logical_and, maximum, minimum,
-    multiply, rsqrt, subtract, where_v2,
+    multiply, rsqrt, subtract, truediv, where_v2,
 )
 from lowerflow.frontend.random_ops import random_uniform
 from lowerflow.frontend.reduction_ops import argmax, argmin, reduce_sum
@@ -118,6 +118,13 @@ def in_top_k(predictions, targets, k, name=None) -> Tensor:
         above = reduce_sum(cast(greater(predictions, target), dtypes.int32), 1)
         finite = less(abs(array_ops.reshape(target, [-1])), np.inf)
         return logical_and(less(above, k), finite, name=scope)
+
+
+def softsign(features, name=None) -> Tensor:
+    """tf.nn.softsign: x / (1 + |x|)."""
+    with name_scope(name, "Softsign", [features]) as scope:
+        x = convert_to_tensor(features)
+        return truediv(x, add(abs(x), 1), name=scope)
 
 
 def arg_max(input, dimension, output_type=dtypes.int64, name=None) -> Tensor:

@@ -99,3 +99,15 @@ def test_errors():
             tf.nn.conv2d(x, np.zeros((7, 7, 3, 1), np.float32), [1, 1, 1, 1], "VALID")
         with pytest.raises(ValueError, match="Unknown data format"):
             tf.nn.avg_pool(x, 2, 2, "SAME", data_format="HWCN")
+
+
+def test_conv1d_and_softsign_against_tf():
+    w = R.standard_normal((3, 2, 4)).astype(np.float32)
+
+    def build(tf):
+        v = tf.placeholder(tf.float32, [None, 9, 2])
+        outs = [tf.nn.conv1d(v, tf.constant(w), 2, "SAME"), tf.nn.conv1d(v, tf.constant(w), [1, 1, 1], "VALID"),
+                tf.nn.softsign(v)]
+        loss = tf.add_n([tf.reduce_sum(o * o) for o in outs])
+        return {"v": v}, outs + tf.gradients(loss, [v])
+    compare(build, {"v": R.standard_normal((2, 9, 2)).astype(np.float32)}, rtol=1e-4, atol=1e-4)
