@@ -2,13 +2,15 @@
 the packing of lists of tensors that `convert_to_tensor` does with `stack`.
 
 Signatures, defaults, op types and default names are TF1's (cf. TF1's array_ops.py).
-Shape-like arguments (shapes, perms, axes, paddings, begin/size, depth, range bounds) must
-be known when the graph is built: Python or numpy data, or tensors computed from constants
-alone (`constant_value`, a generalised TF1 tensor_util.constant_value). They become IR
-attributes (`lowerflow/ir/ops/shape.py`, `array.py`). As in TF1, `tf.shape`, `tf.size`
-and `tf.rank` of statically known shapes are constants, so they qualify; of unknown dims
-they are ops whose value the compiled step knows. Inputs of unknown rank are accepted where
-TF1 accepts them; their checks wait for the run's shapes.
+Shape-like arguments (shapes, perms, axes, paddings, begin/size, depth, range bounds) become
+IR attributes (`lowerflow/ir/ops/shape.py`, `array.py`): Python or numpy data, or tensors
+computed from constants alone (`constant_value`, a generalised TF1 tensor_util.constant_value).
+As in TF1, `tf.shape`, `tf.size` and `tf.rank` of statically known shapes are constants.
+Reshape's shape, Fill's dims, Tile's multiples and Slice's begin/size (`shape_arg`) may also
+be computed from shapes known only per run signature (`tf.shape(x)[0]` of an unknown dim):
+they are resolved when the signature is lowered (frontend/shape_values.py), and the static
+shape is the best partial one. Inputs of unknown rank are accepted where TF1 accepts them;
+their checks wait for the run's shapes.
 """
 from __future__ import annotations
 

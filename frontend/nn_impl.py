@@ -120,6 +120,30 @@ def in_top_k(predictions, targets, k, name=None) -> Tensor:
         return logical_and(less(above, k), finite, name=scope)
 
 
+def top_k(input, k=1, sorted=True, name=None) -> tuple[Tensor, Tensor]:
+    """tf.nn.top_k: the `k` largest entries of each last-axis row, largest first, equal values
+    by lower index (k rounds of argmax, each masking the pick out), and their int32 indices."""
+    with name_scope(name, "TopKV2", [input]) as scope:
+        x = convert_to_tensor(input)
+        depth = x.shape[-1].value if x.shape.ndims else None
+        k = int(k)
+        if depth is None:
+            raise ValueError("top_k needs the last dim known when the graph is built")
+        if depth < k:
+            raise ValueError(f"input must have at least k columns. Had {depth}, needed {k}")
+        values, indices, rest = [], [], x
+        lowest = -np.inf if x.dtype.is_floating else np.iinfo(x.dtype.as_numpy_dtype).min
+        for _ in range(k):
+            index = argmax(rest, -1, output_type=dtypes.int32)
+            hot = array_ops.one_hot(index, depth, on_value=True, off_value=False, dtype=dtypes.bool_)
+            zeros = array_ops.zeros_like(x)
+            values.append(reduce_sum(where_v2(hot, x, zeros), -1))
+            indices.append(index)
+            rest = where_v2(hot, array_ops.fill(array_ops.shape(x), np.array(lowest, x.dtype.as_numpy_dtype)), rest)
+        return (array_ops.stack(values, -1, name=scope + "values"),
+                array_ops.stack(indices, -1, name=scope + "indices"))
+
+
 def softsign(features, name=None) -> Tensor:
     """tf.nn.softsign: x / (1 + |x|)."""
     with name_scope(name, "Softsign", [features]) as scope:

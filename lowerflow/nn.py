@@ -12,5 +12,5 @@ from lowerflow.frontend.conv_ops import (  # noqa: F401
     avg_pool, avg_pool2d, conv1d, conv2d, conv2d_transpose, max_pool, max_pool2d,
 )
 from lowerflow.frontend.nn_impl import (  # noqa: F401
-    batch_normalization, dropout, embedding_lookup, in_top_k, softsign,
+    batch_normalization, dropout, embedding_lookup, in_top_k, softsign, top_k,
 )

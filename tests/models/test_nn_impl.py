@@ -53,16 +53,19 @@ def test_batch_normalization_against_tf():
 
 
 def _top_k(tf):
-    p = tf.placeholder(tf.float32, [None, 4])
+    p = tf.placeholder(tf.float32, [4, 4])
     t = tf.placeholder(tf.int32, [None])
+    values, indices = tf.nn.top_k(tf.gather(p, [0, 1, 3]), 3)
+    grad = [tf.convert_to_tensor(g) for g in tf.gradients(tf.reduce_sum(values * tf.constant([3.0, 2.0, 1.0])), p)]
     return {"p": p, "t": t}, [tf.nn.in_top_k(p, t, 1), tf.nn.in_top_k(p, t, 2), tf.arg_max(p, 1),
-                              tf.arg_min(p, 1, output_type=tf.int32)]
+                              tf.arg_min(p, 1, output_type=tf.int32), values, indices] + grad
 
 
 def test_in_top_k_and_arg_max_against_tf():
     p = np.array([[0.1, 0.5, 0.5, 0.2], [1, 2, 3, 4], [np.nan, 0, 1, 2], [3, 3, 3, 3]], np.float32)
     t = np.array([2, 2, 0, 1], np.int32)
-    a, b, c, d = compare(_top_k, {"p": p, "t": t})
+    a, b, c, d, values, indices, grad = compare(_top_k, {"p": p, "t": t})
+    np.testing.assert_array_equal(indices, [[1, 2, 3], [3, 2, 1], [0, 1, 2]])  # ties: lower index first
     np.testing.assert_array_equal(a, [True, False, False, True])
     np.testing.assert_array_equal(b, [True, True, False, True])
 
