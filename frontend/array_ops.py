@@ -21,7 +21,7 @@ from lowerflow.frontend import dtypes, shape_values
 from lowerflow.frontend.core_ops import constant, convert_operands, convert_to_tensor, identity
 from lowerflow.frontend.graph import Operation, Tensor
 from lowerflow.frontend.lowering import lower, needed_ops
-from lowerflow.frontend.math_ops import add, cast
+from lowerflow.frontend.math_ops import cast
 from lowerflow.frontend.op_builder import apply, apply_op, ir_type, natural_dtype, to_numpy
 from lowerflow.frontend.reduction_ops import deprecated_argument_lookup
 from lowerflow.frontend.slicing import index_error, slice_spec
