@@ -2,24 +2,26 @@
 the packing of lists of tensors that `convert_to_tensor` does with `stack`.
 
 Signatures, defaults, op types and default names are TF1's (cf. TF1's array_ops.py).
-Shape-like arguments (shapes, perms, axes, paddings, begin/size, depth, range bounds) must
-be known when the graph is built: Python or numpy data, or tensors computed from constants
-alone (`constant_value`, a generalised TF1 tensor_util.constant_value). They become IR
-attributes (`lowerflow/ir/ops/shape.py`, `array.py`). As in TF1, `tf.shape`, `tf.size`
-and `tf.rank` of statically known shapes are constants, so they qualify; of unknown dims
-they are ops whose value the compiled step knows. Inputs of unknown rank are accepted where
-TF1 accepts them; their checks wait for the run's shapes.
+Shape-like arguments (shapes, perms, axes, paddings, begin/size, depth, range bounds) become
+IR attributes (`lowerflow/ir/ops/shape.py`, `array.py`): Python or numpy data, or tensors
+computed from constants alone (`constant_value`, a generalised TF1 tensor_util.constant_value).
+As in TF1, `tf.shape`, `tf.size` and `tf.rank` of statically known shapes are constants.
+Reshape's shape, Fill's dims, Tile's multiples and Slice's begin/size (`shape_arg`) may also
+be computed from shapes known only per run signature (`tf.shape(x)[0]` of an unknown dim):
+they are resolved when the signature is lowered (frontend/shape_values.py), and the static
+shape is the best partial one. Inputs of unknown rank are accepted where TF1 accepts them;
+their checks wait for the run's shapes.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from lowerflow import ir
-from lowerflow.frontend import dtypes
+from lowerflow.frontend import dtypes, shape_values
 from lowerflow.frontend.core_ops import constant, convert_operands, convert_to_tensor, identity
 from lowerflow.frontend.graph import Operation, Tensor
 from lowerflow.frontend.lowering import lower, needed_ops
-from lowerflow.frontend.math_ops import add, cast
+from lowerflow.frontend.math_ops import cast
 from lowerflow.frontend.op_builder import apply, apply_op, ir_type, natural_dtype, to_numpy
 from lowerflow.frontend.reduction_ops import deprecated_argument_lookup
 from lowerflow.frontend.slicing import index_error, slice_spec
@@ -65,6 +67,28 @@ def static_ints(value, what: str) -> list[int]:
     if arr.dtype.kind not in "iu" and arr.size:  # an empty list is float64 to numpy
         raise TypeError(f"{what} must be integers, got {arr.dtype}: {value!r}")
     return [int(v) for v in arr.reshape(-1)]
+
+
+def shape_arg(value, what: str, standin: int = 1):
+    """A list-of-ints argument: its ints when the graph determines them, else a RunValue
+    whose tensor the run signature's shapes determine (frontend/shape_values.py)."""
+    try:
+        return static_ints(value, what)
+    except NotImplementedError:
+        t = convert_to_tensor(value)
+        if not t.dtype.is_integer or t.shape.ndims not in (None, 0, 1):
+            raise TypeError(f"{what} must be a vector of integers, got {t!r}") from None
+        n = t.shape.as_list()[0] if t.shape.ndims == 1 else None
+        if n is None:
+            raise ValueError(f"lowerflow needs the length of {what} when the graph is built, got {t!r}") from None
+        return shape_values.RunValue(t, [standin] * n)
+
+
+def _known(values) -> list:
+    """Build-time dims of a shape argument (None where only the run knows them)."""
+    if isinstance(values, shape_values.RunValue):
+        return shape_values.partial_shape(values.tensor)
+    return list(values)
 
 
 def static_int(value, what: str) -> int:
@@ -119,9 +143,21 @@ def _axis_rank(axis: int, extra: int = 0) -> int:
 
 def reshape(tensor, shape, name=None) -> Tensor:
     """tf.reshape: `shape` may hold one -1, the size that keeps the number of elements."""
-    target = static_ints(shape, "shape")
+    target = shape_arg(shape, "shape")
+    if isinstance(target, shape_values.RunValue):
+        return _run_reshape(convert_to_tensor(tensor), target, name or "Reshape")
     return _create("Reshape", [convert_to_tensor(tensor)], {"shape": target}, name or "Reshape",
                    (_vec(target),), standin=1, exact=True).outputs[0]
+
+
+def _run_reshape(x: Tensor, target: shape_values.RunValue, name: str) -> Tensor:
+    """Reshape to a shape the run knows; statically, the known dims and a resolvable -1."""
+    dims = _known(target)
+    n, rest = x.shape.num_elements(), [d for d in dims if d != -1]
+    if dims.count(-1) == 1 and n is not None and None not in rest and np.prod(rest) > 0:
+        dims = [n // int(np.prod(rest)) if d == -1 else d for d in dims]
+    dims = [None if d == -1 else d for d in dims]
+    return shape_values.create("Reshape", [x], {"shape": target}, name, dims).outputs[0]
 
 
 def expand_dims(input, axis=None, name=None, dim=None) -> Tensor:
@@ -230,7 +266,12 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split") -> list[Ten
 
 def tile(input, multiples, name=None) -> Tensor:
     """tf.tile: each dim repeated `multiples[i]` times."""
-    multiples = static_ints(multiples, "multiples")
+    multiples = shape_arg(multiples, "multiples")
+    x = convert_to_tensor(input)
+    if isinstance(multiples, shape_values.RunValue):
+        ins = x.shape.as_list() if x.shape.ndims is not None else [None] * len(multiples.standin)
+        dims = [None if d is None or m is None else d * m for d, m in zip(ins, _known(multiples))]
+        return shape_values.create("Tile", [x], {"multiples": multiples}, name or "Tile", dims).outputs[0]
     return _create("Tile", [convert_to_tensor(input)], {"multiples": multiples}, name or "Tile",
                    (_vec(multiples),), standin=len(multiples), exact=True).outputs[0]
 
@@ -263,8 +304,11 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0) -> Tens
 def slice_(input_, begin, size, name=None) -> Tensor:
     """tf.slice: `size[i]` elements from `begin[i]` per dim; size -1 takes the rest. As in TF1,
     bounds are checked when the run starts (InvalidArgumentError), not at build time."""
-    begin, size = static_ints(begin, "begin"), static_ints(size, "size")
+    begin, size = shape_arg(begin, "begin", 0), shape_arg(size, "size", -1)
     x = convert_to_tensor(input_)
+    if isinstance(begin, shape_values.RunValue) or isinstance(size, shape_values.RunValue):
+        dims = [None if s in (None, -1) else s for s in _known(size)]
+        return shape_values.create("Slice", [x], {"begin": begin, "size": size}, name or "Slice", dims).outputs[0]
     out = _create("Slice", [x], {"begin": begin, "size": size}, name or "Slice", standin=len(begin), exact=True,
                   run_checked=True).outputs[0]
     if x.shape.ndims is not None:  # size -1: the rest of a known dim
@@ -358,32 +402,25 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 
 # ---- generated tensors --------------------------------------------------------------------------
 
-def _shape_source(shape) -> Tensor | None:
-    """`x` when `shape` is `tf.shape(x)` of unknown dims (TF1's `tf.zeros(tf.shape(x))` idiom:
-    the result takes x's run-time shape), else None."""
-    return shape.op.inputs[0] if isinstance(shape, Tensor) and shape.op.type == "Shape" else None
-
-
 def fill(dims, value, name=None) -> Tensor:
     """tf.fill: a tensor of shape `dims` holding the scalar `value` (op Fill)."""
     x = convert_to_tensor(value)
     if x.shape.ndims not in (None, 0):
         raise ValueError(f"Shape must be rank 0 but is rank {x.shape.ndims} for '{name or 'Fill'}' (op: 'Fill') "
                          f"with input shapes: [?], [{','.join(map(str, x.shape.as_list()))}].")
-    like = _shape_source(dims)
-    if like is not None:
-        return add(zeros_like(like, x.dtype), x, name=name or "Fill")
-    return _create("Fill", [x], {"shape": static_ints(dims, "dims")}, name or "Fill", standin=0, exact=True).outputs[0]
+    dims = shape_arg(dims, "dims")
+    if isinstance(dims, shape_values.RunValue):
+        return shape_values.create("Fill", [x], {"shape": dims}, name or "Fill", _known(dims)).outputs[0]
+    return _create("Fill", [x], {"shape": dims}, name or "Fill", standin=0, exact=True).outputs[0]
 
 
 def _filled(value: int, shape, dtype, name: str) -> Tensor:
     """tf.zeros/tf.ones: a constant when small, else a Fill, as TF1 builds them."""
     dtype = dtypes.as_dtype(dtype)
-    like = _shape_source(shape)
-    if like is not None:
-        return _like("ZerosLike" if value == 0 else "OnesLike", value, like, dtype, name)
-    dims = static_ints(shape, "shape")
+    dims = shape_arg(shape, "shape")
     value = np.asarray(value, dtype.as_numpy_dtype)  # 0/1 as the dtype's zero/one (False/True too)
+    if isinstance(dims, shape_values.RunValue):
+        return fill(dims.tensor, constant(value, dtype), name=name)
     if np.prod(dims, dtype=np.int64) < _SMALL:
         return constant(value, dtype, shape=dims, name=name)
     return fill(dims, constant(value, dtype), name=name)

@@ -27,6 +27,7 @@ from lowerflow.frontend.core_ops import constant, convert_to_tensor
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.math_ops import add_n
 from lowerflow.frontend.op_builder import apply_op
+from lowerflow.frontend.shape_values import dense_inputs
 from lowerflow.ir.opdef import GradOp
 
 #: Op types whose inputs never get a gradient (TF's NotDifferentiable registrations).
@@ -191,7 +192,9 @@ def _apply_rule(e: GraphEmitter, graph: Graph, op: Operation, grads: dict) -> No
         if len(out_grads) > 1:
             out_grads = [e("lf.fill_like", t, value=0) if g is None and _carries_gradient(t) else g
                          for g, t in zip(out_grads, op.outputs)]
-        in_grads = rule(e, GradOp(list(op.inputs), op.outputs, op._attrs), out_grads)
+        inputs = dense_inputs(op)  # a shape-like tensor input gets no gradient
+        in_grads = list(rule(e, GradOp(inputs, op.outputs, op._attrs), out_grads))
+        in_grads += [None] * (len(op.inputs) - len(inputs))
     if len(in_grads) != len(op.inputs):
         raise ValueError(f"Num gradients {len(in_grads)} generated for op {op.name} do not match "
                          f"num inputs {len(op.inputs)}")

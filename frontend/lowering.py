@@ -21,6 +21,7 @@ import numpy as np
 
 from lowerflow import ir
 from lowerflow.frontend.graph import Operation, Tensor
+from lowerflow.frontend.shape_values import resolve
 from lowerflow.ir.opdef import ELEMENTWISE
 from lowerflow.ir.ops.random import COUNTER_TYPE, RUN_COUNTER
 
@@ -155,15 +156,15 @@ class _Lowerer:
             ir_name = ir.TF_TO_IR.get(kind)
             if ir_name is None:
                 raise NotImplementedError(f"no IR lowering for TF op type '{kind}' (node {op.name})")
-            operands = [self.value(t) for t in op.inputs]
+            operands, attrs = resolve(op, self.value)
             opdef = ir.get_op(ir_name)
             if opdef.has(RUN_COUNTER):
                 operands.insert(0, self.run_counter(op))
             if opdef.expand is not None:  # defined by other ops at this signature's shapes
                 results = opdef.expand(lambda name, args, attrs: self.build(name, args, attrs, op).results,
-                                       operands, op._attrs)
+                                       operands, attrs)
             else:
-                results = self.build(ir_name, operands, op._attrs, op).results
+                results = self.build(ir_name, operands, attrs, op).results
             for t, v in zip(op.outputs, results):
                 self.env.setdefault(t, v)
 

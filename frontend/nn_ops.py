@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from lowerflow.frontend import dtypes
+from lowerflow.frontend.array_ops import reshape
 from lowerflow.frontend.core_ops import convert_operands, convert_to_tensor, stop_gradient
 from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.math_ops import (  # TF1 names, `abs` included
@@ -118,19 +119,22 @@ def _axis(axis, dim) -> int:
 
 
 def bias_add(value, bias, data_format=None, name=None) -> Tensor:
-    """value + bias, `bias` 1-D along the channel dim: the last one (NHWC), as TF1's BiasAdd
-    checks it; channels-first (NCHW) layouts are not supported."""
-    if data_format not in (None, "NHWC", "N..C"):
-        if data_format in ("NCHW", "NC.."):
-            raise NotImplementedError("bias_add: data_format NCHW is not supported")
+    """value + bias, `bias` 1-D along the channel dim: the last one (NHWC) or dim 1 (NCHW),
+    as TF1's BiasAdd checks it."""
+    if data_format not in (None, "NHWC", "N..C", "NCHW", "NC.."):
         raise ValueError(f"data_format must be NHWC or NCHW, got {data_format!r}")
+    first = data_format in ("NCHW", "NC..")
     with name_scope(name, "BiasAdd", [value, bias]) as scope:
         value, bias = convert_operands([value, bias])
-        _check_bias(value, bias, scope)
+        _check_bias(value, bias, scope, 1 if first else -1)
+        if first and value.shape.ndims is None:
+            raise ValueError("bias_add with data_format NCHW needs the value's rank when the graph is built")
+        if first and value.shape.ndims > 2:
+            bias = reshape(bias, [-1] + [1] * (value.shape.ndims - 2))
         return add(value, bias, name=scope)
 
 
-def _check_bias(value: Tensor, bias: Tensor, scope: str) -> None:
+def _check_bias(value: Tensor, bias: Tensor, scope: str, axis: int) -> None:
     """TF1's BiasAdd shape function, in its words."""
     where_ = f" for '{scope.rstrip('/')}' (op: 'BiasAdd') with input shapes: {_shape_str(value)}, {_shape_str(bias)}."
     rank, bias_rank = value.shape.ndims, bias.shape.ndims
@@ -139,7 +143,7 @@ def _check_bias(value: Tensor, bias: Tensor, scope: str) -> None:
     if bias_rank is not None and bias_rank != 1:
         raise ValueError(f"Shape must be rank 1 but is rank {bias_rank}{where_}")
     if rank is not None and bias_rank is not None:
-        channels, size = value.shape[-1].value, bias.shape[0].value
+        channels, size = value.shape[axis].value, bias.shape[0].value
         if channels is not None and size is not None and channels != size:
             raise ValueError(f"Dimensions must be equal, but are {channels} and {size}{where_}")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from lowerflow import ir
-from lowerflow.frontend import dtypes
+from lowerflow.frontend import dtypes, shape_values
 from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from lowerflow.frontend.tensor_shape import TensorShape
 
@@ -46,6 +46,8 @@ def apply_op(op_type: str, inputs: list[Tensor], attrs: dict | None = None, name
     ir_name = ir.TF_TO_IR.get(op_type)
     if ir_name is None:
         raise NotImplementedError(f"op type '{op_type}' has no IR definition")
+    if shape_values.run_values(attrs):
+        return shape_values.create(op_type, inputs, attrs, name or op_type, graph=graph)
     preview = graph.unique_name(name or op_type, mark_as_used=False)
     outputs = infer_outputs(ir_name, inputs, attrs, op_type, preview)
     return graph.create_op(op_type, inputs, outputs, attrs, name=name or op_type)

@@ -18,7 +18,8 @@ from lowerflow.frontend.core_ops import convert_to_tensor
 from lowerflow.frontend.graph import Graph, Tensor, get_default_graph, name_scope
 from lowerflow.frontend.math_ops import add, multiply, subtract
 from lowerflow.frontend.op_builder import ir_type
-from lowerflow.frontend.reduction_ops import static_ints
+from lowerflow.frontend import shape_values
+from lowerflow.frontend.array_ops import shape_arg
 from lowerflow.frontend.tensor_shape import TensorShape
 from lowerflow.ir.ops.random import COUNTER_TYPE
 
@@ -44,12 +45,14 @@ def get_seed(op_seed, graph: Graph | None = None) -> tuple:
     return (0, _MAXINT32) if seeds == (0, 0) else seeds
 
 
-def _shape(shape) -> list[int]:
+def _shape(shape) -> list[int] | shape_values.RunValue:
     if isinstance(shape, TensorShape):
         if not shape.is_fully_defined():
             raise ValueError(f"lowerflow needs a fully defined shape for random values, got {shape}")
         return shape.as_list()
-    dims = static_ints(shape, "shape")
+    dims = shape_arg(shape, "shape")
+    if isinstance(dims, shape_values.RunValue):
+        return dims
     if any(d < 0 for d in dims):
         raise ValueError(f"Dimension -1 must be >= 0 in shape {dims}")
     return dims
@@ -62,6 +65,9 @@ def _random(op_type: str, shape, dtype: dtypes.DType, seed, inputs=(), name=None
         seed1, seed2 = secrets.randbits(31), secrets.randbits(31)
     attrs = {"seed": seed1, "seed2": seed2, "shape": _shape(shape), "dtype": dtype.ir}
     inputs = list(inputs)
+    if isinstance(attrs["shape"], shape_values.RunValue):
+        return shape_values.create(op_type, inputs, attrs, name or op_type,
+                                   shape_values.partial_shape(attrs["shape"].tensor)).outputs[0]
     (out,) = ir.get_op(ir.TF_TO_IR[op_type]).infer([COUNTER_TYPE] + [ir_type(t) for t in inputs], attrs)
     graph = get_default_graph()
     return graph.create_op(op_type, inputs, [(dtype, TensorShape(out.shape))], attrs,

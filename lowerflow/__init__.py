@@ -41,7 +41,9 @@ from lowerflow.frontend.init_ops import (
     Zeros as zeros_initializer,
 )
 from lowerflow.frontend.linalg_ops import matmul, tensordot
+from lowerflow.frontend.layers import UPDATE_OPS
 from lowerflow.frontend.losses import LOSSES
+from lowerflow.frontend.nn_impl import arg_max, arg_min
 from lowerflow.frontend.random_ops import random_normal, random_uniform, set_random_seed, truncated_normal
 from lowerflow.frontend.reduction_ops import (
     argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum,
@@ -63,6 +65,7 @@ from lowerflow.runtime.config import (
 from lowerflow.runtime.session import InteractiveSession, Session
 from lowerflow import math, nn, train  # noqa: E402  (namespaces built from the names above)
 from lowerflow import initializers, keras, linalg, losses, random  # noqa: E402
+from lowerflow import app, flags, layers  # noqa: E402  (tf.layers, tf.app.run, tf.app.flags)
 from lowerflow.tooling import to_ir  # noqa: E402
 from lowerflow import aot  # noqa: E402  (ahead-of-time compilation, docs/aot.md)
 
@@ -83,6 +86,7 @@ class GraphKeys:
     TRAIN_OP = "train_op"
     TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
     MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    UPDATE_OPS = UPDATE_OPS
 
 
 def get_collection(key, scope=None):

@@ -8,3 +8,9 @@ from lowerflow.frontend.nn_losses import (  # noqa: F401
 from lowerflow.frontend.nn_ops import (  # noqa: F401
     bias_add, elu, l2_normalize, leaky_relu, log_softmax, moments, relu6, selu, softmax, softplus,
 )
+from lowerflow.frontend.conv_ops import (  # noqa: F401
+    avg_pool, avg_pool2d, conv1d, conv2d, conv2d_transpose, max_pool, max_pool2d,
+)
+from lowerflow.frontend.nn_impl import (  # noqa: F401
+    batch_normalization, dropout, embedding_lookup, in_top_k, softsign, top_k,
+)

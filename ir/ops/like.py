@@ -144,7 +144,7 @@ def _slice_grad_expand(build, operands, attrs):
             cur[d] = min(size * step, shape[d] - start)
             g = build("lf.reshape", [g], {"shape": cur[:d] + [size * step] + cur[d + 1:]})[0]
             if cur[d] != size * step:
-                g = build("lf.slice", [g], {"begin": [0] * len(cur), "size": cur})[0]
+                g = build("lf.slice", [g], {"begin": [0] * len(cur), "size": list(cur)})[0]  # cur changes later
         widths.append([start, shape[d] - start - cur[d]])
     if any(a or b for a, b in widths):
         g = build("lf.pad", [g], {"paddings": widths, "mode": "CONSTANT", "constant_values": 0})[0]

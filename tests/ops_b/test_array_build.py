@@ -94,10 +94,9 @@ def test_shape_like_arguments_known_at_build_time():
     assert tf.transpose(x, tf.range(1, -1, -1)).shape.as_list() == [3, 2]
     assert tf.tile(x, tf.constant([2, 1]) * 2).shape.as_list() == [8, 6]
     assert y[tf.constant(1)].shape.as_list() == [3]
-    with pytest.raises(NotImplementedError, match="known only at run time"):
-        tf.reshape(x, tf.shape(y))
-    with pytest.raises(NotImplementedError, match="Placeholder"):
-        tf.tile(x, tf.placeholder(tf.int32, [2]))
+    # known per run signature (tests/models/test_shape_values.py): the best static shape now
+    assert tf.reshape(x, tf.shape(y)).shape.as_list() == [None, 3]
+    assert tf.tile(x, tf.placeholder(tf.int32, [2])).shape.as_list() == [None, None]
 
 
 TF1_ERRORS = {

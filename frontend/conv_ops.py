@@ -1,0 +1,221 @@
+"""TF1's convolutions and pooling (`tf.nn.conv2d`, `conv2d_transpose`, `max_pool`, `avg_pool`)
+composed from ops that already lower natively (cf. the im2col formulation of Caffe).
+
+A window op reads, per kernel offset (i, j), one strided slice of the padded input: the
+elements that offset meets in every output position. conv2d concatenates those patches
+along the channels and multiplies them with the filter reshaped to [kh*kw*cin, cout] (one
+GEMM); max/avg pooling fold them with maximum/add, which fuse into one loop. Gradients are
+those of pad, strided slice, concat and matmul. Spatial dims and the filter's shape must be
+known when the graph is built (the batch may be unknown); NCHW is computed as NHWC between
+two transposes. Padding follows TF: SAME pads (total // 2) before and the rest after.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lowerflow.frontend import array_ops
+from lowerflow.frontend.core_ops import constant, convert_to_tensor
+from lowerflow.frontend.graph import Tensor, name_scope
+from lowerflow.frontend.linalg_ops import matmul
+from lowerflow.frontend.math_ops import add, maximum, truediv
+
+_NHWC_FROM_NCHW, _NCHW_FROM_NHWC = [0, 2, 3, 1], [0, 3, 1, 2]
+
+
+def _spatial(value, what: str, data_format: str, default: int = 1) -> list[int]:
+    """An int or 1-, 2- or 4-element list (strides, ksize, dilations) as [h, w]."""
+    values = [default] if value is None else [value] if isinstance(value, int) else list(value)
+    if len(values) == 1:
+        return values * 2
+    if len(values) == 2:
+        return values
+    if len(values) != 4:
+        raise ValueError(f"{what} should be of length 1, 2 or 4 but was {len(values)}")
+    h, w = (values[2], values[3]) if data_format.startswith("NC") else (values[1], values[2])
+    rest = (values[0], values[1]) if data_format.startswith("NC") else (values[0], values[3])
+    if rest != (1, 1):
+        raise ValueError(f"{what} in the batch and depth dimensions must be 1")
+    return [h, w]
+
+
+def _check_format(data_format: str) -> str:
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError(f"Unknown data format: {data_format}")
+    return data_format
+
+
+def _padding(padding, sizes: list[int], kernel: list[int], strides: list[int], data_format: str) -> list[tuple]:
+    """(before, after) per spatial dim for SAME, VALID or explicit [[b, a]] * 4 paddings."""
+    if isinstance(padding, str):
+        padding = padding.upper()
+        if padding == "VALID":
+            return [(0, 0), (0, 0)]
+        if padding != "SAME":
+            raise ValueError(f"padding must be SAME, VALID or explicit, got {padding!r}")
+        out = [math.ceil(n / s) for n, s in zip(sizes, strides)]
+        total = [max((o - 1) * s + k - n, 0) for o, s, k, n in zip(out, strides, kernel, sizes)]
+        return [(t // 2, t - t // 2) for t in total]
+    pairs = [tuple(int(v) for v in p) for p in padding]
+    if len(pairs) != 4:
+        raise ValueError(f"explicit padding must be [[before, after]] for each of 4 dims, got {padding!r}")
+    outer = (pairs[0], pairs[1]) if data_format == "NCHW" else (pairs[0], pairs[3])
+    if outer != ((0, 0), (0, 0)):
+        raise ValueError("Nonzero explicit padding in the batch or depth dimensions is not supported")
+    return list(pairs[2:]) if data_format == "NCHW" else list(pairs[1:3])
+
+
+def _windows(x: Tensor, kernel: list[int], strides: list[int], dilations: list[int], pads: list[tuple],
+             pad_value=0) -> tuple[list[Tensor], list[int]]:
+    """(one strided slice of the padded NHWC `x` per kernel offset, the output's [oh, ow])."""
+    h, w = x.shape.as_list()[1:3]
+    if h is None or w is None:
+        raise ValueError(f"lowerflow needs the spatial dims of {x.name} when the graph is built, got {x.shape}")
+    if any(pads[0] + pads[1]):
+        x = array_ops.pad(x, [[0, 0], list(pads[0]), list(pads[1]), [0, 0]], constant_values=pad_value)
+    sizes = [h + sum(pads[0]), w + sum(pads[1])]
+    span = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]
+    out = [(n - e) // s + 1 for n, e, s in zip(sizes, span, strides)]
+    if min(out) <= 0:
+        raise ValueError(f"Computed output size would be negative: {min(out)} [input: {sizes}, "
+                         f"effective filter: {span}, stride: {strides}]")
+    patches = []
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            begin = [0, i * dilations[0], j * dilations[1], 0]
+            end = [0, begin[1] + (out[0] - 1) * strides[0] + 1, begin[2] + (out[1] - 1) * strides[1] + 1, 0]
+            patches.append(array_ops.strided_slice(x, begin, end, [1, *strides, 1], begin_mask=9, end_mask=9))
+    return patches, out
+
+
+def _nhwc(x: Tensor, data_format: str) -> Tensor:
+    return array_ops.transpose(x, _NHWC_FROM_NCHW) if data_format == "NCHW" else x
+
+
+def _back(y: Tensor, data_format: str, name: str) -> Tensor:
+    if data_format == "NCHW":
+        return array_ops.transpose(y, _NCHW_FROM_NHWC, name=name)
+    return array_ops.identity(y, name=name)
+
+
+def _check_rank4(x: Tensor, what: str) -> None:
+    if x.shape.ndims != 4:
+        raise ValueError(f"{what} must be 4-dimensional (shape {x.shape})")
+
+
+def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
+           dilations=(1, 1, 1, 1), name=None, filters=None) -> Tensor:
+    """tf.nn.conv2d: `filter` [kh, kw, cin, cout] over `input` (NHWC or NCHW)."""
+    filter = filters if filter is None else filter
+    if filter is None or strides is None or padding is None:
+        raise TypeError("conv2d() needs input, filter, strides and padding")
+    data_format = _check_format(data_format)
+    with name_scope(name, "Conv2D", [input, filter]) as scope:
+        x, f = _nhwc(convert_to_tensor(input), data_format), convert_to_tensor(filter)
+        _check_rank4(x, "input")
+        _check_rank4(f, "filter")
+        kh, kw, cin, cout = f.shape.as_list()
+        if None in (kh, kw, cin, cout):
+            raise ValueError(f"lowerflow needs the filter's shape when the graph is built, got {f.shape}")
+        if x.shape[3].value not in (None, cin):
+            raise ValueError(f"Depth of input ({x.shape[3].value}) is not a multiple of input depth of filter ({cin})")
+        strides, dilations = _spatial(strides, "strides", data_format), _spatial(dilations, "dilations", data_format)
+        pads = _padding(padding, x.shape.as_list()[1:3], [(kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1],
+                        strides, data_format)
+        patches, (oh, ow) = _windows(x, [kh, kw], strides, dilations, pads)
+        cols = array_ops.concat(patches, 3) if len(patches) > 1 else patches[0]
+        rows = matmul(array_ops.reshape(cols, [-1, kh * kw * cin]), array_ops.reshape(f, [kh * kw * cin, cout]))
+        return _back(array_ops.reshape(rows, [-1, oh, ow, cout]), data_format, scope)
+
+
+def conv2d_transpose(value, filter=None, output_shape=None, strides=None, padding="SAME", data_format="NHWC",
+                     name=None, input=None, filters=None, dilations=None) -> Tensor:
+    """tf.nn.conv2d_transpose: the gradient of conv2d with respect to its input, taken at
+    an input of `output_shape` (`filter` is [kh, kw, out_channels, in_channels])."""
+    from lowerflow.frontend.gradients import gradients
+    value = input if value is None else value
+    filter = filters if filter is None else filter
+    with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as scope:
+        value = convert_to_tensor(value)
+        like = array_ops.zeros(output_shape, value.dtype)
+        forward = conv2d(like, filter, strides, padding, data_format=data_format,
+                         dilations=dilations or (1, 1, 1, 1))
+        if forward.shape.is_compatible_with(value.shape) is False:
+            raise ValueError(f"conv2d_transpose: value shape {value.shape} does not match the convolution "
+                             f"of output_shape {like.shape} ({forward.shape})")
+        (result,) = gradients(forward, like, grad_ys=value)
+        return array_ops.identity(result, name=scope)
+
+
+def _pool(kind: str, value, ksize, strides, padding, data_format: str, name, default: str) -> Tensor:
+    data_format = _check_format(data_format)
+    with name_scope(name, default, [value]) as scope:
+        x = _nhwc(convert_to_tensor(value), data_format)
+        _check_rank4(x, "input")
+        kernel, strides = _spatial(ksize, "ksize", data_format), _spatial(strides, "strides", data_format)
+        if isinstance(padding, str) and padding.upper() not in ("SAME", "VALID"):
+            raise ValueError(f"padding must be SAME or VALID, got {padding!r}")
+        pads = _padding(padding, x.shape.as_list()[1:3], kernel, strides, data_format)
+        lowest = -np.inf if x.dtype.is_floating else np.iinfo(x.dtype.as_numpy_dtype).min
+        patches, out = _windows(x, kernel, strides, [1, 1], pads, lowest if kind == "max" else 0)
+        fold = maximum if kind == "max" else add
+        y = patches[0]
+        for p in patches[1:]:
+            y = fold(y, p)
+        if kind == "avg":
+            y = truediv(y, constant(_counts(x.shape.as_list()[1:3], kernel, strides, pads, out), x.dtype))
+        return _back(y, data_format, scope)
+
+
+def _counts(sizes, kernel, strides, pads, out) -> np.ndarray:
+    """The number of input (not padding) elements of each window, [1, oh, ow, 1]."""
+    per_dim = []
+    for n, k, s, (before, _), o in zip(sizes, kernel, strides, pads, out):
+        starts = np.arange(o) * s - before
+        per_dim.append(np.minimum(starts + k, n) - np.maximum(starts, 0))
+    return np.outer(*per_dim).reshape(1, out[0], out[1], 1)
+
+
+def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None) -> Tensor:
+    """tf.nn.max_pool: the maximum of each window (padding never wins)."""
+    return _pool("max", input if value is None else value, ksize, strides, padding, data_format, name, "MaxPool")
+
+
+def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None) -> Tensor:
+    """tf.nn.avg_pool: the mean of each window over its input elements (SAME: padding not counted)."""
+    return _pool("avg", input if value is None else value, ksize, strides, padding, data_format, name, "AvgPool")
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:
+    return max_pool(input, ksize, strides, padding, data_format, name)
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:
+    return avg_pool(input, ksize, strides, padding, data_format, name)
+
+
+
+def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu=None, data_format=None,
+           name=None, input=None, dilations=None) -> Tensor:
+    """tf.nn.conv1d: `filters` [kw, cin, cout] over `value` [batch, width, cin] (NWC) or
+    [batch, cin, width] (NCW), as TF1 computes it: a conv2d over a height of 1."""
+    value = input if value is None else value
+    data_format = data_format or "NWC"
+    if data_format not in ("NWC", "NCW"):
+        raise ValueError(f"data_format must be \"NWC\" or \"NCW\", got {data_format!r}")
+    first = data_format == "NCW"
+    with name_scope(name, "conv1d", [value, filters]) as scope:
+        x = array_ops.expand_dims(convert_to_tensor(value), 2 if first else 1)
+        f = array_ops.expand_dims(convert_to_tensor(filters), 0)
+        stride, dilation = _width(stride, "stride", first), _width(dilations or 1, "dilations", first)
+        y = conv2d(x, f, [1, stride], padding, data_format="NCHW" if first else "NHWC", dilations=[1, dilation])
+        return array_ops.squeeze(y, [2 if first else 1], name=scope)
+
+
+def _width(value, what: str, first: bool) -> int:
+    """conv1d's stride or dilation: an int, or a list of 1 or 3 (the width's entry)."""
+    values = [value] if isinstance(value, int) else list(value)
+    if len(values) not in (1, 3):
+        raise ValueError(f"{what} should be of length 1 or 3 but was {len(values)}")
+    return int(values[0] if len(values) == 1 else values[2 if first else 1])
