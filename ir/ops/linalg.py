@@ -25,16 +25,16 @@ def matrix_dims(t: TensorType, transpose: bool) -> tuple:
 
 def _infer(types, attrs):
     a, b = types
-    batched = max(a.rank, b.rank) > 2  # MatMul's shape function wants rank 2 exactly
-    for t in types:
-        if t.rank < 2:
-            raise ValueError(f"Shape must be {'at least ' if batched else ''}rank 2 but is rank {t.rank}")
-    if a.dtype != b.dtype:
+    if a.dtype != b.dtype:  # TF checks the op's types before its shape function runs
         raise TypeError(f"Input 'b' of 'MatMul' Op has type {b.dtype.np_name} that does not match "
                         f"type {a.dtype.np_name} of argument 'a'.")
     if a.dtype.kind not in _KINDS:
         raise TypeError(f"Value passed to parameter 'a' has DataType {a.dtype.np_name} not in list of "
                         "allowed values: float16, float32, float64, int32, int64")
+    batched = max(a.rank, b.rank) > 2  # MatMul's shape function wants rank 2 exactly
+    for t in types:
+        if t.rank < 2:
+            raise ValueError(f"Shape must be {'at least ' if batched else ''}rank 2 but is rank {t.rank}")
     m, k = matrix_dims(a, attrs["transpose_a"])
     k2, n = matrix_dims(b, attrs["transpose_b"])
     if k is not None and k2 is not None and k != k2:

@@ -67,3 +67,11 @@ def test_unknown_dims_and_rank():
         assert tf.matmul(a, tf.placeholder(tf.float32, [None, 7])).shape.as_list() == [None, 7]
         out = tf.matmul(tf.placeholder(tf.float32), tf.placeholder(tf.float32, [3, 5]))
         assert out.op.type == "BatchMatMulV2" and out.shape.ndims is None
+
+
+def test_dtype_mismatch_is_reported_before_rank():
+    """TF checks an op's input types before its shape function (found by tests/fuzz)."""
+    a = tf.constant(1.0, tf.float64)
+    b = tf.constant(1, tf.int8)
+    with pytest.raises(TypeError, match="does not match type float64"):
+        tf.matmul(a, b)
