@@ -4,7 +4,8 @@ ZerosLike/OnesLike, Shape/Size/Rank, Range and LinSpace.
 Every shape-like argument TF1 passes as a tensor input (Reshape's `shape`, Fill's `dims`,
 Range's bounds) is an attribute here: a Session compiles one executable per feed-shape
 signature, so such values are known when the graph is lowered (the frontend resolves them
-at build time; cf. XLA's compile-time constant arguments). Reshape, ExpandDims and Squeeze
+at build time when it can, else when a run signature is lowered: `frontend/shape_values.py`;
+cf. XLA's compile-time constant arguments). Reshape, ExpandDims and Squeeze
 are views (trait "view"): buffers are C-contiguous, so the new shape over the operand's
 bytes is the result. Fill is BroadcastTo of a scalar; BroadcastTo is elementwise (each result
 element is its operand's element at the broadcast index), so it fuses into the loop of the
