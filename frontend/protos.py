@@ -59,7 +59,11 @@ _MESSAGES = {
         ("attr", 5, "map<string,AttrValue>"),
     ],
     "VersionDef": [("producer", 1, "int32"), ("min_consumer", 2, "int32"), ("bad_consumers", 3, "int32", R)],
-    "GraphDef": [("node", 1, "NodeDef", R), ("versions", 4, "VersionDef"), ("version", 3, "int32")],
+    "GraphDef": [("node", 1, "NodeDef", R), ("versions", 4, "VersionDef"), ("version", 3, "int32"),
+                 ("library", 2, "FunctionDefLibrary")],
+    # functions (field 1) are TF2's; they survive binary round trips as unknown fields
+    "FunctionDefLibrary": [("gradient", 2, "GradientDef", R)],
+    "GradientDef": [("function_name", 1, "string"), ("gradient_func", 2, "string")],
     "SaverDef": [
         ("filename_tensor_name", 1, "string"), ("save_tensor_name", 2, "string"),
         ("restore_op_name", 3, "string"), ("max_to_keep", 4, "int32"), ("sharded", 5, "bool"),
