@@ -86,6 +86,10 @@ _MESSAGES = {
         ("tensorflow_version", 5, "string"), ("tensorflow_git_version", 6, "string"),
         ("stripped_default_attrs", 7, "bool"),
     ],
+    "VariableDef": [
+        ("variable_name", 1, "string"), ("initial_value_name", 6, "string"), ("initializer_name", 2, "string"),
+        ("snapshot_name", 3, "string"), ("is_resource", 5, "bool"), ("trainable", 7, "bool"),
+    ],
     "TensorSliceProto": [("extent", 1, "TensorSliceProto.Extent", R)],
     "TensorSliceProto.Extent": [("start", 1, "int64"), ("length", 2, "int64")],
     "BundleHeaderProto": [
@@ -200,6 +204,7 @@ VersionDef = _CLASSES["VersionDef"]
 GraphDef = _CLASSES["GraphDef"]
 SaverDef = _CLASSES["SaverDef"]
 CollectionDef = _CLASSES["CollectionDef"]
+VariableDef = _CLASSES["VariableDef"]
 MetaGraphDef = _CLASSES["MetaGraphDef"]
 BundleHeaderProto = _CLASSES["BundleHeaderProto"]
 BundleEntryProto = _CLASSES["BundleEntryProto"]

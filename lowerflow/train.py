@@ -16,4 +16,5 @@ from lowerflow.frontend.graph_util import write_graph  # noqa: F401
 from lowerflow.runtime.checkpoint_reader import (  # noqa: F401
     NewCheckpointReader, checkpoint_exists, latest_checkpoint, list_variables, load_variable,
 )
-from lowerflow.runtime.saver import Saver  # noqa: F401
+from lowerflow.frontend.meta_graph import export_meta_graph  # noqa: F401
+from lowerflow.runtime.saver import Saver, import_meta_graph  # noqa: F401

@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from lowerflow.frontend.meta_graph import export_meta_graph, import_scoped_meta_graph
 from lowerflow.frontend.variables import Variable, global_variables
 from lowerflow.runtime import checkpoint_v2, errors
 from lowerflow.runtime.checkpoint_reader import (  # noqa: F401  (tf.train names)
@@ -68,6 +69,8 @@ class Saver:
         if not os.path.isdir(directory):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
         checkpoint_v2.write_bundle(save_path, {name: np.asarray(v) for name, v in values.items()})
+        if write_meta_graph:
+            export_meta_graph(f"{save_path}.{meta_graph_suffix}", graph=sess.graph)
         if write_state:
             self._record(save_path, directory, latest_filename or STATE_FILE)
         return save_path
@@ -104,3 +107,11 @@ class Saver:
 
     def as_saver_def(self):
         return self
+
+
+def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **kwargs) -> Saver | None:
+    """`tf.train.import_meta_graph`: the meta graph's nodes and collections added to the
+    default graph; a Saver over its variables, or None when it has none (as TF1)."""
+    import_scoped_meta_graph(meta_graph_or_file, clear_devices, import_scope=import_scope,
+                             input_map=kwargs.get("input_map"))
+    return Saver() if global_variables() else None

@@ -80,6 +80,7 @@ def test_max_to_keep(model, tmp_path):
         for i in range(4):
             saver.save(sess, str(tmp_path / "m"), global_step=i)
     kept = sorted(f for f in os.listdir(tmp_path) if f.startswith("m-"))
-    assert kept == ["m-2.data-00000-of-00001", "m-2.index", "m-3.data-00000-of-00001", "m-3.index"]
+    assert kept == ["m-2.data-00000-of-00001", "m-2.index", "m-2.meta", "m-3.data-00000-of-00001", "m-3.index",
+                    "m-3.meta"]
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith("m-3")
     assert tf.train.latest_checkpoint(str(tmp_path / "nowhere")) is None

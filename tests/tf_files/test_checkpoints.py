@@ -70,7 +70,7 @@ def test_saver_writes_v2_and_reads_legacy(tmp_path):
         with tf.Session() as sess:
             sess.run(v.initializer)
             path = saver.save(sess, str(tmp_path / "m"), global_step=5)
-            assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-5.data-00000-of-00001", "m-5.index"]
+            assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-5.data-00000-of-00001", "m-5.index", "m-5.meta"]
             assert tf.train.latest_checkpoint(str(tmp_path)) == path
             np.testing.assert_array_equal(tf.train.load_variable(str(tmp_path), "v:0"), [1.0, 2.0])
             np.savez(open(str(tmp_path / "old.lfckpt"), "wb"), v=np.array([3.0, 4.0], np.float32))
