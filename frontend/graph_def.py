@@ -18,6 +18,7 @@ from lowerflow import ir
 from lowerflow.frontend import dtypes, protos, tf_values
 from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from lowerflow.frontend.op_builder import ir_type
+from lowerflow.frontend.summary_ops import SUMMARY_OPS
 from lowerflow.frontend.tensor_shape import TensorShape
 from lowerflow.ir.ops.random import COUNTER_TYPE, RUN_COUNTER
 from lowerflow.frontend.tf_op_specs import SPECS, Const, Spec
@@ -31,9 +32,13 @@ def _input_name(t: Tensor) -> str:
     return t.op.name if t.value_index == 0 else t.name
 
 
+def _dtype(value: np.ndarray) -> dtypes.DType:
+    return dtypes.string if value.dtype == object else dtypes.as_dtype(value.dtype)
+
+
 def _const_node(name: str, value: np.ndarray) -> "protos.NodeDef":
     node = protos.NodeDef(name=name, op="Const")
-    node.attr["dtype"].CopyFrom(tf_values.attr_value(dtypes.as_dtype(value.dtype), "type"))
+    node.attr["dtype"].type = tf_values.DT[_dtype(value).name]
     node.attr["value"].CopyFrom(tf_values.attr_value(value, "tensor"))
     return node
 
@@ -47,6 +52,8 @@ def _const_value(op: Operation, slot: Const) -> np.ndarray:
         value = list(range(rank))
     if slot.kind == "scalar":
         return np.array(value, op.outputs[0].dtype.as_numpy_dtype)
+    if slot.kind == "string":
+        return np.array(value.encode(), object)
     arr = np.array(value, np.int32)
     return arr.reshape(-1, 2) if slot.kind == "pairs" else arr
 
@@ -74,7 +81,7 @@ def _export_op(op: Operation, taken: set) -> list:
                 extra.append(_const_node(name, value))
                 source = name
             node.input.append(source)
-            kinds.append(dtypes.as_dtype(value.dtype))
+            kinds.append(_dtype(value))
         else:
             count = len(real) if slot.startswith("*") else 1
             for t in real[:count]:
@@ -89,13 +96,14 @@ def _export_op(op: Operation, taken: set) -> list:
     for tf_name, (ours, kind, default) in spec.attrs.items():
         value = op._attrs.get(ours, default)
         if value is None and kind == "type":  # e.g. a Const's dtype: its output's
-            value = op.outputs[0].dtype
+            node.attr[tf_name].type = tf_values.DT[op.outputs[0].dtype.name]
+            continue
         node.attr[tf_name].CopyFrom(tf_values.attr_value(value, kind))
     for tf_name, source in spec.types.items():
         node.attr[tf_name].type = _type_attr(op, kinds, source)
     for tf_name, value in spec.fixed.items():
         node.attr[tf_name].CopyFrom(tf_values.generic_attr_value(value))
-    if "*values" in spec.inputs:
+    if any(isinstance(s, str) and s.startswith("*") for s in spec.inputs):
         node.attr["N"].i = len(op.inputs)
     return extra + [node]
 
@@ -232,7 +240,7 @@ class _Importer:
         if op_type == "Const":
             value = attrs["value"]
             attrs = {"value": value}
-            outputs = [(dtypes.as_dtype(value.dtype), TensorShape(value.shape))]
+            outputs = [(_dtype(value), TensorShape(value.shape))]
         else:
             outputs = _outputs(op_type, inputs, attrs)
         if op_type in ("Placeholder", "VariableV2") and attrs.get("shape") is not None:
@@ -254,7 +262,8 @@ def _outputs(op_type: str, inputs: list, attrs: dict) -> list:
     fixed = {"Placeholder": lambda: [(attrs["dtype"], attrs["shape"])],
              "VariableV2": lambda: [(attrs["dtype"], attrs["shape"])],
              "PlaceholderWithDefault": lambda: [(inputs[0].dtype, attrs["shape"])],
-             "IsVariableInitialized": lambda: [(dtypes.bool_, ())], "NoOp": lambda: []}
+             "IsVariableInitialized": lambda: [(dtypes.bool_, ())], "NoOp": lambda: [],
+             **dict.fromkeys(SUMMARY_OPS, lambda: [(dtypes.string, ())])}
     if op_type in fixed:
         return [(dtypes.as_dtype(d), TensorShape(s)) for d, s in fixed[op_type]()]
     if op_type in ("Assign", "AssignAdd", "AssignSub"):
@@ -285,6 +294,8 @@ def _fold(value: np.ndarray, kind: str, attrs: dict):
         return [[int(a), int(b)] for a, b in np.asarray(value).reshape(-1, 2)]
     if flat.size != 1:
         raise ValueError(f"expected a scalar, got a constant of shape {list(np.shape(value))}")
+    if kind == "string":
+        return bytes(flat[0]).decode()
     if kind == "int":
         return int(flat[0])
     return flat[0].item()

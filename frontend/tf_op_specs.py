@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 class Const:
     """A TF input that is a constant here: folded into our attribute `attr`.
     `kind`: "ints" (1-D int32), "int" (an int32 scalar), "axes" (absent: every axis),
-    "pairs" ([n, 2] int32), "scalar" (a scalar of the op's output dtype)."""
+    "pairs" ([n, 2] int32), "scalar" (a scalar of the op's output dtype), "string" (a string
+    scalar: a summary's tag)."""
     name: str
     attr: str
     kind: str
@@ -125,6 +126,9 @@ SPECS["AssignAdd"] = SPECS["AssignSub"] = Spec(("ref", "value"), fixed={"use_loc
                                                ours={"validate_shape": True})
 SPECS["IsVariableInitialized"] = Spec(("ref",), types={"dtype": 0})
 SPECS["NoOp"] = Spec((), types={})
+SPECS["ScalarSummary"] = Spec((Const("tags", "tag", "string"), "values"), types={"T": 1})
+SPECS["HistogramSummary"] = Spec((Const("tag", "tag", "string"), "values"), types={"T": 1})
+SPECS["MergeSummary"] = Spec(("*inputs",), types={})
 
 # TF op types with no graph op of their own here: built from others on import.
 COMPOSITES = ("BiasAdd", "Softmax", "LogSoftmax", "Select", "AddN", "Relu6", "Elu", "Softplus",

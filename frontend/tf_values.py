@@ -26,9 +26,10 @@ def dtype_enum(dtype) -> int:
 
 
 def dtype_of_enum(enum: int) -> dtypes.DType:
-    """Our DType for TF's DataType number (a `_REF` type is its base type)."""
+    """Our DType for TF's DataType number (a `_REF` type is its base type); strings only
+    name constant tags here, never a computed tensor."""
     name = _BY_ENUM.get(enum % 100 if enum > 100 else enum)
-    if name is None or name == "string":
+    if name is None:
         raise TypeError(f"lowerflow has no tensor dtype for TF DataType {enum}")
     return dtypes.as_dtype(name)
 
@@ -53,6 +54,9 @@ def shape_of_proto(proto) -> tuple | None:
 def tensor_proto(value: np.ndarray) -> "protos.TensorProto":
     """`make_tensor_proto` for an ndarray: dtype, shape and the packed little-endian content."""
     arr = np.asarray(value)
+    if arr.dtype.kind in "OSU":  # strings (summary tags): bytes in string_val
+        return protos.TensorProto(dtype=DT["string"], tensor_shape=shape_proto(arr.shape),
+                                  string_val=[v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)])
     dt = dtypes.as_dtype(arr.dtype)
     proto = protos.TensorProto(dtype=DT[dt.name], tensor_shape=shape_proto(arr.shape))
     if arr.size == 1 or arr.size == 0:  # TF writes scalars in the typed field
@@ -67,7 +71,11 @@ def tensor_proto(value: np.ndarray) -> "protos.TensorProto":
 
 
 def array_of_tensor_proto(proto) -> np.ndarray:
-    """`MakeNdarray`: the array a TensorProto holds (read-only)."""
+    """`MakeNdarray`: the array a TensorProto holds (read-only); strings as an object array."""
+    if proto.dtype == DT["string"]:
+        arr = np.empty(len(proto.string_val), object)
+        arr[:] = list(proto.string_val)
+        return arr.reshape(shape_of_proto(proto.tensor_shape) or ())
     dt = dtype_of_enum(proto.dtype)
     shape = shape_of_proto(proto.tensor_shape) or ()
     if any(d is None for d in shape):

@@ -68,7 +68,7 @@ from lowerflow.runtime.config import (
 from lowerflow.runtime.session import InteractiveSession, Session
 from lowerflow import math, nn, train  # noqa: E402  (namespaces built from the names above)
 from lowerflow import initializers, keras, linalg, losses, random  # noqa: E402
-from lowerflow import graph_util  # noqa: E402
+from lowerflow import graph_util, summary  # noqa: E402
 from lowerflow.tooling import to_ir  # noqa: E402
 from lowerflow import aot  # noqa: E402  (ahead-of-time compilation, docs/aot.md)
 
@@ -89,6 +89,7 @@ class GraphKeys:
     TRAIN_OP = "train_op"
     TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
     MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    SUMMARIES = "summaries"
 
 
 def get_collection(key, scope=None):

@@ -19,6 +19,7 @@ import google_crc32c
 import numpy as np
 
 from lowerflow.frontend import protos, tf_values
+from lowerflow.runtime import errors
 
 MAGIC = 0xDB4775248B80FB57
 DATA_SUFFIX = ".data-00000-of-00001"
@@ -197,6 +198,8 @@ def read_tensor(prefix: str, entry) -> np.ndarray:
     if entry.slices:
         raise CorruptCheckpointError("partitioned (sliced) checkpoint tensors are not supported")
     dtype = tf_values.dtype_of_enum(entry.dtype)
+    if dtype.ir is None:
+        raise errors.UnimplementedError(None, None, "lowerflow does not read string tensors from checkpoints")
     with open(prefix + DATA_SUFFIX, "rb") as f:
         f.seek(entry.offset)
         data = f.read(entry.size)
