@@ -77,8 +77,9 @@ def test_saver_writes_meta_and_scoped_import(tmp_path):
 def tf1():
     tf1 = pytest.importorskip("tensorflow.compat.v1")
     tf1.disable_eager_execution()
-    tf1.disable_resource_variables()
-    return tf1
+    tf1.disable_resource_variables()  # TF1's reference variables, for this module only
+    yield tf1
+    tf1.enable_resource_variables()
 
 
 def test_tensorflow_meta_graph_imports_here(tf1, tmp_path):
