@@ -184,10 +184,14 @@ class _Importer:
             raise ValueError(f"Node '{op}' has no output {index} (it has {len(outputs)})")
         return outputs[index]
 
+    def control(self, name: str) -> Operation:
+        if name not in self.ops:
+            raise ValueError(f"Node '{name}' referenced as a control input is not in graph_def")
+        return self.ops[name]
+
     def add(self, node) -> None:
         data = [i for i in node.input if not i.startswith("^")]
-        controls = [self.ops[_parse_input(i)[0]] for i in node.input if i.startswith("^")
-                    if _parse_input(i)[0] in self.ops]
+        controls = [self.control(i[1:]) for i in node.input if i.startswith("^")]
         inputs = [self.tensor(i) for i in data]
         name = f"{self.prefix}/{node.name}" if self.prefix else node.name
         with self.graph.control_dependencies(None), self.graph.control_dependencies(controls):

@@ -18,9 +18,7 @@ import numpy as np
 from lowerflow.frontend.meta_graph import export_meta_graph, import_scoped_meta_graph
 from lowerflow.frontend.variables import Variable, global_variables
 from lowerflow.runtime import checkpoint_v2, errors
-from lowerflow.runtime.checkpoint_reader import (  # noqa: F401  (tf.train names)
-    LEGACY_SUFFIX, STATE_FILE, CheckpointReader, checkpoint_exists, latest_checkpoint,
-)
+from lowerflow.runtime.checkpoint_reader import LEGACY_SUFFIX, STATE_FILE, CheckpointReader
 
 _FILES = (checkpoint_v2.INDEX_SUFFIX, checkpoint_v2.DATA_SUFFIX, LEGACY_SUFFIX, ".meta")
 
