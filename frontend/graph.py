@@ -154,6 +154,14 @@ class Graph:
     def as_default(self):
         return _default_graph_stack.get_controller(self)
 
+    def as_graph_def(self, from_version=None, add_shapes: bool = False):
+        """This graph as TensorFlow's GraphDef proto (`frontend/graph_def.py`)."""
+        from lowerflow.frontend.graph_def import as_graph_def  # the exporter builds on the op modules
+
+        return as_graph_def(self, from_version, add_shapes)
+
+    graph_def_versions = property(lambda self: self.as_graph_def().versions)
+
     def unique_name(self, name: str, mark_as_used: bool = True) -> str:
         """TF1 naming: scope prefix, then `name`, `name_1`, `name_2`, ... on collision."""
         scope = self._ctx.scope

@@ -50,6 +50,15 @@ class Variable:
             collections = list(collections) + [TRAINABLE_VARIABLES]
         graph.add_to_collections(collections, self)
 
+    @classmethod
+    def _from_ops(cls, variable: Tensor, initializer: Operation, snapshot: Tensor, initial_value: Tensor,
+                  trainable: bool) -> "Variable":
+        """A Variable over ops already in a graph (an imported meta graph's VariableDef)."""
+        self = cls.__new__(cls)
+        self._variable, self._initializer_op, self._snapshot = variable, initializer, snapshot
+        self._initial_value, self._trainable = initial_value, trainable
+        return self
+
     # -- identity --
     name = property(lambda self: self._variable.name)
     op = property(lambda self: self._variable.op)

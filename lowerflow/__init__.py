@@ -30,6 +30,11 @@ from lowerflow.frontend.math_ops import (
     round, rsqrt, sigmoid, sign, sin, sqrt, square, squared_difference, subtract, tanh, to_float,
     to_int32, to_int64, truediv, truncatediv, truncatemod, where, where_v2,
 )
+from lowerflow.frontend.graph_def import import_graph_def
+from lowerflow.frontend.protos import (
+    AttrValue, Event, GraphDef, HistogramProto, MetaGraphDef, NodeDef, SaverDef, Summary, TensorProto,
+    TensorShapeProto, VersionDef,
+)
 from lowerflow.frontend.gradients import RegisterGradient, gradients, no_gradient
 from lowerflow.frontend.gradients import no_gradient as NotDifferentiable  # noqa: N812  (TF1 name)
 from lowerflow.frontend.gradients import no_gradient as NoGradient  # noqa: N812  (TF1 name)
@@ -66,6 +71,7 @@ from lowerflow.runtime.session import InteractiveSession, Session
 from lowerflow import math, nn, train  # noqa: E402  (namespaces built from the names above)
 from lowerflow import initializers, keras, linalg, losses, random  # noqa: E402
 from lowerflow import app, flags, layers  # noqa: E402  (tf.layers, tf.app.run, tf.app.flags)
+from lowerflow import graph_util, summary  # noqa: E402
 from lowerflow.tooling import to_ir  # noqa: E402
 from lowerflow import aot  # noqa: E402  (ahead-of-time compilation, docs/aot.md)
 
@@ -87,6 +93,7 @@ class GraphKeys:
     TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
     MOVING_AVERAGE_VARIABLES = "moving_average_variables"
     UPDATE_OPS = UPDATE_OPS
+    SUMMARIES = "summaries"
 
 
 def get_collection(key, scope=None):

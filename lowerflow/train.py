@@ -12,4 +12,9 @@ from lowerflow.frontend.training.optimizers import (  # noqa: F401
 from lowerflow.frontend.training.training_util import (  # noqa: F401
     assert_global_step, create_global_step, get_global_step, get_or_create_global_step, global_step,
 )
-from lowerflow.runtime.saver import Saver, latest_checkpoint  # noqa: F401
+from lowerflow.frontend.graph_util import write_graph  # noqa: F401
+from lowerflow.runtime.checkpoint_reader import (  # noqa: F401
+    NewCheckpointReader, checkpoint_exists, latest_checkpoint, list_variables, load_variable,
+)
+from lowerflow.frontend.meta_graph import export_meta_graph  # noqa: F401
+from lowerflow.runtime.saver import Saver, import_meta_graph  # noqa: F401

@@ -1,25 +1,26 @@
-"""tf.train.Saver in lowerflow's own checkpoint format (documented in docs/checkpoints.md).
+"""tf.train.Saver in TensorFlow's V2 checkpoint format (documented in docs/checkpoints.md).
 
-A checkpoint `PREFIX` is one file `PREFIX.lfckpt`: a numpy `.npz` archive with
-one array per saved variable, keyed by its checkpoint name (the variable's op
-name unless a name map says otherwise). Beside it, a text file `checkpoint`
-records the latest prefix the way TF1 does (`model_checkpoint_path: "..."`),
-so `tf.train.latest_checkpoint(dir)` finds it. Values are read from and written
-to the session's variable store directly (`variable_store.py`: a save is one consistent
-snapshot, a restore one atomic update): saving computes nothing.
+A checkpoint `PREFIX` is `PREFIX.index` + `PREFIX.data-00000-of-00001`, TF's tensor
+bundle (`checkpoint_v2.py`): one tensor per saved variable, keyed by its checkpoint name
+(the variable's op name unless a name map says otherwise), so TensorFlow restores what
+lowerflow saves and the reverse. lowerflow's older `PREFIX.lfckpt` archives still restore.
+Beside them, a text file `checkpoint` records the latest prefix the way TF1 does
+(`model_checkpoint_path: "..."`), so `tf.train.latest_checkpoint(dir)` finds it. Values
+are read from and written to the session's variable store directly (`variable_store.py`:
+a save is one consistent snapshot, a restore one atomic update): saving computes nothing.
 """
 from __future__ import annotations
 
 import os
-import re
 
 import numpy as np
 
+from lowerflow.frontend.meta_graph import export_meta_graph, import_scoped_meta_graph
 from lowerflow.frontend.variables import Variable, global_variables
-from lowerflow.runtime import errors
+from lowerflow.runtime import checkpoint_v2, errors
+from lowerflow.runtime.checkpoint_reader import LEGACY_SUFFIX, STATE_FILE, CheckpointReader
 
-SUFFIX = ".lfckpt"
-_STATE_FILE = "checkpoint"
+_FILES = (checkpoint_v2.INDEX_SUFFIX, checkpoint_v2.DATA_SUFFIX, LEGACY_SUFFIX, ".meta")
 
 
 def _name_map(var_list) -> dict[str, Variable]:
@@ -65,12 +66,11 @@ class Saver:
         directory = os.path.dirname(os.path.abspath(save_path))
         if not os.path.isdir(directory):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
-        tmp = save_path + SUFFIX + ".tmp"
-        with open(tmp, "wb") as f:
-            np.savez(f, **values)
-        os.replace(tmp, save_path + SUFFIX)
+        checkpoint_v2.write_bundle(save_path, {name: np.asarray(v) for name, v in values.items()})
+        if write_meta_graph:
+            export_meta_graph(f"{save_path}.{meta_graph_suffix}", graph=sess.graph)
         if write_state:
-            self._record(save_path, directory, latest_filename or _STATE_FILE)
+            self._record(save_path, directory, latest_filename or STATE_FILE)
         return save_path
 
     def _record(self, save_path: str, directory: str, state_file: str) -> None:
@@ -79,8 +79,9 @@ class Saver:
         self._last.append(save_path)
         while self._max_to_keep and len(self._last) > self._max_to_keep:
             old = self._last.pop(0)
-            if os.path.exists(old + SUFFIX):
-                os.remove(old + SUFFIX)
+            for suffix in _FILES:
+                if os.path.exists(old + suffix):
+                    os.remove(old + suffix)
         lines = [f'model_checkpoint_path: "{save_path}"']
         lines += [f'all_model_checkpoint_paths: "{p}"' for p in self._last]
         with open(os.path.join(directory, state_file), "w") as f:
@@ -90,42 +91,25 @@ class Saver:
         """Load saved values into `sess`; shapes and dtypes must match the variables."""
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
-        path = save_path + SUFFIX
-        if not os.path.exists(path):
-            raise errors.NotFoundError(None, None, f"Unsuccessful TensorSliceReader constructor: "
-                                                   f"Failed to find any matching files for {save_path}")
-        with np.load(path) as data:
-            loaded = {}
-            for name, var in self._vars.items():
-                if name not in data.files:
-                    raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
-                value = data[name]
-                want = tuple(var.shape.as_list())
-                if value.shape != want or value.dtype != var.dtype.as_numpy_dtype:
-                    raise errors.InvalidArgumentError(
-                        None, None, f"Assign requires shapes of both tensors to match. lhs shape= "
-                                    f"{list(want)} rhs shape= {list(value.shape)} (variable {name})")
-                loaded[var.op] = np.require(value, requirements="C")
+        reader = CheckpointReader(save_path)
+        loaded = {}
+        for name, var in self._vars.items():
+            value = reader.get_tensor(name)
+            want = tuple(var.shape.as_list())
+            if value.shape != want or value.dtype != var.dtype.as_numpy_dtype:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Assign requires shapes of both tensors to match. lhs shape= "
+                                f"{list(want)} rhs shape= {list(value.shape)} (variable {name})")
+            loaded[var.op] = np.require(value, requirements="C")
         sess._store.restore(loaded)  # all or nothing: only after every value checked
 
     def as_saver_def(self):
         return self
 
 
-def latest_checkpoint(checkpoint_dir: str, latest_filename=None) -> str | None:
-    """The prefix recorded in `checkpoint_dir/checkpoint`, or None."""
-    state = os.path.join(checkpoint_dir, latest_filename or _STATE_FILE)
-    if not os.path.exists(state):
-        return None
-    with open(state) as f:
-        m = re.search(r'^model_checkpoint_path: "(.*)"$', f.read(), re.M)
-    if not m:
-        return None
-    path = m.group(1)
-    if not os.path.isabs(path):
-        path = os.path.join(checkpoint_dir, path)
-    return path if os.path.exists(path + SUFFIX) else None
-
-
-def checkpoint_exists(prefix: str) -> bool:
-    return os.path.exists(prefix + SUFFIX)
+def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **kwargs) -> Saver | None:
+    """`tf.train.import_meta_graph`: the meta graph's nodes and collections added to the
+    default graph; a Saver over its variables, or None when it has none (as TF1)."""
+    import_scoped_meta_graph(meta_graph_or_file, clear_devices, import_scope=import_scope,
+                             input_map=kwargs.get("input_map"))
+    return Saver() if global_variables() else None

@@ -22,7 +22,7 @@ from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderErr
 from lowerflow.frontend.variables import VARIABLES_OP
 from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
-from lowerflow.runtime import errors
+from lowerflow.runtime import errors, summary_host
 from lowerflow.runtime.config import ConfigProto
 from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
@@ -74,7 +74,8 @@ class _Plan:
                 self.getters.append((lambda i: (lambda outs, s: outs[i][()]) if i in scalar
                                      else (lambda outs, s: outs[i]))(i))
             else:
-                self.getters.append((lambda t: lambda outs, s: s._host_value(t)[()])(e))
+                self.getters.append((lambda t: lambda outs, s: s._host_value(
+                    t, lambda x: outs[native[id(x)]])[()])(e))
 
     def call(self, sess: "Session", feeds: list[np.ndarray]) -> list:
         """Run natively on `feeds` (in step order); commit variable updates only on success.
@@ -238,7 +239,7 @@ class Session:
         return plan
 
     def _plan(self, elements: list, fed: tuple) -> _Plan:
-        tensors = [e for e in elements if isinstance(e, Tensor)]
+        tensors = summary_host.leaves([e for e in elements if isinstance(e, Tensor)])
         targets = [e for e in elements if isinstance(e, Operation)]
         feeds = {t: ir.TensorType(a.shape, t.dtype.ir) for t, a in fed}
         try:
@@ -259,8 +260,11 @@ class Session:
                 None, var, f"Attempting to use uninitialized value {var.name}\n\t [[{{{{node {var.name}}}}}]]")
         return value
 
-    def _host_value(self, t: Tensor) -> np.ndarray:
-        """Session-state queries the runtime answers itself (no computation involved)."""
+    def _host_value(self, t: Tensor, native_value: Callable[[Tensor], np.ndarray]) -> np.ndarray:
+        """Session-state queries the runtime answers itself (no computation involved), and
+        summaries serialised from the values the step computed (`summary_host.py`)."""
+        if summary_host.is_host_computed(t):
+            return summary_host.host_value(t, native_value)
         refs = [i.op for i in t.op.inputs]
         if t.op.type == "IsVariableInitialized":
             return np.array(refs[0] in self._store)
