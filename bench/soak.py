@@ -9,12 +9,16 @@ over one graph. RSS (from /proc/self/statm) is printed every tenth of each phase
 
 The bound (issue 12): at most `LOWERFLOW_JIT_CACHE_MAX` executables (default 256) stay
 alive in the process-wide table and at most as many plans in a session, so lowerflow's own
-memory grows by about that many executables (~180 KB each: ~50 MB) and then stays flat:
-phases 2 and 3 must stay flat. Phase 1 also measures LLVM: with llvmlite 0.50 every run of
-the O3 pipeline (new pass manager) leaks ~92 KB inside libllvmlite, whatever we free
-(reproduced with llvmlite alone: a PassBuilder, its ModulePassManager, one run, all
-closed), so phase 1 grows by about that per signature compiled for the first time; cached
-compiles run no pipeline. Phase 1 takes ~20-40 ms per signature (several minutes).
+memory grows by about that many executables (~130 KB each: ~35 MB) and then stays flat;
+phases 2 and 3 add almost nothing. LLVM keeps ~2 KB per first-time compile: the
+PassBuilder's instrumentation callbacks, which llvmlite allocates and never frees. (It
+used to be ~90 KB: llvmlite 0.50 never frees a ModulePassManager, and the global LLVM
+context kept every module's constants; `backend/jit.py` frees the one and gives each
+module a context of its own.) Documented bound: +300 MB over 10,000 compiles; measured
++35.6 MB at 2,000, about +50 MB expected at 10,000 (docs/performance.md, "Long-running
+processes"). Closing the session does not lower RSS: the table keeps its 256 executables
+for the next session, and freed heap stays with the allocator. Phase 1 takes ~20-40 ms
+per signature on an idle machine (several minutes).
 """
 from __future__ import annotations
 

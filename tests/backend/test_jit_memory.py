@@ -1,0 +1,84 @@
+"""The LLVM pipeline frees what it allocates: a long-running process compiles thousands of
+modules, so each optimisation must give back its pass manager and its context."""
+from __future__ import annotations
+
+import gc
+import resource
+
+import llvmlite.binding as llvm
+from llvmlite.binding.newpassmanagers import NewPassManager
+
+from lowerflow.backend import jit
+
+KERNEL = """
+define void @k(ptr noalias %x, ptr noalias %y, i64 %n) {
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [0, %entry], [%i1, %loop]
+  %px = getelementptr float, ptr %x, i64 %i
+  %v = load float, ptr %px
+  %w = fmul contract float %v, SCALE
+  %py = getelementptr float, ptr %y, i64 %i
+  store float %w, ptr %py
+  %i1 = add nuw nsw i64 %i, 1
+  %c = icmp slt i64 %i1, %n
+  br i1 %c, label %loop, label %exit
+exit:
+  ret void
+}
+"""
+
+
+def kernel(i: int) -> str:
+    """A module with a constant of its own (constants are uniqued per LLVM context)."""
+    return KERNEL.replace("SCALE", f"{i}.5")
+
+
+def rss_kib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 1024
+
+
+def test_optimise_frees_its_pass_manager(monkeypatch):
+    freed, made = [], []
+    real_dispose, real_build = NewPassManager._dispose, llvm.PassBuilder.getModulePassManager
+
+    def build(pb):
+        made.append(real_build(pb))
+        return made[-1]
+
+    monkeypatch.setattr(NewPassManager, "_dispose", lambda self: (freed.append(self), real_dispose(self)))
+    monkeypatch.setattr(llvm.PassBuilder, "getModulePassManager", build)
+    for i in range(3):
+        jit.optimise(kernel(i))
+    assert len(made) == 3 and [id(m) for m in freed] == [id(m) for m in made]
+    assert all(m.closed for m in made)  # detached: nothing can free it twice
+
+
+def test_each_optimisation_has_its_own_context():
+    a, b = jit.optimise(kernel(1)), jit.optimise(kernel(2))
+    assert a._context != llvm.get_global_context()  # constants die with the module
+    assert a._context != b._context and b._context != llvm.get_global_context()
+    assert "fmul contract <8 x float>" in str(a) or "fmul contract float" in str(a)
+
+
+def test_optimised_code_is_unchanged_by_the_context(monkeypatch):
+    """A private context changes what is freed, not what is generated."""
+    text = kernel(7)
+    private = str(jit.optimise(text))
+    monkeypatch.setattr(llvm, "create_context", llvm.get_global_context)
+    assert str(jit.optimise(text)) == private
+
+
+def test_many_optimisations_keep_memory_flat():
+    """llvmlite 0.50 alone leaks ~70 KB per O3 pipeline (its MPM is never freed) and the
+    global context keeps every module's constants: 100 runs grew ~7 MB. Now ~0.2 MB."""
+    for i in range(20):  # warm: allocator pools, LLVM's lazily built tables
+        jit.optimise(kernel(i))
+    gc.collect()
+    start = rss_kib()
+    for i in range(20, 120):
+        jit.optimise(kernel(i))
+    gc.collect()
+    assert rss_kib() - start < 3 * 1024
