@@ -105,7 +105,7 @@ def _kernel_verify(op: Operation) -> None:
 
 def _kernel_interpret(op: Operation, args: list, run_region) -> list:
     results = [np.empty(r.type.shape, r.type.dtype.np_dtype) for r in op.results]
-    operands = [np.ascontiguousarray(a) for a in args]
+    operands = [np.array(a, order="C") for a in args]  # copies: marking them read-only is ours
     for a in operands:
         a.flags.writeable = False
     run_region(op.regions[0], results + operands)
