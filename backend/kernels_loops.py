@@ -10,7 +10,9 @@ strides, and a load or store computes its element offset as the sum of index * s
 so LICM hoists a broadcast load). A "loop.for" from 0 by 1 is `for_range` (bottom-tested,
 constant trip count, the form the vectoriser wants); others are guarded `counted_loop`s. A
 `parallel` loop whose nest is estimated above `parallel.THRESHOLD_NS` is split across
-`kc.target.threads` threads exactly as `kernels.elementwise_loop` splits its outermost loop.
+`kc.target.threads` threads exactly as `kernels.elementwise_loop` splits its outermost loop
+(the matmul epilogue's nest), and the optimised code is the same as the elementwise kernels'
+that emitted LLVM straight from tensor ops before this level existed (names aside).
 The `vector` hint needs no code: O3's loop vectoriser takes the unit-stride innermost loop.
 """
 from __future__ import annotations
@@ -21,12 +23,13 @@ from dataclasses import dataclass
 from llvmlite import ir
 
 from lowerflow.backend import parallel
-from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx, scalar_lowering
+from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx, kernel_lowering, scalar_lowering
 from lowerflow.backend.lltypes import I64, load_elem, store_elem
 from lowerflow.backend.loops import advance_offset, for_range
 from lowerflow.backend.scalar_ops import ScalarCtx
 from lowerflow.ir import ElemType, Operation
 from lowerflow.ir.core import Block, Value
+from lowerflow.ir.loop_lowering import lower_op, lowerable
 from lowerflow.ir.ops import loop
 
 
@@ -61,6 +64,25 @@ class LoopEmitter:
     def run(self, block: Block) -> None:
         for op in block.ops[:-1]:
             loop_lowering(op.name)(self, op)
+
+
+def loop_level(op: Operation) -> Operation:
+    """`op` as the codegen emits it: an elementwise op or fusion still at the tensor level as
+    its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
+    that came through that pass emits the same); any other op as it is."""
+    return lower_op(op) if lowerable(op) else op
+
+
+def check_lowering(op: Operation) -> None:
+    """NotImplementedError naming the first op of `op` that has no native lowering (also for
+    an elementwise op whose loop nest is empty)."""
+    if lowerable(op):
+        names = [o.name for o in (op.regions[0].ops[:-1] if op.regions else [op])]
+    else:
+        kernel_lowering(op.name)
+        names = [loop.scalar_op(o)[0] for o in op.walk() if o.name == loop.SCALAR]
+    for name in names:
+        scalar_lowering(name)
 
 
 def lower_loop_kernel(kc: KernelCtx, op: Operation) -> None:

@@ -1,33 +1,21 @@
-"""`lower-to-loops`: elementwise tensor ops and "lf.fusion" regions become loop nests over
-buffers (cf. MLIR Toy's `LowerToAffineLoops.cpp`, XLA's elemental IR emitter, tinygrad's
-lowering to ranges, loads and stores).
+"""`lower-to-loops`: elementwise tensor ops and "lf.fusion" regions become "loop.kernel" loop
+nests over buffers (`lowerflow.ir.loop_lowering`, where the nest is described; cf. MLIR Toy's
+`-lower-to-affine`).
 
-Each lowered op becomes one "loop.kernel" with the same operands, results and recorded
-buffer plan (`lf.offset`), so it runs after `plan-buffers`, last in a pipeline; ops of other
-families stay tensor ops beside the kernels (a function may mix the two levels while
-families move over). The loop nest is the one the backend built directly before: one
-iteration space (the broadcast of every shape in the op), size-1 dims dropped and dims
-contiguous for every buffer merged (`lowerflow.ir.strides`), each buffer read or written
-through a "loop.view" with its strides (0 where it broadcasts), every operand loaded once per
-point, the body's ops as "loop.scalar"s in registers, every result stored. The outermost loop
-is `parallel`, the innermost `vector`. A zero-size iteration space gives an empty kernel.
+Each lowered op keeps its operands, results and recorded buffer plan, so the pass runs after
+`plan-buffers`, last in a pipeline; ops of other families stay tensor ops beside the kernels
+(a function may mix the two levels while families move over). The backend lowers whatever
+reaches it unlowered with the same code, so the default pipeline leaves this pass out: it is
+here to print, test and transform the loop level (`lowerflow-opt -p ...,lower-to-loops`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import prod
 from typing import ClassVar
 
-from lowerflow.ir.buffers import OFFSET_ATTR
-from lowerflow.ir.core import Block, Function, Operation, Value
-from lowerflow.ir.opdef import ELEMENTWISE, broadcast_shapes, get_op
-from lowerflow.ir.ops.loop import FOR, KERNEL, LOAD, SCALAR, STORE, VIEW_OP
-from lowerflow.ir.ops.structure import REGION
-from lowerflow.ir.strides import collapse_dims
-from lowerflow.ir.types import INDEX, memref
+from lowerflow.ir.core import Function
+from lowerflow.ir.loop_lowering import lower_op, lowerable
 from lowerflow.passes.manager import FunctionPass, register_pass
-
-FUSION = "lf.fusion"
 
 
 @register_pass
@@ -41,77 +29,10 @@ class LowerToLoops(FunctionPass):
         changed = False
         for i, op in enumerate(func.ops[:-1]):
             if lowerable(op):
-                func.body.ops[i] = lower_op(op)
-                func.body.ops[i].parent = func.body
+                kernel = lower_op(op)
+                kernel.results = op.results  # the same Values: their users need no rewrite
+                for r in kernel.results:
+                    r.owner = kernel
+                kernel.parent, func.body.ops[i] = func.body, kernel
                 changed = True
         return changed
-
-
-def lowerable(op: Operation) -> bool:
-    """Whether this pass lowers `op`: a fusion, or a lone elementwise op, of static shapes."""
-    opdef = get_op(op.name)
-    kind = op.name == FUSION or (opdef.has(ELEMENTWISE) and not opdef.has(REGION))
-    return kind and all(v.type.is_static for v in [*op.operands, *op.results])
-
-
-def lower_op(op: Operation) -> Operation:
-    """The "loop.kernel" computing `op`; its results replace `op`'s (the same Values)."""
-    if op.name == FUSION:
-        (block,) = op.regions
-        body_ops, params, yielded = block.ops[:-1], block.args, block.terminator.operands
-    else:
-        body_ops, params, yielded = [op], op.operands, op.results
-    shapes = [v.type.shape for v in yielded] + [r.type.shape for o in body_ops for r in o.results]
-    iter_shape = broadcast_shapes(*shapes) if shapes else ()
-    attrs = {k: v for k, v in op.attributes.items() if k == OFFSET_ATTR}
-    kernel = Operation(KERNEL, op.operands, [], attrs, [Block(
-        [memref(v.type.shape, v.type.dtype) for v in [*op.results, *op.operands]])], op.location)
-    kernel.results = op.results  # the same Values: their users and the plan need no rewrite
-    for r in kernel.results:
-        r.owner = kernel
-    body = kernel.regions[0]
-    outs, ins = body.args[:len(op.results)], body.args[len(op.results):]
-    if prod(iter_shape):
-        _nest(body, iter_shape, ins, outs, lambda b, loaded: _compute(b, body_ops, params, yielded, loaded))
-    body.add("lf.yield")
-    return kernel
-
-
-def _nest(body: Block, iter_shape: tuple, ins: list[Value], outs: list[Value], compute) -> None:
-    """Views of every buffer over the collapsed dims, the loops, loads, `compute`, stores."""
-    buffers = [*ins, *outs]
-    dims, strides = collapse_dims(iter_shape, [b.type.shape for b in buffers])
-    views = [_view(body, buf, dims, st) for buf, st in zip(buffers, strides)]
-    block, ivs = body, []
-    for k, n in enumerate(dims):
-        hints = {"parallel": True} if k == 0 else {}
-        if k == len(dims) - 1:
-            hints["vector"] = True
-        loop = block.add(FOR, attributes={"lower": 0, "upper": n, "step": 1, **hints}, regions=[Block([INDEX])])
-        block = loop.regions[0]
-        ivs.append(block.args[0])
-    loaded = [block.add(LOAD, [v, *ivs], [v.type.dtype]).result for v in views[:len(ins)]]
-    for value, view in zip(compute(block, loaded), views[len(ins):]):
-        block.add(STORE, [value, view, *ivs])
-    while block is not body:
-        block.add("lf.yield")
-        block = block.parent.parent
-
-
-def _view(body: Block, buf: Value, dims: list[int], strides: list[int]) -> Value:
-    """`buf` seen with the loop's dims and its strides (`buf` itself when that is its type)."""
-    t = memref(dims, buf.type.dtype, strides)
-    if t == buf.type:
-        return buf
-    return body.add(VIEW_OP, [buf], [t], {"shape": list(dims), "strides": list(strides)}).result
-
-
-def _compute(block: Block, body_ops: list[Operation], params: list[Value], yielded: list[Value],
-             loaded: list[Value]) -> list[Value]:
-    """The body's ops on one element's scalars, in order; the yielded values."""
-    env = dict(zip(params, loaded))
-    for o in body_ops:
-        attrs = {k: v for k, v in o.attributes.items() if k != OFFSET_ATTR}
-        scalar = block.add(SCALAR, [env[v] for v in o.operands], [o.result.type.dtype], {"op": o.name, **attrs})
-        env[o.result] = scalar.result
-    return [env[v] for v in yielded]

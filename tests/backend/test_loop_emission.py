@@ -1,6 +1,6 @@
 """LLVM emission from the loop level: native == interp(loop IR) for what `lower-to-loops`
-lowers, errors raised inside a loop kernel, the threaded split of a large nest, and the
-optimised LLVM IR of the loop path equal to the direct elementwise kernels' (names aside)."""
+lowers, errors raised inside a loop kernel, the threaded split of a large nest, and the same
+optimised code whether the pass or the backend lowered the step (names aside)."""
 from __future__ import annotations
 
 import re
@@ -124,6 +124,8 @@ def _normalised_llvm(text: str, pipeline: str, threads: int) -> str:
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_optimised_llvm_is_the_direct_kernels(threads):
-    """The loop path changes no instruction of the optimised code, serial or threaded."""
+def test_pass_and_backend_routes_emit_the_same_code(threads):
+    """A step lowered by the `lower-to-loops` pass and one the backend lowers itself (the
+    default pipeline's) optimise to the same code, serial or threaded. (When the loop level
+    came in, this also held against the elementwise kernels that emitted LLVM from tensor ops.)"""
     assert _normalised_llvm(BIG, "plan-buffers", threads) == _normalised_llvm(BIG, LOOPS, threads)
