@@ -69,14 +69,19 @@ class LoopEmitter:
 def loop_level(op: Operation) -> Operation:
     """`op` as the codegen emits it: an elementwise op or fusion still at the tensor level as
     its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
-    that came through that pass emits the same); any other op as it is."""
-    return lower_op(op) if lowerable(op) else op
+    that came through that pass emits the same); any other op as it is. An elementwise op
+    with a kernel of its own (`lf.broadcast_to`, a copy) keeps it."""
+    return lower_op(op) if _through_loops(op) else op
+
+
+def _through_loops(op: Operation) -> bool:
+    return lowerable(op) and op.name not in KERNEL_LOWERINGS
 
 
 def check_lowering(op: Operation) -> None:
     """NotImplementedError naming the first op of `op` that has no native lowering (also for
     an elementwise op whose loop nest is empty)."""
-    if lowerable(op):
+    if _through_loops(op):
         names = [o.name for o in (op.regions[0].ops[:-1] if op.regions else [op])]
     else:
         kernel_lowering(op.name)

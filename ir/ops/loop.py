@@ -13,9 +13,9 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
           ...
           "loop.store"(%s, %out, %i, %j) : (f32, memref<4x8xf32>, index, index) -> ()
           "lf.yield"() : () -> ()
-        }) {lower = 0, upper = 8, step = 1, vector = true} : () -> ()
+        }) {lower = 0, step = 1, upper = 8, vector = true} : () -> ()
         "lf.yield"() : () -> ()
-      }) {lower = 0, parallel = true, upper = 4, step = 1} : () -> ()
+      }) {lower = 0, parallel = true, step = 1, upper = 4} : () -> ()
       "lf.yield"() : () -> ()
     }) : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
 
@@ -54,7 +54,8 @@ from lowerflow.ir.ops.structure import REGION, SCOPED
 from lowerflow.ir.types import INDEX, ElemType, MemRefType, TensorType, memref
 
 KERNEL, FOR, VIEW_OP, LOAD, STORE = "loop.kernel", "loop.for", "loop.view", "loop.load", "loop.store"
-SCALAR, CONST_INDEX, INDEX_ARITH, CALL_KERNEL = "loop.scalar", "loop.const_index", "loop.index_arith", "loop.call_kernel"
+SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.index_arith"
+CALL_KERNEL = "loop.call_kernel"
 
 INDEX_OPS: dict[str, Callable[[int, int], int]] = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,

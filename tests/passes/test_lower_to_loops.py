@@ -92,7 +92,8 @@ def test_hand_written_loop_ir_interprets():
     (_loop('      %v = "loop.load"(%out, %i) : (memref<4xf32>, index) -> f32\n'
            '      "loop.store"(%v, %in, %i) : (f32, memref<4xf32>, index) -> ()'),
      "stores into an operand's buffer"),
-    ('    %v = "loop.view"(%in) {shape = [2, 2], strides = [2, 2]} : (memref<4xf32>) -> memref<2x2xf32, strided<[2, 2]>>',
+    ('    %v = "loop.view"(%in) {shape = [2, 2], strides = [2, 2]} : '
+     '(memref<4xf32>) -> memref<2x2xf32, strided<[2, 2]>>',
      "reads outside"),
     (_loop('      %v = "loop.load"(%in, %i) : (memref<4xf32>, index) -> f32\n'
            '      %w = "loop.scalar"(%v) {op = "lf.reduce_sum", axis = [0], keepdims = false} : (f32) -> f32'),
