@@ -12,6 +12,7 @@ sees the values of the blocks around it.
 from __future__ import annotations
 
 from collections import ChainMap
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from lowerflow.ir.opdef import get_op
 from lowerflow.ir.types import ElemType, TensorType
 
 
-def run_op(op: Operation, args: list, env: ChainMap | None = None) -> list:
+def run_op(op: Operation, args: list, env: Mapping | None = None) -> list:
     """One op's results from its operand values (`env`: the values around it, for regions
     that see them)."""
     opdef = get_op(op.name)
@@ -42,13 +43,14 @@ def _as_type(value, type):
     return value
 
 
-def run_block(block: Block, args, outer: ChainMap | None = None) -> list:
-    """Run a block whose last op is a terminator; return the terminator's operand values."""
-    env: ChainMap[Value, object] = ChainMap({}, *(outer.maps if outer is not None else ()))
-    env.maps[0].update((a, _as_arg(x, a.type)) for a, x in zip(block.args, args))
+def run_block(block: Block, args, outer: Mapping | None = None) -> list:
+    """Run a block whose last op is a terminator; return the terminator's operand values.
+    `outer`: the values of the blocks around it (for a region that sees them)."""
+    local: dict[Value, object] = {a: _as_arg(x, a.type) for a, x in zip(block.args, args)}
+    env = local if outer is None else ChainMap(local, outer)
     for op in block.ops[:-1]:
         for r, v in zip(op.results, run_op(op, [env[o] for o in op.operands], env)):
-            env.maps[0][r] = v
+            local[r] = v
     return [env[v] for v in block.terminator.operands]
 
 
