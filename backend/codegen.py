@@ -8,7 +8,8 @@ buffer is C-contiguous with the IR type's static shape and dtype (bool = 1 byte)
 0, or a status from `lowerflow.backend.errors`; result contents are unspecified then.
 
 The step loads the slot pointers, takes one arena for temporaries (laid out by
-`planner.plan_buffers`), calls one `internal` kernel per top-level op (O3 inlines them;
+`planner.plan_buffers`), calls one `internal` kernel per top-level op (elementwise ops and
+fusions go through the loop level first, `kernels_loops.loop_level`; O3 inlines them;
 their `noalias` parameters become alias scopes), copies returned values that no kernel
 wrote into their slot (arguments, constants, a value returned twice), gives the arena back
 on every path and returns the status. The module holds no Python addresses, so the same
@@ -29,6 +30,7 @@ from llvmlite import ir
 from lowerflow.backend.errors import OUT_OF_MEMORY
 from lowerflow.backend.kernels import (PORTABLE, VIEW_LOWERINGS, Buffer, KernelCtx, Target, bound_constants,
                                        kernel_lowering)
+from lowerflow.backend.kernels_loops import check_lowering, loop_level
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.planner import ALIGN, plan_buffers
 from lowerflow.ir import Function, Operation
@@ -42,8 +44,10 @@ def _check_static(func: Function) -> None:
 
 def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
                  results: list[Buffer], operands: list[Buffer], target: Target) -> ir.Function:
-    """The internal function `i32 (ptr noalias results..., ptr noalias operands...)` for `op`."""
-    lowering = kernel_lowering(op.name)
+    """The internal function `i32 (ptr noalias results..., ptr noalias operands...)` for `op`
+    (named after it; emitted from its loop level when it has one)."""
+    kernel_op = loop_level(op)
+    lowering = kernel_lowering(kernel_op.name)
     fnty = ir.FunctionType(I32, [PTR] * (len(results) + len(operands)))
     fn = ir.Function(m, fnty, f"{step_name}.k{index}.{op.name}")
     fn.linkage = "internal"
@@ -52,7 +56,7 @@ def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
         arg.add_attribute("captures(none)")
     kc = KernelCtx(fn, [Buffer(a, r.type) for a, r in zip(fn.args, results)],
                    [Buffer(a, o.type) for a, o in zip(fn.args[len(results):], operands)], target)
-    lowering(kc, op)
+    lowering(kc, kernel_op)
     kc.finish()
     return fn
 
@@ -65,7 +69,7 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
     _check_static(func)
     for op in func.ops[:-1]:  # fail early and by name, before emitting anything
         if op.name not in VIEW_LOWERINGS:
-            kernel_lowering(op.name)
+            check_lowering(op)
     m = ir.Module(name=name)
     step = ir.Function(m, ir.FunctionType(I32, [PTR]), name)
     step.args[0].add_attribute("captures(none)")

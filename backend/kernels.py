@@ -12,9 +12,10 @@ Every top-level op of a step function is lowered by exactly one of:
   calls it from the step and propagates a non-zero return. Use `kc.b` (an IRBuilder), the
   loop helpers in `lowerflow.backend.loops`, `kc.scalar(op, values)` for elementwise math,
   `kc.error_if(b, cond, code)` to fail the step, and `kc.entry` for allocas.
-- any other op with a `SCALAR_LOWERINGS` entry (the elementwise ops): one broadcasting loop
-  nest via `lower_elementwise`. Above ~100 µs of estimated work its outermost loop is
-  split across `kc.target.threads` threads (`parallel.py`).
+- elementwise ops and "lf.fusion" (their scalar code is `SCALAR_LOWERINGS`) go through the
+  loop level: `kernels_loops.py` emits the "loop.kernel" that `lowerflow.ir.loop_lowering`
+  makes of them (one broadcasting loop nest; above ~100 µs of estimated work its outermost
+  loop is split across `kc.target.threads` threads, `parallel.py`).
 A top-level op matching none of these fails at compile time with its name.
 
 To add a kernel (a reduction, matmul, a transpose): write `def lower_x(kc, op)` in a file of
@@ -37,7 +38,6 @@ from lowerflow.backend.lltypes import I8, I32, I64, load_elem, store_elem
 from lowerflow.backend.loops import collapse_dims, loop_nest
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
 from lowerflow.ir import Operation, TensorType
-from lowerflow.ir.opdef import broadcast_shapes
 
 
 @dataclass
@@ -153,33 +153,6 @@ def _nest(kc: KernelCtx, dims: list[int], strides: list[list[int]], compute: Com
     loop_nest(b, dims, strides, body)
 
 
-def lower_elementwise(kc: KernelCtx, op: Operation) -> None:
-    """A lone elementwise op: a one-op fusion."""
-    scalar_lowering(op.name)  # fail on a missing entry even when the loop is empty
-    elementwise_loop(kc, op.result.type.shape, lambda k, vals: [k.scalar(op, vals)], [op])
-
-
-def lower_fusion(kc: KernelCtx, op: Operation) -> None:
-    """"lf.fusion": one loop nest over the broadcast of every shape in the body; each
-    element evaluates the body in registers (no intermediate buffers) and stores every
-    yielded value. Body values smaller than the loop are recomputed per element, which is
-    correct because elementwise ops commute with broadcasting."""
-    (block,) = op.regions
-    body_ops = block.ops[:-1]
-    for body_op in body_ops:
-        scalar_lowering(body_op.name)
-    shapes = [v.type.shape for v in op.results] + [r.type.shape for o in body_ops for r in o.results]
-    iter_shape = broadcast_shapes(*shapes)
-
-    def compute(k: KernelCtx, values: list[ir.Value]) -> list[ir.Value]:
-        env = dict(zip(block.args, values))
-        for body_op in body_ops:
-            env[body_op.results[0]] = k.scalar(body_op, [env[v] for v in body_op.operands])
-        return [env[v] for v in block.terminator.operands]
-
-    elementwise_loop(kc, iter_shape, compute, body_ops)
-
-
 #: Constants of this many bytes or more are bound, not embedded, in JIT code (`Target.
 #: bind_constants`): the step takes them as arguments after its own, so their bytes never pass
 #: through LLVM (a 10-million-element constant cost 7 s of IR text and parsing) and one
@@ -209,9 +182,7 @@ def constant_global(module: ir.Module, value: np.ndarray) -> ir.GlobalVariable:
 KernelLowering = Callable[[KernelCtx, Operation], None]
 ViewLowering = Callable[[ir.Module, ir.IRBuilder, Operation, list], list]
 
-KERNEL_LOWERINGS: dict[str, KernelLowering] = {
-    "lf.fusion": lower_fusion,
-}
+KERNEL_LOWERINGS: dict[str, KernelLowering] = {}
 
 VIEW_LOWERINGS: dict[str, ViewLowering] = {
     "lf.constant": lambda m, b, op, ptrs: [constant_global(m, op.attributes["value"])],
@@ -222,6 +193,4 @@ def kernel_lowering(name: str) -> KernelLowering:
     """The kernel lowering for a top-level op; NotImplementedError naming it if none."""
     if name in KERNEL_LOWERINGS:
         return KERNEL_LOWERINGS[name]
-    if name in SCALAR_LOWERINGS:
-        return lower_elementwise
     raise NotImplementedError(f"no native lowering for op '{name}'")

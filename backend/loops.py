@@ -2,9 +2,9 @@
 
 An elementwise kernel walks its iteration shape once; every buffer it touches (an
 "access") has its own element strides into that shape, 0 on broadcast dimensions (cf.
-numpy's nditer and XLA's elemental IR emitter). Dimensions of size 1 are dropped and
-adjacent dimensions that are contiguous for *every* access are merged, so the common
-same-shape case becomes one flat loop with stride 1, which LLVM vectorises.
+numpy's nditer and XLA's elemental IR emitter); the stride rules (size-1 dims dropped,
+dims contiguous for every access merged) are `lowerflow.ir.strides`, shared with the
+loop level.
 
 Loops are emitted in the form the vectoriser likes (shared notes §1.3): an i64 phi from
 0, `add nuw nsw`, `icmp slt` against a constant trip count, bottom-tested. Trip counts
@@ -19,49 +19,9 @@ from typing import Callable, Sequence
 from llvmlite import ir
 
 from lowerflow.backend.lltypes import I64
+from lowerflow.ir.strides import broadcast_strides, collapse_dims, merge_dims
 
-
-def broadcast_strides(shape: Sequence[int], iter_shape: Sequence[int]) -> list[int]:
-    """Element strides of a C-contiguous `shape` read through broadcasting into `iter_shape`."""
-    pad = len(iter_shape) - len(shape)
-    if pad < 0:
-        raise ValueError(f"shape {tuple(shape)} does not broadcast to {tuple(iter_shape)}")
-    strides, step = [0] * len(iter_shape), 1
-    for d in range(len(shape) - 1, -1, -1):
-        n = shape[d]
-        if n != 1:
-            if n != iter_shape[pad + d]:
-                raise ValueError(f"shape {tuple(shape)} does not broadcast to {tuple(iter_shape)}")
-            strides[pad + d] = step
-        step *= n
-    return strides
-
-
-def collapse_dims(iter_shape: Sequence[int], shapes: Sequence[Sequence[int]]
-                  ) -> tuple[list[int], list[list[int]]]:
-    """(loop trip counts, per-access strides per loop), outermost first, after dropping
-    size-1 dims and merging dims that are contiguous for every access."""
-    full = [broadcast_strides(s, iter_shape) for s in shapes]
-    return merge_dims(iter_shape, [[f[d] for d in range(len(iter_shape))] for f in full])
-
-
-def merge_dims(dims: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
-    """`dims` without size-1 dims, neighbours merged where every access steps contiguously
-    from one into the other (outer stride == inner stride * inner count); any stride sign."""
-    out: list[int] = []
-    merged: list[list[int]] = [[] for _ in strides]
-    for d, n in enumerate(dims):
-        if n == 1:
-            continue
-        if out and all(m[-1] == st[d] * n for m, st in zip(merged, strides)):
-            out[-1] *= n  # (i, j) -> i*n*s + j*s == (i*n + j)*s for every access
-            for m, st in zip(merged, strides):
-                m[-1] = st[d]
-        else:
-            out.append(n)
-            for m, st in zip(merged, strides):
-                m.append(st[d])
-    return out, merged
+__all__ = ["broadcast_strides", "collapse_dims", "merge_dims", "for_range", "advance_offset", "loop_nest"]
 
 
 def for_range(b: ir.IRBuilder, n: int, body: Callable[[ir.Value], None], name: str = "i") -> None:
@@ -83,7 +43,7 @@ def for_range(b: ir.IRBuilder, n: int, body: Callable[[ir.Value], None], name: s
     b.position_at_end(done)
 
 
-def _advance(b: ir.IRBuilder, base: ir.Value, i: ir.Value, stride: int) -> ir.Value:
+def advance_offset(b: ir.IRBuilder, base: ir.Value, i: ir.Value, stride: int) -> ir.Value:
     if stride == 0:
         return base  # broadcast: invariant in this loop, LICM hoists the load
     flags = ("nuw", "nsw") if stride > 0 else ("nsw",)  # a negative step is no unsigned add
@@ -105,7 +65,7 @@ def loop_nest(b: ir.IRBuilder, dims: Sequence[int], strides: Sequence[Sequence[i
             body(offsets)
             return
         for_range(b, dims[k],
-                  lambda i: level(k + 1, [_advance(b, o, i, st[k]) for o, st in zip(offsets, strides)]),
+                  lambda i: level(k + 1, [advance_offset(b, o, i, st[k]) for o, st in zip(offsets, strides)]),
                   name=f"{name}{k}")
 
     level(0, bases if bases is not None else [ir.Constant(I64, 0) for _ in strides])

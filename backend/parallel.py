@@ -38,6 +38,7 @@ from llvmlite import ir
 
 from lowerflow.backend import jit, mathlib
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
+from lowerflow.ir import ElemType
 
 if TYPE_CHECKING:
     from lowerflow.backend.kernels import KernelCtx
@@ -88,12 +89,17 @@ def available() -> bool:
 
 def elementwise_ns(buffers: list, ops: list) -> float:
     """Estimated ns per element of an elementwise loop over `buffers` evaluating `ops`."""
+    return loop_ns(buffers, [(op.name, op.operands[0].type.dtype) for op in ops])
+
+
+def loop_ns(buffers: list, ops: list[tuple[str, ElemType]]) -> float:
+    """The same estimate from (elementwise op name, its first operand's dtype) pairs."""
     ns = NS_PER_BYTE * sum(buf.type.dtype.np_dtype.itemsize for buf in buffers)
-    for op in ops:
-        if op.name in _LIBM_OPS or (op.name in mathlib.FLOAT32_MATH and op.operands[0].type.dtype.bits > 32):
+    for name, dtype in ops:
+        if name in _LIBM_OPS or (name in mathlib.FLOAT32_MATH and dtype.bits > 32):
             ns += NS_PER_LIBM_OP
         else:
-            ns += NS_PER_POLY_OP if op.name in mathlib.FLOAT32_MATH else NS_PER_OP
+            ns += NS_PER_POLY_OP if name in mathlib.FLOAT32_MATH else NS_PER_OP
     return ns
 
 

@@ -52,6 +52,13 @@ class GradOp(NamedTuple):
 GradFn = Callable[[Emitter, GradOp, list], list]
 #: expand(build, operands, attrs) -> result values; build(name, operands, attrs) -> results.
 ExpandFn = Callable[[Callable[..., list], list, dict], list]
+#: verify(op): the op's own checks beyond `infer` (a region op's block arguments and
+#: terminator, index bounds); raises ValueError or TypeError saying what is wrong.
+VerifyFn = Callable[[Any], None]
+#: interpret(op, operand values, run_region): what the reference interpreter does for an op
+#: with regions or side effects (loops, stores); run_region(block, args) runs a nested block
+#: that sees the enclosing values, and returns its terminator's operand values.
+InterpretFn = Callable[[Any, list, Callable[[Any, list], list]], list]
 
 
 def not_differentiable(e: Emitter, op: GradOp, grads: list) -> list:
@@ -80,6 +87,8 @@ class OpDef:
     attrs: tuple = ()  # attribute names the op requires
     grad: GradFn | None = None  # None: no rule (tf.gradients raises LookupError)
     expand: ExpandFn | None = None
+    verify: VerifyFn | None = None
+    interpret: InterpretFn | None = None
 
     def has(self, trait: str) -> bool:
         return trait in self.traits

@@ -22,7 +22,7 @@ import numpy as np
 
 from lowerflow.ir.core import Block, Function, Module, Operation, Value
 from lowerflow.ir.lexer import Lexer, ParseError, Token
-from lowerflow.ir.types import ELEM_TYPES, ElemType, TensorType
+from lowerflow.ir.types import ELEM_TYPES, INDEX, ElemType, MemRefType, TensorType, ValueType, memref
 
 __all__ = ["ParseError", "parse_module"]
 
@@ -208,7 +208,7 @@ class _Parser:
         attrs = self.attr_dict_body() if self.accept("{") else {}
         self.expect(":")
         type_tok = self.expect("(")
-        operand_types = self.comma_list(")", self.tensor_type)
+        operand_types = self.comma_list(")", self.value_type)
         self.expect("->")
         result_types = self.result_types()
         location = self.location()
@@ -233,17 +233,17 @@ class _Parser:
         return tok, int(count.text)
 
     def check_operand_types(self, tok: Token, operands: list[Value],
-                            types: list[TensorType]) -> None:
+                            types: list[ValueType]) -> None:
         if len(types) != len(operands):
             raise self.error(tok, f"{len(operands)} operand(s) but {len(types)} operand type(s)")
         for i, (v, t) in enumerate(zip(operands, types)):
             if v.type != t:
                 raise self.error(tok, f"operand #{i} has type {v.type} but {t} is written for it")
 
-    def result_types(self) -> list[TensorType]:
+    def result_types(self) -> list[ValueType]:
         if self.accept("("):
-            return self.comma_list(")", self.tensor_type)
-        return [self.tensor_type()]
+            return self.comma_list(")", self.value_type)
+        return [self.value_type()]
 
     def region(self) -> Block:
         """`{ ^bb0(%a: type, ...): ops }`; the label may be left out when there are no arguments."""
@@ -260,10 +260,10 @@ class _Parser:
             self.scopes.pop()
         return block
 
-    def block_arg(self) -> tuple[Token, TensorType]:
+    def block_arg(self) -> tuple[Token, ValueType]:
         tok = self.value_def()
         self.expect(":")
-        return tok, self.tensor_type()
+        return tok, self.value_type()
 
     def location(self) -> str | None:
         if not self.accept("id", "loc"):
@@ -280,6 +280,40 @@ class _Parser:
         if tok.kind != "id" or tok.text not in ELEM_TYPES:
             raise self.expected("an element type (" + " ".join(ELEM_TYPES) + ")")
         return ELEM_TYPES[self.lex.next().text]
+
+    def value_type(self) -> ValueType:
+        """A tensor type, or one of the loop level's: `memref<...>`, `index`, a scalar `f32`."""
+        tok = self.lex.peek()
+        if tok.kind == "id" and tok.text == "memref":
+            return self.memref_type()
+        if tok.kind == "id" and tok.text == "index":
+            self.lex.next()
+            return INDEX
+        if tok.kind == "id" and tok.text in ELEM_TYPES:
+            return self.elem_type()
+        return self.tensor_type()
+
+    def memref_type(self) -> MemRefType:
+        """`memref<4x8xf32>` (C-contiguous) or `memref<4x8xf32, strided<[0, 1]>>`."""
+        self.expect("id", "a memref type", "memref")
+        self.expect("<")
+        dims_pos = self.lex.pos
+        shape = tuple(self.lex.scan_dims())
+        if None in shape:
+            raise self.lex.error(dims_pos, "a memref needs a static shape")
+        dtype = self.elem_type()
+        strides = None
+        if self.accept(","):
+            self.expect("id", "'strided'", "strided")
+            self.expect("<")
+            self.expect("[")
+            strides_tok = self.lex.peek()
+            strides = tuple(self.integer(t) for t in self.comma_list("]", lambda: self.expect("int", "a stride")))
+            if len(strides) != len(shape):
+                raise self.error(strides_tok, f"{len(strides)} strides for a rank-{len(shape)} memref")
+            self.expect(">")
+        self.expect(">")
+        return memref(shape, dtype, strides)
 
     def tensor_type(self) -> TensorType:
         self.expect("id", "a tensor type", "tensor")

@@ -115,3 +115,60 @@ class TensorType:
 
 def tensor(shape, dtype: ElemType) -> TensorType:
     return TensorType(tuple(None if d is None else int(d) for d in shape), dtype)
+
+
+@dataclass(frozen=True)
+class MemRefType:
+    """A buffer of the loop level: a static shape, element strides per dim (0 on a dim read
+    through broadcasting) and an element type (cf. MLIR's `memref<4x8xf32, strided<[8, 1]>>`;
+    C-contiguous strides print as plain `memref<4x8xf32>`)."""
+
+    shape: tuple
+    strides: tuple
+    dtype: ElemType
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def is_static(self) -> bool:
+        return True
+
+    @property
+    def is_contiguous(self) -> bool:
+        return self.strides == contiguous_strides(self.shape)
+
+    def __str__(self) -> str:
+        dims = "".join(f"{d}x" for d in self.shape)
+        layout = "" if self.is_contiguous else f", strided<[{', '.join(map(str, self.strides))}]>"
+        return f"memref<{dims}{self.dtype}{layout}>"
+
+
+def memref(shape, dtype: ElemType, strides=None) -> MemRefType:
+    """A buffer type; C-contiguous unless `strides` says otherwise."""
+    shape = tuple(int(d) for d in shape)
+    return MemRefType(shape, contiguous_strides(shape) if strides is None else tuple(int(s) for s in strides), dtype)
+
+
+def contiguous_strides(shape) -> tuple:
+    """Element strides of a C-contiguous array of `shape`."""
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.append(step)
+        step *= d
+    return tuple(reversed(strides))
+
+
+@dataclass(frozen=True)
+class IndexType:
+    """The type of loop induction variables and index arithmetic (MLIR's `index`; i64 in LLVM)."""
+
+    def __str__(self) -> str:
+        return "index"
+
+
+INDEX = IndexType()
+#: What an SSA value may have as its type: a tensor (the tensor level), a buffer, an index,
+#: or a scalar (an ElemType: a value in a register of the loop level).
+ValueType = TensorType | MemRefType | IndexType | ElemType

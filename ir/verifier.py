@@ -6,12 +6,17 @@ agree with the op's inference rule; blocks end in their terminator; a fusion's
 yield matches its results. Regions follow the op's definition (its `region` trait,
 never its name): a region op has exactly one region, any other op none, since the
 backend would ignore a region the interpreter runs, and the two would disagree.
+An op whose definition has a `verify` hook is checked by it too; a region op with one
+(the loop level's kernels and loops) checks its own block arguments and terminator
+instead of the generic "arguments are the operands, yield gives the results". A region
+of a `scoped` op (a loop body) sees the values defined around it.
 """
 from __future__ import annotations
 
 from lowerflow.ir.core import Block, Function, Module, Operation
 from lowerflow.ir.opdef import get_op
-from lowerflow.ir.ops.structure import REGION, TERMINATOR
+from lowerflow.ir.ops.structure import REGION, SCOPED, TERMINATOR
+from lowerflow.ir.types import TensorType
 
 
 class VerifyError(Exception):
@@ -47,13 +52,29 @@ def _check_types(op: Operation) -> None:
     if len(expected) != len(got):
         _fail(op, f"expected {len(expected)} results, has {len(got)}")
     for e, g in zip(expected, got):
-        if e.dtype != g.dtype or len(e.shape) != len(g.shape) or any(
-                a is not None and b is not None and a != b for a, b in zip(e.shape, g.shape)):
+        if not _compatible(e, g):
             _fail(op, f"result type {g} does not match inferred {e}")
 
 
-def verify_block(block: Block, terminator: str) -> None:
-    defined = set(block.args)
+def _compatible(e, g) -> bool:
+    """Equal types, where a tensor's unknown dim (None) matches any size."""
+    if not (isinstance(e, TensorType) and isinstance(g, TensorType)):
+        return e == g
+    return e.dtype == g.dtype and len(e.shape) == len(g.shape) and all(
+        a is None or b is None or a == b for a, b in zip(e.shape, g.shape))
+
+
+def _run_hook(op: Operation) -> None:
+    hook = get_op(op.name).verify
+    if hook is not None:
+        try:
+            hook(op)
+        except (ValueError, TypeError) as e:
+            _fail(op, str(e))
+
+
+def verify_block(block: Block, terminator: str, outer: frozenset = frozenset()) -> None:
+    defined = set(outer) | set(block.args)
     if not block.ops or block.ops[-1].name != terminator:
         raise VerifyError(f"block must end in '{terminator}'")
     for op in block.ops:
@@ -63,12 +84,16 @@ def verify_block(block: Block, terminator: str) -> None:
             if v not in defined:
                 _fail(op, f"operand #{i} does not dominate this use")
         _check_types(op)
+        opdef = get_op(op.name)
         for region in op.regions:
-            verify_block(region, "lf.yield")
+            verify_block(region, "lf.yield", frozenset(defined) if opdef.has(SCOPED) else frozenset())
+            if opdef.verify is not None:
+                continue
             if [v.type for v in region.args] != [v.type for v in op.operands]:
                 _fail(op, "region arguments do not match operands")
             if [v.type for v in region.terminator.operands] != [r.type for r in op.results]:
                 _fail(op, "yield types do not match results")
+        _run_hook(op)
         defined.update(op.results)
 
 

@@ -11,6 +11,9 @@ from lowerflow.ir.types import TensorType, elem_type_of
 
 REGION = "region"
 TERMINATOR = "terminator"
+#: A region op whose body also reads the values of the blocks around it (a loop's body uses
+#: the kernel's buffers and the outer loops' indices); regions are isolated from above otherwise.
+SCOPED = "scoped"
 
 
 def _constant_infer(types, attrs):

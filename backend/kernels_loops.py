@@ -1,0 +1,221 @@
+"""The loop level as LLVM: a "loop.kernel" becomes its kernel function by one entry per loop
+op in `LOOP_LOWERINGS` (cf. MLIR's `-convert-scf-to-cf` and `-finalize-memref-to-llvm`,
+xDSL's op -> builder map), with scalar math from `SCALAR_LOWERINGS` keyed by the elementwise
+op a "loop.scalar" names.
+
+The kernel's block arguments are the `KernelCtx` buffers (results, then operands: the same
+`noalias` parameters as every kernel); a memref value is which of them it is plus its element
+strides, and a load or store computes its element offset as the sum of index * stride with
+`advance_offset`, the arithmetic the direct elementwise kernels use (stride 0 adds nothing,
+so LICM hoists a broadcast load). A "loop.for" from 0 by 1 is `for_range` (bottom-tested,
+constant trip count, the form the vectoriser wants); others are guarded `counted_loop`s. A
+`parallel` loop whose nest is estimated above `parallel.THRESHOLD_NS` is split across
+`kc.target.threads` threads exactly as `kernels.elementwise_loop` splits its outermost loop
+(the matmul epilogue's nest), and the optimised code is the same as the elementwise kernels'
+that emitted LLVM straight from tensor ops before this level existed (names aside).
+The `vector` hint needs no code: O3's loop vectoriser takes the unit-stride innermost loop.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from llvmlite import ir
+
+from lowerflow.backend import parallel
+from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx, kernel_lowering, scalar_lowering
+from lowerflow.backend.lltypes import I64, load_elem, store_elem
+from lowerflow.backend.loops import advance_offset, for_range
+from lowerflow.backend.scalar_ops import ScalarCtx
+from lowerflow.ir import ElemType, Operation
+from lowerflow.ir.core import Block, Value
+from lowerflow.ir.loop_lowering import lower_op, lowerable
+from lowerflow.ir.ops import loop
+
+
+@dataclass(frozen=True)
+class Mem:
+    """A memref at the loop level: kernel buffer `arg` (results, then operands) with `strides`."""
+
+    arg: int
+    strides: tuple
+    dtype: ElemType
+
+
+class LoopEmitter:
+    """Emits loop-level ops into `kc`'s function; `env` maps IR values to `Mem`s and LLVM values."""
+
+    def __init__(self, kc: KernelCtx, env: dict, depth: int = 0):
+        self.kc, self.env, self.depth = kc, env, depth
+
+    @property
+    def b(self) -> ir.IRBuilder:
+        return self.kc.b
+
+    def ptr(self, mem: Mem) -> ir.Value:
+        return (self.kc.results + self.kc.operands)[mem.arg].ptr
+
+    def offset(self, mem: Mem, indices: list[Value]) -> ir.Value:
+        off = ir.Constant(I64, 0)
+        for i, s in zip(indices, mem.strides):
+            off = advance_offset(self.b, off, self.env[i], s)
+        return off
+
+    def run(self, block: Block) -> None:
+        for op in block.ops[:-1]:
+            loop_lowering(op.name)(self, op)
+
+
+def loop_level(op: Operation) -> Operation:
+    """`op` as the codegen emits it: an elementwise op or fusion still at the tensor level as
+    its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
+    that came through that pass emits the same); any other op as it is. An elementwise op
+    with a kernel of its own (`lf.broadcast_to`, a copy) keeps it."""
+    return lower_op(op) if _through_loops(op) else op
+
+
+def _through_loops(op: Operation) -> bool:
+    return lowerable(op) and op.name not in KERNEL_LOWERINGS
+
+
+def check_lowering(op: Operation) -> None:
+    """NotImplementedError naming the first op of `op` that has no native lowering (also for
+    an elementwise op whose loop nest is empty)."""
+    if _through_loops(op):
+        names = [o.name for o in (op.regions[0].ops[:-1] if op.regions else [op])]
+    else:
+        kernel_lowering(op.name)
+        names = [loop.scalar_op(o)[0] for o in op.walk() if o.name == loop.SCALAR]
+    for name in names:
+        scalar_lowering(name)
+
+
+def lower_loop_kernel(kc: KernelCtx, op: Operation) -> None:
+    """"loop.kernel": its body, with the block arguments bound to the kernel's buffers."""
+    (block,) = op.regions
+    env = {a: Mem(i, a.type.strides, a.type.dtype) for i, a in enumerate(block.args)}
+    LoopEmitter(kc, env).run(block)
+
+
+def _for(e: LoopEmitter, op: Operation) -> None:
+    r = loop.loop_range(op)
+    if not len(r) or (op.attributes.get("parallel", False) and _split(e, op, r)):
+        return
+    body, name = op.regions[0], f"i{e.depth}"
+    inner = LoopEmitter(e.kc, e.env, e.depth + 1)
+
+    def step(i: ir.Value) -> None:
+        e.env[body.args[0]] = i
+        inner.run(body)
+
+    if r.start == 0 and r.step == 1:
+        for_range(e.b, len(r), step, name=name)
+    else:
+        parallel.counted_loop(e.b, ir.Constant(I64, r.start), ir.Constant(I64, r.stop), step, r.step, name=name)
+
+
+def _split(e: LoopEmitter, op: Operation, r: range) -> bool:
+    """Run a large parallel loop's iterations in chunks on several threads; False if it stays
+    serial (small, no threads, or it reads LLVM values of the function around it)."""
+    if r.start != 0 or r.step != 1 or not all(isinstance(v, Mem) for v in e.env.values()):
+        return False
+    n = len(r) * _inner_points(op)
+    scalars = [(loop.scalar_op(o)[0], o.operands[0].type) for o in op.walk() if o.name == loop.SCALAR]
+    threads = parallel.threads_for(e.kc, n * parallel.loop_ns(e.kc.results + e.kc.operands, scalars))
+    if threads == 1:
+        return False
+    body = op.regions[0]
+
+    def chunk(ckc: KernelCtx, lo: ir.Value, hi: ir.Value) -> None:
+        ce = LoopEmitter(ckc, dict(e.env), e.depth)
+
+        def step(i: ir.Value) -> None:
+            ce.env[body.args[0]] = i
+            ce.run(body)
+        parallel.counted_loop(ckc.b, lo, hi, step, name="c")
+
+    parallel.parallel_for(e.kc, len(r), -(-64 // (n // len(r))), threads, chunk)  # chunks of >= 64 points
+    return True
+
+
+def _inner_points(op: Operation) -> int:
+    """Points of the loops perfectly nested in `op` (1 when its body is not a single loop)."""
+    ops = op.regions[0].ops[:-1]
+    if len(ops) == 1 and ops[0].name == loop.FOR:
+        return len(loop.loop_range(ops[0])) * _inner_points(ops[0])
+    return 1
+
+
+def _view(e: LoopEmitter, op: Operation) -> None:
+    src = e.env[op.operands[0]]
+    e.env[op.result] = Mem(src.arg, op.result.type.strides, src.dtype)
+
+
+def _load(e: LoopEmitter, op: Operation) -> None:
+    mem = e.env[op.operands[0]]
+    e.env[op.result] = load_elem(e.b, e.ptr(mem), e.offset(mem, op.operands[1:]), mem.dtype)
+
+
+def _store(e: LoopEmitter, op: Operation) -> None:
+    mem = e.env[op.operands[1]]
+    store_elem(e.b, e.env[op.operands[0]], e.ptr(mem), e.offset(mem, op.operands[2:]), mem.dtype)
+
+
+def _scalar(e: LoopEmitter, op: Operation) -> None:
+    name, attrs = loop.scalar_op(op)
+    ctx = ScalarCtx(e.kc.module, [v.type for v in op.operands], op.result.type, attrs, e.kc.error_if)
+    e.env[op.result] = scalar_lowering(name)(e.b, [e.env[v] for v in op.operands], ctx)
+
+
+def _floor_divmod(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """Python's floor quotient and remainder (the interpreter's `//` and `%`)."""
+    q, r = b.sdiv(x, y), b.srem(x, y)
+    zero = ir.Constant(I64, 0)
+    adjust = b.and_(b.icmp_signed("!=", r, zero), b.icmp_signed("!=", b.icmp_signed("<", r, zero),
+                                                                   b.icmp_signed("<", y, zero)))
+    return (b.select(adjust, b.sub(q, ir.Constant(I64, 1)), q), b.select(adjust, b.add(r, y), r))
+
+
+_INDEX_LOWERINGS: dict[str, Callable[[ir.IRBuilder, ir.Value, ir.Value], ir.Value]] = {
+    "add": lambda b, x, y: b.add(x, y, flags=("nsw",)),
+    "sub": lambda b, x, y: b.sub(x, y, flags=("nsw",)),
+    "mul": lambda b, x, y: b.mul(x, y, flags=("nsw",)),
+    "floordiv": lambda b, x, y: _floor_divmod(b, x, y)[0],
+    "mod": lambda b, x, y: _floor_divmod(b, x, y)[1],
+    "min": lambda b, x, y: b.select(b.icmp_signed("<", x, y), x, y),
+    "max": lambda b, x, y: b.select(b.icmp_signed(">", x, y), x, y),
+}
+
+
+def _index_arith(e: LoopEmitter, op: Operation) -> None:
+    x, y = (e.env[v] for v in op.operands)
+    e.env[op.result] = _INDEX_LOWERINGS[op.attributes["op"]](e.b, x, y)
+
+
+def _call_kernel(e: LoopEmitter, op: Operation) -> None:
+    raise NotImplementedError(f"no native lowering for micro-kernel '{op.attributes['name']}'")
+
+
+LoopLowering = Callable[[LoopEmitter, Operation], None]
+
+LOOP_LOWERINGS: dict[str, LoopLowering] = {
+    loop.FOR: _for,
+    loop.VIEW_OP: _view,
+    loop.LOAD: _load,
+    loop.STORE: _store,
+    loop.SCALAR: _scalar,
+    loop.CONST_INDEX: lambda e, op: e.env.__setitem__(op.result, ir.Constant(I64, op.attributes["value"])),
+    loop.INDEX_ARITH: _index_arith,
+    loop.CALL_KERNEL: _call_kernel,
+}
+
+
+def loop_lowering(name: str) -> LoopLowering:
+    """The emitter of a loop-level op; NotImplementedError naming it if none."""
+    try:
+        return LOOP_LOWERINGS[name]
+    except KeyError:
+        raise NotImplementedError(f"no native lowering for loop-level op '{name}'") from None
+
+
+KERNEL_LOWERINGS[loop.KERNEL] = lower_loop_kernel

@@ -1,0 +1,318 @@
+"""The loop level: buffers, counted loops, loads/stores and scalar ops (cf. MLIR's `memref`,
+`scf` and `affine` dialects in the Toy tutorial's Ch5 lowering, tinygrad's ranges, loads and
+stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM from it.
+
+    %2 = "loop.kernel"(%a, %b) ({
+    ^bb0(%out: memref<4x8xf32>, %x: memref<4x8xf32>, %y: memref<8xf32>):
+      %v = "loop.view"(%y) {shape = [4, 8], strides = [0, 1]} : (memref<8xf32>) -> memref<4x8xf32, strided<[0, 1]>>
+      "loop.for"() ({
+      ^bb0(%i: index):
+        "loop.for"() ({
+        ^bb0(%j: index):
+          %p = "loop.load"(%x, %i, %j) : (memref<4x8xf32>, index, index) -> f32
+          ...
+          "loop.store"(%s, %out, %i, %j) : (f32, memref<4x8xf32>, index, index) -> ()
+          "lf.yield"() : () -> ()
+        }) {lower = 0, step = 1, upper = 8, vector = true} : () -> ()
+        "lf.yield"() : () -> ()
+      }) {lower = 0, parallel = true, step = 1, upper = 4} : () -> ()
+      "lf.yield"() : () -> ()
+    }) : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+
+- "loop.kernel" is where tensors become buffers: a top-level op with tensor operands and
+  results (so the buffer plan, the step's ABI and unlowered tensor ops around it stay as
+  they are), whose block arguments are C-contiguous buffers of its results, then of its
+  operands. Its body writes the results and only reads the operands (the backend's
+  `noalias` parameters); it is one internal LLVM function.
+- "loop.for" counts from `lower` to `upper` by `step` (static) with one index block argument;
+  `parallel` says iterations are independent (the backend may split the loop across
+  threads), `vector` that it is the unit-stride innermost loop meant to vectorise. Its body
+  sees the values around it (trait `scoped`).
+- "loop.view" sees a contiguous buffer with another shape and element strides (offset 0;
+  stride 0 on a broadcast dim), checked to stay inside the buffer.
+- "loop.load"/"loop.store" take one index per dim; an index that is a loop's induction
+  variable is checked against the dim's size.
+- "loop.scalar" {op = "lf.add", ...the op's attributes} is any elementwise tensor op applied
+  to scalars: its typing, meaning and native lowering are that op's, so a new elementwise
+  op needs nothing here.
+- "loop.const_index" and "loop.index_arith" {op = "add" | "sub" | "mul" | "floordiv" |
+  "mod" | "min" | "max"} are index arithmetic.
+- "loop.call_kernel" {name = "gemm_tile"} runs a named micro-kernel (`MICRO_KERNELS`) on
+  buffers: the pieces written by hand once per target, such as the GEMM's register tile.
+Loop bodies end in "lf.yield" with no operands.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from lowerflow.ir.core import Block, Operation, Value
+from lowerflow.ir.opdef import ELEMENTWISE, PURE, OpDef, get_op, register
+from lowerflow.ir.ops.structure import REGION, SCOPED
+from lowerflow.ir.types import INDEX, ElemType, MemRefType, TensorType, memref
+
+KERNEL, FOR, VIEW_OP, LOAD, STORE = "loop.kernel", "loop.for", "loop.view", "loop.load", "loop.store"
+SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.index_arith"
+CALL_KERNEL = "loop.call_kernel"
+
+INDEX_OPS: dict[str, Callable[[int, int], int]] = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "floordiv": lambda a, b: a // b, "mod": lambda a, b: a % b, "min": min, "max": max,
+}
+
+
+def _memref(t, what: str) -> MemRefType:
+    if not isinstance(t, MemRefType):
+        raise TypeError(f"{what} must be a memref, got {t}")
+    return t
+
+
+def _indices(types: list, rank: int) -> None:
+    if len(types) != rank or any(t != INDEX for t in types):
+        raise TypeError(f"needs {rank} index operand(s), got ({', '.join(map(str, types))})")
+
+
+def _body(op: Operation) -> Block:
+    (block,) = op.regions
+    if block.terminator.operands:
+        raise ValueError("a loop-level region yields nothing")
+    return block
+
+
+def _buffer_of(v: Value) -> Value:
+    """The buffer a memref value is a view of (itself if none)."""
+    while v.op is not None and v.op.name == VIEW_OP:
+        v = v.op.operands[0]
+    return v
+
+
+# ---- loop.kernel ---------------------------------------------------------------------
+
+def _kernel_verify(op: Operation) -> None:
+    block = _body(op)
+    want = [memref(v.type.shape, v.type.dtype) for v in [*op.results, *op.operands]]
+    if not all(isinstance(v.type, TensorType) and v.type.is_static for v in [*op.results, *op.operands]):
+        raise TypeError("operands and results must be tensors of static shape")
+    if [a.type for a in block.args] != want:
+        raise TypeError(f"block arguments must be ({', '.join(map(str, want))}): the results' "
+                        "buffers, then the operands'")
+    read_only = set(block.args[len(op.results):])
+    for inner in block.walk():
+        if inner.name == STORE and _buffer_of(inner.operands[1]) in read_only:
+            raise ValueError("stores into an operand's buffer (operands are read only)")
+
+
+def _kernel_interpret(op: Operation, args: list, run_region) -> list:
+    results = [np.empty(r.type.shape, r.type.dtype.np_dtype) for r in op.results]
+    operands = [np.array(a, order="C") for a in args]  # copies: marking them read-only is ours
+    for a in operands:
+        a.flags.writeable = False
+    run_region(op.regions[0], results + operands)
+    return results
+
+
+register(OpDef(KERNEL, lambda types, attrs: [], None, (), frozenset({PURE, REGION}),
+               verify=_kernel_verify, interpret=_kernel_interpret))
+
+
+# ---- loop.for ------------------------------------------------------------------------
+
+def _for_verify(op: Operation) -> None:
+    block = _body(op)
+    if op.operands or op.results:
+        raise TypeError("takes no operands and has no results (bounds are attributes)")
+    if [a.type for a in block.args] != [INDEX]:
+        raise TypeError("the body takes one index argument")
+    lower, upper, step = (op.attributes.get(k) for k in ("lower", "upper", "step"))
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in (lower, upper, step)):
+        raise TypeError("needs integer attributes lower, upper and step")
+    if step <= 0:
+        raise ValueError(f"step must be positive, got {step}")
+    for hint in ("parallel", "vector"):
+        if not isinstance(op.attributes.get(hint, False), bool):
+            raise TypeError(f"'{hint}' must be a bool")
+
+
+def loop_range(op: Operation) -> range:
+    """The induction variable's values of a "loop.for"."""
+    a = op.attributes
+    return range(a["lower"], a["upper"], a["step"])
+
+
+def _for_interpret(op: Operation, args: list, run_region) -> list:
+    for i in loop_range(op):
+        run_region(op.regions[0], [i])
+    return []
+
+
+register(OpDef(FOR, lambda types, attrs: [], None, (), frozenset({REGION, SCOPED}),
+               ("lower", "upper", "step"), verify=_for_verify, interpret=_for_interpret))
+
+
+# ---- buffers ---------------------------------------------------------------------------
+
+def _view_infer(types, attrs):
+    (t,) = types
+    _memref(t, "the viewed operand")
+    return [memref(attrs["shape"], t.dtype, attrs["strides"])]
+
+
+def _view_verify(op: Operation) -> None:
+    src, view = op.operands[0].type, op.result.type
+    if not src.is_contiguous:
+        raise ValueError(f"views a contiguous buffer only, not {src}")
+    if len(view.strides) != view.rank or any(s < 0 for s in view.strides):
+        raise ValueError(f"needs one non-negative stride per dim, got {list(view.strides)}")
+    size = int(np.prod(src.shape))
+    if 0 not in view.shape and sum((d - 1) * s for d, s in zip(view.shape, view.strides)) >= size:
+        raise ValueError(f"{view} reads outside {src}")
+
+
+def _view_reference(args, attrs):
+    (buf,) = args
+    item = buf.itemsize
+    return [np.lib.stride_tricks.as_strided(buf, tuple(attrs["shape"]), tuple(s * item for s in attrs["strides"]))]
+
+
+register(OpDef(VIEW_OP, _view_infer, _view_reference, (), frozenset({PURE}), ("shape", "strides"),
+               verify=_view_verify))
+
+
+def _check_bounds(buf: Value, indices: list[Value]) -> None:
+    """An index that is a loop's induction variable stays inside its dim."""
+    for d, (n, i) in enumerate(zip(buf.type.shape, indices)):
+        owner = i.owner
+        loop = owner.parent if isinstance(owner, Block) else None
+        if isinstance(loop, Operation) and loop.name == FOR:
+            r = loop_range(loop)
+            if len(r) and (r[0] < 0 or r[-1] >= n):
+                raise ValueError(f"index #{d} runs over [{r[0]}, {r[-1]}] outside dim {d} of size {n}")
+
+
+def _load_infer(types, attrs):
+    buf = _memref(types[0], "operand #0")
+    _indices(types[1:], buf.rank)
+    return [buf.dtype]
+
+
+def _load_verify(op: Operation) -> None:
+    _check_bounds(op.operands[0], op.operands[1:])
+
+
+register(OpDef(LOAD, _load_infer, lambda args, attrs: [args[0][tuple(args[1:])]], (), frozenset(),
+               verify=_load_verify))
+
+
+def _store_infer(types, attrs):
+    value, buf = types[0], _memref(types[1], "operand #1")
+    if value != buf.dtype:
+        raise TypeError(f"stores a {value} into {buf}")
+    _indices(types[2:], buf.rank)
+    return []
+
+
+def _store_interpret(op: Operation, args: list, run_region) -> list:
+    value, buf, *indices = args
+    buf[tuple(indices)] = value
+    return []
+
+
+register(OpDef(STORE, _store_infer, None, (), frozenset(),
+               verify=lambda op: _check_bounds(op.operands[1], op.operands[2:]), interpret=_store_interpret))
+
+
+# ---- scalars and indices -----------------------------------------------------------------
+
+def scalar_op(op: Operation) -> tuple[str, dict]:
+    """(the elementwise op a "loop.scalar" applies, that op's attributes)."""
+    attrs = dict(op.attributes)
+    return attrs.pop("op"), attrs
+
+
+def _scalar_def(attrs: dict) -> tuple[OpDef, dict]:
+    inner = dict(attrs)
+    opdef = get_op(inner.pop("op"))
+    if not opdef.has(ELEMENTWISE) or opdef.has(REGION):
+        raise TypeError(f"'{opdef.name}' is not an elementwise op")
+    return opdef, inner
+
+
+def _scalar_infer(types, attrs):
+    if not all(isinstance(t, ElemType) for t in types):
+        raise TypeError(f"operands must be scalars, got ({', '.join(map(str, types))})")
+    opdef, inner = _scalar_def(attrs)
+    return [t.dtype for t in opdef.infer([TensorType((), t) for t in types], inner)]
+
+
+def _scalar_reference(args, attrs):
+    opdef, inner = _scalar_def(attrs)
+    return [np.asarray(o)[()] for o in opdef.reference([np.asarray(a) for a in args], inner)]
+
+
+register(OpDef(SCALAR, _scalar_infer, _scalar_reference, (), frozenset({PURE}), ("op",)))
+
+
+def _index_infer(types, attrs):
+    if attrs["op"] not in INDEX_OPS:
+        raise ValueError(f"unknown index op '{attrs['op']}' (one of {', '.join(INDEX_OPS)})")
+    if types != [INDEX, INDEX]:
+        raise TypeError(f"operands must be two indices, got ({', '.join(map(str, types))})")
+    return [INDEX]
+
+
+register(OpDef(CONST_INDEX, lambda types, attrs: [INDEX], lambda args, attrs: [int(attrs["value"])], (),
+               frozenset({PURE}), ("value",)))
+register(OpDef(INDEX_ARITH, _index_infer, lambda args, attrs: [INDEX_OPS[attrs["op"]](*args)], (),
+               frozenset({PURE}), ("op",)))
+
+
+# ---- micro-kernels -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MicroKernel:
+    """A named piece of hand-written code on buffers: `check(types)` raises TypeError for
+    operands it does not take; `reference(buffers)` is its numpy meaning (it writes in place)."""
+
+    check: Callable[[list], None]
+    reference: Callable[[list], None]
+
+
+def _gemm_tile_check(types: list) -> None:
+    if len(types) != 3 or not all(isinstance(t, MemRefType) and t.rank == 2 for t in types):
+        raise TypeError("gemm_tile takes three rank-2 memrefs (c, a, b)")
+    c, a, b = types
+    if len({c.dtype, a.dtype, b.dtype}) != 1 or not c.dtype.is_float:
+        raise TypeError("gemm_tile needs one float dtype")
+    if (a.shape[0], b.shape[1], a.shape[1]) != (c.shape[0], c.shape[1], b.shape[0]):
+        raise TypeError(f"gemm_tile shapes do not chain: c {c.shape}, a {a.shape}, b {b.shape}")
+
+
+def _gemm_tile(bufs: list) -> None:
+    c, a, b = bufs
+    c += a @ b
+
+
+#: c[m, n] += sum_k a[m, k] * b[k, n] over a register tile (the backend's `gemm.py` holds it).
+MICRO_KERNELS: dict[str, MicroKernel] = {"gemm_tile": MicroKernel(_gemm_tile_check, _gemm_tile)}
+
+
+def _micro_kernel(name) -> MicroKernel:
+    try:
+        return MICRO_KERNELS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown micro-kernel {name!r} (one of {', '.join(MICRO_KERNELS)})") from None
+
+
+def _call_infer(types, attrs):
+    _micro_kernel(attrs["name"]).check(types)
+    return []
+
+
+def _call_interpret(op: Operation, args: list, run_region) -> list:
+    _micro_kernel(op.attributes["name"]).reference(args)
+    return []
+
+
+register(OpDef(CALL_KERNEL, _call_infer, None, (), frozenset(), ("name",), interpret=_call_interpret))
