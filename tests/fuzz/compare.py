@@ -38,7 +38,7 @@ def run(m, spec: dict) -> tuple:
 
 def judge(spec: dict, got: tuple, want: tuple) -> tuple[str, str] | None:
     """None when lowerflow's outcome `got` agrees with TF's `want`, else (kind, what)."""
-    if want[0] != "ok" and any(s in want[2] for s in TF_UNSUPPORTED):
+    if want[0] != "ok" and any(s.lower() in want[2].lower() for s in TF_UNSUPPORTED):
         return ("tf-unsupported", f"TF: {want[1]}: {_tail(want[2])}")
     if got[0] != "ok" or want[0] != "ok":
         if got[0] != "ok" and want[0] != "ok" and got[1] == want[1]:
