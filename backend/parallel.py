@@ -22,8 +22,16 @@ only read operands, so the chunk function's `noalias` parameters stay true.
 
 Only kernels estimated above `THRESHOLD_NS` (100 µs) are split: memory-bound kernels
 scale 1.3-1.6x at best and dispatch plus cold caches on the other core would eat small
-ones. When libgomp.so.1 is missing everything stays serial. Waiting threads sleep
-(OMP_WAIT_POLICY=PASSIVE, unless the user set it or GOMP_SPINCOUNT): see WAIT_POLICY.
+ones. When libgomp.so.1 is missing everything stays serial.
+
+Waiting is libgomp's default: a thread spins ~300,000 turns at a barrier or after a region
+before it sleeps. That is the fast choice on cores nobody else uses (Zen 4, quiet: 1024^3
+matmul 11.8 ms, against 20.5 ms with OMP_WAIT_POLICY=PASSIVE and 17.5 ms spinning 30,000
+turns), and the slow one when other busy processes share the cores: a spinning thread holds
+the core the thread it waits for needs, so a 2-thread Adam MLP step took 19-40 ms beside
+other processes, against 1.3-1.5 ms with PASSIVE. On a shared machine set
+OMP_WAIT_POLICY=PASSIVE (libgomp reads it when it loads); the fix that needs no knob is a
+GEMM whose threads do not wait for each other at fixed splits.
 """
 from __future__ import annotations
 
@@ -66,21 +74,10 @@ _FORKED = ctypes.c_int32(0)
 os.register_at_fork(after_in_child=lambda: setattr(_FORKED, "value", 1))
 
 
-#: libgomp's threads wait at barriers and between regions by spinning (~300,000 turns)
-#: before they sleep. When other processes share the cores, a spinning thread holds the
-#: core that the thread it waits for needs, and every barrier can cost a scheduler time
-#: slice: a 2-thread Adam MLP step beside other busy processes measured 19-40 ms against
-#: 1.3-1.5 ms with passive waiting (1.7-1.9 ms spinning 1000 turns). So unless the user
-#: chose a policy, threads sleep when they wait (read by libgomp when it loads).
-WAIT_POLICY = {"OMP_WAIT_POLICY": "PASSIVE"}
-
-
 @functools.cache
 def available() -> bool:
     """Load libgomp into the process (once) so JIT code can call it; False if missing."""
     jit.host_cpu()  # LLVM initialised first
-    if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
-        os.environ.update(WAIT_POLICY)
     llvm.add_symbol(FORKED_SYMBOL, ctypes.addressof(_FORKED))
     if not jit.load_library("gomp", "libgomp.so.1"):
         return False

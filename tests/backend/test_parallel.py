@@ -125,16 +125,3 @@ def test_forked_child_runs_parallel_kernels(tmp_path):
         proc = subprocess.run([sys.executable, "-c", FORK_SCRIPT], env=env, capture_output=True, text=True,
                               timeout=120, check=True)
         assert proc.stdout.split() == ["0", hits], proc.stdout + proc.stderr
-
-
-@pytest.mark.parametrize("user_env, expected", [({}, "PASSIVE"), ({"GOMP_SPINCOUNT": "5000"}, None),
-                                                ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE")])
-def test_waiting_threads_sleep_unless_the_user_chose(user_env, expected):
-    """libgomp reads its wait policy when it loads: lowerflow sets PASSIVE first, unless the
-    user set a policy (spinning threads collapse 2-thread steps on shared cores)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    code = ("import os; from lowerflow.backend import parallel; parallel.available(); "
-            "print(os.environ.get('OMP_WAIT_POLICY'))")
-    out = subprocess.run([sys.executable, "-c", code], env={**env, **user_env}, capture_output=True,
-                         text=True, check=True).stdout.strip()
-    assert out == str(expected)
