@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 
-from google.protobuf import text_format
 
 from lowerflow.frontend import protos, tf_values
 
@@ -117,9 +116,5 @@ def write_graph(graph_or_graph_def, logdir: str, name: str, as_text: bool = True
     graph_def = _ours(graph_def)
     os.makedirs(logdir, exist_ok=True)
     path = os.path.join(logdir, name)
-    data = text_format.MessageToString(graph_def).encode() if as_text else graph_def.SerializeToString()
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    protos.write_message(graph_def, path, as_text)
     return path

@@ -67,11 +67,7 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     if filename:
         directory = os.path.dirname(os.path.abspath(filename))
         os.makedirs(directory, exist_ok=True)
-        data = text_format.MessageToString(meta).encode() if as_text else meta.SerializeToString()
-        tmp = filename + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, filename)
+        protos.write_message(meta, filename, as_text)
     return meta
 
 

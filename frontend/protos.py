@@ -10,7 +10,9 @@ is a scalar name ("int64"), an enum or message name, or "map<K,V>".
 """
 from __future__ import annotations
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+import os
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 
 _P = "tensorflow."
 R = "repeated"
@@ -212,3 +214,12 @@ HistogramProto = _CLASSES["HistogramProto"]
 SummaryMetadata = _CLASSES["SummaryMetadata"]
 Summary = _CLASSES["Summary"]
 Event = _CLASSES["Event"]
+
+
+def write_message(msg, path: str, as_text: bool) -> None:
+    """`msg` to `path` in text or binary form, atomically (written beside it, then renamed)."""
+    data = text_format.MessageToString(msg).encode() if as_text else msg.SerializeToString()
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
