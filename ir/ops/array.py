@@ -479,9 +479,19 @@ def _segment_sum_reference(args, attrs):
     return [out]
 
 
+def _segment_sum_grad(e, op: GradOp, grads):
+    """Each row's gradient is its segment's (TF's _GatherDropNegatives): dropped rows (a
+    negative id) get zeros, read through id 0 so the gather stays in range."""
+    (data, ids), g = op.inputs, grads[0]
+    kept = e("lf.ge", ids, e.const(0, ids))
+    rows = e("lf.gather", g, e("lf.max", ids, e.const(0, ids)), axis=0)
+    for _ in range(len(e.shape(data)) - len(e.shape(ids))):
+        kept = e("lf.expand_dims", kept, axis=-1)
+    return [e("lf.select", kept, rows, e("lf.fill_like", rows, value=0)), None]
+
+
 register(OpDef("lf.unsorted_segment_sum", _segment_sum_infer, _segment_sum_reference, ("UnsortedSegmentSum",),
-               _PURE, ("num_segments",),
-               grad=lambda e, op, grads: [e("lf.gather", grads[0], op.inputs[1], axis=0), None]))
+               _PURE, ("num_segments",), grad=_segment_sum_grad))
 
 
 def one_hot_axis(attrs: dict, rank: int) -> int:

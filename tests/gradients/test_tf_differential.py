@@ -33,3 +33,25 @@ def test_unconnected_and_integer_paths_match_tensorflow():
             x = tf.constant([1.5, 2.5])
             assert tf.gradients(tf.cast(tf.cast(x, tf.int32), tf.float32), x) == [None]
             assert tf.gradients(tf.constant(1.0), x) == [None]
+
+
+def test_unsorted_segment_sum_matches_tensorflow():
+    """Values, dtype and the error class of an id past num_segments, against TF."""
+    tf1.disable_eager_execution()
+    data = np.arange(12, dtype=np.float32).reshape(4, 3)
+    results = []
+    for tf in (lf, tf1):
+        with tf.Graph().as_default():
+            ids = tf.placeholder(tf.int32, [4])
+            out = tf.math.unsorted_segment_sum(tf.constant(data), ids, 3)
+            (grad,) = tf.gradients(tf.reduce_sum(out * tf.constant(np.arange(9.0, dtype=np.float32).reshape(3, 3))),
+                                   [out.op.inputs[0]])
+            with tf.Session() as sess:
+                value, g = sess.run([out, grad], {ids: [2, -1, 0, 2]})
+                with pytest.raises(tf.errors.InvalidArgumentError):
+                    sess.run(out, {ids: [0, 3, 1, 1]})
+            results.append((value, g))
+    (got, got_g), (want, want_g) = results
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got_g, want_g)
