@@ -55,3 +55,21 @@ def test_unsorted_segment_sum_matches_tensorflow():
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got_g, want_g)
+
+
+def test_registered_gradient_and_override_map_match_tensorflow():
+    tf1.disable_eager_execution()
+    got = []
+    for tf in (lf, tf1):
+        @tf.RegisterGradient("DiffTestClipped")
+        def _clipped(op, grad):
+            return tf.clip_by_value(grad, -1.0, 1.0)
+
+        with tf.Graph().as_default() as g:
+            x = tf.constant([1.0, 2.0])
+            with g.gradient_override_map({"Identity": "DiffTestClipped"}):
+                y = tf.identity(x)
+            grads = tf.gradients(y * 5.0, x) + tf.gradients(tf.identity(x) * 5.0, x)
+            with tf.Session() as sess:
+                got.append(sess.run(grads))
+    np.testing.assert_array_equal(got[0], got[1])
