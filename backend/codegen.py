@@ -15,6 +15,12 @@ wrote into their slot (arguments, constants, a value returned twice), gives the 
 on every path and returns the status. The module holds no Python addresses, so the same
 text is JIT-compiled or written as a PIC object.
 
+Traced steps (`trace=True`, what `RunOptions(trace_level=FULL_TRACE)` runs) take one more
+slot after the results: an int64 buffer of `len(kernel_ops(func)) + 1` wall-clock times in
+nanoseconds (`clock_gettime(CLOCK_REALTIME)`), the first before the first kernel, then one
+after each kernel. They are separate modules (and cache entries): the untraced step
+contains no clock call.
+
 Arenas: a call takes the module's cached arena with an atomic exchange, or `aligned_alloc`s
 one when the cache is empty (the first call, or a concurrent one); on exit it puts the arena
 back with a compare-exchange, or frees it when another call already did. So the step stays
@@ -61,9 +67,15 @@ def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
     return fn
 
 
-def build_ir_module(func: Function, name: str = "step", target: Target = PORTABLE) -> ir.Module:
+def kernel_ops(func: Function) -> list[Operation]:
+    """The top-level ops the step calls a kernel for, in call order (what a trace times)."""
+    return [op for op in func.ops[:-1] if op.name not in VIEW_LOWERINGS]
+
+
+def build_ir_module(func: Function, name: str = "step", target: Target = PORTABLE, trace: bool = False) -> ir.Module:
     """Lower `func` to an llvmlite module (see the module docstring for the ABI) for
-    `target`; the default (what AOT objects use) is portable and free of libgomp."""
+    `target`; the default (what AOT objects use) is portable and free of libgomp. A traced
+    module also records when each kernel ends (module docstring)."""
     if not name.isidentifier():
         raise ValueError(f"entry name must be a C identifier, got {name!r}")
     _check_static(func)
@@ -88,6 +100,7 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
     where: dict = {a: slot(i) for i, a in enumerate(func.args)}
     where.update((op.result, slot(len(func.args) + k)) for k, op in enumerate(bound))
     out_ptrs = [slot(n_args + j) for j in range(len(func.results))]
+    stamp = _stamper(m, b, slot(n_args + len(func.results))) if trace else (lambda k: None)
 
     plan = plan_buffers(func, lambda op: op.name in VIEW_LOWERINGS)
     arena, cache = ir.Constant(PTR, None), None  # zero-size values point into no arena
@@ -98,6 +111,8 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
         b.cbranch(b.icmp_unsigned("==", arena, ir.Constant(PTR, None)), exit_block, ok)
         b.position_at_end(ok)
 
+    stamp(0)
+    timed = 0
     for index, op in enumerate(func.ops[:-1]):
         if op in bound_set:  # its value is an argument slot
             continue
@@ -113,6 +128,8 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
                                  inbounds=True)
         kernel = _emit_kernel(m, op, index, name, list(op.results), list(op.operands), target)
         rc = b.call(kernel, [where[r] for r in op.results] + [where[v] for v in op.operands])
+        timed += 1
+        stamp(timed)
         ok = step.append_basic_block(f"k{index}.ok")
         status.add_incoming(rc, b.block)
         b.cbranch(b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), exit_block, ok)
@@ -132,6 +149,21 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
         _give_back_arena(m, b, cache, arena)
     b.ret(status)
     return m
+
+
+def _stamper(m: ir.Module, b: ir.IRBuilder, times: ir.Value):
+    """A function `stamp(k)` that emits `times[k] = now in ns` at the builder's position."""
+    clock = declare(m, "clock_gettime", I32, [I32, PTR])
+    spec_type = ir.LiteralStructType([I64, I64])
+    timespec = b.alloca(spec_type, name="timespec")
+
+    def stamp(k: int) -> None:
+        b.call(clock, [ir.Constant(I32, 0), timespec])  # CLOCK_REALTIME: TF's epoch micros
+        sec = b.load(b.gep(timespec, [ir.Constant(I32, 0), ir.Constant(I32, 0)], source_etype=spec_type), typ=I64)
+        nsec = b.load(b.gep(timespec, [ir.Constant(I32, 0), ir.Constant(I32, 1)], source_etype=spec_type), typ=I64)
+        now = b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec)
+        b.store(now, b.gep(times, [ir.Constant(I64, k)], source_etype=I64, inbounds=True))
+    return stamp
 
 
 def _take_arena(m: ir.Module, b: ir.IRBuilder, name: str, size: int) -> tuple[ir.GlobalVariable, ir.Value]:
