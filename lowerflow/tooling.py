@@ -1,10 +1,14 @@
-"""Compiler-facing entry points: the IR of a graph slice (`lowerflow.to_ir`)."""
+"""Compiler-facing entry points: the IR of a graph slice (`lowerflow.to_ir`), and the
+LLVM IR / assembly translations of `lowerflow-opt --emit` (registered here: the passes
+layer that holds the CLI may not import the backend)."""
 from __future__ import annotations
 
 from lowerflow import ir
+from lowerflow.backend import build_llvm_module, emit_assembly, jit
 from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from lowerflow.frontend.lowering import lower
 from lowerflow.frontend.op_builder import ir_type
+from lowerflow.passes.opt_main import register_translation
 
 
 def to_ir(fetches, feeds=(), graph: Graph | None = None) -> ir.Module:
@@ -17,3 +21,18 @@ def to_ir(fetches, feeds=(), graph: Graph | None = None) -> ir.Module:
                  [e for e in elements if isinstance(e, Operation)],
                  {t: ir_type(t) for t in feed_tensors})
     return ir.Module([step.func])
+
+
+def emit_llvm(func: ir.Function) -> str:
+    """`func`'s step as optimised LLVM IR for this CPU (`lowerflow-opt --emit=llvm`)."""
+    tm = jit.aot_target_machine()
+    return str(jit.optimise(build_llvm_module(func, func.name), tm))
+
+
+def emit_asm(func: ir.Function) -> str:
+    """`func`'s step as assembly for this CPU (`lowerflow-opt --emit=asm`)."""
+    return emit_assembly(build_llvm_module(func, func.name))
+
+
+register_translation("llvm", emit_llvm)
+register_translation("asm", emit_asm)

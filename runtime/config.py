@@ -9,6 +9,8 @@ else is accepted and kept, so TF1 code that sets options runs unchanged.
 """
 from __future__ import annotations
 
+import os
+
 from lowerflow.frontend import protos
 
 
@@ -64,3 +66,18 @@ class RunOptions(_Message):
 
 
 RunMetadata = protos.RunMetadata
+
+
+DEBUG_LEVELS = 4
+
+
+def debug_level() -> int:
+    """`LOWERFLOW_DEBUG`, the one debugging knob (0 = off; the levels are `runtime/debug.py`'s)."""
+    raw = os.environ.get("LOWERFLOW_DEBUG", "").strip() or "0"
+    try:
+        level = int(raw)
+    except ValueError:
+        level = -1
+    if not 0 <= level <= DEBUG_LEVELS:
+        raise ValueError(f"LOWERFLOW_DEBUG must be an integer from 0 to {DEBUG_LEVELS}, got {raw!r}")
+    return level

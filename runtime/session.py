@@ -11,20 +11,21 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from typing import Any, Callable
 
 import numpy as np
 
 from lowerflow import ir
-from lowerflow.backend import Executable, NativeError, bound_values, compile_function, key_text
+from lowerflow.backend import NATIVE_STATS, Executable, NativeError, bound_values, compile_function, key_text
 from lowerflow.frontend import graph as graph_mod
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderError, lower
 from lowerflow.frontend.variables import VARIABLES_OP
 from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
-from lowerflow.runtime import errors, summary_host, tracing
-from lowerflow.runtime.config import ConfigProto
+from lowerflow.runtime import debug, errors, summary_host, tracing
+from lowerflow.runtime.config import ConfigProto, debug_level
 from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
 from lowerflow.runtime.variable_store import VariableStore
@@ -33,14 +34,15 @@ _RUN_COUNTER_START = np.zeros((), np.int64)  # every session replays each random
 _EXECUTABLES: LRUCache[Executable] = LRUCache()  # compiled code by IR text, bounded (executable_cache.py)
 
 
-def optimise_step(func: ir.Function, pipeline: str) -> ir.Function:
-    """`func` after the pass pipeline, verified."""
+def optimise_step(func: ir.Function, pipeline: str) -> tuple[ir.Function, PassManager]:
+    """`func` after the pass pipeline, verified, and the manager that ran it (its stats)."""
     module = ir.Module([func])
     # Verify once, after the pipeline: per-pass verification is for developing passes
     # (lowerflow-opt and the pass tests keep it on) and would double a first run's cost.
-    PassManager(pipeline, verify_each=False).run(module)
+    pm = PassManager(pipeline, verify_each=False)
+    pm.run(module)
     verify(module)
-    return module.functions[0]
+    return module.functions[0], pm
 
 
 def compile_optimised(func: ir.Function, pipeline: str, threads: int = 1, trace: bool = False) -> Executable:
@@ -145,6 +147,8 @@ class Session:
         self._planning = SingleFlight()  # a compile blocks only runs of its own signature
         self._closed = False
         self._context_managers: list = []
+        if debug_level() >= 1:  # LOWERFLOW_DEBUG: time every run (runtime/debug.py)
+            self.run = debug.timed_run(self.run)
 
     graph = property(lambda self: self._graph)
     graph_def = property(lambda self: self._graph)
@@ -286,14 +290,24 @@ class Session:
         tensors = summary_host.leaves([e for e in elements if isinstance(e, Tensor)])
         targets = [e for e in elements if isinstance(e, Operation)]
         feeds = {t: ir.TensorType(a.shape, t.dtype.ir) for t, a in fed}
+        times = [time.perf_counter()]
         try:
             step = lower(tensors, targets, feeds)
         except (UnfedPlaceholderError, RunShapeError) as e:
             raise errors.InvalidArgumentError(None, None, str(e)) from None
         except NotImplementedError as e:
             raise errors.UnimplementedError(None, None, str(e)) from None
-        func = optimise_step(step.func, self._pipeline)
+        times.append(time.perf_counter())
+        func, pm = optimise_step(step.func, self._pipeline)
+        times.append(time.perf_counter())
+        before = dict(NATIVE_STATS)
         exe = compile_optimised(func, self._pipeline, self._threads, trace)
+        times.append(time.perf_counter())
+        level = debug_level()
+        if level:
+            source = "compiled" if NATIVE_STATS["compiles"] > before["compiles"] else \
+                "disk cache" if NATIVE_STATS["cache_hits"] > before["cache_hits"] else "shared executable"
+            debug.compiled(level, func, pm, exe, times, source)
         if trace:
             return _TracedPlan(step, exe, elements, self._store, tracing.kernel_records(func, self._graph))
         return _Plan(step, exe, elements, self._store)
