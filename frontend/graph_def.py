@@ -54,6 +54,8 @@ def _const_value(op: Operation, slot: Const) -> np.ndarray:
         return np.array(value, op.outputs[0].dtype.as_numpy_dtype)
     if slot.kind == "string":
         return np.array(value.encode(), object)
+    if slot.kind == "bytes":
+        return np.array(value, object)
     arr = np.array(value, np.int32)
     return arr.reshape(-1, 2) if slot.kind == "pairs" else arr
 
@@ -300,6 +302,8 @@ def _fold(value: np.ndarray, kind: str, attrs: dict):
         raise ValueError(f"expected a scalar, got a constant of shape {list(np.shape(value))}")
     if kind == "string":
         return bytes(flat[0]).decode()
+    if kind == "bytes":
+        return bytes(flat[0])
     if kind == "int":
         return int(flat[0])
     return flat[0].item()
