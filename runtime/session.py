@@ -228,6 +228,8 @@ class Session:
                 raise errors.CancelledError(None, None, "Session has been closed.")
             if len(values) != len(feed_tensors):
                 raise TypeError(f"Expected {len(feed_tensors)} feed values, got {len(values)}")
+            if run_metadata is not None and getattr(options, "trace_level", 0):
+                return self._run_traced(fetches, dict(zip(feed_tensors, values)), run_metadata)
             arrays = list(map(np.asarray, values, np_dtypes))
             key = tuple([a.shape if a.flags.c_contiguous else None for a in arrays])
             entry = plans.get(key)

@@ -112,6 +112,18 @@ def test_traced_training_step_commits():
             assert sess.run(v) == 3.0 and len(meta.step_stats.dev_stats[0].node_stats) >= 1
 
 
+def test_make_callable_traces():
+    with tf.Graph().as_default():
+        x, z = _graph(tf)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            run = sess.make_callable(z, [x])
+            meta = tf.RunMetadata()
+            traced = run(X, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=meta)
+            np.testing.assert_array_equal(traced, run(X))
+    assert len(meta.step_stats.dev_stats[0].node_stats) >= 2
+
+
 @pytest.fixture(scope="module")
 def tf1():
     tf1 = pytest.importorskip("tensorflow.compat.v1")
