@@ -12,7 +12,10 @@ cf. TF's framework/importer.py and Graph._as_graph_def.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
+from google.protobuf import message, text_format
 
 from lowerflow import ir
 from lowerflow.frontend import dtypes, protos, tf_values
@@ -418,3 +421,21 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         else:
             raise ValueError(f"Requested return_element {element!r} not found in graph_def.")
     return results
+
+
+def read_graph_def(path: str | os.PathLike) -> "protos.GraphDef":
+    """The GraphDef in file `path`: text format when the name ends in `.pbtxt`, else binary
+    (tfcompile's rule for `--graph`). A file that does not parse is a ValueError naming it."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise OSError(e.errno, f"cannot read '{path}': {e.strerror}") from None
+    try:
+        if path.endswith(".pbtxt"):
+            return text_format.Parse(data.decode("utf-8"), protos.GraphDef())
+        return protos.GraphDef.FromString(data)
+    except (message.DecodeError, text_format.ParseError, UnicodeDecodeError) as e:
+        form = "text" if path.endswith(".pbtxt") else "binary"
+        raise ValueError(f"cannot parse '{path}' as a {form} GraphDef: {e}") from None
