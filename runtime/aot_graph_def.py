@@ -17,6 +17,7 @@ from lowerflow.backend.aot_abi import check_entry_name
 from lowerflow.frontend import protos
 from lowerflow.frontend.graph import Graph, Tensor
 from lowerflow.frontend.graph_def import import_graph_def, read_graph_def
+from lowerflow.frontend.lowering import needed_ops
 from lowerflow.runtime.aot import Artifacts, compile_ir, graph_function
 
 _VARIABLE_TYPES = frozenset({"VariableV2", "Variable", "VarHandleOp"})
@@ -49,19 +50,9 @@ def _feed_shapes(feeds: Feeds) -> dict[str, tuple[int, ...] | None]:
 
 def _check_frozen(fetches: list[Tensor], feeds: list[Tensor]) -> None:
     """ValueError naming the variables the slice from `feeds` to `fetches` reads."""
-    fed = {t.op for t in feeds}
-    seen, todo, variables = set(), [t.op for t in fetches], []
-    while todo:
-        op = todo.pop()
-        if op in seen or op in fed:
-            continue
-        seen.add(op)
-        if op.type in _VARIABLE_TYPES:
-            variables.append(op.name)
-        todo.extend(t.op for t in op.inputs)
-        todo.extend(op.control_inputs)
+    variables = sorted(op.name for op in needed_ops(fetches, [], set(feeds)) if op.type in _VARIABLE_TYPES)
     if variables:
-        raise ValueError(f"the graph reads variable(s) {', '.join(sorted(variables))}, which have no values in "
+        raise ValueError(f"the graph reads variable(s) {', '.join(variables)}, which have no values in "
                          "a GraphDef: freeze it first (tf.graph_util.convert_variables_to_constants)")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from lowerflow import ir
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.graph_def import import_graph_def, read_graph_def
-from lowerflow.frontend.lowering import lower
+from lowerflow.frontend.lowering import lower, needed_ops
 from lowerflow.ir.opdef import ELEMENTWISE, OPS
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.passes.clone import clone_function
@@ -112,18 +112,9 @@ def _default_fetches(graph: Graph) -> list:
     return [x for op in sinks for x in (op.outputs or [op]) if not isinstance(x, Tensor) or x.dtype.ir is not None]
 
 
-def _slice_placeholders(targets: list[Operation]) -> list[Tensor]:
-    seen, todo, found = set(), list(targets), []
-    while todo:
-        op = todo.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        if op.type in ("Placeholder", "PlaceholderV2"):
-            found.append(op.outputs[0])
-        todo.extend(t.op for t in op.inputs)
-        todo.extend(op.control_inputs)
-    return sorted(found, key=lambda t: t.name)
+def _slice_placeholders(fetches: list[Tensor], targets: list[Operation], fed: set) -> list[Tensor]:
+    ops = needed_ops(fetches, targets, fed)
+    return sorted((op.outputs[0] for op in ops if op.type in ("Placeholder", "PlaceholderV2")), key=lambda t: t.name)
 
 
 def _graph_step(graph: Graph, fetches: Sequence | None, feeds: Mapping) -> ir.Function:
@@ -131,9 +122,10 @@ def _graph_step(graph: Graph, fetches: Sequence | None, feeds: Mapping) -> ir.Fu
     if not elements:
         raise ValueError("the graph has nothing to draw")
     shapes = {graph.as_graph_element(k, allow_operation=False): v for k, v in feeds.items()}
-    targets = [e.op if isinstance(e, Tensor) else e for e in elements]
+    fetch_tensors = [e for e in elements if isinstance(e, Tensor)]
+    targets = [e for e in elements if isinstance(e, Operation)]
     feed_types = {}
-    for t in dict.fromkeys([*shapes, *_slice_placeholders(targets)]):
+    for t in dict.fromkeys([*shapes, *_slice_placeholders(fetch_tensors, targets, set(shapes))]):
         shape = shapes.get(t)
         if shape is None:
             if t.shape.ndims is None:
@@ -143,8 +135,7 @@ def _graph_step(graph: Graph, fetches: Sequence | None, feeds: Mapping) -> ir.Fu
             raise ValueError(f"Cannot feed value of shape {tuple(shape)!r} for Tensor {t.name!r}, "
                              f"which has shape {str(t.shape)!r}")
         feed_types[t] = ir.TensorType(tuple(int(d) for d in shape), t.dtype.ir)
-    return lower([e for e in elements if isinstance(e, Tensor)], [e for e in elements if isinstance(e, Operation)],
-                 feed_types).func
+    return lower(fetch_tensors, targets, feed_types).func
 
 
 # ---- drawing ----------------------------------------------------------------------------------
