@@ -66,7 +66,8 @@ def _standard_or_ours(path: str | None) -> bool:
 
 def test_shipped_files_run_without_tensorflow():
     env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")  # no hypothesis, dask, ... plugins
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(HERE / "test_shipped_data.py")], cwd=ROOT, env=env,
+    # cwd is not the repository root, whose lowerflow/ folder would shadow an installed (non-editable) lowerflow
+    proc = subprocess.run([sys.executable, "-c", _CHILD, str(HERE / "test_shipped_data.py")], cwd=HERE, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert " passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout
