@@ -1,4 +1,5 @@
-"""Compiler-facing entry points: the IR of a graph slice (`lowerflow.to_ir`), and the
+"""Compiler-facing entry points: the IR of a graph slice (`lowerflow.to_ir`), its picture
+(`draw_graph`: fusion groups as clusters, kernels coloured by kind; docs/pictures.md), and the
 LLVM IR / assembly translations of `lowerflow-opt --emit` (registered here: the passes
 layer that holds the CLI may not import the backend)."""
 from __future__ import annotations
@@ -9,6 +10,9 @@ from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from lowerflow.frontend.lowering import lower
 from lowerflow.frontend.op_builder import ir_type
 from lowerflow.passes.opt_main import register_translation
+from lowerflow.runtime.pictures import KIND_COLOURS, draw_graph, function_dot, kernel_kind, picture_function
+
+__all__ = ["KIND_COLOURS", "draw_graph", "function_dot", "kernel_kind", "picture_function", "to_ir"]
 
 
 def to_ir(fetches, feeds=(), graph: Graph | None = None) -> ir.Module:
