@@ -1,7 +1,7 @@
 """Compiler-facing entry points: the IR of a graph slice (`lowerflow.to_ir`), its picture
 (`draw_graph`: fusion groups as clusters, kernels coloured by kind; docs/pictures.md), and the
-LLVM IR / assembly translations of `lowerflow-opt --emit` (registered here: the passes
-layer that holds the CLI may not import the backend)."""
+`lowerflow-opt` command with its LLVM IR / assembly translations (`--emit`; they live here,
+since the passes layer that holds the command line may not import the backend)."""
 from __future__ import annotations
 
 from lowerflow import ir
@@ -9,10 +9,11 @@ from lowerflow.backend import build_llvm_module, emit_assembly, jit
 from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from lowerflow.frontend.lowering import lower
 from lowerflow.frontend.op_builder import ir_type
-from lowerflow.passes.opt_main import register_translation
+from lowerflow.passes import opt_main as _opt
 from lowerflow.runtime.pictures import KIND_COLOURS, draw_graph, function_dot, kernel_kind, picture_function
 
-__all__ = ["KIND_COLOURS", "draw_graph", "function_dot", "kernel_kind", "picture_function", "to_ir"]
+__all__ = ["KIND_COLOURS", "draw_graph", "function_dot", "kernel_kind", "picture_function", "to_ir",
+           "opt_main", "TRANSLATIONS"]
 
 
 def to_ir(fetches, feeds=(), graph: Graph | None = None) -> ir.Module:
@@ -38,5 +39,9 @@ def emit_asm(func: ir.Function) -> str:
     return emit_assembly(build_llvm_module(func, func.name))
 
 
-register_translation("llvm", emit_llvm)
-register_translation("asm", emit_asm)
+TRANSLATIONS: _opt.Translations = {"llvm": emit_llvm, "asm": emit_asm}
+
+
+def opt_main(argv: list[str] | None = None) -> int:
+    """`lowerflow-opt`: the passes layer's command line with the backend's --emit targets."""
+    return _opt.main(argv, TRANSLATIONS)

@@ -7,7 +7,7 @@ import pytest
 
 from lowerflow.ir.parser import parse_module
 from lowerflow.passes import list_passes
-from lowerflow.passes.opt_main import main
+from lowerflow.tooling import opt_main as main
 
 GOOD = """func.func @step(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = "lf.exp"(%x) : (tensor<4xf32>) -> tensor<4xf32>
