@@ -351,4 +351,7 @@ WORKLOADS: list[Workload] = [
     _first_run(1000),
 ]
 
+from bench.workloads_rnn import RNN_WORKLOADS  # noqa: E402  (built on the definitions above)
+
+WORKLOADS += RNN_WORKLOADS
 BY_NAME: dict[str, Workload] = {w.name: w for w in WORKLOADS}
