@@ -1,10 +1,13 @@
 """Suite-wide setup: a fresh native-code cache per test session (backend/cache.py), so no
-run reads a stale user cache and subprocesses started by tests inherit the same one."""
+run reads a stale user cache and subprocesses started by tests inherit the same one; and the
+`tf1` fixture, TensorFlow's `compat.v1` in graph mode (the test skips without TensorFlow)."""
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+
+import pytest
 
 
 def pytest_configure(config) -> None:
@@ -14,3 +17,10 @@ def pytest_configure(config) -> None:
 
 def pytest_unconfigure(config) -> None:
     shutil.rmtree(config.lowerflow_cache_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def tf1():
+    tf1 = pytest.importorskip("tensorflow.compat.v1")
+    tf1.disable_eager_execution()
+    return tf1

@@ -124,13 +124,6 @@ def test_make_callable_traces():
     assert len(meta.step_stats.dev_stats[0].node_stats) >= 2
 
 
-@pytest.fixture(scope="module")
-def tf1():
-    tf1 = pytest.importorskip("tensorflow.compat.v1")
-    tf1.disable_eager_execution()
-    return tf1
-
-
 def test_same_code_under_tensorflow(ours, tf1):
     from tensorflow.python.client import timeline as tf_timeline
 

@@ -147,13 +147,6 @@ def test_freeze_and_write_graph(tmp_path, ours):
 
 # ---- against TensorFlow ----------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def tf1():
-    tf1 = pytest.importorskip("tensorflow.compat.v1")
-    tf1.disable_eager_execution()
-    return tf1
-
-
 def test_our_graph_def_runs_in_tensorflow(ours, tf1):
     g, names, values = ours
     tg = tf1.Graph()

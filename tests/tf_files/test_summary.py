@@ -79,13 +79,6 @@ def test_file_writer_and_readers(ours, tmp_path):
     assert {n.name for n in graph.node} >= {"x", "loss", "Merge/MergeSummary"}
 
 
-@pytest.fixture(scope="module")
-def tf1():
-    tf1 = pytest.importorskip("tensorflow.compat.v1")
-    tf1.disable_eager_execution()
-    return tf1
-
-
 def test_matches_tensorflow(ours, tf1, tmp_path):
     g, names, values = ours
     with tf1.Graph().as_default():

@@ -116,13 +116,6 @@ def test_tensorboard_reads_images_and_text(tmp_path):
     assert {n.name for n in acc.Graph().node} >= {"pics", "note", "colour/rgb"}
 
 
-@pytest.fixture(scope="module")
-def tf1():
-    tf1 = pytest.importorskip("tensorflow.compat.v1")
-    tf1.disable_eager_execution()
-    return tf1
-
-
 def test_matches_tensorflow(ours, tf1):
     with tf1.Graph().as_default():
         x, summaries = _graph(tf1)
