@@ -37,8 +37,9 @@ def _check_types(op: Operation) -> None:
         if name not in op.attributes:
             _fail(op, f"missing attribute '{name}'")
     if opdef.has(REGION):
-        if len(op.regions) != 1:
-            _fail(op, f"a region op needs exactly one region, has {len(op.regions)}")
+        if len(op.regions) != opdef.regions:
+            want = "exactly one region" if opdef.regions == 1 else f"{opdef.regions} regions"
+            _fail(op, f"a region op needs {want}, has {len(op.regions)}")
         return  # results are the yield's, checked with the region
     if op.regions:
         _fail(op, f"takes no regions, has {len(op.regions)}")
