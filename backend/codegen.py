@@ -30,7 +30,7 @@ from llvmlite import ir
 from lowerflow.backend.errors import OUT_OF_MEMORY
 from lowerflow.backend.kernels import (PORTABLE, VIEW_LOWERINGS, Buffer, KernelCtx, Target, bound_constants,
                                        kernel_lowering)
-from lowerflow.backend.control import CONTROL_LOWERINGS, NOT_EMITTED, region_arena_size
+from lowerflow.backend.control import CONTROL_LOWERINGS, region_arena_size
 from lowerflow.backend.kernels_loops import check_lowering, loop_level
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.planner import ALIGN, plan_buffers
@@ -39,15 +39,20 @@ from lowerflow.ir import Function, Operation
 
 
 def _check_static(func: Function) -> None:
-    for v in list(func.args) + [r for op in func.body.walk() for r in op.results]:
+    for v in list(func.args) + [r for op in _emitted_ops(func.body) for r in op.results]:
         if not v.type.is_static:
             raise ValueError(f"native code needs static shapes, got {v.type} in @{func.name}")
 
 
-def _inside_kernel(op: Operation) -> bool:
-    """Whether `op` is part of another op's kernel (a fusion's body), not emitted alone."""
-    parent = op.parent.parent if op.parent is not None else None
-    return isinstance(parent, Operation) and parent.name not in CONTROL_LOWERINGS
+def _emitted_ops(block) -> list[Operation]:
+    """The ops of `block` the step emits one by one: its own and, through control ops, those
+    of their regions (a fusion's or kernel's body is part of its op's kernel)."""
+    out = []
+    for op in block.ops[:-1]:
+        out.append(op)
+        if op.name in CONTROL_LOWERINGS:
+            out.extend(o for region in op.regions for o in _emitted_ops(region))
+    return out
 
 
 def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
@@ -119,9 +124,8 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
     if not name.isidentifier():
         raise ValueError(f"entry name must be a C identifier, got {name!r}")
     _check_static(func)
-    for op in func.body.walk():  # fail early and by name, before emitting anything
-        if op.name not in VIEW_LOWERINGS and op.name not in CONTROL_LOWERINGS and op.name not in NOT_EMITTED \
-                and not _inside_kernel(op):
+    for op in _emitted_ops(func.body):  # fail early and by name, before emitting anything
+        if op.name not in VIEW_LOWERINGS and op.name not in CONTROL_LOWERINGS:
             check_lowering(op)
     m = ir.Module(name=name)
     step = ir.Function(m, ir.FunctionType(I32, [PTR]), name)

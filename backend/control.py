@@ -24,10 +24,6 @@ from lowerflow.ir import Block, Operation
 from lowerflow.ir.buffers import BufferPlan, is_view, plan_block, round_up
 from lowerflow.ir.ops.control import IF, WHILE, while_parts
 
-#: Ops in a block that emit nothing themselves.
-NOT_EMITTED = frozenset({"lf.yield", "func.return"})
-
-
 def _body_plan(block: Block) -> BufferPlan:
     return plan_block(block, is_view, slots=False)
 

@@ -110,7 +110,7 @@ def _trim_carried(op: Operation, uses: Counter) -> bool:
             return changed
         uses.subtract([op.operands[dead]])
         del op.operands[dead]
-        cond, body = op.regions
+        body = op.regions[1]
         del body.terminator.operands[dead]
         for b in op.regions:
             del b.args[dead]
@@ -121,27 +121,18 @@ def _trim_carried(op: Operation, uses: Counter) -> bool:
 
 
 def _carried_dead(op: Operation, i: int, uses: Counter) -> bool:
+    """Carried value i is dead when its result is unused, cond does not read it, and in the
+    body what depends on it (pure ops only) reaches no other next value."""
     cond, body = op.regions
     if uses[op.results[i]] or any(cond.args[i] in inner.operands for inner in cond.ops):
         return False
-    feeds = _slice(body, body.terminator.operands[i])  # the body ops computing the next value
-    if any(inner.regions or not get_op(inner.name).has(PURE) for inner in feeds):
-        return False
-    others = [inner for inner in body.ops[:-1] if inner not in feeds]
-    other_yields = [v for k, v in enumerate(body.terminator.operands) if k != i]
-    return not any(body.args[i] in inner.operands for inner in others) and body.args[i] not in other_yields \
-        and not any(r in inner.operands or r in other_yields for f in feeds for r in f.results for inner in others)
-
-
-def _slice(block: Block, value) -> set:
-    """The ops of `block` that `value` depends on."""
-    out, stack = set(), [value]
-    while stack:
-        v = stack.pop()
-        if v.op is not None and v.op.parent is block and v.op not in out:
-            out.add(v.op)
-            stack.extend(v.op.operands)
-    return out
+    tainted = {body.args[i]}
+    for inner in body.ops[:-1]:
+        if any(v in tainted for v in inner.operands):
+            if inner.regions or not get_op(inner.name).has(PURE):
+                return False
+            tainted.update(inner.results)
+    return not any(v in tainted for k, v in enumerate(body.terminator.operands) if k != i)
 
 
 def _renumber(values: list) -> list:
