@@ -19,7 +19,9 @@ region ops `tf.cond` and `tf.while_loop` lower to instead of TF1's Switch/Merge 
   ("body") yields the next carried values, of the carried types. cond runs first: a loop
   whose cond is false at once gives its initial values.
 
-Regions are isolated from above (captures are explicit operands), so every pass that works on
+Types must agree up to unknown dims (`?` matches any size, as the verifier's type checks
+do), so IR with partial shapes verifies before `infer-shapes` refines it; native code needs
+them static. Regions are isolated from above (captures are explicit operands), so every pass that works on
 one block works on a region as it is; `region_operands` says which operand each block
 argument stands for.
 """
@@ -28,7 +30,7 @@ from __future__ import annotations
 from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.opdef import PURE, OpDef, register
 from lowerflow.ir.ops.structure import REGION
-from lowerflow.ir.types import BOOL, TensorType
+from lowerflow.ir.types import BOOL, TensorType, compatible
 
 IF, WHILE = "lf.if", "lf.while"
 CONTROL_OPS = frozenset({IF, WHILE})
@@ -50,15 +52,19 @@ def _types(values) -> list:
     return [v.type for v in values]
 
 
+def _fits(got: list, want: list) -> bool:
+    return len(got) == len(want) and all(compatible(g, w) for g, w in zip(got, want))
+
+
 def _check_args(block: Block, want: list, which: str) -> None:
-    if _types(block.args) != want:
+    if not _fits(_types(block.args), want):
         raise TypeError(f"the {which} region's arguments must be ({', '.join(map(str, want))}), "
                         f"got ({', '.join(map(str, _types(block.args)))})")
 
 
 def _check_yield(block: Block, want: list, which: str) -> None:
     got = _types(block.terminator.operands)
-    if got != want:
+    if not _fits(got, want):
         raise TypeError(f"the {which} region must yield ({', '.join(map(str, want))}), "
                         f"yields ({', '.join(map(str, got))})")
 
@@ -81,7 +87,7 @@ def _if_interpret(op: Operation, args: list, run_region) -> list:
 def _while_verify(op: Operation) -> None:
     inits, _ = while_parts(op)
     carried = _types(op.results)
-    if _types(inits) != carried:
+    if not _fits(_types(inits), carried):
         raise TypeError(f"initial values ({', '.join(map(str, _types(inits)))}) must have the carried "
                         f"types ({', '.join(map(str, carried))})")
     cond, body = op.regions
