@@ -115,7 +115,9 @@ def _check_pred(pred) -> Tensor:
 
 
 def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name: str | None = None):
-    """tf.cond: `true_fn()` if `pred` else `false_fn()`; only the taken branch runs."""
+    """tf.cond: `true_fn()` if `pred` else `false_fn()`; only the taken branch runs. The result
+    has the branches' structure, a one-element list included, whatever `strict` says: that
+    is what TF 2's `tf.compat.v1.cond` gives (TF 1.x unpacked it unless strict)."""
     if not callable(true_fn):
         raise TypeError("'true_fn' must be callable.")
     if not callable(false_fn):
@@ -125,6 +127,8 @@ def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name: str | No
     with graph.name_scope(name or "cond") as scope:
         true_out, then_b = _trace(graph, true_fn)
         false_out, else_b = _trace(graph, false_fn)
+        if len(nest.flatten(true_out)) != len(nest.flatten(false_out)) or (true_out is None) != (false_out is None):
+            raise ValueError("Lengths of branch outputs of cond must match.")
         why = nest.structure_difference(true_out, false_out)
         if why is not None:
             raise TypeError(_mismatch(true_out, false_out, why))
@@ -141,10 +145,7 @@ def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name: str | No
         controls = list(dict.fromkeys(then_b.control_captures() + else_b.control_captures()))
         flat = _control_op(graph, kind, scope, [pred, *captures], outputs,
                            {"then_branch": then_b, "else_branch": else_b}, controls)
-    packed = nest.pack_sequence_as(true_out, flat)
-    if not strict and isinstance(packed, (list, tuple)) and len(packed) == 1 and not isinstance(true_out, dict):
-        return packed[0]
-    return packed
+    return nest.pack_sequence_as(true_out, flat)
 
 
 def _mismatch(true_out, false_out, why: str) -> str:

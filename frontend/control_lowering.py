@@ -14,11 +14,10 @@ as extra loop variables.
 
 Shapes are concrete per run signature: a loop variable whose shape changes across
 iterations (allowed by `shape_invariants`) or branches giving different shapes have no one
-static type, which native code needs, and are refused with a RunShapeError saying so.
+static type, which native code needs, and are refused with NotImplementedError (the
+Session's UnimplementedError) saying so.
 """
 from __future__ import annotations
-
-import numpy as np
 
 from lowerflow import ir
 from lowerflow.frontend.control_flow import IF_TYPES, Branch
@@ -91,16 +90,16 @@ def _commit(lw: _Lowerer, op: Operation, results: list[ir.Value], written: list[
 def _same_types(op: Operation, a: list[ir.Value], b: list[ir.Value], what: str) -> None:
     for t, x, y in zip(op.outputs, a, b):
         if x.type != y.type:
-            raise RunShapeError(f"{what} give {t.name} the shapes {list(x.type.shape)} and {list(y.type.shape)} "
-                                f"in this run: native code needs one static shape per value "
-                                f"[[node {op.name} (op: {op.type})]]")
+            raise NotImplementedError(
+                f"{what} give {t.name} the shapes {list(x.type.shape)} and {list(y.type.shape)} in this run: "
+                f"lowerflow's native code needs one static shape per value [[node {op.name} (op: {op.type})]]")
 
 
 def _lower_if(lw: _Lowerer, op: Operation) -> None:
     pred = lw.value(op.inputs[0])
-    if pred.type.dtype != ir.types.BOOL:
-        pred = lw.build("lf.ne", [pred, lw.build("lf.constant", [], {"value": _zero(pred)}, op).result],
-                        {}, op).result
+    if pred.type.dtype != ir.types.BOOL:  # TF builds the op, and its run fails so
+        raise RunShapeError(f"Input 'pred' passed {op.inputs[0].dtype.name} expected bool while building "
+                            f"NodeDef '{op.name}' [[node {op.name} (op: {op.type})]]")
     blocks = [ir.Block(), ir.Block()]
     caps = _Captures(lw, blocks)
     branches = [_RegionLowerer(lw, op.get_attr(k), b, caps) for k, b in zip(("then_branch", "else_branch"), blocks)]
@@ -114,10 +113,6 @@ def _lower_if(lw: _Lowerer, op: Operation) -> None:
     if_op = lw.block.add("lf.if", [pred, *caps.outer], [v.type for v in yields[0]], regions=blocks)
     if_op.location = op.name
     _commit(lw, op, if_op.results, written)
-
-
-def _zero(v: ir.Value) -> np.ndarray:
-    return np.zeros((), v.type.dtype.np_dtype)
 
 
 def _lower_while(lw: _Lowerer, op: Operation) -> None:
