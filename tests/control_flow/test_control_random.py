@@ -11,7 +11,7 @@ import pytest
 from lowerflow import ir
 from lowerflow.backend import compile_function
 from lowerflow.ir.interp import run_function
-from lowerflow.ir.types import BOOL, F32, I32, TensorType
+from lowerflow.ir.types import F32, I32, TensorType
 from lowerflow.passes import PassManager
 from lowerflow.passes.clone import clone_function
 
