@@ -120,3 +120,12 @@ def test_maximum_iterations_as_a_tensor_and_case_order():
             assert sess.run([capped, first], {n: 5}) == [5, 1]
             assert sess.run([capped, first], {n: 1}) == [1, 2]
             assert sess.run([capped, first], {n: 0}) == [0, 3]
+
+
+def test_scan_and_map_fn_need_a_static_length():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None])
+        with pytest.raises(NotImplementedError, match="length of elems"):
+            tf.scan(lambda a, v: a + v, x)
+        with pytest.raises(NotImplementedError, match="length of elems"):
+            tf.map_fn(lambda v: v * 2.0, x)

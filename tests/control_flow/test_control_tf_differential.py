@@ -181,3 +181,48 @@ def test_shape_invariants_allow_a_growing_loop_variable():
                                shape_invariants=[m.TensorShape([None])])
             shapes.append(out.shape.as_list())
     assert shapes[0] == shapes[1] == [None]
+
+
+E1 = np.arange(1, 6, dtype=np.float32)
+E2 = np.arange(12, dtype=np.float32).reshape(4, 3)
+
+
+def _functional(m, e, rows, dyn):
+    return {
+        "foldl": m.foldl(lambda a, x: a * 2 + x, e),
+        "foldl_initializer": m.foldl(lambda a, x: a - x, e, initializer=100.0),
+        "foldl_tuple": m.foldl(lambda a, x: (a[0] + x, a[1] * x), e, initializer=(m.constant(0.0), m.constant(1.0))),
+        "foldl_dynamic_length": m.foldl(lambda a, x: a + x, dyn),
+        "foldr": m.foldr(lambda a, x: a * 2 + x, e),
+        "foldr_dynamic_length": m.foldr(lambda a, x: a * 2 + x, dyn),
+        "scan": m.scan(lambda a, x: a + x, e),
+        "scan_initializer": m.scan(lambda a, x: a * x, e, initializer=1.0),
+        "scan_reverse": m.scan(lambda a, x: a + x, e, reverse=True),
+        "scan_rows": m.scan(lambda a, x: a + x, rows),
+        "map_fn": m.map_fn(lambda x: x * x, e),
+        "map_fn_rows": m.map_fn(lambda r: m.reduce_sum(r), rows),
+        "map_fn_tuple": m.map_fn(lambda t: (t[0] + t[1], t[0] * 2), (e, e * 10), dtype=(m.float32, m.float32)),
+    }
+
+
+@pytest.fixture(scope="module")
+def functional():
+    results = []
+    for m in (tf1, lf):
+        with m.Graph().as_default():
+            e, rows = m.placeholder(m.float32, [5]), m.placeholder(m.float32, [4, 3])
+            dyn = m.placeholder(m.float32, [None])
+            with m.Session() as sess:
+                results.append(sess.run(_functional(m, e, rows, dyn), {e: E1, rows: E2, dyn: E1[:3]}))
+    return results
+
+
+@pytest.mark.parametrize("name", ["foldl", "foldl_initializer", "foldl_tuple", "foldl_dynamic_length", "foldr",
+                                  "foldr_dynamic_length", "scan", "scan_initializer", "scan_reverse", "scan_rows",
+                                  "map_fn", "map_fn_rows", "map_fn_tuple"])
+def test_functional_ops_match_tensorflow(functional, name):
+    want, got = (r[name] for r in functional)
+    assert type(got) is type(want)
+    for w, g in zip(_leaves(want), _leaves(got)):
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+        np.testing.assert_allclose(g, w, rtol=1e-6)
