@@ -84,8 +84,15 @@ def _trace(graph: Graph, fn: Callable, args: list | None = None):
 
 
 def _to_tensors(graph: Graph, branch: Branch, values: list) -> list[Tensor]:
+    """A branch's outputs as tensors; an Operation becomes a `True` that runs after it (what
+    TF 2 gives for `tf.cond(p, lambda: train_op, lambda: tf.no_op())`)."""
     with _in_branch(graph, branch):
-        return [convert_to_tensor(v) for v in values]
+        return [_op_done(graph, v) if isinstance(v, Operation) else convert_to_tensor(v) for v in values]
+
+
+def _op_done(graph: Graph, op: Operation) -> Tensor:
+    with graph.control_dependencies([op]):
+        return constant(True)
 
 
 def _control_op(graph: Graph, op_type: str, scope: str, inputs: list[Tensor], outputs: list,

@@ -129,3 +129,19 @@ def test_scan_and_map_fn_need_a_static_length():
             tf.scan(lambda a, v: a + v, x)
         with pytest.raises(NotImplementedError, match="length of elems"):
             tf.map_fn(lambda v: v * 2.0, x)
+
+
+def test_graphs_with_control_flow_save_and_export(tmp_path):
+    """Checkpoints and graph exports work; importing control flow back is refused by name."""
+    with tf.Graph().as_default() as graph:
+        w = tf.Variable(3.0, name="w")
+        p = tf.placeholder(tf.bool, [])
+        tf.cond(p, lambda: w * 2.0, lambda: w)
+        tf.while_loop(lambda i: i < 3, lambda i: i + 1, [0])
+        with tf.Session() as sess:
+            sess.run(w.initializer)
+            tf.train.Saver().save(sess, str(tmp_path / "model"))
+        graph_def = graph.as_graph_def()
+    assert {"StatelessIf", "StatelessWhile"} <= {node.op for node in graph_def.node}
+    with tf.Graph().as_default(), pytest.raises(NotImplementedError, match="control flow"):
+        tf.import_graph_def(graph_def)
