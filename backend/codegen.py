@@ -10,9 +10,10 @@ buffer is C-contiguous with the IR type's static shape and dtype (bool = 1 byte)
 The step loads the slot pointers, takes one arena for temporaries (laid out by
 `planner.plan_buffers`), calls one `internal` kernel per top-level op (elementwise ops and
 fusions go through the loop level first, `kernels_loops.loop_level`; O3 inlines them;
-their `noalias` parameters become alias scopes), copies returned values that no kernel
-wrote into their slot (arguments, constants, a value returned twice), gives the arena back
-on every path and returns the status. The module holds no Python addresses, so the same
+their `noalias` parameters become alias scopes; "lf.if" and "lf.while" become branches
+and loops of the step itself, their regions' kernels called in place: `control.py`),
+copies returned values that no kernel wrote into their slot (arguments, constants, a value
+returned twice), gives the arena back on every path and returns the status. The module holds no Python addresses, so the same
 text is JIT-compiled or written as a PIC object.
 
 Arenas: a call takes the module's cached arena with an atomic exchange, or `aligned_alloc`s
@@ -34,7 +35,6 @@ from lowerflow.backend.control import CONTROL_LOWERINGS, region_arena_size
 from lowerflow.backend.kernels_loops import check_lowering, loop_level
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.planner import ALIGN, plan_buffers
-from lowerflow.ir.buffers import is_view
 from lowerflow.ir import Function, Operation
 
 
@@ -147,7 +147,7 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
     out_ptrs = [slot(n_args + j) for j in range(len(func.results))]
 
     plan = plan_buffers(func, lambda op: op.name in VIEW_LOWERINGS)
-    arena_size = plan.arena_size + region_arena_size(func.body, is_view)
+    arena_size = plan.arena_size + region_arena_size(func.body)
     arena, cache = ir.Constant(PTR, None), None  # zero-size values point into no arena
     if arena_size:
         cache, arena = _take_arena(m, b, name, arena_size)

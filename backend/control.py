@@ -41,14 +41,14 @@ def _region_plans(op: Operation) -> list[BufferPlan]:
     return [_body_plan(op.regions[0]), _body_plan(op.regions[1])]
 
 
-def region_arena_size(block: Block, view=is_view) -> int:
+def region_arena_size(block: Block) -> int:
     """The arena bytes the control ops of `block` need beyond the block's own plan."""
     need = 0
     for op in block.ops:
         if op.name not in CONTROL_LOWERINGS:
             continue
         for region, plan in zip(op.regions, _region_plans(op)):
-            need = max(need, plan.arena_size + region_arena_size(region, view))
+            need = max(need, plan.arena_size + region_arena_size(region))
         if op.name == WHILE:
             body = op.regions[1]
             extra = sum(round_up(body.args[i].type.nbytes) for i in _scratch(op))
