@@ -233,7 +233,7 @@ def _invariants(loop_vars, flat: list[Tensor], shape_invariants) -> list[TensorS
     nest.assert_same_structure(loop_vars, shape_invariants, check_types=False)
     shapes = [as_shape(s) for s in nest.flatten(shape_invariants)]
     for t, s in zip(flat, shapes):
-        if not s.is_compatible_with(t.shape) or (s.ndims is not None and t.shape.ndims is None):
+        if not s.is_compatible_with(t.shape):
             raise ValueError(f"The shape invariant specified for {t.name} is not compatible with the initial "
                              f"shape of the loop variable. It enters the loop with shape {t.shape}, but the "
                              f"specified shape invariant is {s}.")
