@@ -10,9 +10,10 @@ buffer is C-contiguous with the IR type's static shape and dtype (bool = 1 byte)
 The step loads the slot pointers, takes one arena for temporaries (laid out by
 `planner.plan_buffers`), calls one `internal` kernel per top-level op (elementwise ops and
 fusions go through the loop level first, `kernels_loops.loop_level`; O3 inlines them;
-their `noalias` parameters become alias scopes), copies returned values that no kernel
-wrote into their slot (arguments, constants, a value returned twice), gives the arena back
-on every path and returns the status. The module holds no Python addresses, so the same
+their `noalias` parameters become alias scopes; "lf.if" and "lf.while" become branches
+and loops of the step itself, their regions' kernels called in place: `control.py`),
+copies returned values that no kernel wrote into their slot (arguments, constants, a value
+returned twice), gives the arena back on every path and returns the status. The module holds no Python addresses, so the same
 text is JIT-compiled or written as a PIC object.
 
 Traced steps (`trace=True`, what `RunOptions(trace_level=FULL_TRACE)` runs) take one more
@@ -31,11 +32,14 @@ cached arena lives as long as the process, or is leaked with a freed JIT module.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from llvmlite import ir
 
 from lowerflow.backend.errors import OUT_OF_MEMORY
 from lowerflow.backend.kernels import (PORTABLE, VIEW_LOWERINGS, Buffer, KernelCtx, Target, bound_constants,
                                        kernel_lowering)
+from lowerflow.backend.control import CONTROL_LOWERINGS, region_arena_size
 from lowerflow.backend.kernels_loops import check_lowering, loop_level
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.planner import ALIGN, plan_buffers
@@ -43,9 +47,20 @@ from lowerflow.ir import Function, Operation
 
 
 def _check_static(func: Function) -> None:
-    for v in list(func.args) + [r for op in func.ops for r in op.results]:
+    for v in list(func.args) + [r for op in _emitted_ops(func.body) for r in op.results]:
         if not v.type.is_static:
             raise ValueError(f"native code needs static shapes, got {v.type} in @{func.name}")
+
+
+def _emitted_ops(block) -> list[Operation]:
+    """The ops of `block` the step emits one by one: its own and, through control ops, those
+    of their regions (a fusion's or kernel's body is part of its op's kernel)."""
+    out = []
+    for op in block.ops[:-1]:
+        out.append(op)
+        if op.name in CONTROL_LOWERINGS:
+            out.extend(o for region in op.regions for o in _emitted_ops(region))
+    return out
 
 
 def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
@@ -68,8 +83,62 @@ def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
 
 
 def kernel_ops(func: Function) -> list[Operation]:
-    """The top-level ops the step calls a kernel for, in call order (what a trace times)."""
+    """The top-level ops the step calls a kernel for, or branches or loops over (a control op
+    is timed as a whole), in call order (what a trace times)."""
     return [op for op in func.ops[:-1] if op.name not in VIEW_LOWERINGS]
+
+
+class StepBuilder:
+    """The step function being emitted: its builder, status phi and exit, the arena. Control
+    ops (`CONTROL_LOWERINGS`) emit their regions' ops through `emit_ops` between their own
+    branches, so a loop's body runs in the step, never through Python."""
+
+    def __init__(self, m: ir.Module, b: ir.IRBuilder, step: ir.Function, status: ir.PhiInstr,
+                 exit_block: ir.Block, name: str, target: Target, arena: ir.Value):
+        self.m, self.b, self.step, self.status, self.exit_block = m, b, step, status, exit_block
+        self.name, self.target, self.arena = name, target, arena
+        self.kernels = 0
+
+    def emit_ops(self, ops: list[Operation], where: dict, plan, out_ptrs: list, base: int,
+                 stamp: Callable[[int], None] | None = None) -> None:
+        """Emit `ops` (a block's, its terminator last, which is skipped): views, control ops and
+        kernels; results go to `out_ptrs[plan.slot_of[r]]` or the arena at `base` + offset.
+        `stamp(k)` (the step's top level when traced) runs after the k-th kernel or control op."""
+        m, b = self.m, self.b
+        timed = 0
+        if stamp:
+            stamp(0)
+        for op in ops[:-1]:
+            if op.name in VIEW_LOWERINGS:
+                where.update(zip(op.results, VIEW_LOWERINGS[op.name](m, b, op, [where[v] for v in op.operands])))
+                continue
+            for r in op.results:
+                where[r] = out_ptrs[plan.slot_of[r]] if r in plan.slot_of else self.arena_at(base + plan.offset_of[r])
+            if op.name in CONTROL_LOWERINGS:
+                CONTROL_LOWERINGS[op.name](self, op, where, base + plan.arena_size)
+            else:
+                self.kernels += 1
+                kernel = _emit_kernel(m, op, self.kernels, self.name, list(op.results), list(op.operands),
+                                      self.target)
+                self.check(b.call(kernel, [where[r] for r in op.results] + [where[v] for v in op.operands]))
+            if stamp:
+                timed += 1
+                stamp(timed)
+
+    def arena_at(self, offset: int) -> ir.Value:
+        return self.b.gep(self.arena, [ir.Constant(I64, offset)], source_etype=ir.IntType(8), inbounds=True)
+
+    def check(self, rc: ir.Value) -> None:
+        """Leave the step with status `rc` unless it is 0."""
+        ok = self.step.append_basic_block(f"k{self.kernels}.ok")
+        self.status.add_incoming(rc, self.b.block)
+        self.b.cbranch(self.b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), self.exit_block, ok)
+        self.b.position_at_end(ok)
+
+    def copy(self, dst: ir.Value, src: ir.Value, nbytes: int) -> None:
+        if nbytes:
+            memcpy = declare(self.m, "llvm.memcpy.p0.p0.i64", ir.VoidType(), [PTR, PTR, I64, I1])
+            self.b.call(memcpy, [dst, src, ir.Constant(I64, nbytes), ir.Constant(I1, 0)])
 
 
 def build_ir_module(func: Function, name: str = "step", target: Target = PORTABLE, trace: bool = False) -> ir.Module:
@@ -79,8 +148,8 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
     if not name.isidentifier():
         raise ValueError(f"entry name must be a C identifier, got {name!r}")
     _check_static(func)
-    for op in func.ops[:-1]:  # fail early and by name, before emitting anything
-        if op.name not in VIEW_LOWERINGS:
+    for op in _emitted_ops(func.body):  # fail early and by name, before emitting anything
+        if op.name not in VIEW_LOWERINGS and op.name not in CONTROL_LOWERINGS:
             check_lowering(op)
     m = ir.Module(name=name)
     step = ir.Function(m, ir.FunctionType(I32, [PTR]), name)
@@ -103,49 +172,26 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
     stamp = _stamper(m, b, slot(n_args + len(func.results))) if trace else (lambda k: None)
 
     plan = plan_buffers(func, lambda op: op.name in VIEW_LOWERINGS)
+    arena_size = plan.arena_size + region_arena_size(func.body)
     arena, cache = ir.Constant(PTR, None), None  # zero-size values point into no arena
-    if plan.arena_size:
-        cache, arena = _take_arena(m, b, name, plan.arena_size)
+    if arena_size:
+        cache, arena = _take_arena(m, b, name, arena_size)
         ok = step.append_basic_block("arena.ok")
         status.add_incoming(ir.Constant(I32, OUT_OF_MEMORY), b.block)
         b.cbranch(b.icmp_unsigned("==", arena, ir.Constant(PTR, None)), exit_block, ok)
         b.position_at_end(ok)
 
-    stamp(0)
-    timed = 0
-    for index, op in enumerate(func.ops[:-1]):
-        if op in bound_set:  # its value is an argument slot
-            continue
-        if op.name in VIEW_LOWERINGS:
-            ptrs = VIEW_LOWERINGS[op.name](m, b, op, [where[v] for v in op.operands])
-            where.update(zip(op.results, ptrs))
-            continue
-        for r in op.results:
-            if r in plan.slot_of:
-                where[r] = out_ptrs[plan.slot_of[r]]
-            else:
-                where[r] = b.gep(arena, [ir.Constant(I64, plan.offset_of[r])], source_etype=ir.IntType(8),
-                                 inbounds=True)
-        kernel = _emit_kernel(m, op, index, name, list(op.results), list(op.operands), target)
-        rc = b.call(kernel, [where[r] for r in op.results] + [where[v] for v in op.operands])
-        timed += 1
-        stamp(timed)
-        ok = step.append_basic_block(f"k{index}.ok")
-        status.add_incoming(rc, b.block)
-        b.cbranch(b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), exit_block, ok)
-        b.position_at_end(ok)
-
-    memcpy = None
+    sb = StepBuilder(m, b, step, status, exit_block, name, target, arena)
+    sb.emit_ops([op for op in func.ops if op not in bound_set], where, plan, out_ptrs, 0,
+                stamp if trace else None)
     for j, v in enumerate(func.results):
-        if plan.slot_of.get(v) == j or v.type.nbytes == 0:
-            continue
-        memcpy = memcpy or declare(m, "llvm.memcpy.p0.p0.i64", ir.VoidType(), [PTR, PTR, I64, I1])
-        b.call(memcpy, [out_ptrs[j], where[v], ir.Constant(I64, v.type.nbytes), ir.Constant(I1, 0)])
+        if plan.slot_of.get(v) != j:
+            sb.copy(out_ptrs[j], where[v], v.type.nbytes)
     status.add_incoming(ir.Constant(I32, 0), b.block)
     b.branch(exit_block)
 
     b.position_at_end(exit_block)
-    if plan.arena_size:
+    if arena_size:
         _give_back_arena(m, b, cache, arena)
     b.ret(status)
     return m

@@ -68,7 +68,10 @@ class Tensor:
 
 
 class Operation:
-    """A node of the graph. `type` is the TF1 op type; `attrs` hold IR-level attribute values."""
+    """A node of the graph. `type` is the TF1 op type; `attrs` hold IR-level attribute values.
+    `_branch`: the tf.cond branch or loop function that created it (`control_flow.Branch`)."""
+
+    _branch = None
 
     def __init__(self, graph: "Graph", op_type: str, name: str, inputs, outputs, attrs, control_inputs):
         self._graph = graph
@@ -130,7 +133,7 @@ class Graph:
     def _ctx(self):
         loc = self._local
         if not hasattr(loc, "scope"):
-            loc.scope, loc.control, loc.gradient_overrides = "", [], {}
+            loc.scope, loc.control, loc.gradient_overrides, loc.cf = "", [], {}, None
         return loc
 
     def _next_id(self) -> int:
@@ -260,6 +263,9 @@ class Graph:
                 name = self.unique_name(name or op_type)
             control = [c for c in self._ctx.control if c.graph is self]
             op = Operation(self, op_type, name, inputs, outputs, attrs or {}, control)
+            op._branch = self._ctx.cf
+            if op._branch is not None:
+                op._branch.ops.append(op)
             self._ops.append(op)
             self._by_name[name] = op
             return op

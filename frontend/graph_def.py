@@ -19,6 +19,7 @@ from google.protobuf import message, text_format
 
 from lowerflow import ir
 from lowerflow.frontend import dtypes, protos, tf_values
+from lowerflow.frontend.control_flow import IF_TYPES, LOOP_VAR, WHILE_TYPES, Branch
 from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from lowerflow.frontend.graph_def_like import (
     EXPORTS as LIKE_EXPORTS, NotExpressible, export_like, imported_like, is_helper,
@@ -105,6 +106,8 @@ def _export_op(op: Operation, taken: set) -> list:
     node.input.extend("^" + c.name for c in op.control_inputs)
     if spec is None:  # an op of ours only: its attributes as they are
         for key, value in op._attrs.items():
+            if isinstance(value, Branch):  # a branch as the names of its ops (not TF's FunctionDefs)
+                value = ",".join(o.name for o in value.ops)
             node.attr[key].CopyFrom(tf_values.generic_attr_value(value))
         return extra + [node]
     for tf_name, (ours, kind, default) in spec.attrs.items():
@@ -221,6 +224,9 @@ class _Importer:
                 op = self._create(op_type, inputs, attrs, name)
             elif node.op in _COMPOSITES:
                 op = self._composite(node, inputs, name)
+            elif node.op in (*IF_TYPES, *WHILE_TYPES, LOOP_VAR):
+                raise _unimplemented(node, "control flow (tf.cond, tf.while_loop) in a GraphDef is not "
+                                           "supported yet")
             elif node.op in ir.TF_TO_IR:  # an op of ours with no TF counterpart
                 attrs = {k: tf_values.generic_from_attr_value(v) for k, v in node.attr.items()
                          if not k.startswith("_")}

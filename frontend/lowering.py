@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lowerflow import ir
+from lowerflow.frontend.control_flow import IF_TYPES, LOOP_VAR, WHILE_TYPES
 from lowerflow.frontend.graph import Operation, Tensor
 from lowerflow.frontend.shape_values import resolve
 from lowerflow.ir.opdef import ELEMENTWISE
@@ -50,8 +51,9 @@ class Step:
     host: list[Tensor] = field(default_factory=list)  # fetched session queries
 
 
-def needed_ops(fetches: list[Tensor], targets: list[Operation], fed: set) -> list[Operation]:
-    """Every op the fetches and targets depend on, in a deterministic topological order."""
+def needed_ops(fetches: list[Tensor], targets: list[Operation], fed: set, within=None) -> list[Operation]:
+    """Every op the fetches and targets depend on, in a deterministic topological order.
+    `within(op)`: whether an op may be part of the slice (a branch's own ops)."""
     seen: dict[Operation, list[Operation]] = {}
     stack = [t.op for t in fetches if t not in fed] + list(targets)
     while stack:
@@ -59,6 +61,8 @@ def needed_ops(fetches: list[Tensor], targets: list[Operation], fed: set) -> lis
         if op in seen:
             continue
         deps = [t.op for t in op.inputs if t not in fed] + op.control_inputs
+        if within is not None:
+            deps = [d for d in deps if within(d)]
         seen[op] = deps
         stack.extend(deps)
     waiting = {op: len(set(deps)) for op, deps in seen.items()}
@@ -91,6 +95,7 @@ def variable_type(var: Operation) -> ir.TensorType:
 class _Lowerer:
     def __init__(self, feeds: dict[Tensor, ir.TensorType]):
         self.func = ir.Function("step")
+        self.block = self.func.body  # where ops are built (a region's block when lowering a branch)
         self.env: dict[Tensor, ir.Value] = {}
         self.state: dict[Operation, ir.Value] = {}
         self.reads: list[Operation] = []
@@ -150,8 +155,12 @@ class _Lowerer:
             var = op.inputs[0].op
             new = self.build(_UPDATES[kind], [self.read(var), self.value(op.inputs[1])], {}, op)
             self.write(var, new.result, op)
-        elif kind in ("NoOp", _VARIABLE) or kind in HOST_OPS:
+        elif kind in ("NoOp", _VARIABLE, LOOP_VAR) or kind in HOST_OPS:
             return
+        elif kind in IF_TYPES + WHILE_TYPES:
+            from lowerflow.frontend.control_lowering import lower_control  # it builds on this module
+
+            lower_control(self, op)
         else:
             ir_name = ir.TF_TO_IR.get(kind)
             if ir_name is None:
@@ -170,7 +179,7 @@ class _Lowerer:
 
     def build(self, ir_name: str, operands, attrs, op: Operation) -> ir.Operation:
         try:
-            return ir.build(self.func.body, ir_name, operands, attrs, location=op.name)
+            return ir.build(self.block, ir_name, operands, attrs, location=op.name)
         except ValueError as e:
             message = run_time_message(ir_name, [v.type.shape for v in operands], e)
             raise RunShapeError(f"{message} [[node {op.name} (op: {op.type})]]") from None
@@ -201,6 +210,9 @@ def lower(fetches: list[Tensor], targets: list[Operation], feeds: dict[Tensor, i
     """Lower the slice that `fetches` and `targets` need, with `feeds` as arguments."""
     lw = _Lowerer(feeds)
     for op in needed_ops(fetches, targets, set(feeds)):
+        if op._branch is not None:
+            raise ValueError(f"'{op.name}' is inside a tf.cond branch or tf.while_loop body: its values "
+                             "exist only there and cannot be fetched or run on their own")
         lw.lower_op(op)
     native = [t for t in fetches if t.op.type not in HOST_OPS]
     results = [lw.fetch(t) for t in native] + [lw.state[v] for v in lw.writes]

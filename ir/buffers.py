@@ -25,7 +25,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lowerflow.ir.core import Function, Operation, Value
+from lowerflow.ir.core import Block, Function, Operation, Value
 from lowerflow.ir.opdef import VIEW, get_op
 from lowerflow.ir.printer import value_names
 
@@ -65,8 +65,16 @@ class BufferPlan:
 
 def plan_buffers(func: Function, view: IsView = is_view) -> BufferPlan:
     """A fresh plan for `func` (static shapes): output slots, then first-fit arena offsets."""
-    plan = _liveness(func, view)
-    _place(func, plan, view, _first_fit)
+    return plan_block(func.body, view)
+
+
+def plan_block(block: Block, view: IsView = is_view, slots: bool = True) -> BufferPlan:
+    """A fresh plan for one block, its terminator's operands taking the place of a function's
+    results (a control op's region: its offsets are relative to the region's own part of the
+    arena). `slots=False`: every value the block computes is a temporary, even one it yields
+    (a loop body's next values must not be written over the values it still reads)."""
+    plan = _liveness(block.ops, block.terminator.operands, view, slots)
+    _place(block.ops, plan, view, _first_fit)
     return plan
 
 
@@ -81,7 +89,7 @@ def recorded_plan(func: Function, view: IsView = is_view) -> BufferPlan | None:
     kernels = [op for op in func.ops[:-1] if not view(op)]
     if not any(OFFSET_ATTR in op.attributes for op in kernels):
         return None
-    plan = _liveness(func, view)
+    plan = _liveness(func.ops, func.results, view)
     recorded: dict[Value, int] = {}
     for op in kernels:
         offsets = op.attributes.get(OFFSET_ATTR)
@@ -96,7 +104,7 @@ def recorded_plan(func: Function, view: IsView = is_view) -> BufferPlan | None:
                                      f"but {OFFSET_ATTR} says {off}")
             if off != IN_SLOT:
                 recorded[r] = off
-    _place(func, plan, view, _checked(recorded))
+    _place(func.ops, plan, view, _checked(recorded))
     size = func.return_op.attributes.get(ARENA_ATTR)
     if type(size) is not int or size < plan.arena_size:
         raise StalePlanError(f"{ARENA_ATTR} = {size!r} on \"func.return\" does not hold the "
@@ -139,11 +147,11 @@ def _set(op: Operation, key: str, value) -> bool:
     return True
 
 
-def _liveness(func: Function, view: IsView) -> BufferPlan:
+def _liveness(all_ops: list[Operation], results: list[Value], view: IsView, slots: bool = True) -> BufferPlan:
     """Output slots and the live range of every temporary; no offsets yet."""
     plan = BufferPlan()
-    ops = func.ops[:-1]
-    for j, v in enumerate(func.results):
+    ops = all_ops[:-1]
+    for j, v in enumerate(results if slots else ()):
         if v.op is not None and not view(v.op):
             plan.slot_of.setdefault(v, j)
     roots: dict[Value, set[Value]] = {}  # the temporaries whose memory a value's bytes live in
@@ -157,19 +165,19 @@ def _liveness(func: Function, view: IsView) -> BufferPlan:
             elif r not in plan.slot_of:
                 roots[r] = {r}
                 plan.live[r] = (i, i)
-    for v in func.results:  # returned views/temporaries are copied out at the very end
+    for v in results:  # returned views/temporaries are copied out at the very end
         for r in roots.get(v, ()):
             plan.live[r] = (plan.live[r][0], len(ops))
     return plan
 
 
-def _place(func: Function, plan: BufferPlan, view: IsView, place: Callable[[_Arena, int, Value], int]) -> None:
+def _place(ops: list[Operation], plan: BufferPlan, view: IsView, place: Callable[[_Arena, int, Value], int]) -> None:
     """Sweep the ops; `place` gives each new temporary its offset, dead ones free theirs."""
     arena = _Arena()
     dying: dict[int, list[Value]] = {}
     for r, (_, last) in plan.live.items():
         dying.setdefault(last, []).append(r)
-    for i, op in enumerate(func.ops[:-1]):
+    for i, op in enumerate(ops[:-1]):
         if not view(op):
             for r in op.results:
                 if r in plan.live:

@@ -110,6 +110,15 @@ class Function:
         self.arg_names: list[str | None] = list(arg_names or [None] * len(arg_types))
         self.result_names: list[str | None] = []
 
+    @classmethod
+    def view(cls, name: str, block: Block) -> "Function":
+        """`block` (a region isolated from above) seen as a function of its arguments to what
+        its terminator gives, for passes that work on functions; the block stays where it is."""
+        func = cls.__new__(cls)
+        func.name, func.body = name, block
+        func.arg_names, func.result_names = [None] * len(block.args), [None] * len(block.terminator.operands)
+        return func
+
     @property
     def args(self) -> list[Value]:
         return self.body.args

@@ -89,6 +89,7 @@ class OpDef:
     expand: ExpandFn | None = None
     verify: VerifyFn | None = None
     interpret: InterpretFn | None = None
+    regions: int = 1  # how many regions an op with the "region" trait has
 
     def has(self, trait: str) -> bool:
         return trait in self.traits

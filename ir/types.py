@@ -113,6 +113,14 @@ class TensorType:
         return f"tensor<{dims}{self.dtype}>"
 
 
+def compatible(e, g) -> bool:
+    """Equal types, where a tensor's unknown dim (None) matches any size."""
+    if not (isinstance(e, TensorType) and isinstance(g, TensorType)):
+        return e == g
+    return e.dtype == g.dtype and len(e.shape) == len(g.shape) and all(
+        a is None or b is None or a == b for a, b in zip(e.shape, g.shape))
+
+
 def tensor(shape, dtype: ElemType) -> TensorType:
     return TensorType(tuple(None if d is None else int(d) for d in shape), dtype)
 

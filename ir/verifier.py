@@ -16,7 +16,7 @@ from __future__ import annotations
 from lowerflow.ir.core import Block, Function, Module, Operation
 from lowerflow.ir.opdef import get_op
 from lowerflow.ir.ops.structure import REGION, SCOPED, TERMINATOR
-from lowerflow.ir.types import TensorType
+from lowerflow.ir.types import compatible
 
 
 class VerifyError(Exception):
@@ -37,8 +37,9 @@ def _check_types(op: Operation) -> None:
         if name not in op.attributes:
             _fail(op, f"missing attribute '{name}'")
     if opdef.has(REGION):
-        if len(op.regions) != 1:
-            _fail(op, f"a region op needs exactly one region, has {len(op.regions)}")
+        if len(op.regions) != opdef.regions:
+            want = "exactly one region" if opdef.regions == 1 else f"{opdef.regions} regions"
+            _fail(op, f"a region op needs {want}, has {len(op.regions)}")
         return  # results are the yield's, checked with the region
     if op.regions:
         _fail(op, f"takes no regions, has {len(op.regions)}")
@@ -52,16 +53,8 @@ def _check_types(op: Operation) -> None:
     if len(expected) != len(got):
         _fail(op, f"expected {len(expected)} results, has {len(got)}")
     for e, g in zip(expected, got):
-        if not _compatible(e, g):
+        if not compatible(e, g):
             _fail(op, f"result type {g} does not match inferred {e}")
-
-
-def _compatible(e, g) -> bool:
-    """Equal types, where a tensor's unknown dim (None) matches any size."""
-    if not (isinstance(e, TensorType) and isinstance(g, TensorType)):
-        return e == g
-    return e.dtype == g.dtype and len(e.shape) == len(g.shape) and all(
-        a is None or b is None or a == b for a, b in zip(e.shape, g.shape))
 
 
 def _run_hook(op: Operation) -> None:

@@ -11,6 +11,10 @@ are left alone, and so are ops with a non-static operand or result: their value
 depends on the run, and ops whose reference rejects its constant inputs: the native
 code then raises the TF1 run-time error. The old constants are left for `dce`. Shape
 queries (trait "type_only") fold from their operands' static types alone.
+
+Control flow: an "lf.if" whose predicate is a constant is replaced by the ops of the region
+it takes (then folded in the same sweep), and a control op's small constant captures are
+copied into its regions (`sink_constants`), where the pass then runs as in a function.
 """
 from __future__ import annotations
 
@@ -20,9 +24,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from lowerflow.ir.core import Function, Operation, Value
+from lowerflow.ir.core import Block, Function, Operation, Value, replace_uses
 from lowerflow.ir.interp import run_op
 from lowerflow.ir.opdef import PURE, TYPE_ONLY, get_op
+from lowerflow.ir.ops.control import CONTROL_OPS, IF, region_operands
 from lowerflow.passes.manager import FunctionPass, option, register_pass
 
 CONSTANT = "lf.constant"
@@ -43,8 +48,18 @@ class ConstantFold(FunctionPass):
     def run_on_function(self, func: Function) -> bool:
         folded: dict[Value, Value] = {}  # result of a folded op -> its constant
         new_ops: list[Operation] = []
-        for op in func.ops:
+        todo = list(reversed(func.ops))  # a stack: an inlined branch's ops are folded next
+        changed = False
+        while todo:
+            op = todo.pop()
             op.operands = [folded.get(v, v) for v in op.operands]
+            if op.name in CONTROL_OPS:
+                changed |= sink_constants(op, self.max_size)
+                taken = _taken_branch(op)
+                if taken is not None:
+                    todo.extend(reversed(_inline(op, taken, func.body, folded)))
+                    changed = True
+                    continue
             consts = self._fold(op)
             if consts is None:
                 new_ops.append(op)
@@ -54,7 +69,7 @@ class ConstantFold(FunctionPass):
             new_ops.extend(consts)
             folded.update(zip(op.results, (c.result for c in consts)))
         func.body.ops = new_ops
-        return bool(folded)
+        return changed or bool(folded)
 
     def _fold(self, op: Operation) -> list[Operation] | None:
         """Constants replacing `op`, or None when it must stay."""
@@ -80,6 +95,52 @@ class ConstantFold(FunctionPass):
                                  f"but its type is {r.type}")
             consts.append(Operation(CONSTANT, (), [r.type], {"value": value}, location=op.location))
         return consts
+
+
+def _constant_value(v: Value) -> np.ndarray | None:
+    return v.op.attributes["value"] if v.op is not None and v.op.name == CONSTANT else None
+
+
+def _taken_branch(op: Operation) -> Block | None:
+    """The region an "lf.if" with a constant predicate runs (None for any other op)."""
+    pred = _constant_value(op.operands[0]) if op.name == IF else None
+    return None if pred is None else op.regions[0 if bool(pred) else 1]
+
+
+def _inline(op: Operation, block: Block, parent: Block, folded: dict[Value, Value]) -> list[Operation]:
+    """The ops of `block` moved out to `parent` in `op`'s place (its arguments replaced by the
+    captures they stand for); `op`'s results map to what the block yields."""
+    args = dict(zip(block.args, region_operands(op)))
+    for inner in block.ops[:-1]:
+        inner.operands = [args.get(v, v) for v in inner.operands]
+        inner.parent = parent
+    folded.update(zip(op.results, (args.get(v, v) for v in block.terminator.operands)))
+    return block.ops[:-1]
+
+
+def sink_constants(op: Operation, max_size: int) -> bool:
+    """Give each region of a control op its own copy of the constants it captures (small ones),
+    so folding and fusion inside the region see them; the captures go away."""
+    first_operand = 1 if op.name == IF else len(op.results)
+    first_arg = first_operand - 1 if op.name == IF else first_operand
+    sunk = [k for k, v in enumerate(op.operands[first_operand:])
+            if _constant_value(v) is not None and v.type.size <= max_size]
+    if not sunk:
+        return False
+    for block in op.regions:
+        mapping = {}
+        for k in sunk:
+            const = op.operands[first_operand + k].op
+            copy = Operation(CONSTANT, (), [const.result.type], const.attributes, location=const.location)
+            copy.parent = block
+            block.ops.insert(0, copy)
+            mapping[block.args[first_arg + k]] = copy.result
+        replace_uses(block, mapping)
+        block.args = [a for k, a in enumerate(block.args) if k - first_arg not in sunk]
+        for i, a in enumerate(block.args):
+            a.index = i
+    op.operands = [v for k, v in enumerate(op.operands) if k - first_operand not in sunk]
+    return True
 
 
 def _stand_in(v: Value) -> np.ndarray:

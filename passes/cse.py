@@ -23,6 +23,7 @@ import numpy as np
 
 from lowerflow.ir.core import Block, Function, Operation, Value, replace_uses
 from lowerflow.ir.opdef import COMMUTATIVE, PURE, get_op
+from lowerflow.ir.ops.control import IF, WHILE
 from lowerflow.ir.types import ElemType, TensorType
 from lowerflow.passes.manager import FunctionPass, register_pass
 
@@ -33,6 +34,7 @@ class CommonSubexpressionElimination(FunctionPass):
     """Merge pure ops that compute the same value, also inside fusion regions."""
 
     name: ClassVar[str] = "cse"
+    regions: ClassVar[bool] = False  # it enters every region itself
 
     def run_on_function(self, func: Function) -> bool:
         return eliminate_common_subexpressions(func.body)
@@ -47,7 +49,7 @@ def eliminate_common_subexpressions(block: Block) -> bool:
     for op in block.ops:
         op.operands = [replaced.get(v, v) for v in op.operands]
         if op.regions:
-            changed |= _merge_duplicate_operands(op)
+            changed |= _merge_duplicate_operands(op, *_captured(op))
         for region in op.regions:
             changed |= eliminate_common_subexpressions(region)
         key = _key(op)
@@ -96,19 +98,32 @@ def attr_key(value) -> tuple:
     return "object", id(value)  # an unknown kind is only equal to itself
 
 
-def _merge_duplicate_operands(op: Operation) -> bool:
-    """Give a region op one operand (and block argument) per distinct value it reads."""
-    body = op.regions[0]
-    arg_of: dict[Value, Value] = {}  # operand -> the block argument kept for it
-    duplicates: dict[Value, Value] = {}
-    for v, a in zip(op.operands, body.args):
-        if arg_of.setdefault(v, a) is not a:
-            duplicates[a] = arg_of[v]
-    if not duplicates:
+def _captured(op: Operation) -> tuple[int, int]:
+    """(the first operand, the first block argument) from which a region op's operands are
+    values its regions read, one argument each: all of a fusion's; a control op's captures
+    (not an "lf.if"'s predicate, not an "lf.while"'s carried values)."""
+    if op.name == IF:
+        return 1, 0
+    if op.name == WHILE:
+        return len(op.results), len(op.results)
+    return 0, 0
+
+
+def _merge_duplicate_operands(op: Operation, first_operand: int, first_arg: int) -> bool:
+    """Give a region op one operand (and block argument in each region) per distinct value
+    its regions read."""
+    keep: dict[Value, int] = {}  # operand -> the position kept for it
+    position_of: list[int] = []
+    for v in op.operands[first_operand:]:
+        position_of.append(keep.setdefault(v, len(keep)))
+    if len(keep) == len(position_of):
         return False
-    replace_uses(body, duplicates)
-    op.operands = list(arg_of)
-    body.args = list(arg_of.values())
-    for i, a in enumerate(body.args):
-        a.index = i
+    for body in op.regions:
+        args = body.args[first_arg:]
+        kept = [args[position_of.index(p)] for p in range(len(keep))]
+        replace_uses(body, {a: kept[p] for a, p in zip(args, position_of) if a is not kept[p]})
+        body.args = body.args[:first_arg] + kept
+        for i, a in enumerate(body.args):
+            a.index = i
+    op.operands = op.operands[:first_operand] + list(keep)
     return True

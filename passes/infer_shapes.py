@@ -7,7 +7,8 @@ Session knowing the feeds' run shapes), each op's OpDef `infer` runs again, in b
 order, on its operands' current types. A result keeps every dim it already knew and
 learns the ones inference knows. A fusion's block arguments take its operands' types,
 its body is refined the same way and its results take the types "lf.yield" gives
-them. The function's result types are those of the values it returns, so they follow.
+them; a control op's regions likewise (their arguments from the operands they stand for,
+the results from the last region's yield: the else branch, or the loop body). The function's result types are those of the values it returns, so they follow.
 A contradiction (inference rejects the operands, or infers a dim other than one already
 written) is a PassError naming the op: the argument types do not fit the function.
 """
@@ -18,6 +19,7 @@ from typing import ClassVar
 
 from lowerflow.ir.core import Block, Function, Operation, Value
 from lowerflow.ir.opdef import get_op
+from lowerflow.ir.ops.control import CONTROL_OPS, region_operands
 from lowerflow.ir.types import TensorType
 from lowerflow.passes.manager import FunctionPass, PassError, register_pass
 
@@ -28,6 +30,7 @@ class InferShapes(FunctionPass):
     """Refine unknown dims of result types by re-running each op's shape inference."""
 
     name: ClassVar[str] = "infer-shapes"
+    regions: ClassVar[bool] = False  # it enters every region itself
 
     def run_on_function(self, func: Function) -> bool:
         return _refine_block(func.body)
@@ -45,11 +48,11 @@ def _refine_block(block: Block) -> bool:
     changed = False
     for op in block.ops:
         if op.regions:
-            body = op.regions[0]
-            for arg, v in zip(body.args, op.operands):
-                changed |= _retype(op, arg, v.type)
-            changed |= _refine_block(body)
-            inferred = [v.type for v in body.terminator.operands]
+            for body in op.regions:
+                for arg, v in zip(body.args, region_operands(op) if op.name in CONTROL_OPS else op.operands):
+                    changed |= _retype(op, arg, v.type)
+                changed |= _refine_block(body)
+            inferred = [v.type for v in op.regions[-1].terminator.operands]
         else:
             try:
                 inferred = get_op(op.name).infer([v.type for v in op.operands], op.attributes)

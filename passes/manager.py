@@ -20,7 +20,8 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import ClassVar, NamedTuple
 
-from lowerflow.ir.core import Function, Module
+from lowerflow.ir.core import Block, Function, Module
+from lowerflow.ir.ops.control import CONTROL_OPS
 from lowerflow.ir.verifier import VerifyError, verify
 
 DEFAULT_PIPELINE = "prune,constant-fold,cse,canonicalize,dce,fuse-rows,fuse,plan-buffers"
@@ -61,14 +62,33 @@ class Pass:
 
 
 class FunctionPass(Pass):
-    """A pass that handles each function on its own (cf. MLIR's OperationPass<func::FuncOp>)."""
+    """A pass that handles each function on its own (cf. MLIR's OperationPass<func::FuncOp>),
+    and then, when `regions` is true, each region of its control ops ("lf.if", "lf.while") the
+    same way: a region is isolated from above, so it is a function of its block arguments
+    to what it yields (`Function.view`). Regions are visited after the block that holds them
+    was transformed (a folded "lf.if" is gone by then), outermost first."""
+
+    #: Whether the pass also runs inside control-flow regions.
+    regions: ClassVar[bool] = True
 
     def run(self, module: Module) -> bool:
-        changed = [self.run_on_function(f) for f in module.functions]  # all, even after a change
+        changed = [self._run_nested(f) for f in module.functions]  # all, even after a change
         return any(changed)
+
+    def _run_nested(self, func: Function) -> bool:
+        changed = self.run_on_function(func)
+        if self.regions:
+            for block in control_regions(func.body):
+                changed |= self._run_nested(Function.view(func.name, block))
+        return changed
 
     def run_on_function(self, func: Function) -> bool:
         raise NotImplementedError(f"pass '{self.name}' does not implement run_on_function")
+
+
+def control_regions(block: Block) -> list[Block]:
+    """The regions of the control ops directly in `block`."""
+    return [region for op in block.ops if op.name in CONTROL_OPS for region in op.regions]
 
 
 class PassOption(NamedTuple):

@@ -27,6 +27,7 @@ class PlanBuffers(FunctionPass):
     """Assign arena offsets to intermediate values, reusing dead buffers; record them as lf.offset."""
 
     name: ClassVar[str] = "plan-buffers"
+    regions: ClassVar[bool] = False  # the backend plans regions itself, at their op's place
 
     def run_on_function(self, func: Function) -> bool:
         return static_shapes(func) and record_plan(func, plan_buffers(func))
