@@ -22,7 +22,7 @@ from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderErr
 from lowerflow.frontend.variables import VARIABLES_OP
 from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
-from lowerflow.runtime import errors, summary_host
+from lowerflow.runtime import errors, print_host, summary_host
 from lowerflow.runtime.config import ConfigProto
 from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
@@ -60,6 +60,7 @@ class _Plan:
         self.values = store.values
         self.locks = store.lock_set(step.writes)  # held from reading to committing the writes
         self.n_fetches = len(step.fetches)
+        self.prints, self.printed_at = step.prints, self.n_fetches + len(step.writes)
         native = {id(t): i for i, t in enumerate(step.fetches)}
         scalar = {i for i, t in enumerate(step.func.result_types[:self.n_fetches]) if not t.shape}
         # When element i is result i for every element, the outputs are the values as they are;
@@ -87,6 +88,8 @@ class _Plan:
             with self.locks:
                 outs = self._run(sess, feeds)
                 self.values.update(zip(self.writes, outs[self.n_fetches:]))
+        if self.prints:
+            print_host.emit(self.prints, outs[self.printed_at:], sess._print_counts)
         return outs if self.direct else [get(outs, sess) for get in self.getters]
 
     def _run(self, sess: "Session", feeds: list[np.ndarray]) -> list:
@@ -123,6 +126,7 @@ class Session:
         self._planning = SingleFlight()  # a compile blocks only runs of its own signature
         self._closed = False
         self._context_managers: list = []
+        self._print_counts: dict = {}  # tf.Print's first_n, per op (runtime/print_host.py)
 
     graph = property(lambda self: self._graph)
     graph_def = property(lambda self: self._graph)
