@@ -18,3 +18,6 @@ from lowerflow.frontend.nn_impl import (  # noqa: F401
 from lowerflow.frontend.normalization_ops import (  # noqa: F401
     fused_batch_norm, local_response_normalization, lrn,
 )
+from lowerflow.frontend.sampled_losses import (  # noqa: F401
+    log_uniform_candidate_sampler, nce_loss, sampled_softmax_loss,
+)
