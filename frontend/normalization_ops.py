@@ -1,13 +1,14 @@
-"""TF1's `tf.nn.fused_batch_norm` and `tf.nn.local_response_normalization` (`tf.nn.lrn`),
-composed from ops that already lower natively; their gradients are those of the parts.
+"""TF1's `tf.nn.fused_batch_norm` and `tf.nn.local_response_normalization` (`tf.nn.lrn`), composed
+from ops that already lower natively; their gradients are those of the parts.
 
-fused_batch_norm returns (y, mean, variance) as TF1's FusedBatchNorm does: training
-normalizes with the batch's biased variance but returns the unbiased one (n / (n - 1), the
-value moving averages are updated with); inference normalizes with the given statistics and
-returns them. As TF1's FusedBatchNormGrad, only y carries gradients (to x, scale and offset):
-the returned statistics and the given mean and variance get none. `exponential_avg_factor` f < 1 returns the running averages
-(1 - f) * given + f * batch instead. LRN sums the squares of each channel's window of 2r + 1 channels as one
-matmul with a band matrix of ones (the same additions, zeros skipped by nothing but exact).
+fused_batch_norm returns (y, mean, variance) as TF1's FusedBatchNorm does: training normalizes
+with the batch's biased variance but returns the unbiased one (n / (n - 1), the value moving
+averages are updated with); inference normalizes with the given statistics and returns them. As
+TF1's FusedBatchNormGrad, only y carries gradients (to x, scale and offset): the returned
+statistics and the given mean and variance get none. `exponential_avg_factor` f < 1 returns the
+running averages (1 - f) * given + f * batch instead. LRN sums the squares of each channel's
+window of 2r + 1 channels as one matmul with a band matrix of ones (the products with its zeros
+are exact zeros, so the sums are the window's).
 """
 from __future__ import annotations
 

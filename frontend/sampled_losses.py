@@ -1,16 +1,16 @@
-"""TF1's sampled losses, `tf.nn.nce_loss` and `tf.nn.sampled_softmax_loss`, and the sampler
-they use by default, `tf.nn.log_uniform_candidate_sampler` (cf. TF1's nn_impl.py
+"""TF1's sampled losses, `tf.nn.nce_loss` and `tf.nn.sampled_softmax_loss`, and the sampler they
+use by default, `tf.nn.log_uniform_candidate_sampler` (cf. TF1's nn_impl.py
 `_compute_sampled_logits` and candidate_sampling_ops.py), composed from native ops.
 
 The log-uniform (Zipfian) sampler draws class k with P(k) = log((k + 2) / (k + 1)) /
-log(range_max + 1), as floor(exp(u * log(range_max + 1))) - 1. TF1's unique sampler draws
-with replacement until `num_sampled` distinct classes came up; the set and its order are
-those of sampling without replacement proportionally to P, drawn here as the top
-`num_sampled` Gumbel keys log P(k) - log(-log u_k), and the number of draws it took, which
-the expected counts 1 - (1 - P) ** tries need (P * num_sampled when nothing was rejected), as a sum of geometric waits: after j distinct
-classes of total probability S_j, the next new one takes 1 + floor(log u / log S_j) draws.
-So the values match TF1 in distribution only (its random streams differ); given the same
-`sampled_values`, the losses are TF1's. Accidental hits (a sampled class that is one of a
+log(range_max + 1), as floor(exp(u * log(range_max + 1))) - 1. TF1's unique sampler draws with
+replacement until `num_sampled` distinct classes came up; the set and its order are those of
+sampling without replacement proportionally to P, drawn here as the top `num_sampled` Gumbel
+keys log P(k) - log(-log u_k), and the number of draws it took, which the expected counts 1 -
+(1 - P) ** tries need (P * num_sampled when nothing was rejected), as a sum of geometric waits:
+after j distinct classes of total probability S_j, the next new one takes 1 + floor(log u / log
+S_j) draws. So the values match TF1 in distribution only (its random streams differ); given the
+same `sampled_values`, the losses are TF1's. Accidental hits (a sampled class that is one of a
 row's true classes) get the logit -FLT_MAX as in TF1's compute_accidental_hits.
 """
 from __future__ import annotations
@@ -54,7 +54,8 @@ def log_uniform_candidate_sampler(true_classes, num_true, num_sampled, unique, r
             _, picked = top_k(keys, num_sampled)
             sampled = cast(picked, dtypes.int64)
             p = _log_uniform_probability(sampled, range_max)
-            before = matmul(array_ops.reshape(p, [1, -1]), constant(np.triu(np.ones((num_sampled,) * 2, np.float32), 1)))
+            earlier = np.triu(np.ones((num_sampled, num_sampled), np.float32), 1)  # [i, j]: i < j
+            before = matmul(array_ops.reshape(p, [1, -1]), constant(earlier))
             total = minimum(array_ops.reshape(before, [-1]), np.float32(1 - 1e-7))
             u = random_uniform([num_sampled], np.float32(1e-30), 1.0, seed=None if seed is None else seed + 1)
             waits = 1.0 + floor(log(u) / minimum(log(total), np.float32(-1e-30)))

@@ -64,7 +64,8 @@ def _numpy_depthwise(x, f, stride, pads, rate=1):
     out = np.zeros((x.shape[0], oh, ow, cin, mult), np.float64)
     for i in range(kh):
         for j in range(kw):
-            patch = x[:, i * rate:i * rate + (oh - 1) * stride + 1:stride, j * rate:j * rate + (ow - 1) * stride + 1:stride]
+            rows = slice(i * rate, i * rate + (oh - 1) * stride + 1, stride)
+            patch = x[:, rows, j * rate:j * rate + (ow - 1) * stride + 1:stride]
             out += patch[..., None] * f[i, j]
     return out.reshape(x.shape[0], oh, ow, cin * mult)
 
