@@ -21,7 +21,7 @@ def Print(input_, data, message=None, first_n=None, summarize=None, name=None) -
     x = convert_to_tensor(input_)
     data = [convert_to_tensor(d) for d in (data if isinstance(data, (list, tuple)) else [data])]
     attrs = {"message": "" if message is None else str(message), "first_n": -1 if first_n is None else int(first_n),
-             "summarize": 3 if summarize is None else int(summarize), "T": x.dtype, "U": [d.dtype for d in data]}
+             "summarize": 3 if summarize is None else int(summarize)}
     graph = get_default_graph()
     op = graph.create_op(PRINT_OP, [x, *data], [(x.dtype, x.shape)], attrs, name=name or PRINT_OP)
     return op.outputs[0]

@@ -72,6 +72,28 @@ def test_print_op():
         assert [y.op.get_attr(k) for k in ("message", "first_n", "summarize")] == ["", -1, 3]
 
 
+def _imported_print_line(graph_def, capfd) -> tuple[str, np.ndarray]:
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            capfd.readouterr()
+            value = sess.run("Print:0", {"x:0": [1.0, 2.0]})
+    return capfd.readouterr().err.strip().splitlines()[-1], value
+
+
+def test_print_through_graph_defs(capfd):
+    """A GraphDef's Print node (ours re-imported, and one TensorFlow wrote) still prints."""
+    with tf.Graph().as_default() as g:
+        tf.Print(tf.placeholder(tf.float32, [2], name="x"), [tf.constant(3)], "ours ", first_n=1)
+    line, value = _imported_print_line(g.as_graph_def(), capfd)
+    assert line == "ours [3]" and value.tolist() == [1.0, 2.0]
+    t = tf1()
+    with t.Graph().as_default() as g:
+        t.Print(t.placeholder(t.float32, [2], name="x"), [t.constant([4, 5])], "theirs ")
+    line, value = _imported_print_line(g.as_graph_def().SerializeToString(), capfd)
+    assert line == "theirs [4 5]" and value.tolist() == [1.0, 2.0]
+
+
 # -- tf.gfile --
 
 def _gfile_script(lib, root: str) -> list:
