@@ -258,12 +258,18 @@ def adam_state(layers: tuple, **_) -> dict[str, np.ndarray]:
 
 
 def adam_expr(xp, x, y, *state, lr: float, **_):
-    """One step of TF1's Adam: lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)."""
+    """One step of TF1's Adam on the dense network."""
+    n = (len(state) - 2) // 3
+    return adam_step(xp, state, _grads(xp, state[:n], x, y), lr)
+
+
+def adam_step(xp, state: tuple, grads: list, lr: float) -> tuple:
+    """TF1's Adam update of `state` (params, m, v, beta1^t, beta2^t) given the gradients:
+    lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)."""
     n = (len(state) - 2) // 3
     params, m, v, (p1, p2) = state[:n], state[n:2 * n], state[2 * n:3 * n], state[3 * n:]
     b1, b2, eps = ADAM["beta1"], ADAM["beta2"], ADAM["epsilon"]
     lr_t = lr * xp.sqrt(1 - p2) / (1 - p1)
-    grads = _grads(xp, params, x, y)
     m = [b1 * mi + (1 - b1) * g for mi, g in zip(m, grads)]
     v = [b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads)]
     params = [p - lr_t * mi / (xp.sqrt(vi) + eps) for p, mi, vi in zip(params, m, v)]
@@ -351,7 +357,8 @@ WORKLOADS: list[Workload] = [
     _first_run(1000),
 ]
 
-from bench.workloads_rnn import RNN_WORKLOADS  # noqa: E402  (built on the definitions above)
+from bench.workloads_cnn import CNN_WORKLOADS  # noqa: E402  (built on the definitions above)
+from bench.workloads_rnn import RNN_WORKLOADS  # noqa: E402
 
-WORKLOADS += RNN_WORKLOADS
+WORKLOADS += RNN_WORKLOADS + CNN_WORKLOADS
 BY_NAME: dict[str, Workload] = {w.name: w for w in WORKLOADS}

@@ -19,7 +19,7 @@ from lowerflow.frontend import array_ops
 from lowerflow.frontend.core_ops import constant, convert_to_tensor
 from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.linalg_ops import matmul
-from lowerflow.frontend.math_ops import add, maximum, truediv
+from lowerflow.frontend.math_ops import add, maximum, multiply, truediv
 
 _NHWC_FROM_NCHW, _NCHW_FROM_NHWC = [0, 2, 3, 1], [0, 3, 1, 2]
 
@@ -219,3 +219,64 @@ def _width(value, what: str, first: bool) -> int:
     if len(values) not in (1, 3):
         raise ValueError(f"{what} should be of length 1 or 3 but was {len(values)}")
     return int(values[0] if len(values) == 1 else values[2 if first else 1])
+
+
+def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC", dilations=(1, 1, 1, 1),
+                            name=None) -> Tensor:
+    """tf.nn.depthwise_conv2d_native: `filter` [kh, kw, cin, multiplier] convolves each input
+    channel c alone into the output channels c * multiplier + m: per kernel offset, the
+    window's patch times the filter's [cin, multiplier] slice, summed over the offsets."""
+    data_format = _check_format(data_format)
+    with name_scope(name, "DepthwiseConv2dNative", [input, filter]) as scope:
+        x, f = _nhwc(convert_to_tensor(input), data_format), convert_to_tensor(filter)
+        _check_rank4(x, "input")
+        _check_rank4(f, "filter")
+        kh, kw, cin, mult = f.shape.as_list()
+        if None in (kh, kw, cin, mult):
+            raise ValueError(f"lowerflow needs the filter's shape when the graph is built, got {f.shape}")
+        if x.shape[3].value not in (None, cin):
+            raise ValueError(f"Dimensions must be equal, but are {x.shape[3].value} and {cin} for "
+                             f"'{scope.rstrip('/')}' (op: 'DepthwiseConv2dNative') with input shapes: "
+                             f"{x.shape}, {f.shape}.")
+        strides, dilations = _spatial(strides, "strides", data_format), _spatial(dilations, "dilations", data_format)
+        pads = _padding(padding, x.shape.as_list()[1:3], [(kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1],
+                        strides, data_format)
+        patches, (oh, ow) = _windows(x, [kh, kw], strides, dilations, pads)
+        y = None
+        for k, patch in enumerate(patches):
+            term = multiply(array_ops.expand_dims(patch, 4), f[k // kw, k % kw])
+            y = term if y is None else add(y, term)
+        return _back(array_ops.reshape(y, [-1, oh, ow, cin * mult]), data_format, scope)
+
+
+def _rate(rate, dilations, strides, data_format) -> list[int]:
+    """nn_impl's `rate` (an alias of `dilations`) as [h, w]; TF1 refuses strides with a rate > 1."""
+    if rate is not None and dilations is not None:
+        raise ValueError("rate and dilations cannot both be specified")
+    rate = _spatial(rate if dilations is None else dilations, "rate", data_format or "NHWC")
+    if max(rate) > 1 and max(_spatial(strides, "strides", data_format or "NHWC")) > 1:
+        raise ValueError("strides > 1 not supported in conjunction with rate > 1")
+    return rate
+
+
+def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None,
+                     dilations=None) -> Tensor:
+    """tf.nn.depthwise_conv2d: depthwise_conv2d_native with an atrous `rate`."""
+    rate = _rate(rate, dilations, strides, data_format)
+    with name_scope(name, "depthwise", [input, filter]) as scope:
+        return depthwise_conv2d_native(input, filter, strides, padding, data_format or "NHWC", rate, name=scope)
+
+
+def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, rate=None, name=None,
+                     data_format=None, dilations=None) -> Tensor:
+    """tf.nn.separable_conv2d: a depthwise convolution, then a 1x1 `pointwise_filter`
+    [1, 1, cin * multiplier, cout] mixing the channels."""
+    rate = _rate(rate, dilations, strides, data_format)
+    with name_scope(name, "separable_conv2d", [input, depthwise_filter, pointwise_filter]) as scope:
+        pointwise = convert_to_tensor(pointwise_filter)
+        if pointwise.shape.ndims == 4 and pointwise.shape.as_list()[:2] not in ([1, 1], [None, None]):
+            raise ValueError(f"Shapes {pointwise.shape[:2]} and (1, 1) are incompatible: the pointwise "
+                             f"filter must be [1, 1, in_channels * channel_multiplier, out_channels]")
+        depthwise = depthwise_conv2d_native(input, depthwise_filter, strides, padding, data_format or "NHWC",
+                                            rate, name="depthwise")
+        return conv2d(depthwise, pointwise, [1, 1, 1, 1], "VALID", data_format=data_format or "NHWC", name=scope)

@@ -379,10 +379,18 @@ def _snapshot(node, inputs):
     return core_ops.identity(inputs[0])
 
 
+def _print(node, inputs):
+    from lowerflow.frontend.logging_ops import Print
+
+    attr = node.attr
+    return Print(inputs[0], inputs[1:], attr["message"].s.decode() if "message" in attr else None,
+                 attr["first_n"].i if "first_n" in attr else None, attr["summarize"].i if "summarize" in attr else None)
+
+
 _COMPOSITES = {
     "Softmax": _softmax(False), "LogSoftmax": _softmax(True), "BiasAdd": _bias_add, "Select": _select,
     "AddN": _add_n, "Relu6": _nn("relu6"), "Elu": _nn("elu"), "Softplus": _nn("softplus"),
-    "LeakyRelu": _nn("leaky_relu", alpha="alpha"), "Snapshot": _snapshot,
+    "LeakyRelu": _nn("leaky_relu", alpha="alpha"), "Snapshot": _snapshot, "Print": _print,
 }
 
 

@@ -49,6 +49,7 @@ class Step:
     fetches: list[Tensor]  # tensors computed natively, the first results
     writes: list[Operation]  # state ops (as `reads`) whose new values follow the fetches
     host: list[Tensor] = field(default_factory=list)  # fetched session queries
+    prints: list[Operation] = field(default_factory=list)  # tf.Print ops: their data follow the writes
 
 
 def needed_ops(fetches: list[Tensor], targets: list[Operation], fed: set, within=None) -> list[Operation]:
@@ -100,6 +101,7 @@ class _Lowerer:
         self.state: dict[Operation, ir.Value] = {}
         self.reads: list[Operation] = []
         self.writes: list[Operation] = []
+        self.prints: list[Operation] = []
         for t, typ in feeds.items():
             self.env[t] = self.func.body.add_arg(typ)
             self.func.arg_names.append(t.name)
@@ -149,6 +151,9 @@ class _Lowerer:
                     f"{t.dtype.name}" + (f" and shape {t.shape.as_list()}" if t.shape.ndims is not None else ""))
         elif kind == "PlaceholderWithDefault":
             self.env.setdefault(op.outputs[0], self.value(op.inputs[0]))
+        elif kind == "Print":  # the identity; its data become extra results (frontend/logging_ops.py)
+            self.env.setdefault(op.outputs[0], self.value(op.inputs[0]))
+            self.prints.append(op)
         elif kind == "Assign":
             self.write(op.inputs[0].op, self.value(op.inputs[1]), op)
         elif kind in _UPDATES:
@@ -215,7 +220,8 @@ def lower(fetches: list[Tensor], targets: list[Operation], feeds: dict[Tensor, i
                              "exist only there and cannot be fetched or run on their own")
         lw.lower_op(op)
     native = [t for t in fetches if t.op.type not in HOST_OPS]
-    results = [lw.fetch(t) for t in native] + [lw.state[v] for v in lw.writes]
-    lw.func.set_return(results, [t.name for t in native] + [v.name for v in lw.writes])
+    printed = [t for op in lw.prints for t in op.inputs[1:]]
+    results = [lw.fetch(t) for t in native] + [lw.state[v] for v in lw.writes] + [lw.value(t) for t in printed]
+    lw.func.set_return(results, [t.name for t in native] + [v.name for v in lw.writes] + [t.name for t in printed])
     return Step(lw.func, list(feeds), lw.reads, native, lw.writes,
-                [t for t in fetches if t.op.type in HOST_OPS])
+                [t for t in fetches if t.op.type in HOST_OPS], lw.prints)

@@ -74,6 +74,8 @@ from lowerflow import math, nn, train  # noqa: E402  (namespaces built from the 
 from lowerflow import initializers, keras, linalg, losses, random  # noqa: E402
 from lowerflow import app, flags, layers  # noqa: E402  (tf.layers, tf.app.run, tf.app.flags)
 from lowerflow import graph_util, summary  # noqa: E402
+from lowerflow import gfile, logging  # noqa: E402  (tf.gfile, tf.logging)
+from lowerflow.frontend.logging_ops import Print  # noqa: E402
 from lowerflow.tooling import to_ir  # noqa: E402
 from lowerflow import aot  # noqa: E402  (ahead-of-time compilation, docs/aot.md)
 

@@ -9,7 +9,8 @@ from lowerflow.frontend.nn_ops import (  # noqa: F401
     bias_add, elu, l2_normalize, leaky_relu, log_softmax, moments, relu6, selu, softmax, softplus,
 )
 from lowerflow.frontend.conv_ops import (  # noqa: F401
-    avg_pool, avg_pool2d, conv1d, conv2d, conv2d_transpose, max_pool, max_pool2d,
+    avg_pool, avg_pool2d, conv1d, conv2d, conv2d_transpose, depthwise_conv2d, depthwise_conv2d_native, max_pool,
+    max_pool2d, separable_conv2d,
 )
 from lowerflow.frontend.nn_impl import (  # noqa: F401
     batch_normalization, dropout, embedding_lookup, in_top_k, softsign, top_k,
@@ -22,3 +23,9 @@ from lowerflow.frontend.rnn import static_bidirectional_rnn, static_rnn  # noqa:
 rnn_cell = _Namespace(**{name: getattr(_cells, name) for name in (
     "RNNCell", "BasicRNNCell", "BasicLSTMCell", "LSTMCell", "GRUCell", "MultiRNNCell", "DropoutWrapper",
     "LSTMStateTuple")})
+from lowerflow.frontend.normalization_ops import (  # noqa: F401
+    fused_batch_norm, local_response_normalization, lrn,
+)
+from lowerflow.frontend.sampled_losses import (  # noqa: F401
+    log_uniform_candidate_sampler, nce_loss, sampled_softmax_loss,
+)

@@ -18,3 +18,4 @@ from lowerflow.runtime.checkpoint_reader import (  # noqa: F401
 )
 from lowerflow.frontend.meta_graph import export_meta_graph  # noqa: F401
 from lowerflow.runtime.saver import Saver, import_meta_graph  # noqa: F401
+from lowerflow.runtime.coordinator import Coordinator  # noqa: F401

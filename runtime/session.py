@@ -24,7 +24,7 @@ from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderErr
 from lowerflow.frontend.variables import VARIABLES_OP
 from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
-from lowerflow.runtime import debug, errors, summary_host, tracing
+from lowerflow.runtime import debug, errors, print_host, summary_host, tracing
 from lowerflow.runtime.config import ConfigProto, debug_level
 from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
@@ -68,6 +68,7 @@ class _Plan:
         self.values = store.values
         self.locks = store.lock_set(step.writes)  # held from reading to committing the writes
         self.n_fetches = len(step.fetches)
+        self.prints, self.printed_at = step.prints, self.n_fetches + len(step.writes)
         native = {id(t): i for i, t in enumerate(step.fetches)}
         scalar = {i for i, t in enumerate(step.func.result_types[:self.n_fetches]) if not t.shape}
         # When element i is result i for every element, the outputs are the values as they are;
@@ -95,6 +96,8 @@ class _Plan:
             with self.locks:
                 outs = self._run(sess, feeds)
                 self.values.update(zip(self.writes, outs[self.n_fetches:]))
+        if self.prints:
+            print_host.emit(self.prints, outs[self.printed_at:], sess._print_counts)
         return outs if self.direct else [get(outs, sess) for get in self.getters]
 
     def _run(self, sess: "Session", feeds: list[np.ndarray]) -> list:
@@ -147,6 +150,7 @@ class Session:
         self._planning = SingleFlight()  # a compile blocks only runs of its own signature
         self._closed = False
         self._context_managers: list = []
+        self._print_counts: dict = {}  # tf.Print's first_n, per op (runtime/print_host.py)
         if debug_level() >= 1:  # LOWERFLOW_DEBUG: time every run (runtime/debug.py)
             self.run = debug.timed_run(self.run)
 
