@@ -144,19 +144,24 @@ def _dot_rows(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int) -> ir.Function:
     return fn
 
 
-def _axpy_cols(m: ir.Module, g: Gemm, w: int, mb: int) -> ir.Function:
-    """`void cols(a, bm, c, count)`: C's rows [m0, m0 + count) (count <= mb*w; `a` and `c`
-    point at row m0's first element of A's rows and of C) over every i."""
+def _axpy_cols(m: ir.Module, g: Gemm, w: int, mb: int, partial: bool) -> ir.Function:
+    """`void cols(a, bm, c, count)`: C's rows [m0, m0 + count) (`a` and `c` point at row m0's
+    first element of A's rows and of C) over every i; count is mb*w unless `partial` (then
+    less: masked loads and stores; a whole block keeps masks out of the loop, where they
+    would take vector ALU slots from the FMAs)."""
     fn, b = _function(m, f"gemm_narrow.axpy{mb}", ir.VoidType(), [PTR, PTR, PTR, I64])
     a, bm, c, count = fn.args
     n, k = g.n, g.k
     sa_i = g.a_strides[1]  # A[i, m] at i*sa_i + m: contiguous along m
     sb_i, sb_j = g.b_strides
     vt = ir.VectorType(F32, w)
-    masks = [_mask(b, count, w, v * w) for v in range(mb)]
+    masks = [_mask(b, count if partial else mb * w, w, v * w) for v in range(mb)]
+
+    def load(ptr: ir.Value, v: int) -> ir.Value:
+        return _masked_load(b, ptr, masks[v], w) if partial else b.load(ptr, typ=vt, align=4)
 
     def step(i: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
-        av = [_masked_load(b, _elem(b, a, b.add(b.mul(i, _c(sa_i)), _c(v * w))), masks[v], w) for v in range(mb)]
+        av = [load(_elem(b, a, b.add(b.mul(i, _c(sa_i)), _c(v * w))), v) for v in range(mb)]
         new = list(accs)
         for j in range(n):
             bj = _splat(b, b.load(_elem(b, bm, b.add(b.mul(i, _c(sb_i)), _c(j * sb_j))), typ=F32), w)
@@ -191,15 +196,16 @@ def _dot(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int):
 
 
 def _axpy(m: ir.Module, g: Gemm, w: int, mb: int):
-    """The rows [lo, hi) loop of the axpy form: blocks of mb*w rows, the last one partial."""
-    cols = _axpy_cols(m, g, w, mb)
+    """The rows [lo, hi) loop of the axpy form: blocks of mb*w rows, then a partial one."""
+    whole, partial = _axpy_cols(m, g, w, mb, False), _axpy_cols(m, g, w, mb, True)
 
     def rows(bb: ir.IRBuilder, a: ir.Value, bm: ir.Value, c: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
-        def call(m0: ir.Value) -> None:
-            count = bb.sub(hi, m0)
-            count = bb.select(bb.icmp_signed("<", count, _c(mb * w)), count, _c(mb * w))
-            bb.call(cols, [_elem(bb, a, m0), bm, _elem(bb, c, bb.mul(m0, _c(g.n))), count])
-        parallel.counted_loop(bb, lo, hi, call, step=mb * w, name="m")
+        def call(cols: ir.Function, m0: ir.Value) -> None:
+            bb.call(cols, [_elem(bb, a, m0), bm, _elem(bb, c, bb.mul(m0, _c(g.n))), bb.sub(hi, m0)])
+        split = bb.add(lo, bb.mul(bb.sdiv(bb.sub(hi, lo), _c(mb * w)), _c(mb * w)))
+        parallel.counted_loop(bb, lo, split, lambda m0: call(whole, m0), step=mb * w, name="m")
+        with bb.if_then(bb.icmp_signed("<", split, hi)):
+            call(partial, split)
     return rows
 
 
