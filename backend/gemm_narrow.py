@@ -145,10 +145,10 @@ def _dot_rows(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int) -> ir.Function:
 
 
 def _axpy_cols(m: ir.Module, g: Gemm, w: int, mb: int, partial: bool) -> ir.Function:
-    """`void cols(a, bm, c, count)`: C's rows [m0, m0 + count) (`a` and `c` point at row m0's
-    first element of A's rows and of C) over every i; count is mb*w unless `partial` (then
-    less: masked loads and stores; a whole block keeps masks out of the loop, where they
-    would take vector ALU slots from the FMAs)."""
+    """`void cols(a, bm, c, count)`: C's rows [m0, m0 + min(count, mb*w)) (`a` and `c` point
+    at row m0's first element of A's rows and of C) over every i. Only a `partial` block
+    masks its loads and stores: a whole one keeps masks out of the loop, where they would
+    take vector ALU slots from the FMAs."""
     fn, b = _function(m, f"gemm_narrow.axpy{mb}", ir.VoidType(), [PTR, PTR, PTR, I64])
     a, bm, c, count = fn.args
     n, k = g.n, g.k
@@ -196,16 +196,17 @@ def _dot(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int):
 
 
 def _axpy(m: ir.Module, g: Gemm, w: int, mb: int):
-    """The rows [lo, hi) loop of the axpy form: blocks of mb*w rows, then a partial one."""
-    whole, partial = _axpy_cols(m, g, w, mb, False), _axpy_cols(m, g, w, mb, True)
+    """The rows [lo, hi) loop of the axpy form: blocks of mb*w rows, then the rest one vector
+    of rows at a time (masked: the last may be partial), so no block computes more than
+    one vector of padding."""
+    whole, single = _axpy_cols(m, g, w, mb, False), _axpy_cols(m, g, w, 1, True)
 
     def rows(bb: ir.IRBuilder, a: ir.Value, bm: ir.Value, c: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
         def call(cols: ir.Function, m0: ir.Value) -> None:
             bb.call(cols, [_elem(bb, a, m0), bm, _elem(bb, c, bb.mul(m0, _c(g.n))), bb.sub(hi, m0)])
         split = bb.add(lo, bb.mul(bb.sdiv(bb.sub(hi, lo), _c(mb * w)), _c(mb * w)))
         parallel.counted_loop(bb, lo, split, lambda m0: call(whole, m0), step=mb * w, name="m")
-        with bb.if_then(bb.icmp_signed("<", split, hi)):
-            call(partial, split)
+        parallel.counted_loop(bb, split, hi, lambda m0: call(single, m0), step=w, name="m1")
     return rows
 
 
@@ -230,18 +231,33 @@ def emit_narrow_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int)
         with b.if_then(b.icmp_unsigned("==", src, ir.Constant(PTR, None))):
             b.ret(ir.Constant(I32, OUT_OF_MEMORY))
 
-        def transpose(kk: ir.Value) -> None:
-            for j in range(g.n):
-                v = b.load(_elem(b, bm, b.add(b.mul(kk, _c(sb_k)), _c(j * sb_j))), typ=F32)
-                b.store(v, _elem(b, src, b.add(_c(j * g.k), kk)))
-        parallel.counted_loop(b, _c(0), _c(g.k), transpose, name="pk")
     rows = _dot(m, g, w, blk, g.k if packed else sb_j) if dot else _axpy(m, g, w, blk)
+
+    def transpose(bb: ir.IRBuilder, bm_: ir.Value, bt: ir.Value, k0: ir.Value, k1: ir.Value) -> None:
+        """Bt[j, k] = B[k, j] for k in [k0, k1)."""
+        def column(kk: ir.Value) -> None:
+            for j in range(g.n):
+                v = bb.load(_elem(bb, bm_, bb.add(bb.mul(kk, _c(sb_k)), _c(j * sb_j))), typ=F32)
+                bb.store(v, _elem(bb, bt, bb.add(_c(j * g.k), kk)))
+        parallel.counted_loop(bb, k0, k1, column, name="pk")
+
     if threads == 1:
+        if packed:
+            transpose(b, bm, src, _c(0), _c(g.k))
         rows(b, a, src, c, _c(0), _c(g.m))
     else:
-        align = blk if dot else blk * w
-        parallel.fork(b, entry, [a, src, c], g.m, align, threads,
-                      lambda wb, v, tid, lo, hi: rows(wb, v[0], v[1], v[2], lo, hi), f"{fn.name}.omp")
+        def share(wb: ir.IRBuilder, v: list[ir.Value], tid: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
+            """Each thread transposes its share of B's rows, then (after all have) its rows of C."""
+            if packed:
+                nt = parallel.team_size(wb)
+                per = wb.sdiv(wb.add(_c(g.k - 1), nt), nt)
+                k0 = wb.select(wb.icmp_signed("<", wb.mul(tid, per), _c(g.k)), wb.mul(tid, per), _c(g.k))
+                k1 = wb.add(k0, per)
+                transpose(wb, v[1], v[3], k0, wb.select(wb.icmp_signed("<", k1, _c(g.k)), k1, _c(g.k)))
+                parallel.barrier(wb)
+            rows(wb, v[0], v[3], v[2], lo, hi)
+        align = blk if dot else w  # whole vectors of rows per thread (whole blocks but for one)
+        parallel.fork(b, entry, [a, bm, c, src], g.m, align, threads, share, f"{fn.name}.omp", every_thread=packed)
     if packed:
         b.call(free, [src])
     b.ret(ir.Constant(I32, 0))
