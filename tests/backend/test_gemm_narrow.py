@@ -45,10 +45,10 @@ def registers(request, monkeypatch):
     return request.param
 
 
-# (m, k, n): N = 1, 7, 8, 10, 16 (one vector) and 17 (the packed GEMM); K below, at and off the
-# vector width; M off the register block (rows, or blocks of 16 or 32 rows transposed)
-SHAPES = [(64, 600, 1), (500, 9, 8), (70, 33, 16), (50, 77, 17), (33, 250, 10), (256, 784, 10), (45, 110, 7),
-          (300, 16, 10)]
+# (m, k, n): N = 1, 3 (K below the vector width), 7, 8, 10, 12 and N = 16, 17, K = 9 (the packed
+# GEMM); K off the vector width; M off the register block (rows, or blocks of 16 or 32 rows)
+SHAPES = [(64, 600, 1), (2000, 9, 3), (500, 70, 8), (70, 100, 12), (70, 100, 16), (50, 77, 17), (33, 250, 10),
+          (256, 784, 10), (45, 110, 7), (600, 9, 10)]
 
 
 @pytest.mark.parametrize("m,k,n", SHAPES)
@@ -59,12 +59,13 @@ def test_values(m, k, n, ta, tb, registers):
     check(m, k, n, ta, tb)
 
 
-@pytest.mark.parametrize("n,registers_,narrow", [(10, 32, True), (16, 32, True), (17, 32, False),
-                                                 (8, 16, True), (10, 16, False), (1, 32, True)])
-def test_which_products_are_narrow(n, registers_, narrow):
-    text = build_llvm_module(matmul_fn([200, 300], [300, n]), target=Target(vector_registers=registers_))
+@pytest.mark.parametrize("n,k,registers_,narrow", [
+    (10, 300, 32, True), (12, 300, 32, True), (16, 300, 32, False), (17, 300, 32, False), (10, 63, 32, False),
+    (6, 300, 16, True), (8, 300, 16, False), (1, 300, 32, True), (3, 60, 16, True)])
+def test_which_products_are_narrow(n, k, registers_, narrow):
+    text = build_llvm_module(matmul_fn([200, k], [k, n]), target=Target(vector_registers=registers_))
     assert ("gemm_narrow" in text) == narrow
-    assert gemm_narrow.handles(Gemm(200, n, 300, (300, 1), (n, 1)), registers_) == narrow
+    assert gemm_narrow.handles(Gemm(200, n, k, (k, 1), (n, 1)), registers_) == narrow
 
 
 def test_a_row_is_one_masked_store():
@@ -74,7 +75,7 @@ def test_a_row_is_one_masked_store():
     assert "llvm.masked.store.v16f32" in text and "gemm.uk" not in text
 
 
-@pytest.mark.parametrize("m,k,n,ta", [(256, 784, 10, False), (784, 256, 10, True), (1001, 300, 16, False),
+@pytest.mark.parametrize("m,k,n,ta", [(256, 784, 10, False), (784, 256, 10, True), (1001, 300, 12, False),
                                       (1001, 300, 3, True)])
 def test_threads_agree(m, k, n, ta):
     """Rows (whole register blocks) split across threads; every sum keeps its order."""
