@@ -1,6 +1,7 @@
-"""MatMul / BatchMatMulV2 ("lf.matmul"): the packed GEMM of `gemm.py` for float32 matrices
-of at least `PACKED_FROM` multiply-adds and 4 rows and columns (transposes included),
-else a loop nest.
+"""MatMul / BatchMatMulV2 ("lf.matmul"): for float32 matrices of at least `PACKED_FROM`
+multiply-adds and 4 rows, the narrow GEMM of `gemm_narrow.py` where it wins (few columns:
+`gemm_narrow.handles`), else with 4 columns or more the packed GEMM of `gemm.py`
+(transposes included); anything else is a loop nest.
 
 Measured single-thread against OpenBLAS (Zen 4): the loop nest reaches 0.33x at 1024^3
 and 0.13x at 32^3, the packed GEMM 1.0x and 0.28x; below 32^3 calls are overhead-bound
