@@ -83,3 +83,14 @@ def test_threads_agree(m, k, n, ta):
     assert "GOMP_parallel" in exe.source_ir
     a, b = operands(m, k, n, ta, False)
     np.testing.assert_array_equal(got, compile_function(matmul_fn(list(a.shape), list(b.shape), ta)).run([a, b])[0])
+
+
+def test_broadcast_batches():
+    """Batch dims (one broadcast) call the narrow kernel once per matrix, at offsets."""
+    sa, sb = [3, 1, 200, 100], [2, 100, 10]
+    f = matmul_fn(sa, sb)
+    assert "gemm_narrow" in build_llvm_module(f, target=Target(vector_registers=32))
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(sa).astype(np.float32), rng.standard_normal(sb).astype(np.float32)
+    (got,) = compile_function(f).run([a, b])
+    np.testing.assert_allclose(got, np.matmul(a.astype(np.float64), b.astype(np.float64)), rtol=0, atol=1e-4)
