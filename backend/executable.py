@@ -50,7 +50,7 @@ def _raw_buffer(nbytes: int) -> np.ndarray:
 def _aligned_view(raw: np.ndarray, shape: tuple, dtype: np.dtype, nbytes: int) -> np.ndarray:
     """A new array object over `raw`'s aligned bytes; its base (and that of every view of it)
     is `raw`, which numpy's view chains collapse to."""
-    start = -raw.ctypes.data % ALIGN
+    start = -data_address(raw) % ALIGN  # `raw.ctypes.data` costs 2.5 µs, this 0.2-0.5
     return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 

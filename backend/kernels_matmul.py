@@ -1,6 +1,7 @@
-"""MatMul / BatchMatMulV2 ("lf.matmul"): the packed GEMM of `gemm.py` for float32 matrices
-of at least `PACKED_FROM` multiply-adds and 4 rows and columns (transposes included),
-else a loop nest.
+"""MatMul / BatchMatMulV2 ("lf.matmul"): for float32 matrices of at least `PACKED_FROM`
+multiply-adds and 4 rows, the narrow GEMM of `gemm_narrow.py` where it wins (few columns:
+`gemm_narrow.handles`), else with 4 columns or more the packed GEMM of `gemm.py`
+(transposes included); anything else is a loop nest.
 
 Measured single-thread against OpenBLAS (Zen 4): the loop nest reaches 0.33x at 1024^3
 and 0.13x at 32^3, the packed GEMM 1.0x and 0.28x; below 32^3 calls are overhead-bound
@@ -25,6 +26,7 @@ from llvmlite import ir
 
 from lowerflow.backend import parallel
 from lowerflow.backend.errors import OUT_OF_MEMORY
+from lowerflow.backend import gemm_narrow
 from lowerflow.backend.gemm import Gemm, emit_gemm
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
 from lowerflow.backend.kernels_reduce import constant, convert, float_sum, fold_range, offset, scalar_op
@@ -36,6 +38,7 @@ from lowerflow.ir.ops.reduction import accumulator_dtype
 
 PACKED_FROM = 32 ** 3  # multiply-adds per matrix
 NS_PER_MAC = 1 / 40  # the packed kernel's rate at 128^3-256^3 (40-50 GMAC/s; 2 threads: 1.4-1.7x)
+NS_PER_MAC_NARROW = 1 / 40  # the narrow kernel's (gemm_narrow.py)
 
 
 def lower_matmul(kc: KernelCtx, op: Operation) -> None:
@@ -90,9 +93,15 @@ def lower_matmul(kc: KernelCtx, op: Operation) -> None:
     sizes = (m * k, k * n, m * n)  # elements per matrix of A, B and C
     strides = [[s * size for s in st] for st, size in zip(strides, sizes)]
 
-    if dtype.name == "f32" and min(m, n) >= 4 and m * n * k >= PACKED_FROM:
-        threads = parallel.threads_for(kc, m * n * k * NS_PER_MAC)
-        gemm = emit_gemm(kc.module, Gemm(m, n, k, a_ik, b_kj), threads, kc.target.vector_registers)
+    g, registers = Gemm(m, n, k, a_ik, b_kj), kc.target.vector_registers
+    narrow = gemm_narrow.handles(g, registers)
+    if dtype.name == "f32" and m >= 4 and (n >= 4 or narrow) and m * n * k >= PACKED_FROM:
+        if narrow:
+            threads = parallel.threads_for(kc, m * n * k * NS_PER_MAC_NARROW, gemm_narrow.SPLIT_FROM_NS)
+            gemm = gemm_narrow.emit_narrow_gemm(kc.module, g, threads, registers)
+        else:
+            threads = parallel.threads_for(kc, m * n * k * NS_PER_MAC)
+            gemm = emit_gemm(kc.module, g, threads, registers)
 
         def per_batch(offsets: list[ir.Value]) -> None:
             ptrs = [b.gep(buf.ptr, [off], source_etype=ir.FloatType(), inbounds=True)

@@ -100,10 +100,10 @@ def loop_ns(buffers: list, ops: list[tuple[str, ElemType]]) -> float:
     return ns
 
 
-def threads_for(kc: KernelCtx, work_ns: float) -> int:
+def threads_for(kc: KernelCtx, work_ns: float, threshold_ns: float = THRESHOLD_NS) -> int:
     """How many threads a kernel of estimated cost `work_ns` should use: 1 (serial) unless
-    threads were asked for, the kernel is big enough and libgomp is there."""
-    if kc.target.threads <= 1 or work_ns < THRESHOLD_NS or not available():
+    threads were asked for, the kernel is worth `threshold_ns` and libgomp is there."""
+    if kc.target.threads <= 1 or work_ns < threshold_ns or not available():
         return 1
     return kc.target.threads
 

@@ -1,0 +1,276 @@
+"""Narrow float32 products (N <= 12 columns in zmm): C = A @ B with every lane busy.
+
+Why: the packed GEMM (`gemm.py`) broadcasts A[i, k] against a row of B, so with N = 10
+columns in a 16-lane vector 6 lanes of every FMA are padding: the logistic-regression
+step's X @ W (256x784x10) took 73 µs and its Xᵀ @ G 95 µs, numpy 49 and 64. Here the
+vectors run along the long axis instead, whichever of A's axes is contiguous:
+
+- A contiguous along k (X @ W), the "dot" form: C[i, j] = A[i, :] . Bt[j, :]. RB rows x N
+  columns of vector accumulators; per vector of k, RB loads of A and N of Bt (B's columns
+  as rows: B itself when it is given transposed, else packed once per call), RB*N FMAs.
+  A row's N accumulators are then summed across lanes together by a shuffle tree (11
+  adds and 22 shuffles for N = 10, against 40 + 40 one by one) into one vector, C's row.
+- A contiguous along m (Xᵀ @ G, transpose_a), the "axpy" form: C[m:m+W, j] += A[i, m:m+W]
+  * B[i, j] over i. MB vectors of rows x N columns of accumulators; per i, MB loads of A,
+  N broadcasts of B, MB*N FMAs; the finished block is scattered into C's rows.
+Tails along k (dot) and m (axpy) use masked loads; no operand is read past its end. With
+`threads` > 1 one fork splits C's rows (whole register blocks per thread); each element's
+sum runs in the same order whatever the split.
+"""
+from __future__ import annotations
+
+from llvmlite import ir
+
+from lowerflow.backend import parallel
+from lowerflow.backend.errors import OUT_OF_MEMORY
+from lowerflow.backend.gemm import Gemm, _c, _elem, _function, _splat
+from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
+
+F32 = ir.FloatType()
+FM = ("fast",)  # the reduction tree reassociates, as any float sum here may
+SPLIT_FROM_NS = 20_000.0
+
+
+def lanes(vector_registers: int) -> int:
+    """Floats per vector: zmm with AVX-512's 32 registers, else ymm."""
+    return 16 if vector_registers >= 32 else 8
+
+
+def _budget(vector_registers: int) -> int:
+    """Vector accumulators a register block may hold: the registers less the loads'."""
+    return 24 if vector_registers >= 32 else 12
+
+
+def handles(g: Gemm, vector_registers: int) -> bool:
+    """Whether the narrow kernel takes this product rather than the packed GEMM (or, under 4
+    columns, the scalar loop nest, which it always beats: 64x600x3 2.9 against 821 µs).
+
+    Measured one thread, Zen 4, against the packed GEMM: better from a register block of 2
+    (N <= 12 in zmm) and K >= 4 vectors (256x784x10 1.4x, 500x200x12 1.2x, 784x500x12
+    transposed 4.4x); worse with K under 4 vectors (the lane sums or the scatter per block
+    outweigh the FMAs: 500x40x8 0.5x) and at N = 16 (the packed tile is full: 0.7-0.8x)."""
+    w = lanes(vector_registers)
+    return g.n < 4 or (g.n <= _budget(vector_registers) // 2 and g.n <= w and g.k >= 4 * w)
+
+
+def _block(n: int, vector_registers: int) -> int:
+    """Rows (dot) or row vectors (axpy) per register block: as many as keep RB*N
+    accumulators within the budget, at most 4."""
+    return max(1, min(4, _budget(vector_registers) // n))
+
+
+def _mask(b: ir.IRBuilder, count: ir.Value | int, w: int, first: int = 0) -> ir.Value:
+    """<w x i1>: lane l is set when first + l < count."""
+    idx = ir.Constant(ir.VectorType(I64, w), [first + lane for lane in range(w)])
+    if isinstance(count, int):
+        return ir.Constant(ir.VectorType(I1, w), [first + lane < count for lane in range(w)])
+    return b.icmp_signed("<", idx, _splat(b, count, w))
+
+
+def _masked_load(b: ir.IRBuilder, ptr: ir.Value, mask: ir.Value, w: int) -> ir.Value:
+    v = ir.VectorType(F32, w)
+    fn = declare(b.module, f"llvm.masked.load.v{w}f32.p0", v, [PTR, I32, mask.type, v])
+    return b.call(fn, [ptr, ir.Constant(I32, 4), mask, ir.Constant(v, [0.0] * w)])
+
+
+def _fma(b: ir.IRBuilder, x: ir.Value, y: ir.Value, acc: ir.Value) -> ir.Value:
+    w = x.type.count
+    v = ir.VectorType(F32, w)
+    return b.call(declare(b.module, f"llvm.fma.v{w}f32", v, [v, v, v]), [x, y, acc])
+
+
+def lane_sums(b: ir.IRBuilder, vectors: list[ir.Value], w: int) -> ir.Value:
+    """One vector whose lane j is the sum of the lanes of vectors[j] (len <= w; lanes past
+    it are 0). Each level halves the lanes every source occupies: pairs of vectors become
+    one, the lower halves of each source's segments added to the upper halves."""
+    zero = ir.Constant(ir.VectorType(F32, w), [0.0] * w)
+    half = w // 2
+    while half:
+        if len(vectors) % 2:
+            vectors = vectors + [zero]
+        segs = w // (2 * half)  # segments (one per source) in each input vector
+
+        def pick(offset: int) -> ir.Constant:
+            lanes_ = [src * w + s * 2 * half + offset + lane for src in (0, 1)
+                      for s in range(segs) for lane in range(half)]
+            return ir.Constant(ir.VectorType(I32, w), lanes_)
+        vectors = [b.fadd(b.shuffle_vector(x, y, pick(0)), b.shuffle_vector(x, y, pick(half)), flags=FM)
+                   for x, y in zip(vectors[::2], vectors[1::2])]
+        half //= 2
+    return vectors[0] if vectors else zero
+
+
+def _k_loop(b: ir.IRBuilder, fn: ir.Function, trips: int, accs: list[ir.Value],
+            body) -> list[ir.Value]:
+    """`trips` (>= 0, constant) turns of `accs = body(t, accs)` with the accumulators as phis."""
+    if trips == 0:
+        return accs
+    pre = b.block
+    loop, done = fn.append_basic_block("k.loop"), fn.append_basic_block("k.done")
+    b.branch(loop)
+    b.position_at_end(loop)
+    t = b.phi(I64, "t")
+    phis = [b.phi(a.type) for a in accs]
+    new = body(t, phis)
+    t1 = b.add(t, _c(1), flags=("nuw", "nsw"))
+    t.add_incoming(_c(0), pre)
+    t.add_incoming(t1, b.block)
+    for p, a, n in zip(phis, accs, new):
+        p.add_incoming(a, pre)
+        p.add_incoming(n, b.block)
+    b.cbranch(b.icmp_signed("<", t1, _c(trips)), loop, done)
+    b.position_at_end(done)
+    return new
+
+
+def _dot_rows(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int) -> ir.Function:
+    """`void rows(a, bt, c)`: rb rows of C from rb rows of A (row stride a_strides[0]) and
+    the N rows of Bt (row stride ldbt)."""
+    fn, b = _function(m, f"gemm_narrow.dot{rb}", ir.VoidType(), [PTR, PTR, PTR])
+    a, bt, c = fn.args
+    n, k, lda = g.n, g.k, g.a_strides[0]
+    vt = ir.VectorType(F32, w)
+    zero = ir.Constant(vt, [0.0] * w)
+
+    def step(off: ir.Value, accs: list[ir.Value], mask: ir.Value | None) -> list[ir.Value]:
+        def load(ptr: ir.Value) -> ir.Value:
+            return b.load(ptr, typ=vt, align=4) if mask is None else _masked_load(b, ptr, mask, w)
+        av = [load(_elem(b, a, b.add(_c(r * lda), off))) for r in range(rb)]
+        new = list(accs)
+        for j in range(n):
+            bv = load(_elem(b, bt, b.add(_c(j * ldbt), off)))
+            for r in range(rb):
+                new[r * n + j] = _fma(b, av[r], bv, accs[r * n + j])
+        return new
+
+    accs = _k_loop(b, fn, k // w, [zero] * (rb * n), lambda t, ac: step(b.mul(t, _c(w)), ac, None))
+    if k % w:
+        accs = step(_c(k - k % w), accs, _mask(b, k % w, w))
+    store_mask = _mask(b, n, w)
+    mstore = declare(m, f"llvm.masked.store.v{w}f32.p0", ir.VoidType(), [vt, PTR, I32, store_mask.type])
+    for r in range(rb):
+        row = lane_sums(b, accs[r * n:(r + 1) * n], w)
+        b.call(mstore, [row, _elem(b, c, _c(r * n)), ir.Constant(I32, 4), store_mask])
+    b.ret_void()
+    return fn
+
+
+def _axpy_cols(m: ir.Module, g: Gemm, w: int, mb: int, partial: bool) -> ir.Function:
+    """`void cols(a, bm, c, count)`: C's rows [m0, m0 + min(count, mb*w)) (`a` and `c` point
+    at row m0's first element of A's rows and of C) over every i. Only a `partial` block
+    masks its loads and stores: a whole one keeps masks out of the loop, where they would
+    take vector ALU slots from the FMAs."""
+    fn, b = _function(m, f"gemm_narrow.axpy{mb}", ir.VoidType(), [PTR, PTR, PTR, I64])
+    a, bm, c, count = fn.args
+    n, k = g.n, g.k
+    sa_i = g.a_strides[1]  # A[i, m] at i*sa_i + m: contiguous along m
+    sb_i, sb_j = g.b_strides
+    vt = ir.VectorType(F32, w)
+    masks = [_mask(b, count if partial else mb * w, w, v * w) for v in range(mb)]
+
+    def load(ptr: ir.Value, v: int) -> ir.Value:
+        return _masked_load(b, ptr, masks[v], w) if partial else b.load(ptr, typ=vt, align=4)
+
+    def step(i: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
+        av = [load(_elem(b, a, b.add(b.mul(i, _c(sa_i)), _c(v * w))), v) for v in range(mb)]
+        new = list(accs)
+        for j in range(n):
+            bj = _splat(b, b.load(_elem(b, bm, b.add(b.mul(i, _c(sb_i)), _c(j * sb_j))), typ=F32), w)
+            for v in range(mb):
+                new[v * n + j] = _fma(b, av[v], bj, accs[v * n + j])
+        return new
+
+    accs = _k_loop(b, fn, k, [ir.Constant(vt, [0.0] * w)] * (mb * n), step)
+    ptrs = ir.VectorType(PTR, w)
+    scatter = declare(m, f"llvm.masked.scatter.v{w}f32.v{w}p0", ir.VoidType(), [vt, ptrs, I32, masks[0].type])
+    base = _splat(b, b.ptrtoint(c, I64), w)
+    for v in range(mb):
+        for j in range(n):
+            at = ir.Constant(ir.VectorType(I64, w), [4 * ((v * w + lane) * n + j) for lane in range(w)])
+            b.call(scatter, [accs[v * n + j], b.inttoptr(b.add(base, at), ptrs), ir.Constant(I32, 4), masks[v]])
+    b.ret_void()
+    return fn
+
+
+def _dot(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int):
+    """The rows [lo, hi) loop of the dot form: whole blocks of rb rows, then single rows."""
+    full, single = _dot_rows(m, g, w, rb, ldbt), _dot_rows(m, g, w, 1, ldbt) if rb > 1 else None
+
+    def rows(bb: ir.IRBuilder, a: ir.Value, bt: ir.Value, c: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
+        def call(fn: ir.Function, i: ir.Value) -> None:
+            bb.call(fn, [_elem(bb, a, bb.mul(i, _c(g.a_strides[0]))), bt, _elem(bb, c, bb.mul(i, _c(g.n)))])
+        split = bb.add(lo, bb.mul(bb.sdiv(bb.sub(hi, lo), _c(rb)), _c(rb)))
+        parallel.counted_loop(bb, lo, split, lambda i: call(full, i), step=rb, name="i")
+        if single is not None:
+            parallel.counted_loop(bb, split, hi, lambda i: call(single, i), name="i1")
+    return rows
+
+
+def _axpy(m: ir.Module, g: Gemm, w: int, mb: int):
+    """The rows [lo, hi) loop of the axpy form: blocks of mb*w rows, then the rest one vector
+    of rows at a time (masked: the last may be partial), so no block computes more than
+    one vector of padding."""
+    whole, single = _axpy_cols(m, g, w, mb, False), _axpy_cols(m, g, w, 1, True)
+
+    def rows(bb: ir.IRBuilder, a: ir.Value, bm: ir.Value, c: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
+        def call(cols: ir.Function, m0: ir.Value) -> None:
+            bb.call(cols, [_elem(bb, a, m0), bm, _elem(bb, c, bb.mul(m0, _c(g.n))), bb.sub(hi, m0)])
+        split = bb.add(lo, bb.mul(bb.sdiv(bb.sub(hi, lo), _c(mb * w)), _c(mb * w)))
+        parallel.counted_loop(bb, lo, split, lambda m0: call(whole, m0), step=mb * w, name="m")
+        parallel.counted_loop(bb, split, hi, lambda m0: call(single, m0), step=w, name="m1")
+    return rows
+
+
+def emit_narrow_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.Function:
+    """`i32 gemm(A, B, C)` for `g` (`handles(g)`, M, N, K >= 1) in module `m`: 0, or
+    OUT_OF_MEMORY when B's transposed copy cannot be allocated. Products of the same shape
+    and layout in one module share the function."""
+    (sa_i, sa_k), (sb_k, sb_j) = g.a_strides, g.b_strides
+    name = f"gemm_narrow.{g.m}x{g.k}x{g.n}.a{sa_i}_{sa_k}.b{sb_k}_{sb_j}.t{threads}.r{vector_registers}"
+    if name in m.globals:
+        return m.globals[name]
+    w, blk = lanes(vector_registers), _block(g.n, vector_registers)
+    dot = sa_k == 1
+    packed = dot and sb_k != 1  # the dot form reads B's columns contiguously: copy them
+    fn, entry = _function(m, name, I32, [PTR, PTR, PTR], captured=threads > 1)
+    a, bm, c = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("body"))
+    free = declare(m, "free", ir.VoidType(), [PTR])
+    src = bm
+    if packed:
+        src = b.call(declare(m, "aligned_alloc", PTR, [I64, I64]), [_c(64), _c(-(-g.n * g.k * 4 // 64) * 64)])
+        with b.if_then(b.icmp_unsigned("==", src, ir.Constant(PTR, None))):
+            b.ret(ir.Constant(I32, OUT_OF_MEMORY))
+
+    rows = _dot(m, g, w, blk, g.k if packed else sb_j) if dot else _axpy(m, g, w, blk)
+
+    def transpose(bb: ir.IRBuilder, bm_: ir.Value, bt: ir.Value, k0: ir.Value, k1: ir.Value) -> None:
+        """Bt[j, k] = B[k, j] for k in [k0, k1)."""
+        def column(kk: ir.Value) -> None:
+            for j in range(g.n):
+                v = bb.load(_elem(bb, bm_, bb.add(bb.mul(kk, _c(sb_k)), _c(j * sb_j))), typ=F32)
+                bb.store(v, _elem(bb, bt, bb.add(_c(j * g.k), kk)))
+        parallel.counted_loop(bb, k0, k1, column, name="pk")
+
+    if threads == 1:
+        if packed:
+            transpose(b, bm, src, _c(0), _c(g.k))
+        rows(b, a, src, c, _c(0), _c(g.m))
+    else:
+        def share(wb: ir.IRBuilder, v: list[ir.Value], tid: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
+            """Each thread transposes its share of B's rows, then (after all have) its rows of C."""
+            if packed:
+                nt = parallel.team_size(wb)
+                per = wb.sdiv(wb.add(_c(g.k - 1), nt), nt)
+                k0 = wb.select(wb.icmp_signed("<", wb.mul(tid, per), _c(g.k)), wb.mul(tid, per), _c(g.k))
+                k1 = wb.add(k0, per)
+                transpose(wb, v[1], v[3], k0, wb.select(wb.icmp_signed("<", k1, _c(g.k)), k1, _c(g.k)))
+                parallel.barrier(wb)
+            rows(wb, v[0], v[3], v[2], lo, hi)
+        align = blk if dot else w  # whole vectors of rows per thread (whole blocks but for one)
+        parallel.fork(b, entry, [a, bm, c, src], g.m, align, threads, share, f"{fn.name}.omp", every_thread=packed)
+    if packed:
+        b.call(free, [src])
+    b.ret(ir.Constant(I32, 0))
+    entry.branch(fn.blocks[1])
+    return fn
