@@ -138,7 +138,7 @@ def run_workload(wl: Workload, params: dict, peers: list[Peer], reps: int, targe
         want = wl.expr(np, *feeds.values(), *wl.variables(**params).values(), **params)
     for peer in peers:
         cell = cells[peer.name]
-        cell.na = peer.unavailable()
+        cell.na = peer.unavailable() or wl.not_for.get(peer.name)
         if cell.na:
             continue
         try:
