@@ -9,7 +9,7 @@ Lowering is table-driven (docs/architecture.md, "Adding an op"): `SCALAR_LOWERIN
 loop nest, `kernels.py`) and `VIEW_LOWERINGS` (ops whose result is existing memory).
 Imports only `lowerflow.ir`, numpy, llvmlite and the standard library.
 """
-from lowerflow.backend.codegen import build_ir_module, build_llvm_module
+from lowerflow.backend.codegen import build_ir_module, build_llvm_module, kernel_ops
 from lowerflow.backend.errors import STATUS_MESSAGES, NativeError
 from lowerflow.backend.executable import NATIVE_STATS, Executable, bound_values, compile_function, key_text
 from lowerflow.backend.jit import emit_assembly, emit_object
@@ -21,6 +21,6 @@ from lowerflow.backend import kernels_fused, kernels_loops, kernels_rows  # noqa
 
 __all__ = [
     "compile_function", "key_text", "bound_values", "Executable", "NATIVE_STATS", "NativeError", "STATUS_MESSAGES",
-    "build_llvm_module", "build_ir_module", "emit_object", "emit_assembly",
+    "build_llvm_module", "build_ir_module", "kernel_ops", "emit_object", "emit_assembly",
     "SCALAR_LOWERINGS", "KERNEL_LOWERINGS", "VIEW_LOWERINGS", "KernelCtx", "ScalarCtx",
 ]

@@ -16,6 +16,12 @@ copies returned values that no kernel wrote into their slot (arguments, constant
 returned twice), gives the arena back on every path and returns the status. The module holds no Python addresses, so the same
 text is JIT-compiled or written as a PIC object.
 
+Traced steps (`trace=True`, what `RunOptions(trace_level=FULL_TRACE)` runs) take one more
+slot after the results: an int64 buffer of `len(kernel_ops(func)) + 1` wall-clock times in
+nanoseconds (`clock_gettime(CLOCK_REALTIME)`), the first before the first kernel, then one
+after each kernel. They are separate modules (and cache entries): the untraced step
+contains no clock call.
+
 Arenas: a call takes the module's cached arena with an atomic exchange, or `aligned_alloc`s
 one when the cache is empty (the first call, or a concurrent one); on exit it puts the arena
 back with a compare-exchange, or frees it when another call already did. So the step stays
@@ -25,6 +31,8 @@ against ~1 ms of work). (Packed GEMMs still allocate their packing buffers per c
 cached arena lives as long as the process, or is leaked with a freed JIT module.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from llvmlite import ir
 
@@ -74,6 +82,12 @@ def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
     return fn
 
 
+def kernel_ops(func: Function) -> list[Operation]:
+    """The top-level ops the step calls a kernel for, or branches or loops over (a control op
+    is timed as a whole), in call order (what a trace times)."""
+    return [op for op in func.ops[:-1] if op.name not in VIEW_LOWERINGS]
+
+
 class StepBuilder:
     """The step function being emitted: its builder, status phi and exit, the arena. Control
     ops (`CONTROL_LOWERINGS`) emit their regions' ops through `emit_ops` between their own
@@ -85,10 +99,15 @@ class StepBuilder:
         self.name, self.target, self.arena = name, target, arena
         self.kernels = 0
 
-    def emit_ops(self, ops: list[Operation], where: dict, plan, out_ptrs: list, base: int) -> None:
+    def emit_ops(self, ops: list[Operation], where: dict, plan, out_ptrs: list, base: int,
+                 stamp: Callable[[int], None] | None = None) -> None:
         """Emit `ops` (a block's, its terminator last, which is skipped): views, control ops and
-        kernels; results go to `out_ptrs[plan.slot_of[r]]` or the arena at `base` + offset."""
+        kernels; results go to `out_ptrs[plan.slot_of[r]]` or the arena at `base` + offset.
+        `stamp(k)` (the step's top level when traced) runs after the k-th kernel or control op."""
         m, b = self.m, self.b
+        timed = 0
+        if stamp:
+            stamp(0)
         for op in ops[:-1]:
             if op.name in VIEW_LOWERINGS:
                 where.update(zip(op.results, VIEW_LOWERINGS[op.name](m, b, op, [where[v] for v in op.operands])))
@@ -97,10 +116,14 @@ class StepBuilder:
                 where[r] = out_ptrs[plan.slot_of[r]] if r in plan.slot_of else self.arena_at(base + plan.offset_of[r])
             if op.name in CONTROL_LOWERINGS:
                 CONTROL_LOWERINGS[op.name](self, op, where, base + plan.arena_size)
-                continue
-            self.kernels += 1
-            kernel = _emit_kernel(m, op, self.kernels, self.name, list(op.results), list(op.operands), self.target)
-            self.check(b.call(kernel, [where[r] for r in op.results] + [where[v] for v in op.operands]))
+            else:
+                self.kernels += 1
+                kernel = _emit_kernel(m, op, self.kernels, self.name, list(op.results), list(op.operands),
+                                      self.target)
+                self.check(b.call(kernel, [where[r] for r in op.results] + [where[v] for v in op.operands]))
+            if stamp:
+                timed += 1
+                stamp(timed)
 
     def arena_at(self, offset: int) -> ir.Value:
         return self.b.gep(self.arena, [ir.Constant(I64, offset)], source_etype=ir.IntType(8), inbounds=True)
@@ -118,9 +141,10 @@ class StepBuilder:
             self.b.call(memcpy, [dst, src, ir.Constant(I64, nbytes), ir.Constant(I1, 0)])
 
 
-def build_ir_module(func: Function, name: str = "step", target: Target = PORTABLE) -> ir.Module:
+def build_ir_module(func: Function, name: str = "step", target: Target = PORTABLE, trace: bool = False) -> ir.Module:
     """Lower `func` to an llvmlite module (see the module docstring for the ABI) for
-    `target`; the default (what AOT objects use) is portable and free of libgomp."""
+    `target`; the default (what AOT objects use) is portable and free of libgomp. A traced
+    module also records when each kernel ends (module docstring)."""
     if not name.isidentifier():
         raise ValueError(f"entry name must be a C identifier, got {name!r}")
     _check_static(func)
@@ -145,6 +169,7 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
     where: dict = {a: slot(i) for i, a in enumerate(func.args)}
     where.update((op.result, slot(len(func.args) + k)) for k, op in enumerate(bound))
     out_ptrs = [slot(n_args + j) for j in range(len(func.results))]
+    stamp = _stamper(m, b, slot(n_args + len(func.results))) if trace else (lambda k: None)
 
     plan = plan_buffers(func, lambda op: op.name in VIEW_LOWERINGS)
     arena_size = plan.arena_size + region_arena_size(func.body)
@@ -157,7 +182,8 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
         b.position_at_end(ok)
 
     sb = StepBuilder(m, b, step, status, exit_block, name, target, arena)
-    sb.emit_ops([op for op in func.ops if op not in bound_set], where, plan, out_ptrs, 0)
+    sb.emit_ops([op for op in func.ops if op not in bound_set], where, plan, out_ptrs, 0,
+                stamp if trace else None)
     for j, v in enumerate(func.results):
         if plan.slot_of.get(v) != j:
             sb.copy(out_ptrs[j], where[v], v.type.nbytes)
@@ -169,6 +195,21 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
         _give_back_arena(m, b, cache, arena)
     b.ret(status)
     return m
+
+
+def _stamper(m: ir.Module, b: ir.IRBuilder, times: ir.Value):
+    """A function `stamp(k)` that emits `times[k] = now in ns` at the builder's position."""
+    clock = declare(m, "clock_gettime", I32, [I32, PTR])
+    spec_type = ir.LiteralStructType([I64, I64])
+    timespec = b.alloca(spec_type, name="timespec")
+
+    def stamp(k: int) -> None:
+        b.call(clock, [ir.Constant(I32, 0), timespec])  # CLOCK_REALTIME: TF's epoch micros
+        sec = b.load(b.gep(timespec, [ir.Constant(I32, 0), ir.Constant(I32, 0)], source_etype=spec_type), typ=I64)
+        nsec = b.load(b.gep(timespec, [ir.Constant(I32, 0), ir.Constant(I32, 1)], source_etype=spec_type), typ=I64)
+        now = b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec)
+        b.store(now, b.gep(times, [ir.Constant(I64, k)], source_etype=I64, inbounds=True))
+    return stamp
 
 
 def _take_arena(m: ir.Module, b: ir.IRBuilder, name: str, size: int) -> tuple[ir.GlobalVariable, ir.Value]:

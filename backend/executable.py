@@ -22,11 +22,12 @@ import threading
 import numpy as np
 
 from lowerflow.backend import cache, jit, parallel, pyentry
-from lowerflow.backend.codegen import build_ir_module
+from lowerflow.backend.codegen import build_ir_module, kernel_ops
 from lowerflow.backend.errors import NativeError
 from lowerflow.backend.kernels import Target, bound_constants
 from lowerflow.backend.planner import ALIGN
 from lowerflow.ir import Function, TensorType, print_function
+from lowerflow.ir.types import I64
 
 #: Process-wide counters (tests and the runtime's step stats read them): real LLVM compiles,
 #: executables loaded from the disk cache instead, native step calls.
@@ -243,12 +244,19 @@ class Executable:
         return f"<Executable {self.name}({sig}) -> ({res})>"
 
 
-def jit_module_text(func: Function, name: str = "step", threads: int = 1) -> str:
+def jit_module_text(func: Function, name: str = "step", threads: int = 1, trace: bool = False) -> str:
     """The LLVM IR text `compile_function` compiles: the step for this host's vector
-    registers, large constants bound as arguments, plus the Python-object entry (`pyentry.py`)."""
-    module = build_ir_module(func, name, Target(threads, jit.host_vector_registers(), bind_constants=True))
-    pyentry.add_pyobject_entry(module, name, len(func.args) + len(bound_constants(func)) + len(func.results))
+    registers, large constants bound as arguments, plus the Python-object entry (`pyentry.py`);
+    `trace`: the step that also records kernel times (`codegen.py`)."""
+    module = build_ir_module(func, name, Target(threads, jit.host_vector_registers(), bind_constants=True), trace)
+    slots = len(func.args) + len(bound_constants(func)) + len(func.results) + trace
+    pyentry.add_pyobject_entry(module, name, slots)
     return str(module)
+
+
+def trace_type(func: Function) -> TensorType:
+    """The extra result of a traced step: one int64 time per kernel, plus its start."""
+    return TensorType((len(kernel_ops(func)) + 1,), I64)
 
 
 def key_text(func: Function) -> str:
@@ -257,26 +265,28 @@ def key_text(func: Function) -> str:
     return print_function(func, elided=set(bound_constants(func)), names=False)
 
 
-def cache_text(func: Function, name: str = "step", threads: int = 1, printed: str | None = None) -> str:
+def cache_text(func: Function, name: str = "step", threads: int = 1, printed: str | None = None,
+               trace: bool = False) -> str:
     """What the disk cache keys an executable by: the printed SSA IR (`printed`, if the
     caller has it already) plus every codegen input besides it (the source of the compiler
     itself, `cache.COMPILER_FINGERPRINT`). Keying by the IR, not the LLVM text, lets a hit
     skip building the LLVM module."""
     return "\n".join([cache.COMPILER_FINGERPRINT, name, str(threads), str(jit.host_vector_registers()),
-                      printed if printed is not None else key_text(func)])
+                      "trace" * trace, printed if printed is not None else key_text(func)])
 
 
 def compile_function(func: Function, *, name: str = "step", threads: int = 1,
-                     printed: str | None = None) -> Executable:
+                     printed: str | None = None, trace: bool = False) -> Executable:
     """Lower `func` (static shapes) to LLVM, optimise at O3 for this CPU and JIT it; code
     compiled before, by any process, comes from the disk cache. Kernels above the
     parallel threshold use `threads` threads (`parallel.py`); 1 keeps everything serial.
     `printed` is `key_text(func)` when the caller has it (printing is a tenth of a
     cached first run). The executable is bound to `func`'s large constants (`with_bound`
-    gives the same code over another function's)."""
+    gives the same code over another function's). A `trace` step returns the kernel times
+    (`trace_type`) after `func`'s results."""
     pyentry.register_symbols()  # the entry calls the CPython API: link it, compiled or cached
-    key = cache.cache_key(cache_text(func, name, threads, printed))
-    types = ([a.type for a in func.args], func.result_types)
+    key = cache.cache_key(cache_text(func, name, threads, printed, trace))
+    types = ([a.type for a in func.args], func.result_types + [trace_type(func)] * trace)
     entry = cache.load(key)
     if entry is not None:
         if threads > 1:
@@ -287,9 +297,9 @@ def compile_function(func: Function, *, name: str = "step", threads: int = 1,
             pass
         else:
             NATIVE_STATS["cache_hits"] += 1
-            return Executable(jitted, name, *types, lambda: jit_module_text(func, name, threads),
+            return Executable(jitted, name, *types, lambda: jit_module_text(func, name, threads, trace),
                               bound=bound_values(func))
-    text = jit_module_text(func, name, threads)
+    text = jit_module_text(func, name, threads, trace)
     llvm_ir, obj, externals = jit.compile_object(text)
     NATIVE_STATS["compiles"] += 1
     jitted = jit.JitModule(obj, externals)  # before caching: never store code that fails to load

@@ -308,6 +308,12 @@ def _first_run(ops: int) -> Workload:
                     lambda n, ops, **_: f"{ops} ops, {n} f32", mode="first_run")
 
 
+def _steady_chain(ops: int) -> Workload:
+    return Workload(f"chain_{ops}", f"warm sess.run of a {ops}-op elementwise chain", chain_graph, chain_expr,
+                    {"n": 1 << 16, "ops": ops}, {"n": 16, "ops": ops},
+                    lambda n, ops, **_: f"{ops} ops, " + _elems(n), bytes=lambda n, **_: 8 * n)
+
+
 def _elems(n: int, **_) -> str:
     return f"2^{n.bit_length() - 1} f32" if n & (n - 1) == 0 else f"{n} f32"
 
@@ -338,9 +344,14 @@ WORKLOADS: list[Workload] = [
              _train_size, variables=adam_state, carry=True, flops=train_flops),
     Workload("matmul", "tf.matmul(a, b), square", matmul_square, lambda xp, a, b, **_: a @ b,
              {"n": 1024}, {"n": 32}, lambda n, **_: f"{n}^3 f32", flops=lambda n, **_: 2 * n ** 3),
+    _steady_chain(100),
+    _steady_chain(1000),
     _first_run(10),
     _first_run(100),
     _first_run(1000),
 ]
 
+from bench.workloads_rnn import RNN_WORKLOADS  # noqa: E402  (built on the definitions above)
+
+WORKLOADS += RNN_WORKLOADS
 BY_NAME: dict[str, Workload] = {w.name: w for w in WORKLOADS}

@@ -12,6 +12,8 @@ from lowerflow.frontend.tensor_shape import TensorShape, as_shape
 def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: bool = False) -> Tensor:
     """tf.constant: a Python/numpy value baked into the graph."""
     dtype = None if dtype is None else dtypes.as_dtype(dtype)
+    if dtype in (None, dtypes.string) and _is_text(value):
+        return _string_constant(value, shape, name)
     arr = to_numpy(value, dtype)
     if shape is not None:
         shape = tuple(as_shape(shape).as_list())
@@ -28,6 +30,36 @@ def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: b
     arr = np.array(arr, order="C")  # a private copy (ascontiguousarray would make 0-d arrays 1-d)
     arr.setflags(write=False)
     return apply("Const", [], {"value": arr}, name)
+
+
+def _is_text(value) -> bool:
+    """Whether `value` is a string or an array or nested list of them."""
+    if isinstance(value, (str, bytes)):
+        return True
+    if isinstance(value, (Tensor, Operation)) or not isinstance(value, (list, tuple, np.ndarray)):
+        return False
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # ragged
+        return False
+    return arr.dtype.kind in "SU" or arr.dtype == object and arr.size > 0 and all(
+        isinstance(v, (str, bytes)) for v in arr.reshape(-1))
+
+
+def _string_constant(value, shape, name: str) -> Tensor:
+    """A string constant (text for `tf.summary.text`): an object array of bytes, as TF1
+    fetches it. The runtime answers it on the host (`runtime/summary_host.py`); native
+    code has no strings, so an op that computes with one cannot be lowered."""
+    flat = [v.encode() if isinstance(v, str) else bytes(v) for v in np.asarray(value).reshape(-1)]
+    arr = np.empty(len(flat), object)
+    arr[:] = flat
+    arr = arr.reshape(np.shape(value))
+    if shape is not None:
+        shape = tuple(as_shape(shape).as_list())
+        arr = np.broadcast_to(arr.reshape(()), shape).copy() if arr.size == 1 else arr.reshape(shape)
+    arr.setflags(write=False)
+    graph = get_default_graph()
+    return graph.create_op("Const", [], [(dtypes.string, TensorShape(arr.shape))], {"value": arr}, name=name).outputs[0]
 
 
 def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, dtype_hint=None) -> Tensor:

@@ -12,12 +12,18 @@ cf. TF's framework/importer.py and Graph._as_graph_def.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
+from google.protobuf import message, text_format
 
 from lowerflow import ir
 from lowerflow.frontend import dtypes, protos, tf_values
 from lowerflow.frontend.control_flow import IF_TYPES, LOOP_VAR, WHILE_TYPES, Branch
 from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
+from lowerflow.frontend.graph_def_like import (
+    EXPORTS as LIKE_EXPORTS, NotExpressible, export_like, imported_like, is_helper,
+)
 from lowerflow.frontend.op_builder import ir_type
 from lowerflow.frontend.summary_ops import SUMMARY_OPS
 from lowerflow.frontend.tensor_shape import TensorShape
@@ -55,6 +61,8 @@ def _const_value(op: Operation, slot: Const) -> np.ndarray:
         return np.array(value, op.outputs[0].dtype.as_numpy_dtype)
     if slot.kind == "string":
         return np.array(value.encode(), object)
+    if slot.kind == "bytes":
+        return np.array(value, object)
     arr = np.array(value, np.int32)
     return arr.reshape(-1, 2) if slot.kind == "pairs" else arr
 
@@ -68,7 +76,13 @@ def _type_attr(op: Operation, tf_inputs: list, source) -> int:
 
 
 def _export_op(op: Operation, taken: set) -> list:
-    """The NodeDefs of one op: the op's own, preceded by the Const nodes of its folded inputs."""
+    """The NodeDefs of one op: the op's own, preceded by the Const nodes of its folded inputs
+    (or, for the gradient plumbing ops, by the TF ops that compute it: graph_def_like.py)."""
+    if op.type in LIKE_EXPORTS:
+        try:
+            return export_like(op, taken)
+        except NotExpressible:
+            pass  # under its own type, as below
     spec = SPECS.get(op.type)
     node = protos.NodeDef(name=op.name, op=op.type)
     extra, kinds, real = [], [], list(op.inputs)
@@ -193,12 +207,17 @@ class _Importer:
         return self.ops[name]
 
     def add(self, node) -> None:
-        data = [i for i in node.input if not i.startswith("^")]
+        if is_helper(node):  # a TF op standing in for part of a gradient plumbing op of ours
+            return
+        like = imported_like(node)
+        data = like[1] if like else [i for i in node.input if not i.startswith("^")]
         controls = [self.control(i[1:]) for i in node.input if i.startswith("^")]
         inputs = [self.tensor(i) for i in data]
         name = f"{self.prefix}/{node.name}" if self.prefix else node.name
         with self.graph.control_dependencies(None), self.graph.control_dependencies(controls):
-            if node.op in SPECS:
+            if like:
+                op = self._create(like[0], inputs, like[2], name)
+            elif node.op in SPECS:
                 op = self._direct(node, SPECS[node.op], inputs, name)
             elif node.op in _RESOURCE:
                 op_type, attrs = _RESOURCE[node.op](node)
@@ -306,6 +325,8 @@ def _fold(value: np.ndarray, kind: str, attrs: dict):
         raise ValueError(f"expected a scalar, got a constant of shape {list(np.shape(value))}")
     if kind == "string":
         return bytes(flat[0]).decode()
+    if kind == "bytes":
+        return bytes(flat[0])
     if kind == "int":
         return int(flat[0])
     return flat[0].item()
@@ -424,3 +445,21 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         else:
             raise ValueError(f"Requested return_element {element!r} not found in graph_def.")
     return results
+
+
+def read_graph_def(path: str | os.PathLike) -> "protos.GraphDef":
+    """The GraphDef in file `path`: text format when the name ends in `.pbtxt`, else binary
+    (tfcompile's rule for `--graph`). A file that does not parse is a ValueError naming it."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise OSError(e.errno, f"cannot read '{path}': {e.strerror}") from None
+    try:
+        if path.endswith(".pbtxt"):
+            return text_format.Parse(data.decode("utf-8"), protos.GraphDef())
+        return protos.GraphDef.FromString(data)
+    except (message.DecodeError, text_format.ParseError, UnicodeDecodeError) as e:
+        form = "text" if path.endswith(".pbtxt") else "binary"
+        raise ValueError(f"cannot parse '{path}' as a {form} GraphDef: {e}") from None

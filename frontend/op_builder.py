@@ -46,6 +46,10 @@ def apply_op(op_type: str, inputs: list[Tensor], attrs: dict | None = None, name
     ir_name = ir.TF_TO_IR.get(op_type)
     if ir_name is None:
         raise NotImplementedError(f"op type '{op_type}' has no IR definition")
+    for t in inputs:
+        if t.dtype is dtypes.string:  # string constants exist only for summaries (core_ops.constant)
+            raise TypeError(f"lowerflow has no string computations: {op_type} cannot take the string tensor "
+                            f"{t.name!r} (strings serve summaries and fetches only)")
     if shape_values.run_values(attrs):
         return shape_values.create(op_type, inputs, attrs, name or op_type, graph=graph)
     preview = graph.unique_name(name or op_type, mark_as_used=False)

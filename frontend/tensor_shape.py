@@ -22,6 +22,10 @@ class Dimension:
             raise ValueError(f"Dimensions {self} and {other} are not compatible")
         return self if self.value is not None else other
 
+    def assert_is_compatible_with(self, other) -> None:
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Dimensions {self} and {as_dimension(other)} are not compatible")
+
     def __int__(self):
         return self.value
 
@@ -119,6 +123,11 @@ class TensorShape:
             return unknown_shape(rank)
         if len(self._dims) != rank:
             raise ValueError(f"Shape {self} must have rank {rank}")
+        return self
+
+    def with_rank_at_least(self, rank: int) -> "TensorShape":
+        if self._dims is not None and len(self._dims) < rank:
+            raise ValueError(f"Shape {self} must have rank at least {rank}")
         return self
 
     def __len__(self):

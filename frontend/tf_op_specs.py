@@ -17,7 +17,7 @@ class Const:
     """A TF input that is a constant here: folded into our attribute `attr`.
     `kind`: "ints" (1-D int32), "int" (an int32 scalar), "axes" (absent: every axis),
     "pairs" ([n, 2] int32), "scalar" (a scalar of the op's output dtype), "string" (a string
-    scalar: a summary's tag)."""
+    scalar: a summary's tag), "bytes" (a string scalar kept as bytes: serialized metadata)."""
     name: str
     attr: str
     kind: str
@@ -128,6 +128,11 @@ SPECS["IsVariableInitialized"] = Spec(("ref",), types={"dtype": 0})
 SPECS["NoOp"] = Spec((), types={})
 SPECS["ScalarSummary"] = Spec((Const("tags", "tag", "string"), "values"), types={"T": 1})
 SPECS["HistogramSummary"] = Spec((Const("tag", "tag", "string"), "values"), types={"T": 1})
+SPECS["ImageSummary"] = Spec((Const("tag", "tag", "string"), "tensor"),
+                             {"max_images": ("max_images", "i", 3), "bad_color": ("bad_color", "tensor", None)},
+                             types={"T": 1})
+SPECS["TensorSummaryV2"] = Spec((Const("tag", "tag", "string"), "tensor",
+                                 Const("serialized_summary_metadata", "summary_metadata", "bytes")), types={"T": 1})
 SPECS["MergeSummary"] = Spec(("*inputs",), types={})
 
 # TF op types with no graph op of their own here: built from others on import.

@@ -159,6 +159,15 @@ class Module:
                 return f
         raise KeyError(name)
 
+    def step_function(self) -> Function:
+        """The function tools work on (`lowerflow aot`, `lowerflow graph`): `@step`, or the
+        module's only function; ValueError otherwise."""
+        named = [f for f in self.functions if f.name == "step"]
+        if named or len(self.functions) == 1:
+            return (named or self.functions)[0]
+        found = ", ".join("@" + f.name for f in self.functions) or "none"
+        raise ValueError(f"expected a function @step or exactly one function, found {found}")
+
     def __str__(self) -> str:
         from lowerflow.ir.printer import print_module
 

@@ -14,3 +14,11 @@ from lowerflow.frontend.conv_ops import (  # noqa: F401
 from lowerflow.frontend.nn_impl import (  # noqa: F401
     batch_normalization, dropout, embedding_lookup, in_top_k, softsign, top_k,
 )
+from types import SimpleNamespace as _Namespace
+
+from lowerflow.frontend import rnn_cell as _cells
+from lowerflow.frontend.rnn import static_bidirectional_rnn, static_rnn  # noqa: F401
+
+rnn_cell = _Namespace(**{name: getattr(_cells, name) for name in (
+    "RNNCell", "BasicRNNCell", "BasicLSTMCell", "LSTMCell", "GRUCell", "MultiRNNCell", "DropoutWrapper",
+    "LSTMStateTuple")})

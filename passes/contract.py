@@ -41,7 +41,10 @@ def contract(func: Function, groups: list[tuple[str, list[Operation]]]) -> None:
     replacement: dict[int, Operation] = {}
     results: dict[Value, Value] = {}
     for kind, members in groups:
-        members = sorted(members, key=index.__getitem__)
+        # A matmul fusion's matmul leads its body: its operands come from outside the group,
+        # and epilogue ops that precede it in block order (a select of two other values)
+        # do not read it.
+        members = sorted(members, key=lambda m: (m.name != "lf.matmul", index[m]))
         node.update(dict.fromkeys(members, index[members[0]]))
         replacement[index[members[0]]], mapping = build_region_op(kind, members, users_of)
         results.update(mapping)

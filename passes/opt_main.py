@@ -8,7 +8,10 @@ unless --no-verify-each) and printed to stdout. IR dumps (--print-ir-*) and the
 input; so do --print-buffer-plan (each function's buffer plan after the pipeline)
 and --print-rewrites (each rewrite of a pass that logs them: `canonicalize`).
 --split-input-file treats each `// -----` separated chunk as its own input, like
-the lit tests that use it. A user error (unreadable file, bad IR, bad
+the lit tests that use it. --emit=llvm|asm prints each function after the pipeline
+as its optimised LLVM IR or assembly for this CPU instead (cf. `mlir-translate
+--mlir-to-llvmir`, `llc`): the translations are the facade's (`lowerflow.tooling.opt_main`
+passes them in), since this layer may not import the backend. A user error (unreadable file, bad IR, bad
 pipeline) prints one `error: ...` line and exits 1; only compiler bugs give a
 traceback.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from lowerflow.ir.buffers import StalePlanError, buffer_plan, plan_table, static_shapes
@@ -36,6 +39,8 @@ from lowerflow.passes.manager import (
 )
 
 SPLIT_MARKER = "// -----"
+#: --emit targets besides "mlir": name -> function text (cf. mlir-translate's registry)
+Translations = Mapping[str, Callable[[Function], str]]
 
 
 class UsageError(Exception):
@@ -47,7 +52,7 @@ class _ArgumentParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _arg_parser() -> argparse.ArgumentParser:
+def _arg_parser(translations: Translations) -> argparse.ArgumentParser:
     ap = _ArgumentParser(prog="lowerflow-opt", description="Run a pass pipeline over lowerflow IR.")
     ap.add_argument("file", nargs="?", help="input IR file, or - for stdin")
     ap.add_argument("-p", "--pipeline", default="", help='pass pipeline, e.g. "prune,dce,fuse{max-ops=32}"')
@@ -65,13 +70,18 @@ def _arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--print-rewrites", action="store_true", help="print each rewrite canonicalize made")
     ap.add_argument("--split-input-file", action="store_true",
                     help=f"process each '{SPLIT_MARKER}' separated chunk on its own")
+    ap.add_argument("--emit", default="mlir", choices=["mlir", *sorted(translations)],
+                    help="what to print after the pipeline: the IR (default), or each function's "
+                         "optimised LLVM IR or assembly")
     ap.add_argument("--list-passes", action="store_true", help="list the registered passes and exit")
     return ap
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, translations: Translations | None = None) -> int:
+    """The command line; `translations` are the --emit targets besides the IR itself."""
+    translations = translations or {}
     try:
-        args = _arg_parser().parse_args(argv)
+        args = _arg_parser(translations).parse_args(argv)
     except SystemExit as e:  # --help
         return int(e.code or 0)
     except UsageError as e:
@@ -99,18 +109,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             module = pm.run(parse_module(chunk))
             plans = "".join(_buffer_plan(f) + "\n" for f in module.functions) if args.print_buffer_plan else ""
-            outputs.append(print_module(module))
+            outputs.append(_emit(module, args.emit, translations))
             sys.stderr.write(plans)
         except ParseError as e:
             status = _error(f"{name}:{e.line + first_line}:{e.col}: {e.msg}")
         except VerifyError as e:
             status = _error(f"{name}:{first_line + 1}: invalid IR: {e}")
-        except (PassFailed, StalePlanError) as e:
+        except (PassFailed, StalePlanError, UsageError) as e:
             status = _error(f"{name}:{first_line + 1}: {e}")
         if args.pass_timing and pm.stats:
             print(pm.stats_table(), file=sys.stderr)
     sys.stdout.write((SPLIT_MARKER + "\n").join(outputs))
     return status
+
+
+def _emit(module: Module, what: str, translations: Translations) -> str:
+    """`module` as `what` (--emit); a translation that refuses the IR (a dynamic shape, an
+    op with no native lowering) is a UsageError."""
+    if what == "mlir":
+        return print_module(module)
+    try:
+        return "".join(translations[what](f) for f in module.functions)
+    except (ValueError, NotImplementedError) as e:
+        raise UsageError(f"cannot emit {what}: {e}") from None
 
 
 def _error(message: str) -> int:

@@ -1,11 +1,17 @@
-"""TF1's session protocol buffers, as plain attribute bags (ConfigProto, RunOptions, RunMetadata).
+"""TF1's session protocol buffers: ConfigProto and RunOptions as plain attribute bags,
+RunMetadata as TF's message (`frontend/protos.py`), which traced runs fill (`tracing.py`).
 
-Fields lowerflow understands: `ConfigProto.intra_op_parallelism_threads` and the
+Fields lowerflow understands: `ConfigProto.intra_op_parallelism_threads`, the
 lowerflow extension `ConfigProto(pipeline="prune,constant-fold,...")`, which
-chooses the pass pipeline (same text as `lowerflow-opt -p`). Everything else is
-accepted and kept, so TF1 code that sets options runs unchanged.
+chooses the pass pipeline (same text as `lowerflow-opt -p`), and
+`RunOptions.trace_level` (any level but NO_TRACE records kernel times). Everything
+else is accepted and kept, so TF1 code that sets options runs unchanged.
 """
 from __future__ import annotations
+
+import os
+
+from lowerflow.frontend import protos
 
 
 class _Message:
@@ -59,5 +65,19 @@ class RunOptions(_Message):
     _defaults = {"trace_level": 0, "timeout_in_ms": 0}
 
 
-class RunMetadata(_Message):
-    _defaults = {"step_stats": _Message, "partition_graphs": list}
+RunMetadata = protos.RunMetadata
+
+
+DEBUG_LEVELS = 4
+
+
+def debug_level() -> int:
+    """`LOWERFLOW_DEBUG`, the one debugging knob (0 = off; the levels are `runtime/debug.py`'s)."""
+    raw = os.environ.get("LOWERFLOW_DEBUG", "").strip() or "0"
+    try:
+        level = int(raw)
+    except ValueError:
+        level = -1
+    if not 0 <= level <= DEBUG_LEVELS:
+        raise ValueError(f"LOWERFLOW_DEBUG must be an integer from 0 to {DEBUG_LEVELS}, got {raw!r}")
+    return level

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from typing import Any, Callable
 
 import numpy as np
 
 from lowerflow import ir
-from lowerflow.backend import Executable, NativeError, bound_values, compile_function, key_text
+from lowerflow.backend import NATIVE_STATS, Executable, NativeError, bound_values, compile_function, key_text
 from lowerflow.frontend import graph as graph_mod
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderError, lower
 from lowerflow.frontend.variables import VARIABLES_OP
 from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
-from lowerflow.runtime import errors, summary_host
-from lowerflow.runtime.config import ConfigProto
+from lowerflow.runtime import debug, errors, summary_host, tracing
+from lowerflow.runtime.config import ConfigProto, debug_level
 from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
 from lowerflow.runtime.variable_store import VariableStore
@@ -32,23 +34,29 @@ _RUN_COUNTER_START = np.zeros((), np.int64)  # every session replays each random
 _EXECUTABLES: LRUCache[Executable] = LRUCache()  # compiled code by IR text, bounded (executable_cache.py)
 
 
-def compile_step(func: ir.Function, pipeline: str, threads: int = 1) -> Executable:
-    """Optimise and compile `func` (large kernels on `threads` threads), reusing native code
-    already built for identical IR."""
+def optimise_step(func: ir.Function, pipeline: str) -> tuple[ir.Function, PassManager]:
+    """`func` after the pass pipeline, verified, and the manager that ran it (its stats)."""
     module = ir.Module([func])
     # Verify once, after the pipeline: per-pass verification is for developing passes
     # (lowerflow-opt and the pass tests keep it on) and would double a first run's cost.
-    PassManager(pipeline, verify_each=False).run(module)
+    pm = PassManager(pipeline, verify_each=False)
+    pm.run(module)
     verify(module)
-    func = module.functions[0]
+    return module.functions[0], pm
+
+
+def compile_optimised(func: ir.Function, pipeline: str, threads: int = 1, trace: bool = False) -> Executable:
+    """The executable of an optimised `func` (large kernels on `threads` threads; traced:
+    also returning its kernel times), shared with every function that prints the same."""
     printed = key_text(func)  # bound constants elided: the code is the same for every value
-    key = f"{pipeline}\n{threads}\n{printed}"
+    key = f"{pipeline}\n{threads}\n{'trace' * trace}\n{printed}"
     bound = bound_values(func)
-    if not bound:
-        return _EXECUTABLES.get_or_build(key, lambda: compile_function(func, threads=threads, printed=printed))
-    # the table keeps the code, not this function's constants (they may be large)
-    exe = _EXECUTABLES.get_or_build(key, lambda: compile_function(func, threads=threads, printed=printed).with_bound(None))
-    return exe.with_bound(bound)
+
+    def build() -> Executable:
+        exe = compile_function(func, threads=threads, printed=printed, trace=trace)
+        return exe.with_bound(None) if bound else exe  # the table keeps the code, not the constants
+    exe = _EXECUTABLES.get_or_build(key, build)
+    return exe.with_bound(bound) if bound else exe
 
 
 class _Plan:
@@ -104,6 +112,22 @@ class _Plan:
             raise errors.ResourceExhaustedError(None, None, f"OOM when allocating the outputs {shapes}") from None
 
 
+class _TracedPlan(_Plan):
+    """A plan whose step also records when each kernel ends (`tracing.py`); a call leaves
+    the times in `local.stamps`, per thread."""
+
+    def __init__(self, step: Step, exe: Executable, elements: list, store: VariableStore,
+                 records: list[tracing.KernelRecord]):
+        super().__init__(step, exe, elements, store)
+        self.records = records
+        self.local = threading.local()
+
+    def _run(self, sess: "Session", feeds: list[np.ndarray]) -> list:
+        outs = super()._run(sess, feeds)
+        self.local.stamps = outs.pop()
+        return outs
+
+
 class Session:
     """A TF1 session over one graph: runs fetches natively, owns variable values."""
 
@@ -123,6 +147,8 @@ class Session:
         self._planning = SingleFlight()  # a compile blocks only runs of its own signature
         self._closed = False
         self._context_managers: list = []
+        if debug_level() >= 1:  # LOWERFLOW_DEBUG: time every run (runtime/debug.py)
+            self.run = debug.timed_run(self.run)
 
     graph = property(lambda self: self._graph)
     graph_def = property(lambda self: self._graph)
@@ -158,14 +184,32 @@ class Session:
         """Run the graph slice `fetches` need, with `feed_dict` overriding tensor values."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        if run_metadata is not None and getattr(options, "trace_level", 0):
+            return self._run_traced(fetches, feed_dict, run_metadata)
         mapper = self._mapper(fetches)
         if feed_dict:
-            fed = self._feeds(feed_dict)
-            if len(fed) > 1:
-                fed.sort(key=lambda kv: (kv[0].op._id, kv[0].value_index))
+            fed = self._sorted_feeds(feed_dict)
             plan = self._plan_for(mapper, tuple(fed))
             return mapper.build(plan.call(self, [a for _, a in fed]))
         return mapper.build(self._plan_for(mapper, ()).call(self, []))
+
+    def _run_traced(self, fetches, feed_dict, run_metadata):
+        """`run` through the traced twin of the step; its kernel times replace `run_metadata`
+        (as TF1 overwrites it), as one NodeExecStats per kernel."""
+        mapper = self._mapper(fetches)
+        fed = tuple(self._sorted_feeds(feed_dict)) if feed_dict else ()
+        plan = self._plan_for(mapper, fed, trace=True)
+        values = plan.call(self, [a for _, a in fed])
+        run_metadata.Clear()
+        tracing.fill_step_stats(run_metadata.step_stats, plan.records, plan.local.stamps)
+        return mapper.build(values)
+
+    def _sorted_feeds(self, feed_dict) -> list[tuple[Tensor, np.ndarray]]:
+        """(tensor, array) feeds in the order the step takes them."""
+        fed = self._feeds(feed_dict)
+        if len(fed) > 1:
+            fed.sort(key=lambda kv: (kv[0].op._id, kv[0].value_index))
+        return fed
 
     def make_callable(self, fetches, feed_list=None, accept_options: bool = False):
         """A function of the feed values (in `feed_list` order) that runs `fetches`.
@@ -184,6 +228,8 @@ class Session:
                 raise errors.CancelledError(None, None, "Session has been closed.")
             if len(values) != len(feed_tensors):
                 raise TypeError(f"Expected {len(feed_tensors)} feed values, got {len(values)}")
+            if run_metadata is not None and getattr(options, "trace_level", 0):
+                return self._run_traced(fetches, dict(zip(feed_tensors, values)), run_metadata)
             arrays = list(map(np.asarray, values, np_dtypes))
             key = tuple([a.shape if a.flags.c_contiguous else None for a in arrays])
             entry = plans.get(key)
@@ -222,33 +268,51 @@ class Session:
         if self._graph.version == 0:
             raise RuntimeError("The Session graph is empty.  Add operations to the graph before calling run().")
 
-    def _plan_for(self, mapper: FetchMapper, fed: tuple) -> _Plan:
-        """The compiled plan of this run signature: fetched elements + fed dtypes and shapes."""
+    def _plan_for(self, mapper: FetchMapper, fed: tuple, trace: bool = False) -> _Plan:
+        """The compiled plan of this run signature: fetched elements + fed dtypes and shapes
+        (`trace`: the plan of its traced twin)."""
         key = (mapper.key, tuple((id(t), a.dtype.char, a.shape) for t, a in fed))
+        if trace:
+            key += ("trace",)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._planning.run(key, lambda: self._plans.get(key), lambda: self._add_plan(key, mapper, fed))
+            plan = self._planning.run(key, lambda: self._plans.get(key),
+                                      lambda: self._add_plan(key, mapper, fed, trace))
         return plan
 
-    def _add_plan(self, key: tuple, mapper: FetchMapper, fed: tuple) -> _Plan:
+    def _add_plan(self, key: tuple, mapper: FetchMapper, fed: tuple, trace: bool) -> _Plan:
         """Make and remember a plan; a session keeps at most `max_entries()` of them (the
         oldest go first: each holds native code, and every new feed shape is a new plan)."""
-        plan = self._plans[key] = self._plan(mapper.elements, fed)
+        plan = self._plans[key] = self._plan(mapper.elements, fed, trace)
         while len(self._plans) > max_entries():
             self._plans.pop(next(iter(self._plans)), None)
         return plan
 
-    def _plan(self, elements: list, fed: tuple) -> _Plan:
+    def _plan(self, elements: list, fed: tuple, trace: bool = False) -> _Plan:
         tensors = summary_host.leaves([e for e in elements if isinstance(e, Tensor)])
         targets = [e for e in elements if isinstance(e, Operation)]
         feeds = {t: ir.TensorType(a.shape, t.dtype.ir) for t, a in fed}
+        times = [time.perf_counter()]
         try:
             step = lower(tensors, targets, feeds)
         except (UnfedPlaceholderError, RunShapeError) as e:
             raise errors.InvalidArgumentError(None, None, str(e)) from None
         except NotImplementedError as e:
             raise errors.UnimplementedError(None, None, str(e)) from None
-        return _Plan(step, compile_step(step.func, self._pipeline, self._threads), elements, self._store)
+        times.append(time.perf_counter())
+        func, pm = optimise_step(step.func, self._pipeline)
+        times.append(time.perf_counter())
+        before = dict(NATIVE_STATS)
+        exe = compile_optimised(func, self._pipeline, self._threads, trace)
+        times.append(time.perf_counter())
+        level = debug_level()
+        if level:
+            source = "compiled" if NATIVE_STATS["compiles"] > before["compiles"] else \
+                "disk cache" if NATIVE_STATS["cache_hits"] > before["cache_hits"] else "shared executable"
+            debug.compiled(level, func, pm, exe, times, source)
+        if trace:
+            return _TracedPlan(step, exe, elements, self._store, tracing.kernel_records(func, self._graph))
+        return _Plan(step, exe, elements, self._store)
 
     # -- variables --
     def _variable_value(self, var: Operation) -> np.ndarray:

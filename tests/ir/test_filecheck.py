@@ -15,7 +15,7 @@ import pytest
 
 HERE = pathlib.Path(__file__).parent
 TOOLS = {
-    "lowerflow-opt": f"{shlex.quote(sys.executable)} -c 'import sys; from lowerflow.passes.opt_main import main; "
+    "lowerflow-opt": f"{shlex.quote(sys.executable)} -c 'import sys; from lowerflow.tooling import opt_main as main; "
                      "sys.exit(main())'",
     "filecheck": f"{shlex.quote(sys.executable)} -m filecheck",
 }

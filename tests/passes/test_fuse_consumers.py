@@ -213,6 +213,22 @@ def test_matmul_epilogue_fusion_and_its_reasons():
                           "lf.relu %3": "fused as matmul epilogue into group 1"}
 
 
+def test_epilogue_ops_before_the_matmul_in_block_order_follow_it_in_the_body():
+    """An epilogue op that does not read the product may come first in block order (a masked
+    RNN step's select); the matmul still leads the fused body, and the code runs."""
+    f = Function("step", [tensor((2, 3), F32), tensor((3, 2), F32), tensor((2, 2), F32)])
+    x, w, c = f.args
+    early = build(f.body, "lf.mul", [c, c]).result
+    f.set_return([build(f.body, "lf.add", [build(f.body, "lf.matmul", [x, w], MATMUL).result, early]).result])
+    args = [rand((2, 3)), rand((3, 2), seed=1), rand((2, 2), seed=2)]
+    before = clone_module(Module([f])).functions[0]
+    fuse(Module([f]))
+    assert op_names(f) == ["lf.matmul_fusion", "func.return"]
+    assert [op.name for op in f.ops[0].regions[0].ops] == ["lf.matmul", "lf.mul", "lf.add", "lf.yield"]
+    assert_native_matches(f, args)
+    np.testing.assert_allclose(run_function(f, args)[0], run_function(before, args)[0], rtol=1e-6)
+
+
 def test_matmuls_that_stay_alone_say_why():
     f = Function("step", [tensor((2, 3), F32), tensor((3, 2), F32), tensor((2, 2, 2), F32)])
     x, w, big = f.args

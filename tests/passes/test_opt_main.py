@@ -7,7 +7,7 @@ import pytest
 
 from lowerflow.ir.parser import parse_module
 from lowerflow.passes import list_passes
-from lowerflow.passes.opt_main import main
+from lowerflow.tooling import opt_main as main
 
 GOOD = """func.func @step(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = "lf.exp"(%x) : (tensor<4xf32>) -> tensor<4xf32>
@@ -152,3 +152,21 @@ def test_stale_plans_and_failing_passes_are_one_line_errors(capsys, ir_file, tex
     status, out, err = run(capsys, path, "-p", pipeline, "--print-buffer-plan")
     assert status == 1 and out == "" and err.count("\n") == 1
     assert err.startswith(f"error: {path}:1: {message}")
+
+
+def test_emit_llvm_and_asm(capsys, ir_file):
+    """--emit prints each function's optimised LLVM IR / assembly (translations the facade registers)."""
+    status, out, err = run(capsys, ir_file(GOOD), "-p", "fuse", "--emit=llvm")
+    assert (status, err) == (0, "")
+    assert "define noundef i32 @step(" in out and "module" not in out.split("\n")[0]
+    status, out, err = run(capsys, ir_file(GOOD), "--emit=asm")
+    assert (status, err) == (0, "") and "step:" in out and "ret" in out
+
+
+def test_emit_refuses_dynamic_shapes(capsys, ir_file):
+    dynamic = GOOD.replace("tensor<4xf32>", "tensor<?xf32>")
+    status, out, err = run(capsys, ir_file(dynamic), "--emit=llvm")
+    assert status == 1 and out == ""
+    assert err.startswith("error: ") and "cannot emit llvm: native code needs static shapes" in err
+    status, out, err = run(capsys, ir_file(GOOD), "--emit=c")
+    assert status == 1 and "invalid choice: 'c'" in err

@@ -1,6 +1,7 @@
 """Write the TensorFlow-made files in tests/tf_files/data/ (run once, with TensorFlow installed):
-a small MLP trained in TF, as its inference GraphDef (binary and text), its V2 checkpoint, its
-frozen GraphDef, and the outputs TF computed. test_shipped_data.py reads them without TF.
+a small MLP trained in TF, as its inference GraphDef (binary and text), its V2 checkpoint (with
+the `checkpoint` state file, relative paths), its frozen GraphDef, and the outputs TF computed.
+test_shipped_data.py reads them without TF (and proves it, in a process where TF cannot import).
 
     python tests/tf_files/make_data.py
 """
@@ -35,8 +36,8 @@ def main() -> None:
             sess.run(tf1.global_variables_initializer())
             for _ in range(5):
                 sess.run(train, {x: x_val, y: y_val})
-            tf1.train.Saver([w1, b1, w2]).save(sess, os.path.join(HERE, "mlp.ckpt"), write_state=False,
-                                               write_meta_graph=False)
+            saver = tf1.train.Saver([w1, b1, w2], save_relative_paths=True)
+            saver.save(sess, os.path.join(HERE, "mlp.ckpt"), write_meta_graph=False)
             want = sess.run(out, {x: x_val})
             inference = tf1.graph_util.extract_sub_graph(g.as_graph_def(), ["out"])
             frozen = tf1.graph_util.convert_variables_to_constants(sess, g.as_graph_def(), ["out"])

@@ -45,3 +45,16 @@ def test_frozen_graph(expected):
         (out,) = tf.import_graph_def(_read("mlp_frozen.pb"), return_elements=["out:0"])
         with tf.Session() as sess:
             np.testing.assert_allclose(sess.run(out, {"import/x:0": x}), want, rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_state_file(expected):
+    """The `checkpoint` file TF wrote (relative paths) names the checkpoint for a directory."""
+    prefix = tf.train.latest_checkpoint(DATA)
+    assert prefix == os.path.join(DATA, "mlp.ckpt")
+    x, want = expected
+    with tf.Graph().as_default() as g:
+        (out,) = tf.import_graph_def(_read("mlp.pb"), return_elements=["out:0"], name="")
+        variables = [op.outputs[0] for op in g.get_operations() if op.type == "VariableV2"]
+        with tf.Session() as sess:
+            tf.train.Saver(variables).restore(sess, prefix)
+            np.testing.assert_allclose(sess.run(out, {"x:0": x}), want, rtol=1e-5, atol=1e-6)
