@@ -18,7 +18,7 @@ import contextlib
 from collections.abc import Callable
 
 from lowerflow.frontend import dtypes, nest
-from lowerflow.frontend.core_ops import constant, convert_to_tensor, identity
+from lowerflow.frontend.core_ops import constant, convert_to_tensor, identity, stop_gradient
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.math_ops import less, logical_and
 from lowerflow.frontend.op_builder import graph_of
@@ -31,13 +31,20 @@ _STATEFUL = ("Assign", "AssignAdd", "AssignSub", "RandomUniform", "RandomStandar
 
 
 class Branch:
-    """The ops one branch function created, its flat outputs and (loops) its loop variables."""
+    """The ops one branch function created, its flat outputs and (loops) its loop variables.
+
+    `replays` maps another branch to the tensors of this one that stand for its loop
+    variables (none for a cond's branch): a gradient branch reads the forward branch's
+    values, which exist only inside the forward op, so the lowering computes the forward
+    ops it reads again here (`control_lowering.py`), and what they capture is captured here.
+    """
 
     def __init__(self, parent: "Branch | None"):
         self.parent = parent
         self.ops: list[Operation] = []
         self.outputs: list[Tensor] = []
         self.loop_vars: list[Tensor] = []
+        self.replays: dict[Branch, list[Tensor]] = {}
 
     def owns(self, op: Operation) -> bool:
         """Whether `op` was created in this branch (or a branch nested in it)."""
@@ -47,10 +54,19 @@ class Branch:
         return b is self
 
     def captures(self) -> list[Tensor]:
-        """The outside tensors this branch reads, in first-use order."""
-        seen = dict.fromkeys(t for op in self.ops for t in op.inputs if not self.owns(t.op))
-        seen.update(dict.fromkeys(t for t in self.outputs if not self.owns(t.op)))
-        return list(seen)
+        """The outside tensors this branch reads, in first-use order; a replayed branch's
+        values stand for what that branch captures."""
+        reads = [t for op in self.ops for t in op.inputs] + self.outputs
+        replayed = {b: [c for c in b.captures() if not self.owns(c.op)] for b in self.replays}
+        return list(dict.fromkeys(c for t in reads if not self.owns(t.op) for c in self._outside(t, replayed)))
+
+    @staticmethod
+    def _outside(t: Tensor, replayed: dict) -> list[Tensor]:
+        if t.op._branch not in replayed:
+            return [t]
+        if t.op.type == LOOP_VAR:  # stands for one of this branch's tensors
+            return []
+        return replayed[t.op._branch]
 
     def control_captures(self) -> list[Operation]:
         return list(dict.fromkeys(c for op in self.ops for c in op.control_inputs if not self.owns(c)))
@@ -220,6 +236,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         controls = list(dict.fromkeys(cond_b.control_captures() + body_b.control_captures()))
         outs = _control_op(graph, kind, scope, [counter, limit, *flat, *captures], args,
                            {"cond": cond_b, "body": body_b}, controls)
+    if not back_prop:  # as TF 2 builds it: the results give no gradient
+        outs = [stop_gradient(t) for t in outs]
     result = nest.pack_sequence_as(loop_vars, outs[2:])
     if not return_same_structure and isinstance(result, (list, tuple)) and len(flat) == 1 \
             and nest.is_nested(loop_vars) and len(loop_vars) == 1:

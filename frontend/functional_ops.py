@@ -34,7 +34,7 @@ def _row(elems, flat: list[Tensor], i) -> object:
     return nest.pack_sequence_as(elems, [gather(e, i) for e in flat])
 
 
-def _fold(fn: Callable, elems, initializer, reverse: bool, name: str):
+def _fold(fn: Callable, elems, initializer, reverse: bool, back_prop: bool, name: str):
     with name_scope(name):
         flat, n = _elements(elems)
         if initializer is None:
@@ -50,19 +50,20 @@ def _fold(fn: Callable, elems, initializer, reverse: bool, name: str):
         def cond(i, a):
             return i >= 0 if reverse else i < n
 
-        return while_loop(cond, body, [start, acc], back_prop=True)[1]
+        limit = n if isinstance(n, int) else None  # a static bound keeps the gradient's stacks
+        return while_loop(cond, body, [start, acc], back_prop=back_prop, maximum_iterations=limit)[1]
 
 
 def foldl(fn: Callable, elems, initializer=None, parallel_iterations: int = 10, back_prop: bool = True,
           swap_memory: bool = False, name: str | None = None):
     """tf.foldl: fn(...fn(fn(initializer, e0), e1)..., en-1); without an initializer, e0 is it."""
-    return _fold(fn, elems, initializer, False, name or "foldl")
+    return _fold(fn, elems, initializer, False, back_prop, name or "foldl")
 
 
 def foldr(fn: Callable, elems, initializer=None, parallel_iterations: int = 10, back_prop: bool = True,
           swap_memory: bool = False, name: str | None = None):
     """tf.foldr: foldl from the last element to the first."""
-    return _fold(fn, elems, initializer, True, name or "foldr")
+    return _fold(fn, elems, initializer, True, back_prop, name or "foldr")
 
 
 def _stack(value: Tensor, n: int) -> Tensor:
@@ -80,7 +81,7 @@ def _write(stack: Tensor, i, value: Tensor, n) -> Tensor:
     return where_v2(hit, expand_dims(value, 0), stack)
 
 
-def _stacked_loop(step: Callable, first, carry, n, reverse: bool):
+def _stacked_loop(step: Callable, first, carry, n, reverse: bool, back_prop: bool):
     """The stacks of results of scan and map_fn: `first` is the row of the first element
     visited, `step(i, carry) -> (carry, row)` gives the others, in a while_loop."""
     if not isinstance(n, int):
@@ -98,7 +99,7 @@ def _stacked_loop(step: Callable, first, carry, n, reverse: bool):
     def cond(i, c, ss):
         return i >= 0 if reverse else i < n
 
-    _, _, stacks = while_loop(cond, body, [start, carry, stacks])
+    _, _, stacks = while_loop(cond, body, [start, carry, stacks], back_prop=back_prop, maximum_iterations=n)
     return nest.pack_sequence_as(first, stacks)
 
 
@@ -114,7 +115,7 @@ def scan(fn: Callable, elems, initializer=None, parallel_iterations: int = 10, b
         def step(i, a):
             a = fn(a, _row(elems, flat, i))
             return a, a
-        return _stacked_loop(step, a0, a0, n, reverse)
+        return _stacked_loop(step, a0, a0, n, reverse, back_prop)
 
 
 def map_fn(fn: Callable, elems, dtype=None, parallel_iterations=None, back_prop: bool = True,
@@ -122,4 +123,5 @@ def map_fn(fn: Callable, elems, dtype=None, parallel_iterations=None, back_prop:
     """tf.map_fn: the stack of fn(e_i) over the first dimension of `elems`."""
     with name_scope(name or "map"):
         flat, n = _elements(elems)
-        return _stacked_loop(lambda i, c: (c, fn(_row(elems, flat, i))), fn(_row(elems, flat, 0)), 0, n, False)
+        return _stacked_loop(lambda i, c: (c, fn(_row(elems, flat, i))), fn(_row(elems, flat, 0)), 0, n, False,
+                             back_prop)
