@@ -218,6 +218,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if isinstance(loop_vars, Tensor):
         raise TypeError(f"len is not well defined for a symbolic Tensor ({loop_vars.op.name}:0). Please call "
                         "`x.shape` rather than `len(x)` for shape information.")
+    templates, loop_vars = loop_vars, _loop_values(loop_vars)
+    user_cond, user_body = cond, body
+    cond = lambda *vs: user_cond(*_arrays(templates, vs))  # noqa: E731
+    body = lambda *vs: _loop_values(user_body(*_arrays(templates, vs)))  # noqa: E731
     graph = graph_of(nest.flatten(loop_vars))
     with graph.name_scope(name or "while") as scope:
         flat = [convert_to_tensor(v) for v in nest.flatten(loop_vars)]
@@ -238,11 +242,22 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                            {"cond": cond_b, "body": body_b}, controls)
     if not back_prop:  # as TF 2 builds it: the results give no gradient
         outs = [stop_gradient(t) for t in outs]
-    result = nest.pack_sequence_as(loop_vars, outs[2:])
+    result = _arrays(templates, nest.pack_sequence_as(loop_vars, outs[2:]))
     if not return_same_structure and isinstance(result, (list, tuple)) and len(flat) == 1 \
             and nest.is_nested(loop_vars) and len(loop_vars) == 1:
         return result[0]
     return result
+
+
+def _loop_values(structure):
+    """Loop variables as tensors: a TensorArray is carried as its buffer."""
+    return nest.map_structure(lambda v: v._as_loop_var() if hasattr(v, "_as_loop_var") else v, structure)
+
+
+def _arrays(templates, values):
+    """`values` (a loop's tensors) with each TensorArray of `templates` rebuilt around its buffer."""
+    return nest.map_structure(lambda t, v: t._from_loop_var(v) if hasattr(t, "_as_loop_var") else v,
+                              templates, values, check_types=False)
 
 
 def _invariants(loop_vars, flat: list[Tensor], shape_invariants) -> list[TensorShape]:
