@@ -26,8 +26,8 @@ from lowerflow.frontend.tensor_shape import TensorShape, as_shape
 
 LOOP_VAR = "_LoopVar"
 IF_TYPES, WHILE_TYPES = ("If", "StatelessIf"), ("While", "StatelessWhile")
-_STATEFUL = ("Assign", "AssignAdd", "AssignSub", "RandomUniform", "RandomStandardNormal",
-             "TruncatedNormal", "RandomUniformInt")
+RANDOM = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt")
+_STATEFUL = ("Assign", "AssignAdd", "AssignSub", *RANDOM)
 
 
 class Branch:
@@ -37,6 +37,8 @@ class Branch:
     variables (none for a cond's branch): a gradient branch reads the forward branch's
     values, which exist only inside the forward op, so the lowering computes the forward
     ops it reads again here (`control_lowering.py`), and what they capture is captured here.
+    `bound` maps a replayed tensor to one of this branch that gives its value instead of
+    computing it again (a random draw the forward loop kept).
     """
 
     def __init__(self, parent: "Branch | None"):
@@ -45,6 +47,7 @@ class Branch:
         self.outputs: list[Tensor] = []
         self.loop_vars: list[Tensor] = []
         self.replays: dict[Branch, list[Tensor]] = {}
+        self.bound: dict[Tensor, Tensor] = {}
 
     def owns(self, op: Operation) -> bool:
         """Whether `op` was created in this branch (or a branch nested in it)."""
@@ -60,11 +63,10 @@ class Branch:
         replayed = {b: [c for c in b.captures() if not self.owns(c.op)] for b in self.replays}
         return list(dict.fromkeys(c for t in reads if not self.owns(t.op) for c in self._outside(t, replayed)))
 
-    @staticmethod
-    def _outside(t: Tensor, replayed: dict) -> list[Tensor]:
+    def _outside(self, t: Tensor, replayed: dict) -> list[Tensor]:
         if t.op._branch not in replayed:
             return [t]
-        if t.op.type == LOOP_VAR:  # stands for one of this branch's tensors
+        if t.op.type == LOOP_VAR or t in self.bound:  # stands for one of this branch's tensors
             return []
         return replayed[t.op._branch]
 

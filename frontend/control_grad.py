@@ -16,14 +16,16 @@ Both are built of the same control ops, so the backward graph lowers natively to
 A gradient branch reads the forward branch's values directly; the branch lists the forward
 branch in its `replays`, and the lowering computes those values again inside the gradient
 region (`control_lowering.py`): the forward ops of one iteration or branch run twice, the
-intermediate values of the whole loop are never kept. A random op in a differentiated
-branch or loop body is drawn again there, so its gradient sees other numbers.
+intermediate values of the whole loop are never kept. Random draws must not be drawn again:
+a bounded loop's body keeps its draws in stacks too (dropout in `dynamic_rnn`), bound in
+the backward body (`Branch.bound`); draws anywhere else (a cond's branch, an unbounded
+loop, a region nested in the body) are refused with NotImplementedError.
 """
 from __future__ import annotations
 
 from lowerflow.frontend import dtypes
 from lowerflow.frontend.array_ops import gather, zeros_like
-from lowerflow.frontend.control_flow import LOOP_VAR, Branch, _in_branch, cond, while_loop
+from lowerflow.frontend.control_flow import LOOP_VAR, RANDOM, Branch, _in_branch, cond, while_loop
 from lowerflow.frontend.core_ops import constant
 from lowerflow.frontend.functional_ops import _stack, _write
 from lowerflow.frontend.graph import Operation, Tensor
@@ -45,6 +47,21 @@ def _step_grads(graph, ys: list[Tensor], grad_ys: list, xs: list[Tensor]) -> lis
     return [zeros_like(x) if g is None else g for g, x in zip(got, xs)]
 
 
+def _nested_ops(branch: Branch) -> list[Operation]:
+    """The ops of the regions nested in `branch`'s control ops."""
+    inner = [b for op in branch.ops for b in op._attrs.values() if isinstance(b, Branch)]
+    return [o for b in inner for o in b.ops + _nested_ops(b)]
+
+
+def _refuse_draws(op: Operation, ops: list[Operation]) -> None:
+    for o in ops:
+        if o.type in RANDOM:
+            raise NotImplementedError(
+                f"lowerflow cannot differentiate {op.type} '{op.name}': its random op '{o.name}' would be drawn "
+                "again by the gradient (only the body of a tf.while_loop with a static maximum_iterations keeps "
+                "its draws)")
+
+
 def cond_grad(op: Operation, out_grads: list) -> list:
     """[None for the predicate, the captures' gradients]: an If of the branch gradients."""
     graph = op.graph
@@ -52,6 +69,9 @@ def cond_grad(op: Operation, out_grads: list) -> list:
     xs = [c for c in captures if _floating(c)]
     if not xs:
         return [None] * len(op.inputs)
+
+    for key in ("then_branch", "else_branch"):
+        _refuse_draws(op, op.get_attr(key).ops + _nested_ops(op.get_attr(key)))
 
     def branch_grad(key: str):
         forward: Branch = op.get_attr(key)
@@ -78,24 +98,33 @@ def _static_limit(op: Operation) -> int | None:
     return value if value >= 0 else None
 
 
+def _draws(body: Branch) -> list[Tensor]:
+    return [t for o in body.ops if o.type in RANDOM for t in o.outputs]
+
+
 def _stacks(op: Operation, limit: int) -> list[Tensor]:
-    """The While's stack outputs: row i of stack k is loop variable k as iteration i saw it.
-    Made once, by extending the op with one carried stack per loop variable (so the
-    outputs past the loop variables are the stacks)."""
+    """The While's stack outputs: row i of stack k is loop variable k as iteration i saw it,
+    then one stack per random draw of the body. Made once, by extending the op with one
+    carried stack each (so the outputs past the loop variables are the stacks)."""
     graph, body = op.graph, op.get_attr("body")
     m = _user_count(op)
     if len(op.outputs) > m:
         return op.outputs[m:]
-    inits = list(op.inputs[2:m])
+    draws = _draws(body)
+    for t in draws:
+        if not t.shape.is_fully_defined():
+            raise NotImplementedError(f"lowerflow cannot differentiate {op.type} '{op.name}': its random op "
+                                      f"'{t.op.name}' has the shape {t.shape}, and keeping its draws needs a "
+                                      "static one")
+    kept = [*body.loop_vars[2:m], *draws]
     with _in_branch(graph, op._branch), graph.name_scope(op.name + "/stacks"):
-        starts = [_stack(t, limit) for t in inits]
+        starts = [_stack(t, limit) for t in [*op.inputs[2:m], *draws]]
     with _in_branch(graph, body), graph.name_scope(op.name + "/"):
-        counter = body.loop_vars[0]
-        for k, start in enumerate(starts):
+        for value, start in zip(kept, starts):
             lv = graph.create_op(LOOP_VAR, [], [(start.dtype, start.shape)], {"index": len(body.loop_vars)},
                                  name="Placeholder").outputs[0]
             body.loop_vars.append(lv)
-            body.outputs.append(_write(lv, counter, body.loop_vars[2 + k], limit))
+            body.outputs.append(_write(lv, body.loop_vars[0], value, limit))
     n = len(op._outputs)
     op._inputs[n:n] = starts
     op._outputs += [Tensor(op, n + k, s.dtype, s.shape) for k, s in enumerate(starts)]
@@ -113,14 +142,18 @@ def while_grad(op: Operation, out_grads: list) -> list:
     if not carried and not xs:
         return [None] * len(op.inputs)
     limit = _static_limit(op)
+    _refuse_draws(op, _nested_ops(body) + ([] if limit is not None else body.ops))
     stacks = _stacks(op, limit) if limit is not None else None
     n = len(op.outputs)
+    draws = _draws(body)
     seeds = [out_grads[2 + k] for k in carried]
 
     def state_at(j: Tensor) -> list[Tensor]:
-        if stacks is not None:
-            return [gather(s, j) for s in stacks]
-        return _replay(op, j)
+        if stacks is None:
+            return _replay(op, j)
+        rows = [gather(s, j) for s in stacks]
+        graph._ctx.cf.bound.update(zip(draws, rows[m - 2:]))
+        return rows[:m - 2]
 
     def back_cond(j, gs, accs):
         return j >= 0

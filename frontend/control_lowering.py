@@ -65,10 +65,12 @@ class _RegionLowerer(_Lowerer):
         if t in self.env:
             return self.env[t]
         replay = self.branch.replays.get(t.op._branch)
-        if replay is not None and t.op.type == LOOP_VAR:
+        if t in self.branch.bound:
+            self.env[t] = self.value(self.branch.bound[t])
+        elif replay is not None and t.op.type == LOOP_VAR:
             self.env[t] = self.value(replay[t.op.get_attr("index")])
         elif replay is not None or t.op._branch is self.branch:
-            for op in needed_ops([t], [], set(self.env), self._local):
+            for op in needed_ops([t], [], set(self.env) | set(self.branch.bound), self._local):
                 self.lower_op(op)
         elif not self.branch.owns(t.op) and t.op.type != "VariableV2":
             return self.captures.arg(t, lambda: self.parent.value(t), self.block)

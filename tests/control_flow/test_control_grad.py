@@ -163,3 +163,34 @@ def test_training_step_through_a_while_loop_matches_tensorflow():
     assert ours_losses[-1] < ours_losses[0]
     for a, b in zip(ours_vars, their_vars):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_bounded_loop_keeps_its_random_draws_for_the_gradient():
+    """s1 = tanh(x*w)*m + x with m drawn in the body: d sum(s1)/dx = (1 - tanh^2(x*w))*w*m + 1,
+    with the m of the same run (carried out of the loop to compare)."""
+    with lf.Graph().as_default():
+        x = lf.placeholder(lf.float32, [3])
+        w = lf.constant(W0)
+
+        def body(i, s, acc):
+            m = lf.random_uniform([3], seed=1)
+            return i + 1, lf.tanh(s * w) * m + x, acc + m
+
+        _, s, m = lf.while_loop(lambda i, s, acc: i < 1, body, [0, x, lf.zeros([3])], maximum_iterations=1)
+        gx = lf.gradients(lf.reduce_sum(s), x)[0]
+        with lf.Session() as sess:
+            for _ in range(2):
+                got, mask = sess.run([gx, m], {x: X})
+                np.testing.assert_allclose(got, (1 - np.tanh(X * W0) ** 2) * W0 * mask + 1, rtol=1e-5)
+
+
+@pytest.mark.parametrize("where", ["unbounded_loop", "cond"])
+def test_random_draws_that_would_be_redrawn_are_refused(where):
+    with lf.Graph().as_default():
+        x = lf.placeholder(lf.float32, [3])
+        if where == "cond":
+            y = lf.cond(x[0] > 0, lambda: x * lf.random_uniform([3]), lambda: x)
+        else:
+            y = lf.while_loop(lambda i, s: i < 2, lambda i, s: (i + 1, s * lf.random_uniform([3])), [0, x])[1]
+        with pytest.raises(NotImplementedError, match="would be drawn again"):
+            lf.gradients(y, x)
