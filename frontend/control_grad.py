@@ -124,7 +124,7 @@ def _stacks(op: Operation, limit: int) -> list[Tensor]:
             lv = graph.create_op(LOOP_VAR, [], [(start.dtype, start.shape)], {"index": len(body.loop_vars)},
                                  name="Placeholder").outputs[0]
             body.loop_vars.append(lv)
-            body.outputs.append(_write(lv, body.loop_vars[0], value, limit))
+            body.outputs.append(_write(lv, body.loop_vars[0], value))
     n = len(op._outputs)
     op._inputs[n:n] = starts
     op._outputs += [Tensor(op, n + k, s.dtype, s.shape) for k, s in enumerate(starts)]

@@ -1,10 +1,10 @@
 """`tf.foldl`, `tf.foldr`, `tf.scan` and `tf.map_fn` on `tf.while_loop` (cf. TF1's
 functional_ops.py, which builds them on while_loop and TensorArrays).
 
-Without TensorArrays, element i of `elems` is read with a gather, and a stacked result is a
-loop variable of its final shape whose row i is written with a select: one pass over the
-stack per iteration, so these suit the common case of short sequences (a few hundred
-elements). `scan` and `map_fn` need to know a result's shape before the loop: they compute
+Element i of `elems` is read with a gather, and a stacked result is a loop variable of its
+final shape whose row i is written with "lf.update_row" (the loop copies a changed carried
+value each iteration, so the whole stack still moves once per iteration: these suit the
+common case of short sequences, a few hundred elements). `scan` and `map_fn` need to know a result's shape before the loop: they compute
 the first result before it (so they need at least one element) and loop over the rest;
 they also need the number of elements when the graph is built (the row mask is a range).
 Nested `elems` and results (tuples, lists, dicts) are supported.
@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lowerflow.frontend import nest
-from lowerflow.frontend.array_ops import concat, expand_dims, gather, range_, reshape, shape, zeros
+from lowerflow.frontend import dtypes
+from lowerflow.frontend.array_ops import concat, gather, shape, zeros
 from lowerflow.frontend.control_flow import while_loop
 from lowerflow.frontend.core_ops import convert_to_tensor
 from lowerflow.frontend.graph import Tensor, name_scope
-from lowerflow.frontend.math_ops import equal, where_v2
+from lowerflow.frontend.op_builder import apply
 
 
 def _elements(elems) -> tuple[list[Tensor], Tensor | int]:
@@ -73,12 +74,9 @@ def _stack(value: Tensor, n: int) -> Tensor:
     return zeros(concat([[n], shape(value)], 0), value.dtype)
 
 
-def _write(stack: Tensor, i, value: Tensor, n) -> Tensor:
-    """`stack` with row i replaced by `value` (a select over the whole stack)."""
-    hit = equal(range_(n), i)
-    if stack.shape.ndims > 1:
-        hit = reshape(hit, [-1] + [1] * (stack.shape.ndims - 1))
-    return where_v2(hit, expand_dims(value, 0), stack)
+def _write(stack: Tensor, i, value: Tensor) -> Tensor:
+    """`stack` with row i replaced by `value` (one row's work: "lf.update_row")."""
+    return apply("LfUpdateRow", [stack, convert_to_tensor(i, dtype=dtypes.int32), value], name="UpdateRow")
 
 
 def _stacked_loop(step: Callable, first, carry, n, reverse: bool, back_prop: bool):
@@ -89,12 +87,12 @@ def _stacked_loop(step: Callable, first, carry, n, reverse: bool, back_prop: boo
                                   "(a static first dimension); tf.foldl and tf.foldr do not")
     first_i = n - 1 if reverse else 0
     flat_first = [convert_to_tensor(r) for r in nest.flatten(first)]
-    stacks = [_write(_stack(r, n), first_i, r, n) for r in flat_first]
+    stacks = [_write(_stack(r, n), first_i, r) for r in flat_first]
     start, delta = (n - 2, -1) if reverse else (1, 1)
 
     def body(i, c, ss):
         c, rows = step(i, c)
-        return i + delta, c, [_write(s, i, convert_to_tensor(r), n) for s, r in zip(ss, nest.flatten(rows))]
+        return i + delta, c, [_write(s, i, convert_to_tensor(r)) for s, r in zip(ss, nest.flatten(rows))]
 
     def cond(i, c, ss):
         return i >= 0 if reverse else i < n

@@ -2,11 +2,11 @@
 
 TF1's TensorArray is a handle to per-element storage with a "flow" tensor ordering the
 writes. Here a TensorArray of static `size` is a value: its buffer is a tensor of shape
-[size, *element_shape], `write` makes a new buffer with row i replaced (a select over the
-buffer), `read` and `gather` are gathers, `stack` is the buffer, `unstack` makes one. As a
+[size, *element_shape], `write` makes a new buffer with row i replaced ("lf.update_row"),
+`read` and `gather` are gathers, `stack` is the buffer, `unstack` makes one. As a
 `tf.while_loop` loop variable the buffer is what the loop carries (`_as_loop_var`), so a
 TensorArray written in a loop body lowers to a carried buffer, and gradients are those of
-the select and gather ops, with no rules of its own. `dynamic_size=True` needs storage that
+the row-update and gather ops, with no rules of its own. `dynamic_size=True` needs storage that
 grows at run time, which static shapes per run signature do not have: refused by name.
 """
 from __future__ import annotations
@@ -104,7 +104,7 @@ class TensorArray:
                              f"{value.shape} which is incompatible with the TensorArray's inferred element "
                              f"shape: {self._element_shape} (consider setting infer_shape=False).")
         buffer = self._buffer if self._buffer is not None else _stack(value, self._size)
-        return self._with(_write(buffer, index, value, self._size))
+        return self._with(_write(buffer, index, value))
 
     def stack(self, name: str | None = None) -> Tensor:
         return identity(self._need_buffer("stack"), name=name or "TensorArrayStack")

@@ -115,3 +115,25 @@ def test_size_must_be_static():
         n = lf.placeholder(lf.int32, [])
         with pytest.raises(NotImplementedError, match="size known when the graph is built"):
             lf.TensorArray(lf.float32, size=n)
+
+
+def test_update_row_native_matches_its_reference_and_checks_the_index():
+    """"lf.update_row" (TensorArray writes, loop stacks): native == numpy reference, its
+    gradient, and an index out of range fails the run."""
+    from lowerflow import ir
+    from lowerflow.frontend.op_builder import apply
+
+    with lf.Graph().as_default():
+        buf, row, i = lf.placeholder(lf.float32, [4, 3]), lf.placeholder(lf.float32, [3]), lf.placeholder(lf.int32, [])
+        out = apply("LfUpdateRow", [buf, i, row])
+        weights = np.arange(12, dtype=np.float32).reshape(4, 3)
+        g_buf, g_row = lf.gradients(lf.reduce_sum(out * weights), [buf, row])
+        with lf.Session() as sess:
+            b, r = XS, np.float32([5, 6, 7])
+            got, gb, gr = sess.run([out, g_buf, g_row], {buf: b, row: r, i: 2})
+            want = ir.get_op("lf.update_row").reference([b, np.int32(2), r], {})[0]
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(gb, np.where(np.arange(4)[:, None] == 2, 0, weights))
+            np.testing.assert_array_equal(gr, weights[2])
+            with pytest.raises(lf.errors.InvalidArgumentError):
+                sess.run(out, {buf: b, row: r, i: 4})
