@@ -1,4 +1,4 @@
-"""Array ops that compute indices or values: GatherV2, UnsortedSegmentSum, OneHot, Range, LinSpace and the shape
+"""Array ops that compute indices or values: GatherV2, lf.update_row, UnsortedSegmentSum, OneHot, Range, LinSpace and the shape
 queries Shape/Size/Rank (semantics: `lowerflow/ir/ops/array.py` and `shape.py`).
 
 - Gather first checks every index in one flag-or loop (an index outside [0, dim) fails the
@@ -62,6 +62,21 @@ def lower_gather(kc: KernelCtx, op: Operation) -> None:
         copy_box(kc, [inner], Side(out, dst, [1]), Side(params, src, [1]))
 
     for_range(b, outer, lambda o: for_range(b, count, lambda j: row(o, j), name="j"), name="o")
+
+
+def lower_update_row(kc: KernelCtx, op: Operation) -> None:
+    """Copy the buffer, then the row over row i; an index outside [0, rows) fails the step
+    with `INDEX_RANGE`, and the row goes nowhere then (its offset is clamped to row 0)."""
+    (buffer, index, row), (out,) = kc.operands, kc.results
+    b, rows, inner = kc.b, buffer.type.shape[0], prod(buffer.type.shape[1:])
+    zero, limit = ir.Constant(I64, 0), ir.Constant(I64, rows)
+    copy_box(kc, [buffer.type.size], Side(out, zero, [1]), Side(buffer, zero, [1]))
+    i = as_index(b, load_elem(b, index.ptr, zero, index.type.dtype), index.type.dtype)
+    bad = b.icmp_unsigned(">=", i, limit)
+    kc.error_if(b, bad, INDEX_RANGE)
+    if rows and inner:
+        start = b.mul(b.select(bad, zero, i), ir.Constant(I64, inner), flags=("nsw",))
+        copy_box(kc, [inner], Side(out, start, [1]), Side(row, zero, [1]))
 
 
 def lower_unsorted_segment_sum(kc: KernelCtx, op: Operation) -> None:
@@ -157,7 +172,7 @@ def lower_shape_query(kc: KernelCtx, op: Operation) -> None:
 
 
 KERNEL_LOWERINGS.update({
-    "lf.gather": lower_gather, "lf.unsorted_segment_sum": lower_unsorted_segment_sum, "lf.one_hot": lower_one_hot, "lf.range": lower_range,
+    "lf.gather": lower_gather, "lf.update_row": lower_update_row, "lf.unsorted_segment_sum": lower_unsorted_segment_sum, "lf.one_hot": lower_one_hot, "lf.range": lower_range,
     "lf.linspace": lower_linspace, "lf.shape": lower_shape_query, "lf.size": lower_shape_query,
     "lf.rank": lower_shape_query,
 })

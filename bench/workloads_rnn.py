@@ -2,8 +2,8 @@
 inputs, 128 units) with a 128 -> 10 softmax layer on the last output; inference and a
 GradientDescent training step.
 
-The graph is the classic TF1 one (`tf.nn.static_rnn`, `tf.nn.rnn_cell.BasicLSTMCell`),
-the same for lowerflow and TensorFlow; the array-library expression is the same cell as a
+The graph is the classic TF1 one (`tf.nn.static_rnn`, `tf.nn.rnn_cell.BasicLSTMCell`; or
+`tf.nn.dynamic_rnn` for `lstm_train_dynamic`), the same for lowerflow and TensorFlow; the array-library expression is the same cell as a
 loop over time: `lax.scan` for JAX (under jax.jit, `jax.grad` for the training step), a
 Python loop and backpropagation through time written out for numpy.
 """
@@ -37,13 +37,16 @@ def _feeds(batch: int, steps: int, inputs: int, classes: int) -> dict[str, np.nd
     return {"x": uniform((batch, steps, inputs), 32, 0.0, 1.0), "y": _one_hot(batch, classes, 33)}
 
 
-def _logits_graph(tf, x, values: dict, steps: int, units: int):
+def _logits_graph(tf, x, values: dict, steps: int, units: int, dynamic: bool = False):
     def init(shape, dtype=None, partition_info=None):
         return values[KERNEL]
     with tf.variable_scope("rnn", initializer=init) as scope:
-        outputs, _ = tf.nn.static_rnn(_cells(tf).BasicLSTMCell(units), tf.unstack(x, steps, axis=1),
-                                      dtype=tf.float32, scope=scope)
-    return tf.matmul(outputs[-1], tf.get_variable("w", initializer=values["w"])) + \
+        cell = _cells(tf).BasicLSTMCell(units)
+        if dynamic:
+            last = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32, scope=scope)[0][:, -1]
+        else:
+            last = tf.nn.static_rnn(cell, tf.unstack(x, steps, axis=1), dtype=tf.float32, scope=scope)[0][-1]
+    return tf.matmul(last, tf.get_variable("w", initializer=values["w"])) + \
         tf.get_variable("b", initializer=values["b"])
 
 
@@ -55,11 +58,12 @@ def lstm_infer_graph(tf, batch: int, steps: int, inputs: int, units: int, classe
     return build, {"x": feeds["x"]}
 
 
-def lstm_train_graph(tf, batch: int, steps: int, inputs: int, units: int, classes: int, lr: float, **_):
+def lstm_train_graph(tf, batch: int, steps: int, inputs: int, units: int, classes: int, lr: float,
+                     dynamic: bool = False, **_):
     def build():
         x = tf.placeholder(tf.float32, [batch, steps, inputs], name="x")
         y = tf.placeholder(tf.float32, [batch, classes], name="y")
-        logits = _logits_graph(tf, x, lstm_init(inputs, units, classes), steps, units)
+        logits = _logits_graph(tf, x, lstm_init(inputs, units, classes), steps, units, dynamic)
         loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
         return tf.train.GradientDescentOptimizer(lr).minimize(loss)
     return build, _feeds(batch, steps, inputs, classes)
@@ -153,5 +157,9 @@ RNN_WORKLOADS = [
              lstm_infer_graph, lstm_infer_expr, FULL, QUICK, _size, variables=lstm_init, flops=_flops),
     Workload("lstm_train", "training step: that LSTM, cross-entropy, GradientDescent", lstm_train_graph,
              lstm_sgd_expr, {**FULL, "lr": 0.1}, {**QUICK, "lr": 0.1}, _size, variables=lstm_init, carry=True,
+             flops=lambda **p: 3 * _flops(**p)),
+    Workload("lstm_train_dynamic", "that training step through dynamic_rnn (a while loop and its backward loop)",
+             lstm_train_graph, lstm_sgd_expr, {**FULL, "lr": 0.1, "dynamic": True},
+             {**QUICK, "lr": 0.1, "dynamic": True}, _size, variables=lstm_init, carry=True,
              flops=lambda **p: 3 * _flops(**p)),
 ]

@@ -3,10 +3,12 @@ of 28 pixels), trained with Adam, run unchanged on lowerflow or TensorFlow.
 
     python examples/lstm.py               # import lowerflow as tf
     python examples/lstm.py --tensorflow  # import tensorflow.compat.v1 as tf
+    python examples/lstm.py --dynamic     # tf.nn.dynamic_rnn (a tf.while_loop) instead
 
 It is the classic TF1 recipe: `tf.unstack` the [batch, 28, 28] input into 28 steps,
 `tf.nn.static_rnn` over a `tf.nn.rnn_cell.BasicLSTMCell`, a softmax layer on the last
-output, `tf.nn.sparse_softmax_cross_entropy_with_logits` and `tf.train.AdamOptimizer`.
+output, `tf.nn.sparse_softmax_cross_entropy_with_logits` and `tf.train.AdamOptimizer`; with
+`--dynamic`, `tf.nn.dynamic_rnn` over the [batch, 28, 28] input (the same variables and numbers).
 Initial values come from seeded numpy arrays (the kernels through the variable scope's
 initializer), so both libraries start from the same numbers and see the same batches;
 `lstm` returns the losses per step.
@@ -42,25 +44,29 @@ def initial_values(seed: int = 4) -> dict[tuple, np.ndarray]:
     return {shape: glorot(shape, rng) for shape in [(PIXELS + UNITS, 4 * UNITS), (UNITS, CLASSES)]}
 
 
-def model(tf: ModuleType, x, values: dict):
+def model(tf: ModuleType, x, values: dict, dynamic: bool = False):
     """The logits of a [batch, 28, 28] input: an LSTM over the rows, softmax on the last output."""
     def init(shape, dtype=None, partition_info=None):
         return values[tuple(shape)]
     with tf.variable_scope("rnn", initializer=init) as scope:
         cell = tf.nn.rnn_cell.BasicLSTMCell(UNITS)
-        outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, STEPS, axis=1), dtype=tf.float32, scope=scope)
+        if dynamic:
+            outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32, scope=scope)
+            last = outputs[:, -1]
+        else:
+            last = tf.nn.static_rnn(cell, tf.unstack(x, STEPS, axis=1), dtype=tf.float32, scope=scope)[0][-1]
     w = tf.get_variable("softmax/w", initializer=values[(UNITS, CLASSES)])
     b = tf.get_variable("softmax/b", [CLASSES], initializer=tf.zeros_initializer())
-    return tf.matmul(outputs[-1], w) + b
+    return tf.matmul(last, w) + b
 
 
-def lstm(tf: ModuleType, steps: int = 6, batch: int = 32) -> list[float]:
+def lstm(tf: ModuleType, steps: int = 6, batch: int = 32, dynamic: bool = False) -> list[float]:
     """Adam on the cross-entropy of `model`; the loss of each step."""
     images, labels = mnist_like()
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None, STEPS, PIXELS], name="x")
         y = tf.placeholder(tf.int32, [None], name="y")
-        logits = model(tf, x, initial_values())
+        logits = model(tf, x, initial_values(), dynamic)
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
         train = tf.train.AdamOptimizer(1e-2).minimize(loss)
         with tf.Session() as sess:
@@ -94,7 +100,9 @@ def load(tensorflow: bool) -> ModuleType:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tensorflow", action="store_true", help="run on tensorflow.compat.v1 instead of lowerflow")
-    lstm(load(p.parse_args(argv).tensorflow))
+    p.add_argument("--dynamic", action="store_true", help="tf.nn.dynamic_rnn instead of tf.nn.static_rnn")
+    args = p.parse_args(argv)
+    lstm(load(args.tensorflow), dynamic=args.dynamic)
     return 0
 
 

@@ -18,7 +18,7 @@ import contextlib
 from collections.abc import Callable
 
 from lowerflow.frontend import dtypes, nest
-from lowerflow.frontend.core_ops import constant, convert_to_tensor, identity
+from lowerflow.frontend.core_ops import constant, convert_to_tensor, identity, stop_gradient
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.math_ops import less, logical_and
 from lowerflow.frontend.op_builder import graph_of
@@ -26,18 +26,28 @@ from lowerflow.frontend.tensor_shape import TensorShape, as_shape
 
 LOOP_VAR = "_LoopVar"
 IF_TYPES, WHILE_TYPES = ("If", "StatelessIf"), ("While", "StatelessWhile")
-_STATEFUL = ("Assign", "AssignAdd", "AssignSub", "RandomUniform", "RandomStandardNormal",
-             "TruncatedNormal", "RandomUniformInt")
+RANDOM = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt")
+_STATEFUL = ("Assign", "AssignAdd", "AssignSub", *RANDOM)
 
 
 class Branch:
-    """The ops one branch function created, its flat outputs and (loops) its loop variables."""
+    """The ops one branch function created, its flat outputs and (loops) its loop variables.
+
+    `replays` maps another branch to the tensors of this one that stand for its loop
+    variables (none for a cond's branch): a gradient branch reads the forward branch's
+    values, which exist only inside the forward op, so the lowering computes the forward
+    ops it reads again here (`control_lowering.py`), and what they capture is captured here.
+    `bound` maps a replayed tensor to one of this branch that gives its value instead of
+    computing it again (a random draw the forward loop kept).
+    """
 
     def __init__(self, parent: "Branch | None"):
         self.parent = parent
         self.ops: list[Operation] = []
         self.outputs: list[Tensor] = []
         self.loop_vars: list[Tensor] = []
+        self.replays: dict[Branch, list[Tensor]] = {}
+        self.bound: dict[Tensor, Tensor] = {}
 
     def owns(self, op: Operation) -> bool:
         """Whether `op` was created in this branch (or a branch nested in it)."""
@@ -47,10 +57,18 @@ class Branch:
         return b is self
 
     def captures(self) -> list[Tensor]:
-        """The outside tensors this branch reads, in first-use order."""
-        seen = dict.fromkeys(t for op in self.ops for t in op.inputs if not self.owns(t.op))
-        seen.update(dict.fromkeys(t for t in self.outputs if not self.owns(t.op)))
-        return list(seen)
+        """The outside tensors this branch reads, in first-use order; a replayed branch's
+        values stand for what that branch captures."""
+        reads = [t for op in self.ops for t in op.inputs] + self.outputs
+        replayed = {b: [c for c in b.captures() if not self.owns(c.op)] for b in self.replays}
+        return list(dict.fromkeys(c for t in reads if not self.owns(t.op) for c in self._outside(t, replayed)))
+
+    def _outside(self, t: Tensor, replayed: dict) -> list[Tensor]:
+        if t.op._branch not in replayed:
+            return [t]
+        if t.op.type == LOOP_VAR or t in self.bound:  # stands for one of this branch's tensors
+            return []
+        return replayed[t.op._branch]
 
     def control_captures(self) -> list[Operation]:
         return list(dict.fromkeys(c for op in self.ops for c in op.control_inputs if not self.owns(c)))
@@ -202,6 +220,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if isinstance(loop_vars, Tensor):
         raise TypeError(f"len is not well defined for a symbolic Tensor ({loop_vars.op.name}:0). Please call "
                         "`x.shape` rather than `len(x)` for shape information.")
+    templates, loop_vars = loop_vars, _loop_values(loop_vars)
+    user_cond, user_body = cond, body
+    cond = lambda *vs: user_cond(*_arrays(templates, vs))  # noqa: E731
+    body = lambda *vs: _loop_values(user_body(*_arrays(templates, vs)))  # noqa: E731
     graph = graph_of(nest.flatten(loop_vars))
     with graph.name_scope(name or "while") as scope:
         flat = [convert_to_tensor(v) for v in nest.flatten(loop_vars)]
@@ -220,11 +242,24 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         controls = list(dict.fromkeys(cond_b.control_captures() + body_b.control_captures()))
         outs = _control_op(graph, kind, scope, [counter, limit, *flat, *captures], args,
                            {"cond": cond_b, "body": body_b}, controls)
-    result = nest.pack_sequence_as(loop_vars, outs[2:])
+    if not back_prop:  # as TF 2 builds it: the results give no gradient
+        outs = [stop_gradient(t) for t in outs]
+    result = _arrays(templates, nest.pack_sequence_as(loop_vars, outs[2:]))
     if not return_same_structure and isinstance(result, (list, tuple)) and len(flat) == 1 \
             and nest.is_nested(loop_vars) and len(loop_vars) == 1:
         return result[0]
     return result
+
+
+def _loop_values(structure):
+    """Loop variables as tensors: a TensorArray is carried as its buffer."""
+    return nest.map_structure(lambda v: v._as_loop_var() if hasattr(v, "_as_loop_var") else v, structure)
+
+
+def _arrays(templates, values):
+    """`values` (a loop's tensors) with each TensorArray of `templates` rebuilt around its buffer."""
+    return nest.map_structure(lambda t, v: t._from_loop_var(v) if hasattr(t, "_as_loop_var") else v,
+                              templates, values, check_types=False)
 
 
 def _invariants(loop_vars, flat: list[Tensor], shape_invariants) -> list[TensorShape]:

@@ -20,7 +20,7 @@ Session's UnimplementedError) saying so.
 from __future__ import annotations
 
 from lowerflow import ir
-from lowerflow.frontend.control_flow import IF_TYPES, Branch
+from lowerflow.frontend.control_flow import IF_TYPES, LOOP_VAR, Branch
 from lowerflow.frontend.graph import Operation, Tensor
 from lowerflow.frontend.lowering import RunShapeError, _Lowerer, needed_ops
 
@@ -54,6 +54,7 @@ class _RegionLowerer(_Lowerer):
         self.state = dict(state or {})
         self.reads: list[Operation] = []
         self.writes: list[Operation] = []
+        self.lowered: set[Operation] = set()
 
     def read(self, var: Operation, type: ir.TensorType | None = None) -> ir.Value:
         if var not in self.state:
@@ -61,9 +62,28 @@ class _RegionLowerer(_Lowerer):
         return self.state[var]
 
     def value(self, t: Tensor) -> ir.Value:
-        if t not in self.env and not self.branch.owns(t.op) and t.op.type != "VariableV2":
+        if t in self.env:
+            return self.env[t]
+        replay = self.branch.replays.get(t.op._branch)
+        if t in self.branch.bound:
+            self.env[t] = self.value(self.branch.bound[t])
+        elif replay is not None and t.op.type == LOOP_VAR:
+            self.env[t] = self.value(replay[t.op.get_attr("index")])
+        elif replay is not None or t.op._branch is self.branch:
+            for op in needed_ops([t], [], set(self.env) | set(self.branch.bound), self._local):
+                self.lower_op(op)
+        elif not self.branch.owns(t.op) and t.op.type != "VariableV2":
             return self.captures.arg(t, lambda: self.parent.value(t), self.block)
         return super().value(t)
+
+    def _local(self, op: Operation) -> bool:
+        """Whether `op` is computed in this region: its branch's own, or a replayed branch's."""
+        return op._branch is self.branch or op._branch in self.branch.replays
+
+    def lower_op(self, op: Operation) -> None:
+        if op not in self.lowered:  # a replayed op may be asked for again
+            self.lowered.add(op)
+            super().lower_op(op)
 
     def lower_branch(self) -> None:
         within = self.branch.owns

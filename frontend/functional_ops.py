@@ -1,10 +1,10 @@
 """`tf.foldl`, `tf.foldr`, `tf.scan` and `tf.map_fn` on `tf.while_loop` (cf. TF1's
 functional_ops.py, which builds them on while_loop and TensorArrays).
 
-Without TensorArrays, element i of `elems` is read with a gather, and a stacked result is a
-loop variable of its final shape whose row i is written with a select: one pass over the
-stack per iteration, so these suit the common case of short sequences (a few hundred
-elements). `scan` and `map_fn` need to know a result's shape before the loop: they compute
+Element i of `elems` is read with a gather, and a stacked result is a loop variable of its
+final shape whose row i is written with "lf.update_row" (the loop copies a changed carried
+value each iteration, so the whole stack still moves once per iteration: these suit the
+common case of short sequences, a few hundred elements). `scan` and `map_fn` need to know a result's shape before the loop: they compute
 the first result before it (so they need at least one element) and loop over the rest;
 they also need the number of elements when the graph is built (the row mask is a range).
 Nested `elems` and results (tuples, lists, dicts) are supported.
@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lowerflow.frontend import nest
-from lowerflow.frontend.array_ops import concat, expand_dims, gather, range_, reshape, shape, zeros
+from lowerflow.frontend import dtypes
+from lowerflow.frontend.array_ops import concat, gather, shape, zeros
 from lowerflow.frontend.control_flow import while_loop
 from lowerflow.frontend.core_ops import convert_to_tensor
 from lowerflow.frontend.graph import Tensor, name_scope
-from lowerflow.frontend.math_ops import equal, where_v2
+from lowerflow.frontend.op_builder import apply
 
 
 def _elements(elems) -> tuple[list[Tensor], Tensor | int]:
@@ -34,7 +35,7 @@ def _row(elems, flat: list[Tensor], i) -> object:
     return nest.pack_sequence_as(elems, [gather(e, i) for e in flat])
 
 
-def _fold(fn: Callable, elems, initializer, reverse: bool, name: str):
+def _fold(fn: Callable, elems, initializer, reverse: bool, back_prop: bool, name: str):
     with name_scope(name):
         flat, n = _elements(elems)
         if initializer is None:
@@ -50,19 +51,20 @@ def _fold(fn: Callable, elems, initializer, reverse: bool, name: str):
         def cond(i, a):
             return i >= 0 if reverse else i < n
 
-        return while_loop(cond, body, [start, acc], back_prop=True)[1]
+        limit = n if isinstance(n, int) else None  # a static bound keeps the gradient's stacks
+        return while_loop(cond, body, [start, acc], back_prop=back_prop, maximum_iterations=limit)[1]
 
 
 def foldl(fn: Callable, elems, initializer=None, parallel_iterations: int = 10, back_prop: bool = True,
           swap_memory: bool = False, name: str | None = None):
     """tf.foldl: fn(...fn(fn(initializer, e0), e1)..., en-1); without an initializer, e0 is it."""
-    return _fold(fn, elems, initializer, False, name or "foldl")
+    return _fold(fn, elems, initializer, False, back_prop, name or "foldl")
 
 
 def foldr(fn: Callable, elems, initializer=None, parallel_iterations: int = 10, back_prop: bool = True,
           swap_memory: bool = False, name: str | None = None):
     """tf.foldr: foldl from the last element to the first."""
-    return _fold(fn, elems, initializer, True, name or "foldr")
+    return _fold(fn, elems, initializer, True, back_prop, name or "foldr")
 
 
 def _stack(value: Tensor, n: int) -> Tensor:
@@ -72,15 +74,12 @@ def _stack(value: Tensor, n: int) -> Tensor:
     return zeros(concat([[n], shape(value)], 0), value.dtype)
 
 
-def _write(stack: Tensor, i, value: Tensor, n) -> Tensor:
-    """`stack` with row i replaced by `value` (a select over the whole stack)."""
-    hit = equal(range_(n), i)
-    if stack.shape.ndims > 1:
-        hit = reshape(hit, [-1] + [1] * (stack.shape.ndims - 1))
-    return where_v2(hit, expand_dims(value, 0), stack)
+def _write(stack: Tensor, i, value: Tensor) -> Tensor:
+    """`stack` with row i replaced by `value` (one row's work: "lf.update_row")."""
+    return apply("LfUpdateRow", [stack, convert_to_tensor(i, dtype=dtypes.int32), value], name="UpdateRow")
 
 
-def _stacked_loop(step: Callable, first, carry, n, reverse: bool):
+def _stacked_loop(step: Callable, first, carry, n, reverse: bool, back_prop: bool):
     """The stacks of results of scan and map_fn: `first` is the row of the first element
     visited, `step(i, carry) -> (carry, row)` gives the others, in a while_loop."""
     if not isinstance(n, int):
@@ -88,17 +87,17 @@ def _stacked_loop(step: Callable, first, carry, n, reverse: bool):
                                   "(a static first dimension); tf.foldl and tf.foldr do not")
     first_i = n - 1 if reverse else 0
     flat_first = [convert_to_tensor(r) for r in nest.flatten(first)]
-    stacks = [_write(_stack(r, n), first_i, r, n) for r in flat_first]
+    stacks = [_write(_stack(r, n), first_i, r) for r in flat_first]
     start, delta = (n - 2, -1) if reverse else (1, 1)
 
     def body(i, c, ss):
         c, rows = step(i, c)
-        return i + delta, c, [_write(s, i, convert_to_tensor(r), n) for s, r in zip(ss, nest.flatten(rows))]
+        return i + delta, c, [_write(s, i, convert_to_tensor(r)) for s, r in zip(ss, nest.flatten(rows))]
 
     def cond(i, c, ss):
         return i >= 0 if reverse else i < n
 
-    _, _, stacks = while_loop(cond, body, [start, carry, stacks])
+    _, _, stacks = while_loop(cond, body, [start, carry, stacks], back_prop=back_prop, maximum_iterations=n)
     return nest.pack_sequence_as(first, stacks)
 
 
@@ -114,7 +113,7 @@ def scan(fn: Callable, elems, initializer=None, parallel_iterations: int = 10, b
         def step(i, a):
             a = fn(a, _row(elems, flat, i))
             return a, a
-        return _stacked_loop(step, a0, a0, n, reverse)
+        return _stacked_loop(step, a0, a0, n, reverse, back_prop)
 
 
 def map_fn(fn: Callable, elems, dtype=None, parallel_iterations=None, back_prop: bool = True,
@@ -122,4 +121,5 @@ def map_fn(fn: Callable, elems, dtype=None, parallel_iterations=None, back_prop:
     """tf.map_fn: the stack of fn(e_i) over the first dimension of `elems`."""
     with name_scope(name or "map"):
         flat, n = _elements(elems)
-        return _stacked_loop(lambda i, c: (c, fn(_row(elems, flat, i))), fn(_row(elems, flat, 0)), 0, n, False)
+        return _stacked_loop(lambda i, c: (c, fn(_row(elems, flat, i))), fn(_row(elems, flat, 0)), 0, n, False,
+                             back_prop)

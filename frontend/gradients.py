@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 
 from lowerflow import ir
+from lowerflow.frontend.control_flow import IF_TYPES, WHILE_TYPES
 from lowerflow.frontend.core_ops import constant, convert_to_tensor
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.math_ops import add_n
@@ -106,6 +107,11 @@ def _rule(op: Operation) -> Callable:
         if fn is None:
             return lambda e, gop, grads: [None] * len(gop.inputs)
         return lambda e, gop, grads: _as_list(fn(op, *grads))
+    if op.type in IF_TYPES + WHILE_TYPES:
+        from lowerflow.frontend import control_grad  # it builds on tf.gradients
+
+        rule = control_grad.cond_grad if op.type in IF_TYPES else control_grad.while_grad
+        return lambda e, gop, grads: rule(op, grads)
     ir_name = None if override else ir.TF_TO_IR.get(op.type)
     rule = ir.get_op(ir_name).grad if ir_name else None
     if rule is None:
@@ -194,7 +200,8 @@ def _apply_rule(e: GraphEmitter, graph: Graph, op: Operation, grads: dict) -> No
                          for g, t in zip(out_grads, op.outputs)]
         inputs = dense_inputs(op)  # a shape-like tensor input gets no gradient
         in_grads = list(rule(e, GradOp(inputs, op.outputs, op._attrs), out_grads))
-        in_grads += [None] * (len(op.inputs) - len(inputs))
+        if len(in_grads) == len(inputs):  # (a While's rule may add inputs: its stacks)
+            in_grads += [None] * (len(op.inputs) - len(inputs))
     if len(in_grads) != len(op.inputs):
         raise ValueError(f"Num gradients {len(in_grads)} generated for op {op.name} do not match "
                          f"num inputs {len(op.inputs)}")

@@ -208,11 +208,12 @@ class Graph:
 
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs):
-        """Ops created inside run after `control_inputs`; None clears the context."""
+        """Ops created inside run after `control_inputs`; None clears the context, and, as in
+        TF1, the control-flow context too (so a variable made in a loop body is made outside it)."""
         ctx = self._ctx
-        old = ctx.control
+        old, old_cf = ctx.control, ctx.cf
         if control_inputs is None:
-            ctx.control = []
+            ctx.control, ctx.cf = [], None
         else:
             ops = []
             for c in control_inputs:
@@ -223,7 +224,7 @@ class Graph:
         try:
             yield
         finally:
-            ctx.control = old
+            ctx.control, ctx.cf = old, old_cf
 
     @contextlib.contextmanager
     def gradient_override_map(self, op_type_map: dict):

@@ -19,6 +19,7 @@ from types import SimpleNamespace as _Namespace
 
 from lowerflow.frontend import rnn_cell as _cells
 from lowerflow.frontend.rnn import static_bidirectional_rnn, static_rnn  # noqa: F401
+from lowerflow.frontend.rnn_dynamic import bidirectional_dynamic_rnn, dynamic_rnn  # noqa: F401
 
 rnn_cell = _Namespace(**{name: getattr(_cells, name) for name in (
     "RNNCell", "BasicRNNCell", "BasicLSTMCell", "LSTMCell", "GRUCell", "MultiRNNCell", "DropoutWrapper",

@@ -454,6 +454,41 @@ def _gather_grad(e, op: GradOp, grads):
 register(OpDef("lf.gather", _gather_infer, _gather_reference, ("GatherV2",), _PURE, ("axis",), grad=_gather_grad))
 
 
+def _update_row_infer(types, attrs):
+    buffer, index, row = types
+    _index_dtype(index, (I32, I64), "index")
+    if index.rank != 0 or buffer.rank == 0:
+        raise ValueError(f"lf.update_row takes a scalar index into a tensor of rank >= 1, got "
+                         f"{shape_str(index.shape)} into {shape_str(buffer.shape)}")
+    same_dtype([buffer, row], "lf.update_row's buffer and row")
+    if row.rank != buffer.rank - 1 or any(a is not None and b is not None and a != b
+                                          for a, b in zip(row.shape, buffer.shape[1:])):
+        raise ValueError(f"Shapes must be equal: the row {shape_str(row.shape)} and the rows of "
+                         f"{shape_str(buffer.shape)}")
+    return [buffer]
+
+
+def _update_row_reference(args, attrs):
+    buffer, index, row = args
+    if not 0 <= int(index) < buffer.shape[0]:
+        raise ValueError(f"indices[0] = {int(index)} is not in [0, {buffer.shape[0]})")
+    out = buffer.copy()
+    out[int(index)] = row
+    return [out]
+
+
+def _update_row_grad(e, op: GradOp, grads):
+    """The buffer's gradient is g with row i zeroed; the row's is row i of g."""
+    (buffer, index, row), g = op.inputs, grads[0]
+    return [e("lf.update_row", g, index, e("lf.fill_like", row, value=0)), None, e("lf.gather", g, index, axis=0)]
+
+
+# "lf.update_row"(buffer, i, row): `buffer` with row i replaced (a TensorArray write, a loop's
+# per-iteration stack): one row's work, where a select over the whole buffer is all of it.
+register(OpDef("lf.update_row", _update_row_infer, _update_row_reference, ("LfUpdateRow",), _PURE,
+               grad=_update_row_grad))
+
+
 def _segment_sum_infer(types, attrs):
     data, ids = types
     _index_dtype(ids, (I32, I64), "segment_ids")

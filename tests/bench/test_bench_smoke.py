@@ -94,7 +94,7 @@ def test_training_rows_run(tmp_path):
 SLOTS = {"/m": "/Adam", "/v": "/Adam_1"}
 
 
-@pytest.mark.parametrize("name", ["train_logreg", "train_mlp_adam", "lstm_train"])
+@pytest.mark.parametrize("name", ["train_logreg", "train_mlp_adam", "lstm_train", "lstm_train_dynamic"])
 def test_training_exprs_match_the_tf1_graph(name):
     """The hand-written numpy gradients and updates (what numpy and JAX are timed on) agree
     with lowerflow's training step on the same TF1 graph, over three steps."""
