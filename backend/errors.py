@@ -29,6 +29,7 @@ EMPTY_RANGE = 16
 LABEL_RANGE = 17
 INDEX_RANGE = 18
 BAD_ARGUMENTS = 19
+ARGUMENT_MISMATCH = 20
 
 STATUS: dict[int, Status] = {
     INT_DIV_BY_ZERO: Status("Integer division by zero", INVALID_ARGUMENT),
@@ -43,6 +44,8 @@ STATUS: dict[int, Status] = {
                         INVALID_ARGUMENT),
     BAD_ARGUMENTS: Status("the native entry needs a list of exactly its argument and output arrays",
                           INVALID_ARGUMENT),
+    ARGUMENT_MISMATCH: Status("an argument is not an array of the step's dtype and shape, C-contiguous",
+                              INVALID_ARGUMENT),
 }
 STATUS_MESSAGES: dict[int, str] = {code: s.message for code, s in STATUS.items()}
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from lowerflow.backend import cache, jit, parallel, pyentry
 from lowerflow.backend.codegen import build_ir_module, kernel_ops
-from lowerflow.backend.errors import NativeError
+from lowerflow.backend.errors import ARGUMENT_MISMATCH, NativeError
 from lowerflow.backend.kernels import Target, bound_constants
 from lowerflow.backend.planner import ALIGN
 from lowerflow.ir import Function, TensorType, print_function
@@ -204,6 +204,32 @@ class Executable:
         self._invoke(args, outs)
         return outs
 
+    @property
+    def checks_arguments(self) -> bool:
+        """Whether the native entry itself refuses arguments of the wrong type, dtype, shape
+        or layout (`ARGUMENT_MISMATCH`, `pyentry.py`): then a caller may pass feed values
+        unchecked, Python floats included, and check only when that status comes back."""
+        return self._fn_py is not None
+
+    def unchecked_caller(self) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+        """`run_unchecked` as one closure over what it needs (no attribute lookups, no
+        further calls but the output allocation and the native entry): the Session's warm
+        path, where each of those costs a tenth of a tiny run. A refused argument raises
+        `NativeError(ARGUMENT_MISMATCH)` and is not counted as a call."""
+        fn, bound, new_outputs, stats = self._fn_py, self._bound, self._new_outputs, NATIVE_STATS
+        if fn is None:
+            return self.run_unchecked
+
+        def run(args: list) -> list[np.ndarray]:
+            outs = new_outputs()
+            status = fn(args + bound + outs if bound else args + outs)
+            if status != ARGUMENT_MISMATCH:
+                stats["calls"] += 1
+            if status:
+                raise NativeError(status)
+            return outs
+        return run
+
     def with_bound(self, bound: list[np.ndarray] | None) -> "Executable":
         """This code over other bound constants (another function with the same `key_text`);
         None: over none yet, so that a cached executable keeps no constant alive (such a twin
@@ -250,7 +276,7 @@ def jit_module_text(func: Function, name: str = "step", threads: int = 1, trace:
     `trace`: the step that also records kernel times (`codegen.py`)."""
     module = build_ir_module(func, name, Target(threads, jit.host_vector_registers(), bind_constants=True), trace)
     slots = len(func.args) + len(bound_constants(func)) + len(func.results) + trace
-    pyentry.add_pyobject_entry(module, name, slots)
+    pyentry.add_pyobject_entry(module, name, slots, [a.type for a in func.args])
     return str(module)
 
 

@@ -9,6 +9,14 @@ numpy: `data` at byte 16 of an ndarray) into a stack table, releases the GIL
 (`PyEval_SaveThread`, as ctypes would), calls the step, takes the GIL back and returns the
 status as a Python int. Nothing is shared between calls, so it needs no lock.
 
+The entry also checks each argument (not the outputs: the caller makes those) the way the
+Session would before the call: an exact ndarray (`ob_type`) whose descriptor is numpy's
+canonical one for the dtype, C-contiguous (`flags`), with the step's rank and dimensions;
+a 0-d float argument may also be a Python float, converted on the stack (as
+`np.asarray(x, dtype)` rounds). Anything else returns `ARGUMENT_MISMATCH` before the step
+runs, and the caller converts or rejects in Python. So the warm path of a run does no
+per-argument work in Python (those checks cost more than the step, notes on issue 17).
+
 Why a builtin rather than a ctypes function pointer: `PyCFunction_NewEx` over a
 `PyMethodDef` that points at the JIT code makes a function Python calls directly, ~40 ns
 against ~240 ns through ctypes' argument conversion, and that is a tenth of a tiny run.
@@ -24,25 +32,41 @@ import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
 
-from lowerflow.backend.errors import BAD_ARGUMENTS
-from lowerflow.backend.lltypes import I64, PTR, declare
+from lowerflow.backend.errors import ARGUMENT_MISMATCH, BAD_ARGUMENTS
+from lowerflow.backend.lltypes import I32, I64, PTR, declare
+from lowerflow.ir import ELEM_TYPES, TensorType
 
 OBJECT_TYPE_OFFSET = 8  # PyObject.ob_type
 LIST_SIZE_OFFSET = 16  # PyVarObject.ob_size
 LIST_ITEMS_OFFSET = 24  # PyListObject.ob_item (after PyObject_VAR_HEAD) on 64-bit CPython
 ARRAY_DATA_OFFSET = 16  # PyArrayObject_fields.data (after PyObject_HEAD) in numpy
+ARRAY_NDIM_OFFSET = 24  # .nd (int)
+ARRAY_DIMS_OFFSET = 32  # .dimensions (npy_intp *)
+ARRAY_DESCR_OFFSET = 56  # .descr (PyArray_Descr *)
+ARRAY_FLAGS_OFFSET = 64  # .flags (int)
+C_CONTIGUOUS = 0x1  # NPY_ARRAY_C_CONTIGUOUS
+FLOAT_VALUE_OFFSET = 16  # PyFloatObject.ob_fval (double)
 
 
 def _layout_ok() -> bool:
-    probe = np.arange(3.0)
+    probe = np.arange(6.0).reshape(2, 3)
     items = [probe]
     read = ctypes.c_void_p.from_address
+    int32, int64 = ctypes.c_int32.from_address, ctypes.c_int64.from_address
     try:
         ob_item = read(id(items) + LIST_ITEMS_OFFSET).value
+        dims = read(id(probe) + ARRAY_DIMS_OFFSET).value
         return (ctypes.sizeof(ctypes.c_void_p) == 8 and read(ob_item).value == id(probe)
                 and read(id(items) + OBJECT_TYPE_OFFSET).value == id(list)
                 and read(id(items) + LIST_SIZE_OFFSET).value == len(items)
-                and read(id(probe) + ARRAY_DATA_OFFSET).value == probe.ctypes.data)
+                and read(id(probe) + ARRAY_DATA_OFFSET).value == probe.ctypes.data
+                and read(id(probe) + OBJECT_TYPE_OFFSET).value == id(np.ndarray)
+                and int32(id(probe) + ARRAY_NDIM_OFFSET).value == 2
+                and (int64(dims).value, int64(dims + 8).value) == (2, 3)
+                and read(id(probe) + ARRAY_DESCR_OFFSET).value == id(probe.dtype) == id(np.dtype(np.float64))
+                and int32(id(probe) + ARRAY_FLAGS_OFFSET).value & C_CONTIGUOUS
+                and not int32(id(probe.T) + ARRAY_FLAGS_OFFSET).value & C_CONTIGUOUS
+                and ctypes.c_double.from_address(id(2.5) + FLOAT_VALUE_OFFSET).value == 2.5)
     except (ValueError, OSError):  # pragma: no cover - exotic interpreters
         return False
 
@@ -68,7 +92,15 @@ def register_symbols() -> None:
     interpreter binary need not export them dynamically)."""
     for name in _CAPI:
         llvm.add_symbol(name, ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value)
-    llvm.add_symbol("PyList_Type", ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, "PyList_Type")))
+    for name in ("PyList_Type", "PyFloat_Type"):
+        llvm.add_symbol(name, ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, name)))
+    llvm.add_symbol("lf_ndarray_type", id(np.ndarray))  # type objects live as long as numpy
+    for elem in ELEM_TYPES.values():  # numpy's canonical descriptors: never freed
+        llvm.add_symbol(_descr_symbol(elem.np_dtype), id(elem.np_dtype))
+
+
+def _descr_symbol(dtype: np.dtype) -> str:
+    return f"lf_descr_{dtype.name}"
 
 
 def builtin(address: int, name: str, owner: object):
@@ -84,26 +116,99 @@ def entry_name(name: str) -> str:
     return f"{name}_py"
 
 
-def add_pyobject_entry(m: ir.Module, name: str, n_slots: int) -> None:
-    """Define `<name>_py(self, list)` in `m`, calling the already defined step `name`."""
+def add_pyobject_entry(m: ir.Module, name: str, n_slots: int, checked: list[TensorType] = ()) -> None:
+    """Define `<name>_py(self, list)` in `m`, calling the already defined step `name`; the
+    first `len(checked)` slots must match those types (else `ARGUMENT_MISMATCH`)."""
     step = m.get_global(name)
     fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR]), entry_name(name))
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     table = b.alloca(PTR, size=max(n_slots, 1), name="table")
+    scalars = b.alloca(I64, size=max(len(checked), 1), name="scalars")  # Python floats, converted
+    mismatch = fn.append_basic_block("mismatch")
     list_obj = fn.args[1]
-    size = b.load(b.gep(list_obj, [ir.Constant(I64, LIST_SIZE_OFFSET)], source_etype=ir.IntType(8)), typ=I64)
-    kind = b.load(b.gep(list_obj, [ir.Constant(I64, OBJECT_TYPE_OFFSET)], source_etype=ir.IntType(8)), typ=PTR)
-    list_type = m.globals.get("PyList_Type") or ir.GlobalVariable(m, ir.IntType(8), "PyList_Type")
-    wrong = b.or_(b.icmp_unsigned("!=", kind, list_type), b.icmp_signed("!=", size, ir.Constant(I64, n_slots)))
+    size = _field(b, list_obj, LIST_SIZE_OFFSET, I64)
+    kind = _field(b, list_obj, OBJECT_TYPE_OFFSET, PTR)
+    wrong = b.or_(b.icmp_unsigned("!=", kind, _global(m, "PyList_Type")),
+                  b.icmp_signed("!=", size, ir.Constant(I64, n_slots)))
     with b.if_then(wrong, likely=False):
-        b.ret(b.call(declare(m, "PyLong_FromSsize_t", PTR, [I64]), [ir.Constant(I64, BAD_ARGUMENTS)]))
-    ob_item = b.load(b.gep(list_obj, [ir.Constant(I64, LIST_ITEMS_OFFSET)], source_etype=ir.IntType(8)),
-                     typ=PTR, name="ob_item")
+        b.ret(_status(b, m, BAD_ARGUMENTS))
+    ob_item = _field(b, list_obj, LIST_ITEMS_OFFSET, PTR)
     for i in range(n_slots):
-        array = b.load(b.gep(ob_item, [ir.Constant(I64, i)], source_etype=PTR), typ=PTR)
-        data = b.load(b.gep(array, [ir.Constant(I64, ARRAY_DATA_OFFSET)], source_etype=ir.IntType(8)), typ=PTR)
+        obj = b.load(b.gep(ob_item, [ir.Constant(I64, i)], source_etype=PTR), typ=PTR)
+        if i < len(checked):
+            slot = b.gep(scalars, [ir.Constant(I64, i)], source_etype=I64)
+            data = _checked_data(b, m, obj, checked[i], slot, mismatch)
+        else:
+            data = _field(b, obj, ARRAY_DATA_OFFSET, PTR)
         b.store(data, b.gep(table, [ir.Constant(I64, i)], source_etype=PTR))
     thread_state = b.call(declare(m, "PyEval_SaveThread", PTR, []), [])
     status = b.call(step, [table])
     b.call(declare(m, "PyEval_RestoreThread", ir.VoidType(), [PTR]), [thread_state])
     b.ret(b.call(declare(m, "PyLong_FromSsize_t", PTR, [I64]), [b.sext(status, I64)]))
+    b.position_at_end(mismatch)
+    b.ret(_status(b, m, ARGUMENT_MISMATCH))
+
+
+def _checked_data(b: ir.IRBuilder, m: ir.Module, obj: ir.Value, t: TensorType, slot: ir.Value,
+                  mismatch: ir.Block) -> ir.Value:
+    """The data pointer of `obj` if it is an argument of type `t`, else a branch to
+    `mismatch`: an ndarray as the Session would accept it, or for a 0-d float32/float64
+    argument, a Python float converted into `slot`."""
+    dtype = t.dtype.np_dtype
+    fn = b.function
+    array, done = fn.append_basic_block("array"), fn.append_basic_block("checked")
+    as_float = takes_python_float(dtype, t.shape)
+    other = fn.append_basic_block("python_float") if as_float else mismatch
+    b.cbranch(b.icmp_unsigned("==", _field(b, obj, OBJECT_TYPE_OFFSET, PTR), _global(m, "lf_ndarray_type")),
+              array, other)
+    b.position_at_end(array)
+    flags = _field(b, obj, ARRAY_FLAGS_OFFSET, I32)
+    ok = b.and_(b.icmp_unsigned("==", _field(b, obj, ARRAY_DESCR_OFFSET, PTR), _global(m, _descr_symbol(dtype))),
+                b.icmp_signed("==", _field(b, obj, ARRAY_NDIM_OFFSET, I32), ir.Constant(I32, len(t.shape))))
+    ok = b.and_(ok, b.icmp_unsigned("!=", b.and_(flags, ir.Constant(I32, C_CONTIGUOUS)), ir.Constant(I32, 0)))
+    for k, n in enumerate(t.shape):  # the dimensions are read only once the rank is known to match
+        next_block = fn.append_basic_block("dim")
+        b.cbranch(ok, next_block, mismatch)
+        b.position_at_end(next_block)
+        dim = b.load(b.gep(_field(b, obj, ARRAY_DIMS_OFFSET, PTR), [ir.Constant(I64, k)], source_etype=I64), typ=I64)
+        ok = b.icmp_signed("==", dim, ir.Constant(I64, n))
+    array_ok = fn.append_basic_block("array_ok")
+    b.cbranch(ok, array_ok, mismatch)
+    b.position_at_end(array_ok)
+    array_data = _field(b, obj, ARRAY_DATA_OFFSET, PTR)
+    b.branch(done)
+    if as_float:
+        b.position_at_end(other)
+        converted = fn.append_basic_block("converted")
+        b.cbranch(b.icmp_unsigned("==", _field(b, obj, OBJECT_TYPE_OFFSET, PTR), _global(m, "PyFloat_Type")),
+                  converted, mismatch)
+        b.position_at_end(converted)
+        value = _field(b, obj, FLOAT_VALUE_OFFSET, ir.DoubleType())
+        value = b.fptrunc(value, ir.FloatType()) if dtype.itemsize == 4 else value
+        b.store(value, b.bitcast(slot, value.type.as_pointer()))
+        b.branch(done)
+    b.position_at_end(done)
+    data = b.phi(PTR)
+    data.add_incoming(array_data, array_ok)
+    if as_float:
+        data.add_incoming(slot, converted)
+    return data
+
+
+def takes_python_float(dtype: np.dtype, shape: tuple) -> bool:
+    """Whether the entry takes a Python float for an argument of this dtype and shape."""
+    return not shape and dtype in (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _field(b: ir.IRBuilder, obj: ir.Value, offset: int, typ: ir.Type) -> ir.Value:
+    """The `typ` at byte `offset` of the object at `obj`."""
+    return b.load(b.gep(obj, [ir.Constant(I64, offset)], source_etype=ir.IntType(8)), typ=typ)
+
+
+def _global(m: ir.Module, name: str) -> ir.Value:
+    """An object of the process (a type, a descriptor) known to the JIT linker by `name`."""
+    return m.globals.get(name) or ir.GlobalVariable(m, ir.IntType(8), name)
+
+
+def _status(b: ir.IRBuilder, m: ir.Module, code: int) -> ir.Value:
+    return b.call(declare(m, "PyLong_FromSsize_t", PTR, [I64]), [ir.Constant(I64, code)])

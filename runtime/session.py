@@ -18,6 +18,7 @@ import numpy as np
 
 from lowerflow import ir
 from lowerflow.backend import NATIVE_STATS, Executable, NativeError, bound_values, compile_function, key_text
+from lowerflow.backend.errors import ARGUMENT_MISMATCH
 from lowerflow.frontend import graph as graph_mod
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderError, lower
@@ -29,6 +30,7 @@ from lowerflow.runtime.config import ConfigProto, debug_level
 from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
 from lowerflow.runtime.variable_store import VariableStore
+from lowerflow.runtime.warm_run import MISS, ArgumentMismatchError, WarmRun, WarmStatic, cacheable, fetch_key
 
 _RUN_COUNTER_START = np.zeros((), np.int64)  # every session replays each random op's values
 _EXECUTABLES: LRUCache[Executable] = LRUCache()  # compiled code by IR text, bounded (executable_cache.py)
@@ -85,6 +87,24 @@ class _Plan:
             else:
                 self.getters.append((lambda t: lambda outs, s: s._host_value(
                     t, lambda x: outs[native[id(x)]])[()])(e))
+        self.finish = self._finisher(elements, native, scalar)
+        self.native = exe.unchecked_caller()  # run_unchecked, specialised (executable.py)
+        # One variable read and written (a counter, a training step on one variable): no loops.
+        self.read_one = step.reads[0] if len(step.reads) == 1 else None
+        self.write_one = step.writes[0] if len(step.writes) == 1 else None
+
+    def _finisher(self, elements: list, native: dict, scalar: set) -> Callable[[list, "Session"], list]:
+        """The fetched values from the outputs; for one element (the usual `run(x)`,
+        `run(train_op)`), without a loop."""
+        getters = self.getters
+        if len(elements) != 1:
+            return lambda outs, s: [get(outs, s) for get in getters]
+        if isinstance(elements[0], Operation):
+            return lambda outs, s: [None]
+        i = native.get(id(elements[0]))
+        if i is None:
+            return lambda outs, s: [getters[0](outs, s)]
+        return (lambda outs, s: [outs[i][()]]) if i in scalar else (lambda outs, s: [outs[i]])
 
     def call(self, sess: "Session", feeds: list[np.ndarray]) -> list:
         """Run natively on `feeds` (in step order); commit variable updates only on success.
@@ -95,20 +115,26 @@ class _Plan:
         else:
             with self.locks:
                 outs = self._run(sess, feeds)
-                self.values.update(zip(self.writes, outs[self.n_fetches:]))
+                if self.write_one is not None:
+                    self.values[self.write_one] = outs[self.n_fetches]
+                else:
+                    self.values.update(zip(self.writes, outs[self.n_fetches:]))
         if self.prints:
             print_host.emit(self.prints, outs[self.printed_at:], sess._print_counts)
-        return outs if self.direct else [get(outs, sess) for get in self.getters]
+        return outs if self.direct else self.finish(outs, sess)
 
     def _run(self, sess: "Session", feeds: list[np.ndarray]) -> list:
         if self.reads:
             try:
-                feeds = feeds + [self.values[v] for v in self.reads]
+                feeds = feeds + ([self.values[self.read_one]] if self.read_one is not None
+                                 else [self.values[v] for v in self.reads])
             except KeyError:
                 feeds = feeds + [sess._variable_value(v) for v in self.reads]
         try:
-            return self.exe.run_unchecked(feeds)
+            return self.native(feeds)
         except NativeError as e:
+            if e.code == ARGUMENT_MISMATCH:  # a warm call passed values unchecked (warm_run.py)
+                raise ArgumentMismatchError(None, None, e.message) from None
             raise errors.exception_type_from_error_code(e.tf_code)(None, None, e.message) from None
         except (MemoryError, ValueError):  # numpy could not allocate the outputs ("array is too big")
             shapes = ", ".join(str(t) for t in self.exe.result_types)
@@ -147,6 +173,7 @@ class Session:
         self._plans: dict[tuple, _Plan] = {}
         self._mappers: dict = {}
         self._feed_infos: dict = {}  # feed_dict key -> (tensor, numpy dtype, static dims)
+        self._warm: dict = {}  # (fetch key, feed keys) -> WarmRun / WarmStatic (warm_run.py)
         self._planning = SingleFlight()  # a compile blocks only runs of its own signature
         self._closed = False
         self._context_managers: list = []
@@ -165,6 +192,7 @@ class Session:
         self._plans.clear()
         self._mappers.clear()
         self._feed_infos.clear()
+        self._warm.clear()
 
     def as_default(self):
         return graph_mod.default_session(self)
@@ -185,17 +213,58 @@ class Session:
 
     # -- running --
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
-        """Run the graph slice `fetches` need, with `feed_dict` overriding tensor values."""
+        """Run the graph slice `fetches` need, with `feed_dict` overriding tensor values.
+        A structure and feed keys run before take the warm path (`warm_run.py`)."""
+        try:
+            warm = self._warm[fetches if type(fetches) is not list else tuple(fetches),
+                              tuple(feed_dict) if type(feed_dict) is dict else feed_dict]
+        except (KeyError, TypeError):
+            warm = None
+        if warm is not None and type(fetches) is warm.kind and run_metadata is None and not self._closed:
+            out = warm(self, feed_dict and list(feed_dict.values()))
+            if out is not MISS:
+                return out
+        return self._run_cold(fetches, feed_dict, options, run_metadata)
+
+    def _run_cold(self, fetches, feed_dict, options, run_metadata):
+        """`run` resolving, converting and checking everything; remembers the warm path."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         if run_metadata is not None and getattr(options, "trace_level", 0):
             return self._run_traced(fetches, feed_dict, run_metadata)
         mapper = self._mapper(fetches)
-        if feed_dict:
-            fed = self._sorted_feeds(feed_dict)
-            plan = self._plan_for(mapper, tuple(fed))
-            return mapper.build(plan.call(self, [a for _, a in fed]))
-        return mapper.build(self._plan_for(mapper, ()).call(self, []))
+        fed = self._sorted_feeds(feed_dict) if feed_dict else []
+        plan = self._plan_for(mapper, tuple(fed))
+        self._remember_warm(fetches, feed_dict, mapper, fed, plan)
+        return mapper.build(plan.call(self, [a for _, a in fed]))
+
+    def _remember_warm(self, fetches, feed_dict, mapper: FetchMapper, fed: list, plan: _Plan) -> None:
+        """Make (or extend) the warm run of these fetches and feed keys, where its key can
+        only ever mean this structure and these tensors."""
+        if not cacheable(fetches) or (feed_dict is not None and type(feed_dict) is not dict):
+            return
+        keys = tuple(feed_dict) if feed_dict is not None else None
+        if keys and (len(fed) != len(keys) or any(type(k) is tuple for k in keys)):
+            return  # tuple keys, or two keys naming one tensor
+        try:
+            key = (fetch_key(fetches), keys)
+            warm = self._warm.get(key)
+        except TypeError:
+            return
+        if warm is None:
+            if len(self._warm) >= 4096:
+                self._warm.clear()
+            # One fetched tensor: its value is the first of the plan's (no rebuilding).
+            build = None if isinstance(fetches, Tensor) else mapper.build
+            if not keys:
+                self._warm[key] = WarmStatic(type(fetches), build, plan)
+                return
+            tensors = [self._feed_key(k) for k in keys]
+            step_order = sorted(range(len(keys)), key=lambda i: (tensors[i].op._id, tensors[i].value_index))
+            warm = self._warm[key] = WarmRun(type(fetches), build, tensors, step_order, max_entries())
+        if keys:
+            by_tensor = {id(t): a for t, a in fed}
+            warm.add([by_tensor[id(t)] for t in warm.tensors], plan)
 
     def _run_traced(self, fetches, feed_dict, run_metadata):
         """`run` through the traced twin of the step; its kernel times replace `run_metadata`
@@ -218,14 +287,17 @@ class Session:
     def make_callable(self, fetches, feed_list=None, accept_options: bool = False):
         """A function of the feed values (in `feed_list` order) that runs `fetches`.
 
-        Feed conversion is the only per-call work: the plan for each combination of feed
-        shapes is looked up once and remembered with the order its step wants the feeds in.
+        Feed conversion is the only per-call work: the warm run of these fetches
+        (`warm_run.py`) keeps the plan of each combination of feed shapes and the order its
+        step wants the feeds in.
         """
         self._check_open()
         mapper = FetchMapper(self._graph, fetches)
         feed_tensors = [self._feed_key(k) for k in (feed_list or [])]
-        np_dtypes = [t.dtype.as_numpy_dtype for t in feed_tensors]
-        plans: dict[tuple, tuple[_Plan, list[int]]] = {}
+        order = sorted(range(len(feed_tensors)), key=lambda i: (feed_tensors[i].op._id, feed_tensors[i].value_index))
+        build = None if isinstance(fetches, Tensor) else mapper.build  # as in `_remember_warm`
+        warm = WarmRun(type(fetches), build, feed_tensors, order, max_entries())
+        static: list[_Plan] = []  # no feeds: the one plan
 
         def run_callable(*values, options=None, run_metadata=None):
             if self._closed:
@@ -234,37 +306,37 @@ class Session:
                 raise TypeError(f"Expected {len(feed_tensors)} feed values, got {len(values)}")
             if run_metadata is not None and getattr(options, "trace_level", 0):
                 return self._run_traced(fetches, dict(zip(feed_tensors, values)), run_metadata)
-            arrays = list(map(np.asarray, values, np_dtypes))
-            key = tuple([a.shape if a.flags.c_contiguous else None for a in arrays])
-            entry = plans.get(key)
-            if entry is None:
+            if not values:
+                if not static:
+                    static.append(self._plan_for(mapper, ()))
+                return mapper.build(static[0].call(self, []))
+            out = warm(self, list(values))
+            if out is MISS:  # feed shapes not seen yet: check them, find or compile the plan
                 arrays = [self._feed_value(t, v) for t, v in zip(feed_tensors, values)]
-                fed = sorted(zip(feed_tensors, arrays, range(len(arrays))),
-                             key=lambda x: (x[0].op._id, x[0].value_index))
-                plan = self._plan_for(mapper, tuple((t, a) for t, a, _ in fed))
-                order = [i for _, _, i in fed]
-                entry = (plan, None if order == sorted(order) else order)
-                if None not in key and len(plans) < max_entries():
-                    plans[key] = entry
-            plan, order = entry
-            return mapper.build(plan.call(self, arrays if order is None else [arrays[i] for i in order]))
+                warm.add(arrays, self._plan_for(mapper, tuple(sorted(
+                    zip(feed_tensors, arrays), key=lambda ta: (ta[0].op._id, ta[0].value_index)))))
+                out = warm(self, arrays)
+            return out
 
         return run_callable
 
     def _mapper(self, fetches) -> FetchMapper:
-        """Fetch mappers are remembered per (hashable) fetch structure: names and graph
-        elements never change meaning, so the same fetches always map the same way."""
+        """Fetch mappers are remembered per fetch structure whose key can mean only it
+        (`warm_run.cacheable`: a namedtuple equals the plain tuple of its fields): names and
+        graph elements never change meaning, so the same fetches always map the same way."""
+        self._check_open()
+        if not cacheable(fetches):
+            return FetchMapper(self._graph, fetches)
         try:
-            return self._mappers[fetches]
+            key = (type(fetches), fetch_key(fetches))
+            return self._mappers[key]
+        except TypeError:  # unhashable leaves
+            return FetchMapper(self._graph, fetches)
         except KeyError:
-            self._check_open()
             if len(self._mappers) > 4096:
                 self._mappers.clear()
-            mapper = self._mappers[fetches] = FetchMapper(self._graph, fetches)
+            mapper = self._mappers[key] = FetchMapper(self._graph, fetches)
             return mapper
-        except TypeError:  # unhashable: lists and dicts
-            self._check_open()
-            return FetchMapper(self._graph, fetches)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -290,6 +362,7 @@ class Session:
         plan = self._plans[key] = self._plan(mapper.elements, fed, trace)
         while len(self._plans) > max_entries():
             self._plans.pop(next(iter(self._plans)), None)
+            self._warm.clear()  # warm runs hold plans too: let the evicted one's code go
         return plan
 
     def _plan(self, elements: list, fed: tuple, trace: bool = False) -> _Plan:

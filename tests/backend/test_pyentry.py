@@ -42,3 +42,42 @@ def test_entry_is_a_builtin_that_refuses_a_wrong_list():
         assert exe._fn_py(bad) == pyentry.BAD_ARGUMENTS
     out = np.empty_like(x)
     assert exe._fn_py([x, x, out]) == 0 and np.array_equal(out, (x + x) * x)
+
+
+def _scalar_fn(elem: str):
+    t = ELEM_TYPES[elem]
+    f = Function("step", [tensor([], t), tensor([2], t)])
+    f.set_return([build(f.body, "lf.add", [f.args[0], f.args[0]]).result, f.args[1]])
+    return f
+
+
+def test_entry_refuses_arguments_of_another_dtype_shape_layout_or_type():
+    """What the Session no longer checks in Python on a warm run, the entry checks: each
+    argument an exact ndarray with the step's dtype, rank, dimensions and C layout."""
+    exe = compile_function(_fn())
+    assert exe.checks_arguments
+    x = np.ones(1000, np.float32)
+    out = np.empty_like(x)
+    bad = [np.ones(1000, np.float64), np.ones(999, np.float32), np.ones((1000, 1), np.float32),
+           np.ones(2000, np.float32)[::2], np.float32(1.0), 1.0, [1.0] * 1000,
+           np.ones(1000, np.dtype(">f4")), np.ma.ones(1000, np.float32), None]
+    for b in bad:
+        assert exe._fn_py([x, b, out]) == pyentry.ARGUMENT_MISMATCH, b
+        assert exe._fn_py([b, x, out]) == pyentry.ARGUMENT_MISMATCH, b
+    assert exe._fn_py([x, x, out]) == 0 and np.array_equal(out, (x + x) * x)
+
+
+def test_entry_converts_python_floats_for_0d_float_arguments():
+    for elem, np_dtype in (("f32", np.float32), ("f64", np.float64)):
+        exe = compile_function(_scalar_fn(elem))
+        vec = np.arange(2, dtype=np_dtype)
+        for value in (0.1, 1e-46, 3.5e38, -0.0, float("inf")):
+            outs = [np.empty((), np_dtype), np.empty(2, np_dtype)]
+            assert exe._fn_py([value, vec] + outs) == 0
+            with np.errstate(over="ignore"):
+                assert outs[0] == np.asarray(value, np_dtype) * 2  # numpy's rounding
+        assert exe._fn_py([1.0, [0.0, 1.0]] + outs) == pyentry.ARGUMENT_MISMATCH  # only 0-d floats
+    exe = compile_function(_scalar_fn("i32"))
+    outs = [np.empty((), np.int32), np.empty(2, np.int32)]
+    assert exe._fn_py([1.0, np.arange(2, dtype=np.int32)] + outs) == pyentry.ARGUMENT_MISMATCH
+    assert exe._fn_py([1, np.arange(2, dtype=np.int32)] + outs) == pyentry.ARGUMENT_MISMATCH

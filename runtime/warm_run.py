@@ -1,0 +1,118 @@
+"""The warm path of `Session.run` and of `make_callable`: per (fetch structure, feed keys),
+everything but the feed values is worked out once.
+
+A cold run resolves names, converts and checks every feed, sorts the feeds into step order,
+builds the run signature and looks its plan up (`session.py`). All of that depends only on
+the fetch structure and the feed keys, except the feed values' dtypes and shapes. So a
+`WarmRun` remembers, for one (fetch structure, feed keys): the fetch mapper's `build`, each
+feed's tensor and numpy dtype, the permutation into step order, and the plan of every feed
+shape combination seen so far. A warm call then only checks that each value is a C-contiguous
+ndarray of the right dtype (a Python float is converted, anything else goes through the
+session's full conversion and its TF1 errors), looks the plan up by the values' shapes (a
+shape seen before was checked against the tensor's static shape when it was first fed) and
+calls it. Unknown shapes return `MISS` and the caller takes the cold path, which checks them,
+compiles if needed and remembers the plan here.
+
+Only fetch structures whose equality means "same structure" are keyed: a graph element or
+name, or a flat list or tuple of them (a namedtuple equals the plain tuple of its fields, so
+the exact container type is checked on every hit). cf. TF1's `session.make_callable`, which
+precomputes the same things for one feed list.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from lowerflow.backend.pyentry import takes_python_float
+from lowerflow.runtime import errors
+
+MISS = object()  # a warm call that needs the cold path (feed shapes not seen yet)
+_CONTAINERS = (list, tuple, dict)
+
+
+def fetch_key(fetches) -> Any:
+    """What a warm run is keyed by (the exact container type is checked apart); raises
+    TypeError for unhashable structures (nested lists, dicts: they take the cold path)."""
+    return tuple(fetches) if type(fetches) is list else fetches
+
+
+def cacheable(fetches) -> bool:
+    """Whether equal keys of `fetches` always mean the same structure: a leaf, or a plain
+    list or tuple of leaves."""
+    if type(fetches) in (list, tuple):
+        return not any(isinstance(f, _CONTAINERS) for f in fetches)
+    return not isinstance(fetches, _CONTAINERS)
+
+
+class ArgumentMismatchError(errors.InvalidArgumentError):
+    """The native entry refused a value passed unchecked (`pyentry.py`): a warm call then
+    checks and converts the values in Python and tries again."""
+
+
+class WarmRun:
+    """One (fetch structure, feed keys): `__call__(sess, values)` runs on feed values given in
+    the keys' order, or returns `MISS`. `build` None: the fetch is one tensor, whose value is
+    the plan's first."""
+
+    __slots__ = ("build", "kind", "last", "limit", "order", "plans", "single", "tensors")
+
+    def __init__(self, kind: type, build: Callable[[list], Any], tensors: list, order: list[int], limit: int):
+        self.kind = kind  # the exact fetch container type (namedtuples equal tuples)
+        self.build = build
+        self.tensors = tensors
+        self.order = None if order == sorted(order) else order  # key order -> step order
+        self.plans: dict = {}  # feed shapes (one feed: its shape) -> _Plan
+        self.single = len(tensors) == 1
+        self.limit = limit
+        self.last = None  # the plan to pass values to unchecked; None: check them first
+
+    def add(self, arrays: list[np.ndarray], plan) -> None:
+        """Remember `plan` for the shapes of `arrays` (checked feeds, in key order)."""
+        if len(self.plans) < self.limit:
+            self.plans[self._shapes(arrays)] = plan
+
+    def _shapes(self, arrays: list[np.ndarray]):
+        return arrays[0].shape if self.single else tuple([a.shape for a in arrays])
+
+    def __call__(self, sess, values: list) -> Any:
+        """The result of running on `values`: first passed as they are to the plan last used,
+        whose native entry checks them (`Executable.checks_arguments`); if it refuses them,
+        checked and converted here, and run by the plan of their shapes (`MISS`: none yet)."""
+        plan = self.last
+        if plan is not None:
+            try:
+                out = plan.call(sess, values if self.order is None else [values[i] for i in self.order])
+                return out[0] if self.build is None else self.build(out)
+            except ArgumentMismatchError:
+                pass
+        return self._checked(sess, values)
+
+    def _checked(self, sess, values: list) -> Any:
+        given = list(values)
+        for i, v in enumerate(values):
+            values[i] = sess._feed_value(self.tensors[i], v)  # TF1's errors for bad values
+        plan = self.plans.get(self._shapes(values))
+        if plan is None:
+            return MISS
+        # Values that needed no conversion (a new shape, say), or none the native entry does
+        # not do itself, pass unchecked next time; others (Python ints, lists) are checked first.
+        converted = any(v is not g and not (type(g) is float and takes_python_float(v.dtype, v.shape))
+                        for v, g in zip(values, given))
+        self.last = None if converted or not plan.exe.checks_arguments else plan
+        out = plan.call(sess, values if self.order is None else [values[i] for i in self.order])
+        return out[0] if self.build is None else self.build(out)
+
+
+class WarmStatic:
+    """A fetch structure run without feeds: its one plan, called."""
+
+    __slots__ = ("build", "kind", "plan")
+
+    def __init__(self, kind: type, build: Callable[[list], Any], plan):
+        self.kind, self.build, self.plan = kind, build, plan
+
+    def __call__(self, sess, values: None) -> Any:
+        out = self.plan.call(sess, [])
+        return out[0] if self.build is None else self.build(out)
