@@ -24,8 +24,9 @@ the fusion's operands (each loaded once per point, broadcast by stride 0), so th
 tensor never exists in memory. A float sum starts from -0.0 (so a sum of -0.0s stays -0.0);
 a reduction over no elements stores its identity (`ir/ops/reduction.py`). The outer loops
 carry no `parallel` hint: the reduction kernels run on one thread (a thread split of
-reductions is a choice of its own, to be measured). The innermost fold loop is `vector`;
-the float sum's reassociation (`loop.fold`'s liberty) is what lets O3 vectorise it.
+reductions is a choice of its own, to be measured). The innermost fold loop is `vector` when
+it is unit-stride; the float sum's reassociation (`loop.fold`'s liberty) is what lets O3
+vectorise it.
 """
 from __future__ import annotations
 
@@ -166,7 +167,8 @@ def _reduction_kernel(op: Operation) -> Operation:
             loaded = [block.add(LOAD, [v, *ivs], [v.type.dtype]).result for v in views]
             return _compute(block, producers, params, [x], loaded)[0]
 
-        fold = _Fold(reduction, prod(shape[d] for d in axes), body)  # its constants come first
+        unit = bool(inner) and all(broadcast_strides(b.type.shape, shape)[inner[-1]] in (0, 1) for b in ins)
+        fold = _Fold(reduction, prod(shape[d] for d in axes), body, unit)  # its constants come first
         _loops(body, [shape[d] for d in outer], lambda block, ivs: block.add(
             STORE, [fold.result(block, ivs, [shape[d] for d in inner], element), out, *ivs]))
     body.add("lf.yield")
@@ -201,8 +203,8 @@ def _constant(block: Block, value, t: ElemType) -> Value:
 class _Fold:
     """One reduction's accumulator: its dtype, start and combining op, and its result."""
 
-    def __init__(self, op: Operation, count: int, body: Block):
-        self.op, self.count = op, count
+    def __init__(self, op: Operation, count: int, body: Block, vector: bool):
+        self.op, self.count, self.vector = op, count, vector
         self.dtype = op.operands[0].type.dtype
         wide = mean_accumulator_dtype if op.name == "lf.reduce_mean" else accumulator_dtype
         self.acc = acc = elem_type_of(wide(self.dtype.np_dtype))
@@ -227,7 +229,7 @@ class _Fold:
         if not dims:
             value = self.cast(block, element(block, ivs), self.acc)
             return block.add(FOLD, [acc, value], [self.acc], {"op": COMBINE[self.op.name]}).result
-        hints = {"vector": True} if len(dims) == 1 else {}
+        hints = {"vector": True} if len(dims) == 1 and self.vector else {}
         loop = block.add(FOR, [acc], [acc.type], {"lower": 0, "upper": dims[0], "step": 1, **hints},
                          regions=[Block([INDEX, acc.type])])
         inner = loop.regions[0]

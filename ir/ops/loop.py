@@ -304,9 +304,9 @@ def _constant_infer(types, attrs):
     t, value = attrs["type"], attrs["value"]
     if types or not isinstance(t, ElemType):
         raise TypeError("takes no operands and needs a scalar 'type'")
-    if isinstance(value, bool) != t.is_bool or not isinstance(value, (int, float)) or \
-            (isinstance(value, float) and not t.is_float):
-        raise TypeError(f"value {value!r} is no {t}")
+    kind = bool if t.is_bool else float if t.is_float else int
+    if type(value) is not kind:  # bool is an int, an int no float here
+        raise TypeError(f"value {value!r} is no {t} (needs a {kind.__name__})")
     return [t]
 
 
