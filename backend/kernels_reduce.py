@@ -1,21 +1,21 @@
-"""Reductions (Sum ... All) and ArgMax/ArgMin as kernels (cf. XLA's reduction emitter,
-much simplified).
+"""ArgMax/ArgMin and the sparse softmax cross entropy as kernels, and the fold pieces the
+loop level's reductions (`kernels_loops.py`), row fusions and the GEMM share (cf. XLA's
+reduction emitter, much simplified).
 
-One loop nest runs over the output; for each output element an inner loop nest folds
-the elements that reduce into it into accumulators held in registers (phis), then one
-store writes the result. Both nests walk C-contiguous strides (size-1 dims dropped), so
-the innermost loop of a reduction over the last axis is contiguous. Float sums
-and means carry `reassoc` so LLVM may vectorise them (TF's Eigen kernels reassociate too),
-and float max/min may return either zero when -0.0 and +0.0 tie (`nsz`; neither TF1 nor
-numpy promises which): the two liberties a reduction takes. Products fold in order. The combining
-step of a reduction is its elementwise op's scalar lowering (integers wrap), except float
-sums (`fadd reassoc`) and float max/min (`llvm.maximum`/`minimum` with `nsz`: NaN still
-propagates); float16 accumulates in float32. Semantics, empty reductions included, are
-those of `lowerflow/ir/ops/reduction.py`.
+Sum ... All go through the loop level (`ir/loop_lowering.py`; their loop nest is the one
+these kernels used). What they and the kernels here share: `fold_range` (accumulators in
+phis, bottom-tested), `float_sum` (`fadd reassoc`: float sums may reassociate so LLVM
+vectorises them, as TF's Eigen kernels do) and `float_extreme` (`llvm.maximum`/`minimum`
+with `nsz`: NaN propagates, either zero may win a tie of -0.0 and +0.0, which neither TF1
+nor numpy promises): the two liberties a reduction takes; products fold in order, integers
+wrap; float16 accumulates in float32. `Reducer` is one reduction's fold for row fusion.
+Semantics, empty reductions included, are those of `lowerflow/ir/ops/reduction.py`.
 
-Where the elements come from is a `ReduceInput`: by default the operand buffer; input
-fusion (`kernels_fused.py`, XLA's kInput fusion) instead computes each element in registers
-from the fusion's operands, so the reduced tensor never exists in memory.
+ArgMax/ArgMin run one loop nest over the output and fold, per output element, the value
+and index of the best element so far (`reduce_loops` over a `ReduceInput`). They stay
+direct: their fold carries a value and an index and compares with a strict ordered
+predicate, which the loop level would express as compare + two selects + an index-to-int
+conversion it has no op for yet.
 """
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def fold_nest(b: ir.IRBuilder, dims: Sequence[int], strides: Sequence[Sequence[i
 class ReduceInput:
     """Where a reduction's elements come from: `shape` is the reduced tensor's, `strides[a]`
     access a's element strides over it (0 where it broadcasts), `load(b, offsets)` one element
-    from the accesses' offsets. The hook that lets input fusion replace a buffer by code."""
+    from the accesses' offsets."""
 
     shape: tuple[int, ...]
     strides: list[list[int]]
