@@ -45,8 +45,8 @@ from lowerflow.backend.scalar_ops import ScalarCtx
 from lowerflow.ir import ElemType, Operation
 from lowerflow.ir.core import Block, Value
 from lowerflow.ir.loop_lowering import is_reduction, lower_op, lowerable
-from lowerflow.ir.opdef import ELEMENTWISE, get_op
 from lowerflow.ir.ops import loop
+from lowerflow.ir.ops.reduction import COMBINE
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def check_lowering(op: Operation) -> None:
     an elementwise op whose loop nest is empty)."""
     if _through_loops(op):
         ops = op.regions[0].ops[:-1] if op.regions else [op]
-        names = [o.name for o in ops if get_op(o.name).has(ELEMENTWISE)]
+        names = [o.name for o in ops if o.name not in COMBINE]  # the fold needs no scalar op
         names += ["lf.cast", "lf.div"] if is_reduction(op) else []
     else:
         kernel_lowering(op.name)
