@@ -1,9 +1,6 @@
-"""Kernels of the consumer fusions of `ir/ops/fusion.py` (XLA's kInput and kOutput fusions).
+"""The kernel of "lf.matmul_fusion", the output fusion of `ir/ops/fusion.py` (XLA's kOutput
+fusion); "lf.reduce_fusion" (kInput) goes through the loop level (`ir/loop_lowering.py`).
 
-- "lf.reduce_fusion": the reduction kernel of `kernels_reduce.py` with a `ReduceInput` that,
-  instead of loading the reduced tensor, loads the fusion's operands (broadcast by strides)
-  and evaluates the elementwise body in registers per element: the reduced tensor is never
-  written.
 - "lf.matmul_fusion": the matmul lowering of `kernels_matmul.py` (whichever kernel it picks)
   writes the product into the fusion's first result buffer, then one elementwise loop in the
   same kernel function reads each product element there, evaluates the epilogue and stores
@@ -23,11 +20,8 @@ from lowerflow.backend.kernels import (
     elementwise_loop,
     scalar_lowering,
 )
-from lowerflow.backend.kernels_reduce import ReduceInput, lower_reduce
-from lowerflow.backend.lltypes import load_elem
-from lowerflow.backend.loops import broadcast_strides
 from lowerflow.ir import Block, Operation, Value
-from lowerflow.ir.ops.fusion import MATMUL_FUSION, REDUCE_FUSION, fusion_parts
+from lowerflow.ir.ops.fusion import MATMUL_FUSION, fusion_parts
 
 
 def _evaluate(kc: KernelCtx, b: ir.IRBuilder, env: dict[Value, ir.Value], ops: list[Operation]) -> None:
@@ -54,21 +48,6 @@ def _parts(op: Operation) -> tuple[Block, Operation, list[Operation]]:
     return op.regions[0], core, elementwise
 
 
-def lower_reduce_fusion(kc: KernelCtx, op: Operation) -> None:
-    block, reduction, producers = _parts(op)
-    if not kc.results:  # only a fusion nothing reads (dead code) has no result
-        return
-    x = reduction.operands[0]
-
-    def load(b: ir.IRBuilder, offsets: list[ir.Value]) -> ir.Value:
-        env = {arg: load_elem(b, buf.ptr, at, buf.type.dtype) for arg, buf, at in zip(block.args, kc.operands, offsets)}
-        _evaluate(kc, b, env, producers)
-        return env[x]
-
-    strides = [broadcast_strides(buf.type.shape, x.type.shape) for buf in kc.operands]
-    lower_reduce(kc, reduction, ReduceInput(tuple(x.type.shape), strides, load))
-
-
 def lower_matmul_fusion(kc: KernelCtx, op: Operation) -> None:
     block, matmul, epilogue = _parts(op)
     if not kc.results:
@@ -89,5 +68,4 @@ def lower_matmul_fusion(kc: KernelCtx, op: Operation) -> None:
     elementwise_loop(loop, tuple(host.type.shape), compute, epilogue)
 
 
-KERNEL_LOWERINGS[REDUCE_FUSION] = lower_reduce_fusion
 KERNEL_LOWERINGS[MATMUL_FUSION] = lower_matmul_fusion

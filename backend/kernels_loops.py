@@ -14,6 +14,11 @@ constant trip count, the form the vectoriser wants); others are guarded `counted
 (the matmul epilogue's nest), and the optimised code is the same as the elementwise kernels'
 that emitted LLVM straight from tensor ops before this level existed (names aside).
 The `vector` hint needs no code: O3's loop vectoriser takes the unit-stride innermost loop.
+A "loop.for" carrying values keeps them in phis (`kernels_reduce.fold_range`, the loop the
+direct reduction kernels used); "loop.fold" is the reduction step of `kernels_reduce`
+(`fadd reassoc` for a float sum, `llvm.maximum`/`minimum` with `nsz` for a float max/min,
+the elementwise op's scalar lowering otherwise), so a reduction emits what its direct kernel
+did.
 """
 from __future__ import annotations
 
@@ -21,16 +26,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from llvmlite import ir
-
 from lowerflow.backend import parallel
-from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx, kernel_lowering, scalar_lowering
+from lowerflow.backend.kernels import (
+    KERNEL_LOWERINGS,
+    KernelCtx,
+    kernel_lowering,
+    scalar_lowering,
+)
+from lowerflow.backend.kernels_reduce import (
+    constant,
+    float_extreme,
+    float_sum,
+    fold_range,
+)
 from lowerflow.backend.lltypes import I64, load_elem, store_elem
 from lowerflow.backend.loops import advance_offset, for_range
 from lowerflow.backend.scalar_ops import ScalarCtx
 from lowerflow.ir import ElemType, Operation
 from lowerflow.ir.core import Block, Value
-from lowerflow.ir.loop_lowering import lower_op, lowerable
+from lowerflow.ir.loop_lowering import is_reduction, lower_op, lowerable
 from lowerflow.ir.ops import loop
+from lowerflow.ir.ops.reduction import COMBINE
 
 
 @dataclass(frozen=True)
@@ -61,14 +77,16 @@ class LoopEmitter:
             off = advance_offset(self.b, off, self.env[i], s)
         return off
 
-    def run(self, block: Block) -> None:
+    def run(self, block: Block) -> list[ir.Value]:
+        """Emit `block`'s ops; the LLVM values it yields."""
         for op in block.ops[:-1]:
             loop_lowering(op.name)(self, op)
+        return [self.env[v] for v in block.terminator.operands]
 
 
 def loop_level(op: Operation) -> Operation:
-    """`op` as the codegen emits it: an elementwise op or fusion still at the tensor level as
-    its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
+    """`op` as the codegen emits it: an elementwise op, reduction or fusion still at the tensor
+    level as its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
     that came through that pass emits the same); any other op as it is. An elementwise op
     with a kernel of its own (`lf.broadcast_to`, a copy) keeps it."""
     return lower_op(op) if _through_loops(op) else op
@@ -82,7 +100,9 @@ def check_lowering(op: Operation) -> None:
     """NotImplementedError naming the first op of `op` that has no native lowering (also for
     an elementwise op whose loop nest is empty)."""
     if _through_loops(op):
-        names = [o.name for o in (op.regions[0].ops[:-1] if op.regions else [op])]
+        ops = op.regions[0].ops[:-1] if op.regions else [op]
+        names = [o.name for o in ops if o.name not in COMBINE]  # the fold needs no scalar op
+        names += ["lf.cast", "lf.div"] if is_reduction(op) else []
     else:
         kernel_lowering(op.name)
         names = [loop.scalar_op(o)[0] for o in op.walk() if o.name == loop.SCALAR]
@@ -99,6 +119,9 @@ def lower_loop_kernel(kc: KernelCtx, op: Operation) -> None:
 
 def _for(e: LoopEmitter, op: Operation) -> None:
     r = loop.loop_range(op)
+    if op.operands:
+        _carrying_for(e, op, r)
+        return
     if not len(r) or (op.attributes.get("parallel", False) and _split(e, op, r)):
         return
     body, name = op.regions[0], f"i{e.depth}"
@@ -112,6 +135,34 @@ def _for(e: LoopEmitter, op: Operation) -> None:
         for_range(e.b, len(r), step, name=name)
     else:
         parallel.counted_loop(e.b, ir.Constant(I64, r.start), ir.Constant(I64, r.stop), step, r.step, name=name)
+
+
+def _carrying_for(e: LoopEmitter, op: Operation, r: range) -> None:
+    """A loop with carried values: phis, bottom-tested over the static trip count (the
+    operands themselves when it runs no iteration)."""
+    body, inner = op.regions[0], LoopEmitter(e.kc, e.env, e.depth + 1)
+    init = [e.env[v] for v in op.operands]
+
+    def step(k: ir.Value, carried: list[ir.Value]) -> list[ir.Value]:
+        i = k if (r.start, r.step) == (0, 1) else e.b.add(
+            ir.Constant(I64, r.start), e.b.mul(k, ir.Constant(I64, r.step), flags=("nsw",)), flags=("nsw",))
+        e.env.update(zip(body.args, [i, *carried]))
+        return inner.run(body)
+
+    e.env.update(zip(op.results, fold_range(e.b, len(r), init, step) if len(r) else init))
+
+
+def _fold(e: LoopEmitter, op: Operation) -> None:
+    name, t = op.attributes["op"], op.result.type
+    acc, x = (e.env[v] for v in op.operands)
+    if t.is_float and name == "lf.add":
+        combine = float_sum
+    elif t.is_float and name in ("lf.max", "lf.min"):
+        combine = float_extreme(e.kc, "maximum" if name == "lf.max" else "minimum")
+    else:
+        ctx = ScalarCtx(e.kc.module, [t, t], t, {}, e.kc.error_if)
+        combine = lambda b, x, y: scalar_lowering(name)(b, [x, y], ctx)
+    e.env[op.result] = combine(e.b, acc, x)
 
 
 def _split(e: LoopEmitter, op: Operation, r: range) -> bool:
@@ -207,6 +258,8 @@ LOOP_LOWERINGS: dict[str, LoopLowering] = {
     loop.CONST_INDEX: lambda e, op: e.env.__setitem__(op.result, ir.Constant(I64, op.attributes["value"])),
     loop.INDEX_ARITH: _index_arith,
     loop.CALL_KERNEL: _call_kernel,
+    loop.FOLD: _fold,
+    loop.CONSTANT: lambda e, op: e.env.__setitem__(op.result, constant(op.result.type, op.attributes["value"])),
 }
 
 

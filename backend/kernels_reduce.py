@@ -1,21 +1,21 @@
-"""Reductions (Sum ... All) and ArgMax/ArgMin as kernels (cf. XLA's reduction emitter,
-much simplified).
+"""ArgMax/ArgMin and the sparse softmax cross entropy as kernels, and the fold pieces the
+loop level's reductions (`kernels_loops.py`), row fusions and the GEMM share (cf. XLA's
+reduction emitter, much simplified).
 
-One loop nest runs over the output; for each output element an inner loop nest folds
-the elements that reduce into it into accumulators held in registers (phis), then one
-store writes the result. Both nests walk C-contiguous strides (size-1 dims dropped), so
-the innermost loop of a reduction over the last axis is contiguous. Float sums
-and means carry `reassoc` so LLVM may vectorise them (TF's Eigen kernels reassociate too),
-and float max/min may return either zero when -0.0 and +0.0 tie (`nsz`; neither TF1 nor
-numpy promises which): the two liberties a reduction takes. Products fold in order. The combining
-step of a reduction is its elementwise op's scalar lowering (integers wrap), except float
-sums (`fadd reassoc`) and float max/min (`llvm.maximum`/`minimum` with `nsz`: NaN still
-propagates); float16 accumulates in float32. Semantics, empty reductions included, are
-those of `lowerflow/ir/ops/reduction.py`.
+Sum ... All go through the loop level (`ir/loop_lowering.py`; their loop nest is the one
+these kernels used). What they and the kernels here share: `fold_range` (accumulators in
+phis, bottom-tested), `float_sum` (`fadd reassoc`: float sums may reassociate so LLVM
+vectorises them, as TF's Eigen kernels do) and `float_extreme` (`llvm.maximum`/`minimum`
+with `nsz`: NaN propagates, either zero may win a tie of -0.0 and +0.0, which neither TF1
+nor numpy promises): the two liberties a reduction takes; products fold in order, integers
+wrap; float16 accumulates in float32. `Reducer` is one reduction's fold for row fusion.
+Semantics, empty reductions included, are those of `lowerflow/ir/ops/reduction.py`.
 
-Where the elements come from is a `ReduceInput`: by default the operand buffer; input
-fusion (`kernels_fused.py`, XLA's kInput fusion) instead computes each element in registers
-from the fusion's operands, so the reduced tensor never exists in memory.
+ArgMax/ArgMin run one loop nest over the output and fold, per output element, the value
+and index of the best element so far (`reduce_loops` over a `ReduceInput`). They stay
+direct: their fold carries a value and an index and compares with a strict ordered
+predicate, which the loop level would express as compare + two selects + an index-to-int
+conversion it has no op for yet.
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from math import prod
 
 from llvmlite import ir
-
 from lowerflow.backend.errors import LABEL_RANGE
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, Buffer, KernelCtx
 from lowerflow.backend.lltypes import I64, declare, load_elem, reg_type, store_elem
@@ -32,7 +31,10 @@ from lowerflow.backend.loops import for_range, loop_nest
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
 from lowerflow.ir import ElemType, Operation, elem_type_of
 from lowerflow.ir.ops.reduction import (
-    accumulator_dtype, identity_element, mean_accumulator_dtype, reduction_axes,
+    COMBINE,
+    accumulator_dtype,
+    identity_element,
+    mean_accumulator_dtype,
 )
 
 FLOAT_SUM = ("reassoc", "contract")  # reassociation: float sums only, so they vectorise
@@ -40,10 +42,6 @@ FLOAT_SUM = ("reassoc", "contract")  # reassociation: float sums only, so they v
 Fold = Callable[[ir.IRBuilder, ir.Value, list[ir.Value]], list[ir.Value]]
 
 FLOAT_EXTREME = {"lf.reduce_max": "maximum", "lf.reduce_min": "minimum"}
-#: reduction -> the elementwise op that combines an accumulator with one element
-COMBINE = {"lf.reduce_sum": "lf.add", "lf.reduce_mean": "lf.add", "lf.reduce_prod": "lf.mul",
-           "lf.reduce_max": "lf.max", "lf.reduce_min": "lf.min", "lf.reduce_any": "lf.or",
-           "lf.reduce_all": "lf.and"}
 
 
 def contiguous_strides(shape: Sequence[int]) -> list[int]:
@@ -108,7 +106,7 @@ def fold_nest(b: ir.IRBuilder, dims: Sequence[int], strides: Sequence[Sequence[i
 class ReduceInput:
     """Where a reduction's elements come from: `shape` is the reduced tensor's, `strides[a]`
     access a's element strides over it (0 where it broadcasts), `load(b, offsets)` one element
-    from the accesses' offsets. The hook that lets input fusion replace a buffer by code."""
+    from the accesses' offsets."""
 
     shape: tuple[int, ...]
     strides: list[list[int]]
@@ -163,7 +161,7 @@ def scalar_op(kc: KernelCtx, name: str, dtype: ElemType) -> Callable[[ir.IRBuild
     return lambda b, x, y: SCALAR_LOWERINGS[name](b, [x, y], ctx)
 
 
-def _float_extreme(kc: KernelCtx, name: str) -> Callable[[ir.IRBuilder, ir.Value, ir.Value], ir.Value]:
+def float_extreme(kc: KernelCtx, name: str) -> Callable[[ir.IRBuilder, ir.Value, ir.Value], ir.Value]:
     """NaN-propagating max/min (`llvm.maximum`) that may pick either zero of -0.0 and +0.0:
     the sign-of-zero ordering costs a dependent blend per step (2x on the fold's latency)
     and neither TF1's kernels nor numpy promise it."""
@@ -202,7 +200,7 @@ def reducer(kc: KernelCtx, op: Operation, count: int) -> Reducer:
     if acc.is_float and op.name in ("lf.reduce_sum", "lf.reduce_mean"):
         combine, start = float_sum, constant(acc, -0.0)  # -0.0 + x == x, also for x == -0.0
     elif acc.is_float and op.name in FLOAT_EXTREME:
-        combine, start = _float_extreme(kc, FLOAT_EXTREME[op.name]), constant(acc, identity)
+        combine, start = float_extreme(kc, FLOAT_EXTREME[op.name]), constant(acc, identity)
     else:
         combine, start = scalar_op(kc, COMBINE[op.name], acc), constant(acc, identity)
 
@@ -216,20 +214,6 @@ def reducer(kc: KernelCtx, op: Operation, count: int) -> Reducer:
         return convert(kc, b, value, acc, dtype)
 
     return Reducer(start, step, finish)
-
-
-def lower_reduce(kc: KernelCtx, op: Operation, source: ReduceInput | None = None) -> None:
-    """Sum, Mean, Prod, Max, Min, Any, All over `axes`, of `source` (default: the operand)."""
-    source = source or buffer_input(kc.operands[0])
-    out = kc.results[0]
-    axes = reduction_axes(op.attributes, len(source.shape))
-    fold = reducer(kc, op, prod(source.shape[d] for d in axes))
-
-    def finish(offset: ir.Value, accs: list[ir.Value] | None) -> None:
-        value = fold.finish(kc.b, None if accs is None else accs[0])
-        store_elem(kc.b, value, out.ptr, offset, out.type.dtype)
-
-    reduce_loops(kc, source, axes, lambda src: [fold.start], lambda b, v, accs: [fold.step(b, v, accs[0])], finish)
 
 
 def lower_arg_extreme(kc: KernelCtx, op: Operation) -> None:
@@ -301,8 +285,6 @@ def lower_sparse_xent(kc: KernelCtx, op: Operation) -> None:
         for_range(b, rows, row, name="row")
 
 
-for _name in COMBINE:
-    KERNEL_LOWERINGS[_name] = lower_reduce
 KERNEL_LOWERINGS["lf.argmax"] = lower_arg_extreme
 KERNEL_LOWERINGS["lf.argmin"] = lower_arg_extreme
 KERNEL_LOWERINGS["lf.sparse_softmax_xent"] = lower_sparse_xent

@@ -12,6 +12,21 @@ dims contiguous for every buffer merged (`strides.collapse_dims`), each buffer r
 through a "loop.view" with its strides (0 where it broadcasts), every operand loaded once per
 point, the body's ops as "loop.scalar"s in registers, every result stored. The outermost loop
 is `parallel`, the innermost `vector`. A zero-size iteration space gives an empty kernel.
+
+Reductions (Sum ... All) and "lf.reduce_fusion" regions (elementwise ops ending in one
+reduction, XLA's kInput fusion) are the nest of the reduction kernels that emitted LLVM from
+tensor ops before (cf. XLA's reduction emitter): loops over the kept dims, C order, size-1
+dims dropped (none merged); for each output element an accumulator carried by loops over the
+reduced dims (`loop.for` iter_args), folding every element in C order with "loop.fold"; then
+the result (a mean divided by the count, float16 accumulated in float32 and cast back) is
+stored. The element is loaded from the operand, or, in a fusion, computed in registers from
+the fusion's operands (each loaded once per point, broadcast by stride 0), so the reduced
+tensor never exists in memory. A float sum starts from -0.0 (so a sum of -0.0s stays -0.0);
+a reduction over no elements stores its identity (`ir/ops/reduction.py`). The outer loops
+carry no `parallel` hint: the reduction kernels run on one thread (a thread split of
+reductions is a choice of its own, to be measured). The innermost fold loop is `vector` when
+it is unit-stride; the float sum's reassociation (`loop.fold`'s liberty) is what lets O3
+vectorise it.
 """
 from __future__ import annotations
 
@@ -20,23 +35,49 @@ from math import prod
 from lowerflow.ir.buffers import OFFSET_ATTR
 from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.opdef import ELEMENTWISE, OPS, broadcast_shapes
-from lowerflow.ir.ops.loop import FOR, KERNEL, LOAD, SCALAR, STORE, VIEW_OP
+from lowerflow.ir.ops.fusion import fusion_parts
+from lowerflow.ir.ops.loop import (
+    CONSTANT,
+    FOLD,
+    FOR,
+    KERNEL,
+    LOAD,
+    SCALAR,
+    STORE,
+    VIEW_OP,
+)
+from lowerflow.ir.ops.reduction import (
+    COMBINE,
+    accumulator_dtype,
+    identity_element,
+    mean_accumulator_dtype,
+    reduction_axes,
+)
 from lowerflow.ir.ops.structure import REGION
-from lowerflow.ir.strides import collapse_dims
-from lowerflow.ir.types import INDEX, memref
+from lowerflow.ir.strides import broadcast_strides, collapse_dims
+from lowerflow.ir.types import INDEX, ElemType, elem_type_of, memref
 
-FUSION = "lf.fusion"
+FUSION, REDUCE_FUSION = "lf.fusion", "lf.reduce_fusion"
 
 
 def lowerable(op: Operation) -> bool:
-    """Whether this pass lowers `op`: a fusion, or a lone elementwise op, of static shapes."""
+    """Whether this pass lowers `op`: a fusion, a lone elementwise op or reduction, or a
+    reduce fusion, of static shapes."""
     opdef = OPS.get(op.name)  # an unknown op is not lowered here: the backend names it
-    kind = op.name == FUSION or (opdef is not None and opdef.has(ELEMENTWISE) and not opdef.has(REGION))
+    kind = op.name in (FUSION, REDUCE_FUSION) or op.name in COMBINE or \
+        (opdef is not None and opdef.has(ELEMENTWISE) and not opdef.has(REGION))
     return kind and all(v.type.is_static for v in [*op.operands, *op.results])
+
+
+def is_reduction(op: Operation) -> bool:
+    """Whether `op` lowers to a reduction's nest (a reduction or a reduce fusion)."""
+    return op.name == REDUCE_FUSION or op.name in COMBINE
 
 
 def lower_op(op: Operation) -> Operation:
     """The "loop.kernel" computing `op` (new result values of the same types)."""
+    if is_reduction(op):
+        return _reduction_kernel(op)
     if op.name == FUSION:
         (block,) = op.regions
         body_ops, params, yielded = block.ops[:-1], block.args, block.terminator.operands
@@ -44,15 +85,21 @@ def lower_op(op: Operation) -> Operation:
         body_ops, params, yielded = [op], op.operands, op.results
     shapes = [v.type.shape for v in yielded] + [r.type.shape for o in body_ops for r in o.results]
     iter_shape = broadcast_shapes(*shapes) if shapes else ()
-    attrs = {k: v for k, v in op.attributes.items() if k == OFFSET_ATTR}
-    kernel = Operation(KERNEL, op.operands, [r.type for r in op.results], attrs, [Block(
-        [memref(v.type.shape, v.type.dtype) for v in [*op.results, *op.operands]])], op.location)
+    kernel, outs, ins = _kernel(op)
     body = kernel.regions[0]
-    outs, ins = body.args[:len(op.results)], body.args[len(op.results):]
     if prod(iter_shape):
         _nest(body, iter_shape, ins, outs, lambda b, loaded: _compute(b, body_ops, params, yielded, loaded))
     body.add("lf.yield")
     return kernel
+
+
+def _kernel(op: Operation) -> tuple[Operation, list[Value], list[Value]]:
+    """An empty "loop.kernel" for `op`, (it, its result buffers, its operand buffers)."""
+    attrs = {k: v for k, v in op.attributes.items() if k == OFFSET_ATTR}
+    kernel = Operation(KERNEL, op.operands, [r.type for r in op.results], attrs, [Block(
+        [memref(v.type.shape, v.type.dtype) for v in [*op.results, *op.operands]])], op.location)
+    args = kernel.regions[0].args
+    return kernel, args[:len(op.results)], args[len(op.results):]
 
 
 def _nest(body: Block, iter_shape: tuple, ins: list[Value], outs: list[Value], compute) -> None:
@@ -93,3 +140,98 @@ def _compute(block: Block, body_ops: list[Operation], params: list[Value], yield
         scalar = block.add(SCALAR, [env[v] for v in o.operands], [o.result.type.dtype], {"op": o.name, **attrs})
         env[o.result] = scalar.result
     return [env[v] for v in yielded]
+
+
+def _reduction_kernel(op: Operation) -> Operation:
+    """The "loop.kernel" of a reduction or reduce fusion (the nest the module docstring describes)."""
+    if op.name == REDUCE_FUSION:
+        reduction, producers = fusion_parts(op)  # ValueError naming a malformed body
+        params = op.regions[0].args
+    else:
+        producers, reduction, params = [], op, op.operands
+    kernel, outs, ins = _kernel(op)
+    body = kernel.regions[0]
+    x = reduction.operands[0]
+    shape = x.type.shape
+    axes = reduction_axes(reduction.attributes, len(shape))
+    kept = [d for d in range(len(shape)) if d not in axes]
+    if outs and prod(shape[d] for d in kept):
+        outer, inner = [d for d in kept if shape[d] != 1], [d for d in axes if shape[d] != 1]
+        order = outer + inner
+        views = [_view(body, buf, [shape[d] for d in order], [st[d] for d in order])
+                 for buf, st in ((b, broadcast_strides(b.type.shape, shape)) for b in ins)]
+        kept_strides = dict(zip(kept, _c_strides([shape[d] for d in kept])))
+        out = _view(body, outs[0], [shape[d] for d in outer], [kept_strides[d] for d in outer])
+
+        def element(block: Block, ivs: list[Value]) -> Value:
+            loaded = [block.add(LOAD, [v, *ivs], [v.type.dtype]).result for v in views]
+            return _compute(block, producers, params, [x], loaded)[0]
+
+        unit = bool(inner) and all(broadcast_strides(b.type.shape, shape)[inner[-1]] in (0, 1) for b in ins)
+        fold = _Fold(reduction, prod(shape[d] for d in axes), body, unit)  # its constants come first
+        _loops(body, [shape[d] for d in outer], lambda block, ivs: block.add(
+            STORE, [fold.result(block, ivs, [shape[d] for d in inner], element), out, *ivs]))
+    body.add("lf.yield")
+    return kernel
+
+
+def _c_strides(shape: list[int]) -> list[int]:
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.insert(0, step)
+        step *= n
+    return strides
+
+
+def _loops(block: Block, dims: list[int], body) -> None:
+    """`body(block, ivs)` inside plain loops over `dims` (no hints, nothing carried)."""
+    ivs = []
+    for n in dims:
+        block = block.add(FOR, attributes={"lower": 0, "upper": n, "step": 1}, regions=[Block([INDEX])]).regions[0]
+        ivs.append(block.args[0])
+    body(block, ivs)
+    while ivs:
+        block.add("lf.yield")
+        block, ivs = block.parent.parent, ivs[:-1]
+
+
+def _constant(block: Block, value, t: ElemType) -> Value:
+    value = bool(value) if t.is_bool else float(value) if t.is_float else int(value)
+    return block.add(CONSTANT, [], [t], {"value": value, "type": t}).result
+
+
+class _Fold:
+    """One reduction's accumulator: its dtype, start and combining op, and its result."""
+
+    def __init__(self, op: Operation, count: int, body: Block, vector: bool):
+        self.op, self.count, self.vector = op, count, vector
+        self.dtype = op.operands[0].type.dtype
+        wide = mean_accumulator_dtype if op.name == "lf.reduce_mean" else accumulator_dtype
+        self.acc = acc = elem_type_of(wide(self.dtype.np_dtype))
+        identity = identity_element(op.name, self.dtype.np_dtype)
+        summing = acc.is_float and op.name in ("lf.reduce_sum", "lf.reduce_mean")
+        self.start = _constant(body, -0.0 if count and summing else identity, acc)
+        divide = op.name == "lf.reduce_mean" and (acc.is_float or count)
+        self.divisor = _constant(body, count, acc) if divide else None
+
+    def cast(self, block: Block, v: Value, to: ElemType) -> Value:
+        return v if v.type == to else block.add(SCALAR, [v], [to], {"op": "lf.cast", "to": to}).result
+
+    def result(self, block: Block, ivs: list[Value], dims: list[int], element) -> Value:
+        """The reduced value at the outer indices `ivs`, in the result dtype."""
+        value = self._carry(block, ivs, dims, self.start, element) if self.count else self.start
+        if self.divisor is not None:
+            value = block.add(SCALAR, [value, self.divisor], [self.acc], {"op": "lf.div"}).result
+        return self.cast(block, value, self.dtype)
+
+    def _carry(self, block: Block, ivs: list[Value], dims: list[int], acc: Value, element) -> Value:
+        """`acc` with every element at `ivs` + the indices of `dims` folded in, in C order."""
+        if not dims:
+            value = self.cast(block, element(block, ivs), self.acc)
+            return block.add(FOLD, [acc, value], [self.acc], {"op": COMBINE[self.op.name]}).result
+        hints = {"vector": True} if len(dims) == 1 and self.vector else {}
+        loop = block.add(FOR, [acc], [acc.type], {"lower": 0, "upper": dims[0], "step": 1, **hints},
+                         regions=[Block([INDEX, acc.type])])
+        inner = loop.regions[0]
+        inner.add("lf.yield", [self._carry(inner, [*ivs, inner.args[0]], dims[1:], inner.args[1], element)])
+        return loop.result

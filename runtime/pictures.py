@@ -28,18 +28,20 @@ DOT_SUFFIXES = (".dot", ".gv")
 #: kernel kind -> fill colour (a cluster is filled with its kind's colour, its ops with theirs).
 KIND_COLOURS = {
     "elementwise": "#cfe2f3", "reduction": "#fce5cd", "matmul": "#f4cccc", "row": "#d9d2e9",
-    "shape/array": "#d9ead3", "random": "#fff2cc", "constant": "#eeeeee", "control": "#c9daf8", "other": "#ffffff",
+    "shape/array": "#d9ead3", "random": "#fff2cc", "constant": "#eeeeee", "control": "#e6e6e6",
+    "other": "#ffffff",
 }
 _REGION_KINDS = {"lf.fusion": "elementwise", "lf.reduce_fusion": "reduction", "lf.matmul_fusion": "matmul",
                  "lf.row_fusion": "row"}
 # An op's kind is that of the ir/ops module (family) declaring it.
 _FAMILY_KINDS = {"elementwise": "elementwise", "reduction": "reduction", "linalg": "matmul",
-                 "shape": "shape/array", "array": "shape/array", "like": "shape/array", "random": "random", "control": "control"}
+                 "shape": "shape/array", "array": "shape/array", "like": "shape/array", "random": "random",
+                 "control": "control"}
 
 
 def kernel_kind(op_name: str) -> str:
-    """"elementwise", "reduction", "matmul", "row", "shape/array", "random", "constant", "control"
-    (lf.if, lf.while: drawn as one node) or "other"."""
+    """"elementwise", "reduction", "matmul", "row", "shape/array", "random", "constant",
+    "control" (`lf.if`, `lf.while`) or "other"."""
     if op_name in _REGION_KINDS:
         return _REGION_KINDS[op_name]
     if op_name == "lf.constant":

@@ -27,7 +27,16 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
 - "loop.for" counts from `lower` to `upper` by `step` (static) with one index block argument;
   `parallel` says iterations are independent (the backend may split the loop across
   threads), `vector` that it is the unit-stride innermost loop meant to vectorise. Its body
-  sees the values around it (trait `scoped`).
+  sees the values around it (trait `scoped`). Its operands are loop-carried values (cf.
+  MLIR's `scf.for` iter_args): the body takes them after the index, its "lf.yield" gives
+  the next ones, and the results are the last yielded (the operands for no iteration):
+
+      %s = "loop.for"(%zero) ({
+      ^bb0(%j: index, %acc: f32):
+        %v = "loop.load"(%x, %j) : (memref<8xf32>, index) -> f32
+        %n = "loop.fold"(%acc, %v) {op = "lf.add"} : (f32, f32) -> f32
+        "lf.yield"(%n) : (f32) -> ()
+      }) {lower = 0, step = 1, upper = 8} : (f32) -> f32
 - "loop.view" sees a contiguous buffer with another shape and element strides (offset 0;
   stride 0 on a broadcast dim), checked to stay inside the buffer.
 - "loop.load"/"loop.store" take one index per dim; an index that is a loop's induction
@@ -35,11 +44,15 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
 - "loop.scalar" {op = "lf.add", ...the op's attributes} is any elementwise tensor op applied
   to scalars: its typing, meaning and native lowering are that op's, so a new elementwise
   op needs nothing here.
+- "loop.fold" {op = "lf.add" | "lf.mul" | "lf.max" | "lf.min" | "lf.or" | "lf.and"} is one
+  step of a reduction, acc op element, with a reduction's liberties: a float sum may
+  reassociate (the backend's vectorised fold), a float max/min propagates NaN but may
+  return either zero when -0.0 and +0.0 tie. "loop.constant" {value, type} is a scalar.
 - "loop.const_index" and "loop.index_arith" {op = "add" | "sub" | "mul" | "floordiv" |
   "mod" | "min" | "max"} are index arithmetic.
 - "loop.call_kernel" {name = "gemm_tile"} runs a named micro-kernel (`MICRO_KERNELS`) on
   buffers: the pieces written by hand once per target, such as the GEMM's register tile.
-Loop bodies end in "lf.yield" with no operands.
+Loop bodies end in "lf.yield", with no operands except a "loop.for"'s carried values.
 """
 from __future__ import annotations
 
@@ -47,7 +60,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-
 from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.opdef import ELEMENTWISE, PURE, OpDef, get_op, register
 from lowerflow.ir.ops.structure import REGION, SCOPED
@@ -55,7 +67,9 @@ from lowerflow.ir.types import INDEX, ElemType, MemRefType, TensorType, memref
 
 KERNEL, FOR, VIEW_OP, LOAD, STORE = "loop.kernel", "loop.for", "loop.view", "loop.load", "loop.store"
 SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.index_arith"
-CALL_KERNEL = "loop.call_kernel"
+CALL_KERNEL, FOLD, CONSTANT = "loop.call_kernel", "loop.fold", "loop.constant"
+#: the elementwise ops a "loop.fold" may combine with
+FOLD_OPS = ("lf.add", "lf.mul", "lf.max", "lf.min", "lf.or", "lf.and")
 
 INDEX_OPS: dict[str, Callable[[int, int], int]] = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
@@ -74,10 +88,12 @@ def _indices(types: list, rank: int) -> None:
         raise TypeError(f"needs {rank} index operand(s), got ({', '.join(map(str, types))})")
 
 
-def _body(op: Operation) -> Block:
+def _body(op: Operation, yields: tuple = ()) -> Block:
     (block,) = op.regions
-    if block.terminator.operands:
-        raise ValueError("a loop-level region yields nothing")
+    got = [v.type for v in block.terminator.operands]
+    if got != list(yields):
+        raise ValueError("a loop-level region yields nothing" if not yields else
+                         f"the body must yield ({', '.join(map(str, yields))}), got ({', '.join(map(str, got))})")
     return block
 
 
@@ -120,11 +136,15 @@ register(OpDef(KERNEL, lambda types, attrs: [], None, (), frozenset({PURE, REGIO
 # ---- loop.for ------------------------------------------------------------------------
 
 def _for_verify(op: Operation) -> None:
-    block = _body(op)
-    if op.operands or op.results:
-        raise TypeError("takes no operands and has no results (bounds are attributes)")
-    if [a.type for a in block.args] != [INDEX]:
-        raise TypeError("the body takes one index argument")
+    carried = [v.type for v in op.operands]
+    if not all(isinstance(t, ElemType) or t == INDEX for t in carried):
+        raise TypeError(f"carries scalars or indices only, got ({', '.join(map(str, carried))})")
+    if [r.type for r in op.results] != carried:
+        raise TypeError("needs one result per carried value, of its type")
+    block = _body(op, tuple(carried))
+    if [a.type for a in block.args] != [INDEX, *carried]:
+        raise TypeError(f"the body takes ({', '.join(map(str, [INDEX, *carried]))}): the index, "
+                        "then the carried values")
     lower, upper, step = (op.attributes.get(k) for k in ("lower", "upper", "step"))
     if not all(isinstance(x, int) and not isinstance(x, bool) for x in (lower, upper, step)):
         raise TypeError("needs integer attributes lower, upper and step")
@@ -133,6 +153,8 @@ def _for_verify(op: Operation) -> None:
     for hint in ("parallel", "vector"):
         if not isinstance(op.attributes.get(hint, False), bool):
             raise TypeError(f"'{hint}' must be a bool")
+    if carried and op.attributes.get("parallel", False):
+        raise ValueError("a loop carrying values is not parallel")
 
 
 def loop_range(op: Operation) -> range:
@@ -142,12 +164,13 @@ def loop_range(op: Operation) -> range:
 
 
 def _for_interpret(op: Operation, args: list, run_region) -> list:
+    carried = list(args)
     for i in loop_range(op):
-        run_region(op.regions[0], [i])
-    return []
+        carried = run_region(op.regions[0], [i, *carried])
+    return carried
 
 
-register(OpDef(FOR, lambda types, attrs: [], None, (), frozenset({REGION, SCOPED}),
+register(OpDef(FOR, lambda types, attrs: list(types), None, (), frozenset({REGION, SCOPED}),
                ("lower", "upper", "step"), verify=_for_verify, interpret=_for_interpret))
 
 
@@ -184,7 +207,7 @@ def _check_bounds(buf: Value, indices: list[Value]) -> None:
     """An index that is a loop's induction variable stays inside its dim."""
     for d, (n, i) in enumerate(zip(buf.type.shape, indices)):
         owner = i.owner
-        loop = owner.parent if isinstance(owner, Block) else None
+        loop = owner.parent if isinstance(owner, Block) and owner.args[0] is i else None
         if isinstance(loop, Operation) and loop.name == FOR:
             r = loop_range(loop)
             if len(r) and (r[0] < 0 or r[-1] >= n):
@@ -262,6 +285,33 @@ def _index_infer(types, attrs):
     return [INDEX]
 
 
+def _fold_infer(types, attrs):
+    if attrs["op"] not in FOLD_OPS:
+        raise ValueError(f"unknown fold op {attrs['op']!r} (one of {', '.join(FOLD_OPS)})")
+    if len(types) != 2 or types[0] != types[1] or not isinstance(types[0], ElemType):
+        raise TypeError(f"folds a scalar into an accumulator of its type, got ({', '.join(map(str, types))})")
+    return [types[0]]
+
+
+def _fold_reference(args, attrs):
+    return [np.asarray(get_op(attrs["op"]).reference([np.asarray(a) for a in args], {})[0])[()]]
+
+
+register(OpDef(FOLD, _fold_infer, _fold_reference, (), frozenset({PURE}), ("op",)))
+
+
+def _constant_infer(types, attrs):
+    t, value = attrs["type"], attrs["value"]
+    if types or not isinstance(t, ElemType):
+        raise TypeError("takes no operands and needs a scalar 'type'")
+    kind = bool if t.is_bool else float if t.is_float else int
+    if type(value) is not kind:  # bool is an int, an int no float here
+        raise TypeError(f"value {value!r} is no {t} (needs a {kind.__name__})")
+    return [t]
+
+
+register(OpDef(CONSTANT, _constant_infer, lambda args, attrs: [attrs["type"].np_dtype.type(attrs["value"])], (),
+               frozenset({PURE}), ("value", "type")))
 register(OpDef(CONST_INDEX, lambda types, attrs: [INDEX], lambda args, attrs: [int(attrs["value"])], (),
                frozenset({PURE}), ("value",)))
 register(OpDef(INDEX_ARITH, _index_infer, lambda args, attrs: [INDEX_OPS[attrs["op"]](*args)], (),

@@ -89,6 +89,12 @@ def identity_element(name: str, dtype: np.dtype):
             "lf.reduce_all": True}[name]
 
 
+#: reduction -> the elementwise op that folds one more element into its accumulator
+COMBINE = {"lf.reduce_sum": "lf.add", "lf.reduce_mean": "lf.add", "lf.reduce_prod": "lf.mul",
+           "lf.reduce_max": "lf.max", "lf.reduce_min": "lf.min", "lf.reduce_any": "lf.or",
+           "lf.reduce_all": "lf.and"}
+
+
 def _extreme(name: str, fn):
     """max/min: numpy's NaN-propagating reduction; the identity over no elements."""
     def reduce(x, axes, keepdims):

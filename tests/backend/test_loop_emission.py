@@ -1,6 +1,7 @@
 """LLVM emission from the loop level: native == interp(loop IR) for what `lower-to-loops`
-lowers, errors raised inside a loop kernel, the threaded split of a large nest, and the same
-optimised code whether the pass or the backend lowered the step (names aside)."""
+lowers, errors raised inside a loop kernel, the threaded split of a large nest, the same
+optimised code whether the pass or the backend lowered the step (names aside), and
+reductions' folds vectorised with their liberties (reassociated sums, NaN-propagating max)."""
 from __future__ import annotations
 
 import re
@@ -58,6 +59,12 @@ CASES = {
     "lf.yield"(%2, %3) : (tensor<6x4xf32>, tensor<6x4xi1>) -> ()
   }) : (tensor<6x4xf32>, tensor<4xf32>) -> (tensor<6x4xf32>, tensor<6x4xi1>)''',
                  "%0#0, %0#1) : (tensor<6x4xf32>, tensor<6x4xi1>"),
+    "sum_rows": _f("%x: tensor<6x40xf32>",
+                   '  %0 = "lf.reduce_sum"(%x) {axes = [1], keepdims = false} : (tensor<6x40xf32>) -> tensor<6xf32>',
+                   "%0) : (tensor<6xf32>"),
+    "max_cols_i64": _f("%x: tensor<6x5xi64>",
+                       '  %0 = "lf.reduce_max"(%x) {axes = [0], keepdims = true} : (tensor<6x5xi64>) -> tensor<1x5xi64>',
+                       "%0) : (tensor<1x5xi64>"),
     "empty": _f("%x: tensor<0x4xf32>", '  %0 = "lf.exp"(%x) : (tensor<0x4xf32>) -> tensor<0x4xf32>',
                 "%0) : (tensor<0x4xf32>"),
 }
@@ -129,3 +136,22 @@ def test_pass_and_backend_routes_emit_the_same_code(threads):
     default pipeline's) optimise to the same code, serial or threaded. (When the loop level
     came in, this also held against the elementwise kernels that emitted LLVM from tensor ops.)"""
     assert _normalised_llvm(BIG, "plan-buffers", threads) == _normalised_llvm(BIG, LOOPS, threads)
+
+
+REDUCE = _f("%x: tensor<64x256xf32>, %v: tensor<256xf32>", '''  %0 = "lf.reduce_fusion"(%x, %v) ({
+  ^bb0(%a: tensor<64x256xf32>, %b: tensor<256xf32>):
+    %1 = "lf.mul"(%a, %b) : (tensor<64x256xf32>, tensor<256xf32>) -> tensor<64x256xf32>
+    %2 = "lf.reduce_sum"(%1) {axes = [1], keepdims = false} : (tensor<64x256xf32>) -> tensor<64xf32>
+    "lf.yield"(%2) : (tensor<64xf32>) -> ()
+  }) : (tensor<64x256xf32>, tensor<256xf32>) -> tensor<64xf32>
+  %3 = "lf.reduce_max"(%x) {axes = [1], keepdims = false} : (tensor<64x256xf32>) -> tensor<64xf32>''',
+           "%0, %3) : (tensor<64xf32>, tensor<64xf32>")
+
+
+def test_reductions_vectorise_with_their_liberties():
+    """The fold loops of a float sum (reassociated) and max (`llvm.maximum`, NaN-propagating,
+    either zero) vectorise, and both routes emit the same code."""
+    code = _normalised_llvm(REDUCE, LOOPS, 1)
+    assert code == _normalised_llvm(REDUCE, "plan-buffers", 1)
+    assert re.search(r"fadd reassoc contract <\d+ x float>", code)
+    assert re.search(r"call nsz <\d+ x float> @llvm\.maximum\.v\d+f32", code)
