@@ -14,8 +14,7 @@ if str(ROOT) not in sys.path:  # bench/ is run from the repository root, not ins
     sys.path.insert(0, str(ROOT))
 
 from bench.__main__ import main  # noqa: E402
-from bench.workloads import BY_NAME  # noqa: E402
-from tests.bench.test_bench_smoke import TIME, _rows  # noqa: E402
+from tests.bench.test_bench_smoke import SLOTS, TIME, _rows, three_steps  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -39,21 +38,7 @@ def test_jax_training_step_matches_the_tf1_graph():
     pytest.importorskip("jax")
     import jax.numpy as jnp
 
-    import lowerflow as tf
-    wl = BY_NAME["train_cnn_adam"]
-    params = wl.params(quick=True)
-    build, feeds = wl.graph(tf, **params)
-    with tf.Graph().as_default() as graph, tf.Session() as sess:
-        train = build()
-        sess.run(tf.global_variables_initializer())
-        feed = {graph.get_tensor_by_name(f"{k}:0"): v for k, v in feeds.items()}
-        for _ in range(3):
-            sess.run(train, feed)
-        got = {v.op.name: value for v, value in zip(tf.global_variables(), sess.run(tf.global_variables()))}
-    state = list(wl.variables(**params).values())
-    for _ in range(3):
-        state = list(wl.expr(jnp, *feeds.values(), *state, **params))
-    slots = {"/m": "/Adam", "/v": "/Adam_1"}
-    for key, want in zip(wl.variables(**params), state):
-        name = key[:-2].replace("/", "_") + slots[key[-2:]] if key[-2:] in slots else key.replace("/", "_")
+    got, state, keys = three_steps("train_cnn_adam", jnp)
+    for key, want in zip(keys, state):
+        name = key[:-2].replace("/", "_") + SLOTS[key[-2:]] if key[-2:] in SLOTS else key.replace("/", "_")
         np.testing.assert_allclose(got[name], np.asarray(want), rtol=2e-4, atol=1e-6, err_msg=key)

@@ -94,10 +94,9 @@ def test_training_rows_run(tmp_path):
 SLOTS = {"/m": "/Adam", "/v": "/Adam_1"}
 
 
-@pytest.mark.parametrize("name", ["train_logreg", "train_mlp_adam", "lstm_train", "lstm_train_dynamic"])
-def test_training_exprs_match_the_tf1_graph(name):
-    """The hand-written numpy gradients and updates (what numpy and JAX are timed on) agree
-    with lowerflow's training step on the same TF1 graph, over three steps."""
+def three_steps(name: str, xp) -> tuple[dict, list, list]:
+    """Workload `name`'s training step, three times, on lowerflow's TF1 graph and through its
+    expression on `xp` (numpy or jax.numpy): (variables by TF name, expression state, its keys)."""
     import lowerflow as tf
     from bench.workloads import BY_NAME
 
@@ -113,7 +112,15 @@ def test_training_exprs_match_the_tf1_graph(name):
         got = {v.op.name: value for v, value in zip(tf.global_variables(), sess.run(tf.global_variables()))}
     state = list(wl.variables(**params).values())
     for _ in range(3):
-        state = list(wl.expr(np, *feeds.values(), *state, **params))
-    for key, want in zip(wl.variables(**params), state):
+        state = list(wl.expr(xp, *feeds.values(), *state, **params))
+    return got, state, list(wl.variables(**params))
+
+
+@pytest.mark.parametrize("name", ["train_logreg", "train_mlp_adam", "lstm_train", "lstm_train_dynamic"])
+def test_training_exprs_match_the_tf1_graph(name):
+    """The hand-written numpy gradients and updates (what numpy and JAX are timed on) agree
+    with lowerflow's training step on the same TF1 graph, over three steps."""
+    got, state, keys = three_steps(name, np)
+    for key, want in zip(keys, state):
         tf_name = key[:-2] + SLOTS[key[-2:]] if key[-2:] in SLOTS else key
         np.testing.assert_allclose(got[tf_name], want, rtol=1e-5, atol=1e-7, err_msg=key)
