@@ -64,6 +64,20 @@ def test_more_threads_than_chunks():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("n", [250_007, 1_000_003])
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_dynamic_chunks_cover_odd_sizes(n, threads):
+    """Tickets of `chunk_size` elements, the last ragged, each run once whichever thread
+    takes it: the same bits as the serial loop, for more threads than cores too."""
+    f = chain_fn([n], [n])
+    args = [rand([n]), rand([n], seed=1)]
+    want = compile_function(f).run(args)
+    for a, b in zip(want, compile_function(f, threads=threads).run(args)):
+        np.testing.assert_array_equal(a, b)
+    per = parallel.chunk_size(n, 64, threads)
+    assert per % 64 == 0 and -(-n // per) <= threads * parallel.CHUNKS_PER_THREAD
+
+
 def test_error_in_a_chunk_fails_the_step():
     n = 600_000
     f = binary_fn("lf.div", [n], [n], I32)
