@@ -81,10 +81,14 @@ os.register_at_fork(after_in_child=lambda: setattr(_FORKED, "value", 1))
 #: process, since congestion is the machine's, not a kernel's.
 SERIAL_SYMBOL = "lowerflow_serial_until"
 _SERIAL_UNTIL = ctypes.c_int64(0)
-#: How long a congested machine keeps forks serial before the team is tried again: long
-#: against one region (>= 100 µs), so a probe that collapses costs a few percent at most,
-#: short against a change in the machine's load.
+#: How long a congested machine keeps forks serial before the team is tried again (the
+#: probe): long against one region (>= 100 µs), short against a change in the machine's
+#: load. Each probe that fails again doubles it, up to MAX_BACKOFF_NS (a probe that
+#: collapses then costs a few percent at most); one that pays resets it.
 BACKOFF_NS = 50_000_000
+MAX_BACKOFF_NS = 800_000_000
+BACKOFF_SYMBOL = "lowerflow_backoff_ns"
+_BACKOFF = ctypes.c_int64(BACKOFF_NS)
 
 
 @functools.cache
@@ -93,6 +97,7 @@ def available() -> bool:
     jit.host_cpu()  # LLVM initialised first
     llvm.add_symbol(FORKED_SYMBOL, ctypes.addressof(_FORKED))
     llvm.add_symbol(SERIAL_SYMBOL, ctypes.addressof(_SERIAL_UNTIL))
+    llvm.add_symbol(BACKOFF_SYMBOL, ctypes.addressof(_BACKOFF))
     if not _load_gomp():
         return False
     return all(llvm.address_of_symbol(s) for s in _SYMBOLS)
@@ -254,10 +259,10 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     lowest non-zero status a body returned.
 
     The fork runs `body` on the calling thread alone (tickets all taken by it) in a forked
-    child, and while the machine is congested: a region after which the calling thread
-    had taken 1.5x its fair share of tickets (the others did not get a core), or spent
-    under a third of the region in tickets (it waited for them), makes the forks of the
-    next BACKOFF_NS run alone; the first fork after that tries the team again."""
+    child, and while the machine is congested: a region that took longer than about the
+    serial time (`_judge`; the other threads did not get a core, or the caller waited for
+    them) makes the forks of the next BACKOFF_NS (doubling while it lasts) run alone; the
+    first fork after that tries the team again. A thread that merely wakes late only takes fewer tickets."""
     m = b.module
     worker = ir.Function(m, ir.FunctionType(ir.VoidType(), [PTR]), name)
     worker.linkage = "internal"
@@ -298,12 +303,12 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     forked, until = _external(m, FORKED_SYMBOL, I32), _external(m, SERIAL_SYMBOL, I64)
     start = _now_ns(b, ts)
     together = b.and_(b.icmp_unsigned("==", b.load(forked, typ=I32), ir.Constant(I32, 0)),
-                      b.icmp_signed(">=", start, b.load(until, typ=I64)))
+                      b.icmp_signed(">=", start, b.load_atomic(until, "monotonic", 8, typ=I64)))
     gomp = declare(m, "GOMP_parallel", ir.VoidType(), [PTR, PTR, I32, I32])
     with b.if_else(together) as (team, alone):
         with team:
             b.call(gomp, [worker, data, ir.Constant(I32, threads), ir.Constant(I32, 0)])
-            _judge(b, stats, start, _now_ns(b, ts), until, min(threads, usable_cores()))
+            _judge(b, stats, start, _now_ns(b, ts), until, _external(m, BACKOFF_SYMBOL, I64))
         with alone:
             b.call(worker, [data])
     rc = b.load(status, typ=I32)
@@ -316,16 +321,25 @@ def _external(m: ir.Module, name: str, typ: ir.Type) -> ir.GlobalVariable:
     return g if g is not None else ir.GlobalVariable(m, typ, name)
 
 
-def _judge(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, until: ir.Value, cores: int) -> None:
-    """After a team region: if the calling thread took over 1.5x its fair share (1/`cores`)
-    of the tickets, or was in tickets under a third of the region's time, set `until` to
-    BACKOFF_NS from `end` (see `fork`)."""
+def _judge(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, until: ir.Value,
+           backoff: ir.Value) -> None:
+    """After a team region of `end - start` ns: the calling thread's tickets and their time
+    estimate the serial time (its ns per ticket times the tickets offered; on a quiet
+    machine about 2x the region's for 2 threads, memory-bound or not, as a thread's tickets
+    slow when both share the bandwidth). Under 1.33x, the team did not pay: `until` becomes
+    `end` + `backoff`, and `backoff` doubles; otherwise `backoff` is reset."""
     mine, offered, busy = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
                            for i in range(3))
-    greedy = b.icmp_signed(">", b.mul(mine, ir.Constant(I64, 2 * cores)), b.mul(offered, ir.Constant(I64, 3)))
-    idle = b.icmp_signed("<", b.mul(busy, ir.Constant(I64, 3)), b.sub(end, start))
-    with b.if_then(b.or_(greedy, idle)):
-        b.store(b.add(end, ir.Constant(I64, BACKOFF_NS)), until)
+    wall = b.mul(b.sub(end, start), b.mul(mine, ir.Constant(I64, 4)))
+    with b.if_else(b.icmp_signed(">", wall, b.mul(busy, b.mul(offered, ir.Constant(I64, 3))))) as (lost, paid):
+        with lost:
+            wait = b.load_atomic(backoff, "monotonic", 8, typ=I64)
+            b.store_atomic(b.add(end, wait), until, "monotonic", 8)
+            longer = b.shl(wait, ir.Constant(I64, 1))
+            cap = ir.Constant(I64, MAX_BACKOFF_NS)
+            b.store_atomic(b.select(b.icmp_signed("<", longer, cap), longer, cap), backoff, "monotonic", 8)
+        with paid:
+            b.store_atomic(ir.Constant(I64, BACKOFF_NS), backoff, "monotonic", 8)
 
 
 def barrier(b: ir.IRBuilder) -> None:
