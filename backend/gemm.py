@@ -26,7 +26,7 @@ the operand's contiguous axis. The two packing buffers come from `aligned_alloc`
 call (OUT_OF_MEMORY if that fails), not from the step's arena. With `threads` > 1 one `parallel.fork` runs the whole
 panel loop on every thread, and each (jc, pc) panel is shared out dynamically: threads take
 B's strips to pack from one ticket counter, meet at a barrier, then take C's row blocks
-(about `parallel.CHUNKS_PER_THREAD` per thread) from another. A thread that loses its core
+(about ROW_TICKETS per thread) from another. A thread that loses its core
 to another process then packs and multiplies less instead of holding the others up at a
 fixed split. Panels alternate between two Bp buffers, so one barrier a panel suffices: a
 thread packing panel p+1 has passed panel p's barrier, which every thread reached only after
@@ -46,6 +46,10 @@ from lowerflow.backend.loops import for_range
 F32 = ir.FloatType()
 MC, KC, NC = 96, 256, 2048  # Ap 96 KiB (L2), Bp strip 16-32 KiB (L1), B panel 2 MiB (L3)
 FM = ("contract",)
+#: Row-block tickets per thread and panel: fine, because the threads meet at a barrier after
+#: each panel and wait there for up to one ticket (1024^3: ~0.25 ms of one thread's work, under
+#: libgomp's spin before it sleeps); a ticket costs ~0.1 µs (an atomic, two clock reads).
+ROW_TICKETS = 16
 
 
 @dataclass(frozen=True)
@@ -345,7 +349,7 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
         for_range(bb, -(-g.n // NC), column_panel, name="jb")
 
     k_panels = -(-g.k // KC)
-    rows_per = parallel.chunk_size(g.m, MR, threads)
+    rows_per = min(parallel.chunk_size(g.m, MR, threads, ROW_TICKETS), MC)  # MC: a multiple of every MR
     if threads == 1:
         panels(b, a, bm, c, ap, bp)
     else:

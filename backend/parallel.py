@@ -5,33 +5,41 @@ for Python worker threads and ~31 µs for pthread_create per call, and it gave 2
 compute-bound and 1.4-1.6x on memory-bound kernels on 2 cores (shared notes §4). It is
 what GCC's `#pragma omp parallel` compiles to (cf. numba's omp threading layer):
 
-    kernel(bufs...):  data = {bufs..., status = UINT_MAX}
-                      GOMP_parallel(kernel.omp, &data, threads, 0)   (kernel.omp(&data) in a
-                                                                      forked child: see FORKED_SYMBOL)
+    kernel(bufs...):  data = {bufs..., tickets = 0, status = UINT_MAX, stats}
+                      if forked child or congested: kernel.omp(&data) on this thread alone
+                      else: GOMP_parallel(kernel.omp, &data, threads, 0); judge the region
                       return status == UINT_MAX ? 0 : status
-    kernel.omp(data): [lo, hi) = this thread's chunk of range(n), aligned to `align`
-                      rc = kernel.chunk(bufs..., lo, hi); if rc: atomic umin(status, rc)
-                      (`fork`: the same for any body, e.g. a GEMM's panel loop, which
-                      runs on every thread and meets at `barrier`s)
+    kernel.omp(data): until tickets run out: t = atomic tickets++ (`ticket_loop`)
+                        rc = kernel.chunk(bufs..., t*per, min(t*per + per, n));
+                        if rc: atomic umin(status, rc), stop
+                      (`fork`: any body run on every thread, e.g. a GEMM's panel loop with
+                      ticket loops between `barrier`s)
     kernel.chunk:     the serial loop nest over outer indices [lo, hi), built by the caller
                       through a `KernelCtx` of its own (its `error_if` works as usual)
 
-Every thread gets one contiguous chunk (static schedule, like `schedule(static)`): the
-kernels split here are uniform loops. Threads write disjoint ranges of the results and
-only read operands, so the chunk function's `noalias` parameters stay true.
+Work is split dynamically (like `schedule(dynamic, per)`): about CHUNKS_PER_THREAD tickets a
+thread, taken from one atomic counter, so a thread that another process keeps off its core
+takes fewer instead of every thread waiting for its fixed share. Threads write disjoint
+ranges of the results and only read operands, so the chunk function's `noalias` parameters
+stay true; each chunk computes what the serial loop would, so results are bitwise the same.
 
 Only kernels estimated above `THRESHOLD_NS` (100 µs) are split: memory-bound kernels
 scale 1.3-1.6x at best and dispatch plus cold caches on the other core would eat small
 ones. When libgomp.so.1 is missing everything stays serial.
 
-Waiting is libgomp's default: a thread spins ~300,000 turns at a barrier or after a region
-before it sleeps. That is the fast choice on cores nobody else uses (Zen 4, quiet: 1024^3
-matmul 11.8 ms, against 20.5 ms with OMP_WAIT_POLICY=PASSIVE and 17.5 ms spinning 30,000
-turns), and the slow one when other busy processes share the cores: a spinning thread holds
-the core the thread it waits for needs, so a 2-thread Adam MLP step took 19-40 ms beside
-other processes, against 1.3-1.5 ms with PASSIVE. On a shared machine set
-OMP_WAIT_POLICY=PASSIVE (libgomp reads it when it loads); the fix that needs no knob is a
-GEMM whose threads do not wait for each other at fixed splits.
+Waiting. libgomp spins SPIN_TURNS turns (a `pause` each) at a barrier or after a region
+before it sleeps on a futex, instead of its default 300,000 (~8 ms on Zen 4): a spinning
+thread holds a core that the thread it waits for, or another process, needs. With one
+competing busy process a 2-thread MLP step took 6x its 1-thread time under the default.
+Spinning ~0.3 ms still covers the waits of a quiet machine (at most one ticket at a barrier,
+back-to-back regions of a step). A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+
+Congestion. Shorter spinning and tickets do not stop a team from losing on an oversubscribed
+machine: a region still ends when its last thread gets a core back. So each region is
+judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time),
+and one that did not pay makes the following forks run serially, on the calling thread,
+for a backoff (50 ms, doubling while probes keep failing, up to 0.8 s). The check is two
+clock reads per ticket and a few instructions per region; nothing is read from /proc.
 """
 from __future__ import annotations
 
@@ -174,10 +182,10 @@ def counted_loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, body: Callable[[ir
 CHUNKS_PER_THREAD = 4
 
 
-def chunk_size(n: int, align: int, threads: int) -> int:
+def chunk_size(n: int, align: int, threads: int, per_thread: int = CHUNKS_PER_THREAD) -> int:
     """Items per ticket of a dynamic split of range(n) on `threads` threads: about
-    n / (threads * CHUNKS_PER_THREAD), a multiple of `align`, at least `align`."""
-    per = -(-n // (threads * CHUNKS_PER_THREAD))
+    n / (threads * per_thread), a multiple of `align`, at least `align`."""
+    per = -(-n // (threads * per_thread))
     return max(align, -(-per // align) * align)
 
 

@@ -96,7 +96,8 @@ def test_small_kernels_and_aot_modules_stay_serial():
 
 
 def test_session_compiles_with_intra_op_threads(monkeypatch):
-    """ConfigProto.intra_op_parallelism_threads reaches compile_function (0: every core)."""
+    """ConfigProto.intra_op_parallelism_threads reaches compile_function (0: every core this
+    process may run on)."""
     seen = []
     real = session_mod.compile_function
 
@@ -111,7 +112,52 @@ def test_session_compiles_with_intra_op_threads(monkeypatch):
             y = tf.exp(x) * (0.123 + k)  # a graph of its own: no executable to reuse
             with tf.Session(config=cfg) as sess:
                 np.testing.assert_allclose(sess.run(y, {x: [0, 1, 2]}), np.exp([0, 1, 2]) * (0.123 + k), rtol=1e-6)
-    assert seen == [1, os.cpu_count(), 2]
+    assert seen == [1, parallel.usable_cores(), 2]
+
+
+def test_default_threads_follow_the_affinity_mask():
+    """A process pinned to one core (taskset, a cpuset) gets one thread by default."""
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no sched_getaffinity")
+    code = ("import os; from lowerflow.backend import parallel; os.sched_setaffinity(0, [min(os.sched_getaffinity(0))]);"
+            "print(parallel.usable_cores())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "1"
+
+
+def test_congested_machine_runs_forks_alone(monkeypatch):
+    """While `lowerflow_serial_until` lies ahead, a fork runs on the calling thread alone
+    (every ticket its own) and is not judged: same bits, the flag left as it was."""
+    f = chain_fn([7, 50_001], [7, 1])
+    args = [rand([7, 50_001]), rand([7, 1], seed=1)]
+    want = compile_function(f).run(args)
+    exe = compile_function(f, threads=2)
+    monkeypatch.setattr(parallel._SERIAL_UNTIL, "value", 1 << 62)
+    for a, b in zip(want, exe.run(args)):
+        np.testing.assert_array_equal(a, b)
+    assert parallel._SERIAL_UNTIL.value == 1 << 62
+
+
+SPIN_SCRIPT = """
+import ctypes, os
+from lowerflow.backend import parallel
+parallel.available()
+print(os.environ.get("GOMP_SPINCOUNT"), flush=True)
+ctypes.CDLL("libgomp.so.1").omp_display_env(1)  # to stderr
+"""
+
+
+@pytest.mark.parametrize("user", [None, "123"])
+def test_spin_count_is_set_only_around_loading_libgomp(user):
+    """libgomp takes SPIN_TURNS as it loads (a user's GOMP_SPINCOUNT wins); the variable is
+    gone again after, so children do not inherit it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    if user:
+        env["GOMP_SPINCOUNT"] = user
+    out = subprocess.run([sys.executable, "-c", SPIN_SCRIPT], env=env, capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert out.stdout.strip() == str(user)
+    assert f"GOMP_SPINCOUNT = '{user or parallel.SPIN_TURNS}'" in out.stderr
 
 
 FORK_SCRIPT = """
