@@ -6,7 +6,7 @@ compute-bound and 1.4-1.6x on memory-bound kernels on 2 cores (shared notes §4)
 what GCC's `#pragma omp parallel` compiles to (cf. numba's omp threading layer):
 
     kernel(bufs...):  data = {bufs..., tickets = 0, status = UINT_MAX, stats}
-                      if forked child or congested: kernel.omp(&data) on this thread alone
+                      if forked child or congested: kernel.chunk(bufs..., 0, n) (serial)
                       else: GOMP_parallel(kernel.omp, &data, threads, 0); judge the region
                       return status == UINT_MAX ? 0 : status
     kernel.omp(data): until tickets run out: t = atomic tickets++ (`ticket_loop`)
@@ -38,7 +38,8 @@ Congestion. Shorter spinning and tickets do not stop a team from losing on an ov
 machine: a region still ends when its last thread gets a core back. So each region is
 judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time),
 and one that did not pay makes the following forks run serially, on the calling thread,
-for a backoff (50 ms, doubling while probes keep failing, up to 0.8 s). The check is two
+for a backoff (50 ms to 0.8 s: doubled by each region that does not pay, halved by each one
+that does). The check is two
 clock reads per ticket and a few instructions per region; nothing is read from /proc.
 """
 from __future__ import annotations
@@ -80,19 +81,19 @@ _SYMBOLS = ("GOMP_parallel", "GOMP_barrier", "omp_get_thread_num", "omp_get_num_
 
 #: libgomp is not fork-safe: a child of a process that ran a parallel region hangs in
 #: its next GOMP_parallel (measured). Forked children raise this flag and forks then run
-#: their body on the calling thread (omp_get_num_threads() is 1 outside a region).
+#: their serial code on the calling thread.
 FORKED_SYMBOL = "lowerflow_forked"
 _FORKED = ctypes.c_int32(0)
 os.register_at_fork(after_in_child=lambda: setattr(_FORKED, "value", 1))
 
-#: CLOCK_MONOTONIC ns before which forks run on the calling thread alone (`fork`): one per
+#: CLOCK_MONOTONIC ns before which forks run their serial code (`fork`): one per
 #: process, since congestion is the machine's, not a kernel's.
 SERIAL_SYMBOL = "lowerflow_serial_until"
 _SERIAL_UNTIL = ctypes.c_int64(0)
 #: How long a congested machine keeps forks serial before the team is tried again (the
 #: probe): long against one region (>= 100 µs), short against a change in the machine's
-#: load. Each probe that fails again doubles it, up to MAX_BACKOFF_NS (a probe that
-#: collapses then costs a few percent at most); one that pays resets it.
+#: load. Each region that does not pay doubles it, up to MAX_BACKOFF_NS (a probe that
+#: collapses then costs a few percent at most); each one that pays halves it.
 BACKOFF_NS = 50_000_000
 MAX_BACKOFF_NS = 800_000_000
 BACKOFF_SYMBOL = "lowerflow_backoff_ns"
@@ -259,15 +260,16 @@ ForkBody = Callable[[ir.IRBuilder, list[ir.Value], Team], "ir.Value | None"]
 
 
 def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: int,
-         body: ForkBody, name: str) -> ir.Value:
+         body: ForkBody, name: str, serial: Callable[[], ir.Value | None]) -> ir.Value:
     """Emit, at `b`, one GOMP_parallel region running `body` on each of `threads` threads
     (`team.tid` its team index; work is shared out by `ticket_loop`s, or by tid), with
     `values` (pointers and i64s) passed through a stack block allocated at `entry` (the
     function's entry block: the fork may sit in a loop). Returns the i32 status: 0, or the
     lowest non-zero status a body returned.
 
-    The fork runs `body` on the calling thread alone (tickets all taken by it) in a forked
-    child, and while the machine is congested: a region that took longer than about the
+    The fork runs `serial()` instead (emitted at `b`: the serial kernel's code, e.g. one
+    chunk over the whole range; its i32 status or None) in a forked child, and while the
+    machine is congested: a region that took longer than about the
     serial time (`_judge`; the other threads did not get a core, or the caller waited for
     them) makes the forks of the next BACKOFF_NS (doubling while it lasts) run alone; the
     first fork after that tries the team again. A thread that merely wakes late only takes fewer tickets."""
@@ -318,7 +320,9 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
             b.call(gomp, [worker, data, ir.Constant(I32, threads), ir.Constant(I32, 0)])
             _judge(b, stats, start, _now_ns(b, ts), until, _external(m, BACKOFF_SYMBOL, I64))
         with alone:
-            b.call(worker, [data])
+            rc = serial()
+            if rc is not None:
+                b.store(b.select(b.icmp_unsigned("==", rc, ir.Constant(I32, 0)), ir.Constant(I32, _NONE), rc), status)
     rc = b.load(status, typ=I32)
     return b.select(b.icmp_unsigned("==", rc, ir.Constant(I32, _NONE)), ir.Constant(I32, 0), rc)
 
@@ -335,7 +339,7 @@ def _judge(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, unt
     estimate the serial time (its ns per ticket times the tickets offered; on a quiet
     machine about 2x the region's for 2 threads, memory-bound or not, as a thread's tickets
     slow when both share the bandwidth). Under 1.33x, the team did not pay: `until` becomes
-    `end` + `backoff`, and `backoff` doubles; otherwise `backoff` is reset."""
+    `end` + `backoff`, and `backoff` doubles; otherwise `backoff` halves (to BACKOFF_NS)."""
     mine, offered, busy = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
                            for i in range(3))
     wall = b.mul(b.sub(end, start), b.mul(mine, ir.Constant(I64, 4)))
@@ -346,13 +350,14 @@ def _judge(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, unt
             longer = b.shl(wait, ir.Constant(I64, 1))
             cap = ir.Constant(I64, MAX_BACKOFF_NS)
             b.store_atomic(b.select(b.icmp_signed("<", longer, cap), longer, cap), backoff, "monotonic", 8)
-        with paid:
-            b.store_atomic(ir.Constant(I64, BACKOFF_NS), backoff, "monotonic", 8)
+        with paid:  # halved, not reset: on a machine that stays busy, collapses keep coming
+            half = b.lshr(b.load_atomic(backoff, "monotonic", 8, typ=I64), ir.Constant(I64, 1))
+            floor = ir.Constant(I64, BACKOFF_NS)
+            b.store_atomic(b.select(b.icmp_signed(">", half, floor), half, floor), backoff, "monotonic", 8)
 
 
 def barrier(b: ir.IRBuilder) -> None:
-    """Wait for every thread of the team (a no-op outside a parallel region: a forked child
-    runs the worker alone)."""
+    """Wait for every thread of the team."""
     b.call(declare(b.module, "GOMP_barrier", ir.VoidType(), []), [])
 
 
@@ -389,7 +394,9 @@ def parallel_for(kc: KernelCtx, n: int, align: int, threads: int,
 
     def share(wb: ir.IRBuilder, v: list[ir.Value], team: Team) -> ir.Value:
         return ticket_loop(wb, team, v[-1], ir.Constant(I64, n), per, lambda lo, hi: wb.call(chunk, v[:-1] + [lo, hi]))
-    rc = fork(b, kc.entry, [buf.ptr for buf in bufs] + [counter], threads, share, f"{kc.fn.name}.omp")
+    ptrs = [buf.ptr for buf in bufs]
+    rc = fork(b, kc.entry, ptrs + [counter], threads, share, f"{kc.fn.name}.omp",
+              lambda: b.call(chunk, ptrs + [ir.Constant(I64, 0), ir.Constant(I64, n)]))
     fail, ok = kc.fn.append_basic_block("omp.fail"), kc.fn.append_basic_block("omp.ok")
     b.cbranch(b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), fail, ok)
     b.position_at_end(fail)

@@ -126,8 +126,8 @@ def test_default_threads_follow_the_affinity_mask():
 
 
 def test_congested_machine_runs_forks_alone(monkeypatch):
-    """While `lowerflow_serial_until` lies ahead, a fork runs on the calling thread alone
-    (every ticket its own) and is not judged: same bits, the flag left as it was."""
+    """While `lowerflow_serial_until` lies ahead, a fork runs its serial code on the calling
+    thread and is not judged: same bits, the flag left as it was."""
     f = chain_fn([7, 50_001], [7, 1])
     args = [rand([7, 50_001]), rand([7, 1], seed=1)]
     want = compile_function(f).run(args)
@@ -135,6 +135,16 @@ def test_congested_machine_runs_forks_alone(monkeypatch):
     monkeypatch.setattr(parallel._SERIAL_UNTIL, "value", 1 << 62)
     for a, b in zip(want, exe.run(args)):
         np.testing.assert_array_equal(a, b)
+    m, k, n = 97, 777, 2061  # the GEMM's serial panel loops: several K and N panels
+    mm = Function("step", [tensor([m, k], F32), tensor([k, n], F32)])
+    mm.set_return([build(mm.body, "lf.matmul", list(mm.args), {"transpose_a": False, "transpose_b": False}).result])
+    ab = [rand([m, k]), rand([k, n], seed=1)]
+    np.testing.assert_array_equal(compile_function(mm, threads=2).run(ab)[0], compile_function(mm).run(ab)[0])
+    div = compile_function(binary_fn("lf.div", [600_000], [600_000], I32), threads=2)
+    x, y = np.ones(600_000, np.int32), np.ones(600_000, np.int32)
+    y[7] = 0
+    with pytest.raises(NativeError, match="division by zero"):  # the serial chunk's status
+        div.run([x, y])
     assert parallel._SERIAL_UNTIL.value == 1 << 62
 
 
