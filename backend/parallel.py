@@ -267,12 +267,14 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     function's entry block: the fork may sit in a loop). Returns the i32 status: 0, or the
     lowest non-zero status a body returned.
 
-    The fork runs `serial()` instead (emitted at `b`: the serial kernel's code, e.g. one
-    chunk over the whole range; its i32 status or None) in a forked child, and while the
-    machine is congested: a region that took longer than about the
-    serial time (`_judge`; the other threads did not get a core, or the caller waited for
-    them) makes the forks of the next BACKOFF_NS (doubling while it lasts) run alone; the
-    first fork after that tries the team again. A thread that merely wakes late only takes fewer tickets."""
+    Instead of the region the fork runs `serial()` (emitted at `b`: the serial kernel's
+    code, e.g. one chunk over the whole range; its i32 status or None) in a forked child,
+    and while the machine is congested: after each region `_judge` compares its time with
+    the serial time estimated from the calling thread's tickets, and a region that did not
+    pay (the other threads had no core, or the caller waited for them) makes the forks of
+    the next backoff run serially; the first fork after that tries the team again. A thread
+    that merely wakes late only takes fewer tickets.
+    """
     m = b.module
     worker = ir.Function(m, ir.FunctionType(ir.VoidType(), [PTR]), name)
     worker.linkage = "internal"
@@ -280,7 +282,7 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     tid = wb.sext(wb.call(declare(m, "omp_get_thread_num", I32, []), []), I64)
     ret = worker.append_basic_block("ret")
 
-    # The block holds one 8-byte slot per value, then the status pointer. Slots are typed
+    # The block holds one 8-byte slot per value, then the status and stats pointers. Slots are typed
     # ptr and integers go through inttoptr: llvmlite's IR layer types allocas (notes §7).
     def slot(bb: ir.IRBuilder, data: ir.Value, i: int) -> ir.Value:
         return bb.gep(data, [ir.Constant(I64, i)], source_etype=PTR, inbounds=True)
