@@ -24,10 +24,13 @@ Shapes and strides are compile-time constants (every function is specialised to 
 matmul), so transposed operands only change the packing loops, which always read along
 the operand's contiguous axis. The two packing buffers come from `aligned_alloc` per
 call (OUT_OF_MEMORY if that fails), not from the step's arena. With `threads` > 1 one `parallel.fork` runs the whole
-panel loop on every thread: for each (jc, pc) step each thread packs its share of the B
-panel's strips, waits at a barrier, multiplies its rows against the whole shared panel and
-waits again before the next panel is packed (one fork per GEMM instead of one per panel, and
-B packed in parallel instead of on one thread).
+panel loop on every thread, and each (jc, pc) panel is shared out dynamically: threads take
+B's strips to pack from one ticket counter, meet at a barrier, then take C's row blocks
+(about ROW_TICKETS per thread) from another. A thread that loses its core
+to another process then packs and multiplies less instead of holding the others up at a
+fixed split. Panels alternate between two Bp buffers, so one barrier a panel suffices: a
+thread packing panel p+1 has passed panel p's barrier, which every thread reached only after
+finishing panel p-1, the last reader of that buffer.
 """
 from __future__ import annotations
 
@@ -43,6 +46,10 @@ from lowerflow.backend.loops import for_range
 F32 = ir.FloatType()
 MC, KC, NC = 96, 256, 2048  # Ap 96 KiB (L2), Bp strip 16-32 KiB (L1), B panel 2 MiB (L3)
 FM = ("contract",)
+#: Row-block tickets per thread and panel: fine, because the threads meet at a barrier after
+#: each panel and wait there for up to one ticket (1024^3: ~0.25 ms of one thread's work, under
+#: libgomp's spin before it sleeps); a ticket costs ~0.1 µs (an atomic, two clock reads).
+ROW_TICKETS = 16
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,10 @@ def _pack(m: ir.Module, strip: int, s_outer: int, s_k: int) -> ir.Function:
     b.position_at_end(done)
     b.ret_void()
     return fn
+
+
+def _elem64(b: ir.IRBuilder, ptr: ir.Value, index: ir.Value) -> ir.Value:
+    return b.gep(ptr, [index], source_etype=I64, inbounds=True)
 
 
 def _splat(b: ir.IRBuilder, x: ir.Value, lanes: int) -> ir.Value:
@@ -293,7 +304,9 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
     nc_max, mc_max = -(-min(NC, g.n) // NR) * NR, -(-min(MC, g.m) // MR) * MR
     alloc = declare(m, "aligned_alloc", PTR, [I64, I64])
     free = declare(m, "free", ir.VoidType(), [PTR])
-    bp = b.call(alloc, [_c(64), _c(-(-kc_max * nc_max * 4 // 64) * 64)])
+    bp_floats = -(-kc_max * nc_max // 16) * 16  # one Bp buffer, whole 64-byte lines
+    bp_buffers = 2 if threads > 1 and (g.k > KC or g.n > NC) else 1
+    bp = b.call(alloc, [_c(64), _c(4 * bp_floats * bp_buffers)])
     ap_bytes = 64 if in_place else -(-kc_max * mc_max * 4 // 64) * 64 * threads  # in place: unused
     ap = b.call(alloc, [_c(64), _c(ap_bytes)])
     oom, run = fn.append_basic_block("oom"), fn.append_basic_block("run")
@@ -306,39 +319,47 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
     b.position_at_end(run)
 
     def panels(bb: ir.IRBuilder, a_: ir.Value, bm_: ir.Value, c_: ir.Value, ap_: ir.Value, bp_: ir.Value,
-               lo: ir.Value, hi: ir.Value, tid: ir.Value | None = None) -> None:
-        """The (jc, pc) panel loops for rows [lo, hi) of C. With `tid` (inside a fork that runs
-        on every thread) each thread packs its share of the B panel's strips, between barriers."""
-        def panel(jc: ir.Value, nc: ir.Value, pb: ir.Value) -> None:
+               tickets: ir.Value | None = None, team: parallel.Team | None = None) -> None:
+        """The (jc, pc) panel loops over C. With `tickets` (inside a fork, on every thread)
+        the threads share each panel out by `parallel.ticket_loop`s: B's strips to pack, a
+        barrier, then C's row blocks; panels alternate between two Bp buffers, so the next
+        panel's packing cannot overwrite one a slow thread still reads (one barrier a panel)."""
+        def panel(jc: ir.Value, nc: ir.Value, pb: ir.Value, index: ir.Value) -> None:
             pc = bb.mul(pb, _c(KC))
             kc = _imin(bb, _c(KC), bb.sub(_c(g.k), pc))
-            if tid is None:
+            if tickets is None:
                 bb.call(pack_b, [bm_, bp_, jc, pc, nc, kc])
-            else:
-                strips = bb.sdiv(bb.add(nc, _c(NR - 1)), _c(NR))
-                nt = parallel.team_size(bb)
-                per = bb.sdiv(bb.add(strips, bb.sub(nt, _c(1))), nt)
-                first = bb.mul(_imin(bb, bb.mul(tid, per), strips), _c(NR))  # this thread's first column
-                width = _imin(bb, bb.sub(nc, first), bb.mul(per, _c(NR)))  # <= 0: nothing to pack
-                bb.call(pack_b, [bm_, _elem(bb, bp_, bb.mul(first, kc)), bb.add(jc, first), pc, width, kc])
-                parallel.barrier(bb)
-            bb.call(macro, [a_, c_, ap_, bp_, jc, nc, pc, kc, lo, hi])
-            if tid is not None:
-                parallel.barrier(bb)  # the next panel overwrites Bp
+                bb.call(macro, [a_, c_, ap_, bp_, jc, nc, pc, kc, _c(0), _c(g.m)])
+                return
+            own_bp = _elem(bb, bp_, bb.mul(bb.and_(index, _c(1)), _c(bp_floats)))
+
+            def pack(lo: ir.Value, hi: ir.Value) -> None:
+                bb.call(pack_b, [bm_, _elem(bb, own_bp, bb.mul(lo, kc)), bb.add(jc, lo), pc, bb.sub(hi, lo), kc])
+            def rows(lo: ir.Value, hi: ir.Value) -> None:
+                bb.call(macro, [a_, c_, ap_, own_bp, jc, nc, pc, kc, lo, hi])
+            parallel.ticket_loop(bb, team, _elem64(bb, tickets, bb.mul(index, _c(2))), nc, _c(NR), pack)
+            parallel.barrier(bb)
+            parallel.ticket_loop(bb, team, _elem64(bb, tickets, bb.add(bb.mul(index, _c(2)), _c(1))), _c(g.m),
+                                 _c(rows_per), rows)
 
         def column_panel(jb: ir.Value) -> None:
             jc = bb.mul(jb, _c(NC))
             nc = _imin(bb, _c(NC), bb.sub(_c(g.n), jc))
-            for_range(bb, -(-g.k // KC), lambda pb: panel(jc, nc, pb), name="pb")
+            for_range(bb, k_panels, lambda pb: panel(jc, nc, pb, bb.add(bb.mul(jb, _c(k_panels)), pb)), name="pb")
         for_range(bb, -(-g.n // NC), column_panel, name="jb")
 
+    k_panels = -(-g.k // KC)
+    rows_per = min(parallel.chunk_size(g.m, MR, threads, ROW_TICKETS), MC)  # MC: a multiple of every MR
     if threads == 1:
-        panels(b, a, bm, c, ap, bp, _c(0), _c(g.m))
+        panels(b, a, bm, c, ap, bp)
     else:
-        def share(wb: ir.IRBuilder, v: list, tid: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
-            own_ap = wb.gep(v[3], [wb.mul(tid, _c(kc_max * mc_max))], source_etype=F32, inbounds=True)
-            panels(wb, v[0], v[1], v[2], own_ap, v[4], lo, hi, tid)
-        parallel.fork(b, entry, [a, bm, c, ap, bp], g.m, MR, threads, share, f"{fn.name}.omp", every_thread=True)
+        tickets = parallel.counters(b, entry, 2 * k_panels * -(-g.n // NC), f"{fn.name}.tickets")
+
+        def share(wb: ir.IRBuilder, v: list, team: parallel.Team) -> None:
+            own_ap = wb.gep(v[3], [wb.mul(team.tid, _c(kc_max * mc_max))], source_etype=F32, inbounds=True)
+            panels(wb, v[0], v[1], v[2], own_ap, v[4], v[5], team)
+        parallel.fork(b, entry, [a, bm, c, ap, bp, tickets], threads, share, f"{fn.name}.omp",
+                      lambda: panels(b, a, bm, c, ap, bp))  # alone: the serial loops
     b.call(free, [ap])
     b.call(free, [bp])
     b.ret(ir.Constant(I32, 0))

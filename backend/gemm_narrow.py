@@ -257,18 +257,25 @@ def emit_narrow_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int)
             transpose(b, bm, src, _c(0), _c(g.k))
         rows(b, a, src, c, _c(0), _c(g.m))
     else:
-        def share(wb: ir.IRBuilder, v: list[ir.Value], tid: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
-            """Each thread transposes its share of B's rows, then (after all have) its rows of C."""
+        align = blk if dot else w  # whole vectors of rows per ticket (whole blocks but for one)
+        tickets = parallel.counters(b, entry, 2, f"{fn.name}.tickets")
+        per_k, per_m = _c(parallel.chunk_size(g.k, 1, threads)), _c(parallel.chunk_size(g.m, align, threads))
+
+        def share(wb: ir.IRBuilder, v: list[ir.Value], team: parallel.Team) -> ir.Value:
+            """The threads transpose B's rows (tickets), meet, then take C's row blocks."""
             if packed:
-                nt = parallel.team_size(wb)
-                per = wb.sdiv(wb.add(_c(g.k - 1), nt), nt)
-                k0 = wb.select(wb.icmp_signed("<", wb.mul(tid, per), _c(g.k)), wb.mul(tid, per), _c(g.k))
-                k1 = wb.add(k0, per)
-                transpose(wb, v[1], v[3], k0, wb.select(wb.icmp_signed("<", k1, _c(g.k)), k1, _c(g.k)))
+                parallel.ticket_loop(wb, team, v[4], _c(g.k), per_k,
+                                     lambda k0, k1: transpose(wb, v[1], v[3], k0, k1))
                 parallel.barrier(wb)
-            rows(wb, v[0], v[3], v[2], lo, hi)
-        align = blk if dot else w  # whole vectors of rows per thread (whole blocks but for one)
-        parallel.fork(b, entry, [a, bm, c, src], g.m, align, threads, share, f"{fn.name}.omp", every_thread=packed)
+            row_tickets = wb.gep(v[4], [_c(1)], source_etype=I64, inbounds=True)
+            return parallel.ticket_loop(wb, team, row_tickets, _c(g.m), per_m,
+                                        lambda lo, hi: rows(wb, v[0], v[3], v[2], lo, hi))
+
+        def serial() -> None:  # the fork alone (a congested machine, a forked child)
+            if packed:
+                transpose(b, bm, src, _c(0), _c(g.k))
+            rows(b, a, src, c, _c(0), _c(g.m))
+        parallel.fork(b, entry, [a, bm, c, src, tickets], threads, share, f"{fn.name}.omp", serial)
     if packed:
         b.call(free, [src])
     b.ret(ir.Constant(I32, 0))

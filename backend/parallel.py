@@ -5,33 +5,42 @@ for Python worker threads and ~31 µs for pthread_create per call, and it gave 2
 compute-bound and 1.4-1.6x on memory-bound kernels on 2 cores (shared notes §4). It is
 what GCC's `#pragma omp parallel` compiles to (cf. numba's omp threading layer):
 
-    kernel(bufs...):  data = {bufs..., status = UINT_MAX}
-                      GOMP_parallel(kernel.omp, &data, threads, 0)   (kernel.omp(&data) in a
-                                                                      forked child: see FORKED_SYMBOL)
+    kernel(bufs...):  data = {bufs..., tickets = 0, status = UINT_MAX, stats}
+                      if forked child or congested: kernel.chunk(bufs..., 0, n) (serial)
+                      else: GOMP_parallel(kernel.omp, &data, threads, 0); judge the region
                       return status == UINT_MAX ? 0 : status
-    kernel.omp(data): [lo, hi) = this thread's chunk of range(n), aligned to `align`
-                      rc = kernel.chunk(bufs..., lo, hi); if rc: atomic umin(status, rc)
-                      (`fork`: the same for any body, e.g. a GEMM's panel loop, which
-                      runs on every thread and meets at `barrier`s)
+    kernel.omp(data): until tickets run out: t = atomic tickets++ (`ticket_loop`)
+                        rc = kernel.chunk(bufs..., t*per, min(t*per + per, n));
+                        if rc: atomic umin(status, rc), stop
+                      (`fork`: any body run on every thread, e.g. a GEMM's panel loop with
+                      ticket loops between `barrier`s)
     kernel.chunk:     the serial loop nest over outer indices [lo, hi), built by the caller
                       through a `KernelCtx` of its own (its `error_if` works as usual)
 
-Every thread gets one contiguous chunk (static schedule, like `schedule(static)`): the
-kernels split here are uniform loops. Threads write disjoint ranges of the results and
-only read operands, so the chunk function's `noalias` parameters stay true.
+Work is split dynamically (like `schedule(dynamic, per)`): about CHUNKS_PER_THREAD tickets a
+thread, taken from one atomic counter, so a thread that another process keeps off its core
+takes fewer instead of every thread waiting for its fixed share. Threads write disjoint
+ranges of the results and only read operands, so the chunk function's `noalias` parameters
+stay true; each chunk computes what the serial loop would, so results are bitwise the same.
 
 Only kernels estimated above `THRESHOLD_NS` (100 µs) are split: memory-bound kernels
 scale 1.3-1.6x at best and dispatch plus cold caches on the other core would eat small
 ones. When libgomp.so.1 is missing everything stays serial.
 
-Waiting is libgomp's default: a thread spins ~300,000 turns at a barrier or after a region
-before it sleeps. That is the fast choice on cores nobody else uses (Zen 4, quiet: 1024^3
-matmul 11.8 ms, against 20.5 ms with OMP_WAIT_POLICY=PASSIVE and 17.5 ms spinning 30,000
-turns), and the slow one when other busy processes share the cores: a spinning thread holds
-the core the thread it waits for needs, so a 2-thread Adam MLP step took 19-40 ms beside
-other processes, against 1.3-1.5 ms with PASSIVE. On a shared machine set
-OMP_WAIT_POLICY=PASSIVE (libgomp reads it when it loads); the fix that needs no knob is a
-GEMM whose threads do not wait for each other at fixed splits.
+Waiting. libgomp spins SPIN_TURNS turns (a `pause` each) at a barrier or after a region
+before it sleeps on a futex, instead of its default 300,000 (~8 ms on Zen 4): a spinning
+thread holds a core that the thread it waits for, or another process, needs. With one
+competing busy process a 2-thread MLP step took 6x its 1-thread time under the default.
+Spinning ~0.3 ms still covers the waits of a quiet machine (at most one ticket at a barrier,
+back-to-back regions of a step). A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+
+Congestion. Shorter spinning and tickets do not stop a team from losing on an oversubscribed
+machine: a region still ends when its last thread gets a core back. So each region is
+judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time),
+and one that did not pay makes the following forks run serially, on the calling thread,
+for a backoff (50 ms to 0.8 s: doubled by each region that does not pay, halved by each one
+that does). The check is two
+clock reads per ticket and a few instructions per region; nothing is read from /proc.
 """
 from __future__ import annotations
 
@@ -39,6 +48,7 @@ import ctypes.util
 import functools
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import llvmlite.binding as llvm
@@ -62,16 +72,32 @@ NS_PER_OP = 0.05
 NS_PER_POLY_OP = 0.4
 NS_PER_LIBM_OP = 3.0
 _LIBM_OPS = {"lf.sin", "lf.cos", "lf.pow", "lf.mod"}  # scalar libm calls (pow only for floats, but rare)
+#: Turns a waiting libgomp thread spins before it sleeps on a futex (libgomp's default is
+#: 300,000: ~8 ms of `pause` on Zen 4, long enough to hold a core another process needs).
+SPIN_TURNS = 10_000
 _NONE = 0xFFFFFFFF  # status slot value meaning "no chunk failed"
 _SYMBOLS = ("GOMP_parallel", "GOMP_barrier", "omp_get_thread_num", "omp_get_num_threads")
 
 
 #: libgomp is not fork-safe: a child of a process that ran a parallel region hangs in
 #: its next GOMP_parallel (measured). Forked children raise this flag and forks then run
-#: their body on the calling thread (omp_get_num_threads() is 1 outside a region).
+#: their serial code on the calling thread.
 FORKED_SYMBOL = "lowerflow_forked"
 _FORKED = ctypes.c_int32(0)
 os.register_at_fork(after_in_child=lambda: setattr(_FORKED, "value", 1))
+
+#: CLOCK_MONOTONIC ns before which forks run their serial code (`fork`): one per
+#: process, since congestion is the machine's, not a kernel's.
+SERIAL_SYMBOL = "lowerflow_serial_until"
+_SERIAL_UNTIL = ctypes.c_int64(0)
+#: How long a congested machine keeps forks serial before the team is tried again (the
+#: probe): long against one region (>= 100 µs), short against a change in the machine's
+#: load. Each region that does not pay doubles it, up to MAX_BACKOFF_NS (a probe that
+#: collapses then costs a few percent at most); each one that pays halves it.
+BACKOFF_NS = 50_000_000
+MAX_BACKOFF_NS = 800_000_000
+BACKOFF_SYMBOL = "lowerflow_backoff_ns"
+_BACKOFF = ctypes.c_int64(BACKOFF_NS)
 
 
 @functools.cache
@@ -79,9 +105,35 @@ def available() -> bool:
     """Load libgomp into the process (once) so JIT code can call it; False if missing."""
     jit.host_cpu()  # LLVM initialised first
     llvm.add_symbol(FORKED_SYMBOL, ctypes.addressof(_FORKED))
-    if not jit.load_library("gomp", "libgomp.so.1"):
+    llvm.add_symbol(SERIAL_SYMBOL, ctypes.addressof(_SERIAL_UNTIL))
+    llvm.add_symbol(BACKOFF_SYMBOL, ctypes.addressof(_BACKOFF))
+    if not _load_gomp():
         return False
     return all(llvm.address_of_symbol(s) for s in _SYMBOLS)
+
+
+def usable_cores() -> int:
+    """The default thread count: the cores this process may run on (its affinity mask, as
+    `taskset` or a container's cpuset leave it), not every core of the machine."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _load_gomp() -> bool:
+    """Load libgomp with SPIN_TURNS as its spin count unless the user chose a wait policy
+    (OMP_WAIT_POLICY, GOMP_SPINCOUNT). libgomp reads them from the environment when it
+    loads, so the variable is set only around our load and children do not inherit it; if
+    another library loaded libgomp first, its settings stay."""
+    chosen = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys()
+    if not chosen:
+        os.environ["GOMP_SPINCOUNT"] = str(SPIN_TURNS)
+    try:
+        return jit.load_library("gomp", "libgomp.so.1")
+    finally:
+        if not chosen:
+            del os.environ["GOMP_SPINCOUNT"]
 
 
 def elementwise_ns(buffers: list, ops: list) -> float:
@@ -125,47 +177,123 @@ def counted_loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, body: Callable[[ir
     b.position_at_end(done)
 
 
-def _chunk_bounds(b: ir.IRBuilder, tid: ir.Value, nt: ir.Value, n: int, align: int) -> tuple[ir.Value, ir.Value]:
-    """Thread `tid`'s [lo, hi) of range(n): ceil(n / nt) rounded up to `align`."""
-    per = b.sdiv(b.add(ir.Constant(I64, n - 1), nt), nt)
-    per = b.mul(b.sdiv(b.add(per, ir.Constant(I64, align - 1)), ir.Constant(I64, align)), ir.Constant(I64, align))
-    n_c = ir.Constant(I64, n)
-
-    def smin(x: ir.Value) -> ir.Value:
-        return b.select(b.icmp_signed("<", x, n_c), x, n_c)
-    lo = smin(b.mul(tid, per))
-    return lo, smin(b.add(lo, per))
+#: Chunks per thread of a dynamically split loop: a thread that loses its core for a while
+#: leaves at most about 1/CHUNKS_PER_THREAD of its share to the others, for one atomic
+#: increment per chunk (~20-100 ns on a contended line, against >= 100 µs of work).
+CHUNKS_PER_THREAD = 4
 
 
-#: body(builder, values, tid, lo, hi) -> i32 status or None: one thread's share of a fork
-ForkBody = Callable[[ir.IRBuilder, list[ir.Value], ir.Value, ir.Value, ir.Value], "ir.Value | None"]
+def chunk_size(n: int, align: int, threads: int, per_thread: int = CHUNKS_PER_THREAD) -> int:
+    """Items per ticket of a dynamic split of range(n) on `threads` threads: about
+    n / (threads * per_thread), a multiple of `align`, at least `align`."""
+    per = -(-n // (threads * per_thread))
+    return max(align, -(-per // align) * align)
 
 
-def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], n: int, align: int, threads: int,
-         body: ForkBody, name: str, every_thread: bool = False) -> ir.Value:
-    """Emit, at `b`, one GOMP_parallel region running `body` on `threads` threads, each for
-    its chunk [lo, hi) of range(n) (multiples of `align`; empty chunks skip `body` unless
-    `every_thread`, which a body with `barrier`s needs), with `values` (pointers and i64s)
-    passed through a stack block allocated at `entry` (the function's entry block: the fork
-    may sit in a loop). Returns the i32 status: 0, or the lowest non-zero status a body
-    returned."""
+@dataclass(frozen=True)
+class Team:
+    """What a fork's body knows of its thread: `tid`, its team index, and `stats`, the
+    thread's [tickets taken, tickets offered, ns spent in tickets] (i64s; tid 0's are the
+    calling thread's, read after the region to detect a congested machine); `ts`, a
+    timespec slot for reading the clock."""
+
+    tid: ir.Value
+    stats: ir.Value
+    ts: ir.Value
+
+
+def _now_ns(b: ir.IRBuilder, ts: ir.Value) -> ir.Value:
+    """CLOCK_MONOTONIC in ns (vDSO: ~20 ns), through the 16-byte timespec at `ts`."""
+    b.call(declare(b.module, "clock_gettime", I32, [I32, PTR]), [ir.Constant(I32, 1), ts])
+    sec = b.load(ts, typ=I64)
+    nsec = b.load(b.gep(ts, [ir.Constant(I64, 1)], source_etype=I64, inbounds=True), typ=I64)
+    return b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec)
+
+
+def _add_stat(b: ir.IRBuilder, team: Team, i: int, v: ir.Value) -> None:
+    p = b.gep(team.stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True)
+    b.store(b.add(b.load(p, typ=I64), v), p)
+
+
+def ticket_loop(b: ir.IRBuilder, team: Team, counter: ir.Value, n: ir.Value, per: ir.Value,
+                body: Callable[[ir.Value, ir.Value], ir.Value | None]) -> ir.Value:
+    """Emit: until the shared i64 `counter` passes range(n), take the next ticket t (atomic
+    increment) and run `body(lo, hi)` for [t*per, min(t*per + per, n)). Every thread of a
+    team runs the loop; each ticket runs once, on whichever thread took it, so a slow thread
+    takes fewer. The thread's `team.stats` count the tickets and their time. Returns the i32
+    status: 0, or the first non-zero one `body` returned (this thread then takes no more)."""
+    fn, ts = b.function, team.ts
+    _add_stat(b, team, 1, b.sdiv(b.add(n, b.sub(per, ir.Constant(I64, 1))), per))
+    loop, run, done = (fn.append_basic_block(f"ticket.{x}") for x in ("loop", "run", "done"))
+    b.branch(loop)
+    b.position_at_end(loop)
+    lo = b.mul(b.atomic_rmw("add", counter, ir.Constant(I64, 1), "monotonic"), per)
+    b.cbranch(b.icmp_signed("<", lo, n), run, done)
+    b.position_at_end(run)
+    start = _now_ns(b, ts)
+    end = b.add(lo, per)
+    rc = body(lo, b.select(b.icmp_signed("<", end, n), end, n))
+    if rc is None:
+        rc = ir.Constant(I32, 0)
+    _add_stat(b, team, 0, ir.Constant(I64, 1))
+    _add_stat(b, team, 2, b.sub(_now_ns(b, ts), start))
+    tail = b.block
+    b.cbranch(b.icmp_unsigned("==", rc, ir.Constant(I32, 0)), loop, done)
+    b.position_at_end(done)
+    status = b.phi(I32, "ticket.rc")
+    status.add_incoming(ir.Constant(I32, 0), loop)
+    status.add_incoming(rc, tail)
+    return status
+
+
+def counters(b: ir.IRBuilder, entry: ir.IRBuilder, count: int, name: str) -> ir.Value:
+    """`count` i64 ticket counters allocated at `entry`, zeroed at `b` (before each fork that
+    uses them: the fork may sit in a loop)."""
+    arr = entry.alloca(I64, size=ir.Constant(I64, count), name=name)
+    memset = declare(b.module, "llvm.memset.p0.i64", ir.VoidType(), [PTR, ir.IntType(8), I64, I1])
+    b.call(memset, [arr, ir.Constant(ir.IntType(8), 0), ir.Constant(I64, 8 * count), ir.Constant(I1, 0)])
+    return arr
+
+
+#: body(builder, values, team) -> i32 status or None: one thread's part of a fork
+ForkBody = Callable[[ir.IRBuilder, list[ir.Value], Team], "ir.Value | None"]
+
+
+def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: int,
+         body: ForkBody, name: str, serial: Callable[[], ir.Value | None]) -> ir.Value:
+    """Emit, at `b`, one GOMP_parallel region running `body` on each of `threads` threads
+    (`team.tid` its team index; work is shared out by `ticket_loop`s, or by tid), with
+    `values` (pointers and i64s) passed through a stack block allocated at `entry` (the
+    function's entry block: the fork may sit in a loop). Returns the i32 status: 0, or the
+    lowest non-zero status a body returned.
+
+    Instead of the region the fork runs `serial()` (emitted at `b`: the serial kernel's
+    code, e.g. one chunk over the whole range; its i32 status or None) in a forked child,
+    and while the machine is congested: after each region `_judge` compares its time with
+    the serial time estimated from the calling thread's tickets, and a region that did not
+    pay (the other threads had no core, or the caller waited for them) makes the forks of
+    the next backoff run serially; the first fork after that tries the team again. A thread
+    that merely wakes late only takes fewer tickets.
+    """
     m = b.module
     worker = ir.Function(m, ir.FunctionType(ir.VoidType(), [PTR]), name)
     worker.linkage = "internal"
     wb = ir.IRBuilder(worker.append_basic_block("entry"))
     tid = wb.sext(wb.call(declare(m, "omp_get_thread_num", I32, []), []), I64)
-    lo, hi = _chunk_bounds(wb, tid, team_size(wb), n, align)
-    run, ret = worker.append_basic_block("run"), worker.append_basic_block("ret")
-    wb.cbranch(ir.Constant(I1, 1) if every_thread else wb.icmp_signed("<", lo, hi), run, ret)
-    wb.position_at_end(run)
+    ret = worker.append_basic_block("ret")
 
-    # The block holds one 8-byte slot per value, then the status pointer. Slots are typed
+    # The block holds one 8-byte slot per value, then the status and stats pointers. Slots are typed
     # ptr and integers go through inttoptr: llvmlite's IR layer types allocas (notes §7).
     def slot(bb: ir.IRBuilder, data: ir.Value, i: int) -> ir.Value:
         return bb.gep(data, [ir.Constant(I64, i)], source_etype=PTR, inbounds=True)
     loaded = [wb.load(slot(wb, worker.args[0], i), typ=PTR) for i in range(len(values) + 1)]
     unpacked = [p if v.type == PTR else wb.ptrtoint(p, v.type) for p, v in zip(loaded, values)]
-    rc = body(wb, unpacked, tid, lo, hi)
+    own = wb.alloca(I64, size=ir.Constant(I64, 3), name="stats")
+    for i in range(3):
+        wb.store(ir.Constant(I64, 0), wb.gep(own, [ir.Constant(I64, i)], source_etype=I64, inbounds=True))
+    shared = wb.load(slot(wb, worker.args[0], len(values) + 1), typ=PTR)
+    stats = wb.select(wb.icmp_signed("==", tid, ir.Constant(I64, 0)), shared, own)  # tid 0's: the caller's
+    rc = body(wb, unpacked, Team(tid, stats, wb.alloca(I64, size=ir.Constant(I64, 2), name="ts")))
     if rc is not None:
         failed = worker.append_basic_block("failed")
         wb.cbranch(wb.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), failed, ret)
@@ -175,27 +303,63 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], n: int, a
     wb.position_at_end(ret)
     wb.ret_void()
 
-    data = entry.alloca(PTR, size=ir.Constant(I64, len(values) + 1), name=f"{name}.data")
+    data = entry.alloca(PTR, size=ir.Constant(I64, len(values) + 2), name=f"{name}.data")
     status = entry.alloca(I32, name=f"{name}.status")
-    for i, v in enumerate(values + [status]):
-        b.store(v if v.type == PTR or v is status else b.inttoptr(v, PTR), slot(b, data, i))
+    stats = entry.alloca(I64, size=ir.Constant(I64, 3), name=f"{name}.stats")
+    ts = entry.alloca(I64, size=ir.Constant(I64, 2), name=f"{name}.ts")
+    for i, v in enumerate(values + [status, stats]):
+        b.store(v if v.type == PTR else b.inttoptr(v, PTR), slot(b, data, i))
     b.store(ir.Constant(I32, _NONE), status)
-    forked = m.globals.get(FORKED_SYMBOL)
-    if forked is None:
-        forked = ir.GlobalVariable(m, I32, FORKED_SYMBOL)  # external: the Python-owned flag
+    for i in range(3):
+        b.store(ir.Constant(I64, 0), b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True))
+    forked, until = _external(m, FORKED_SYMBOL, I32), _external(m, SERIAL_SYMBOL, I64)
+    start = _now_ns(b, ts)
+    together = b.and_(b.icmp_unsigned("==", b.load(forked, typ=I32), ir.Constant(I32, 0)),
+                      b.icmp_signed(">=", start, b.load_atomic(until, "monotonic", 8, typ=I64)))
     gomp = declare(m, "GOMP_parallel", ir.VoidType(), [PTR, PTR, I32, I32])
-    with b.if_else(b.icmp_unsigned("==", b.load(forked, typ=I32), ir.Constant(I32, 0))) as (team, alone):
+    with b.if_else(together) as (team, alone):
         with team:
             b.call(gomp, [worker, data, ir.Constant(I32, threads), ir.Constant(I32, 0)])
+            _judge(b, stats, start, _now_ns(b, ts), until, _external(m, BACKOFF_SYMBOL, I64))
         with alone:
-            b.call(worker, [data])
+            rc = serial()
+            if rc is not None:
+                b.store(b.select(b.icmp_unsigned("==", rc, ir.Constant(I32, 0)), ir.Constant(I32, _NONE), rc), status)
     rc = b.load(status, typ=I32)
     return b.select(b.icmp_unsigned("==", rc, ir.Constant(I32, _NONE)), ir.Constant(I32, 0), rc)
 
 
+def _external(m: ir.Module, name: str, typ: ir.Type) -> ir.GlobalVariable:
+    """The module's declaration of a Python-owned global (`available` binds its address)."""
+    g = m.globals.get(name)
+    return g if g is not None else ir.GlobalVariable(m, typ, name)
+
+
+def _judge(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, until: ir.Value,
+           backoff: ir.Value) -> None:
+    """After a team region of `end - start` ns: the calling thread's tickets and their time
+    estimate the serial time (its ns per ticket times the tickets offered; on a quiet
+    machine about 2x the region's for 2 threads, memory-bound or not, as a thread's tickets
+    slow when both share the bandwidth). Under 1.33x, the team did not pay: `until` becomes
+    `end` + `backoff`, and `backoff` doubles; otherwise `backoff` halves (to BACKOFF_NS)."""
+    mine, offered, busy = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
+                           for i in range(3))
+    wall = b.mul(b.sub(end, start), b.mul(mine, ir.Constant(I64, 4)))
+    with b.if_else(b.icmp_signed(">", wall, b.mul(busy, b.mul(offered, ir.Constant(I64, 3))))) as (lost, paid):
+        with lost:
+            wait = b.load_atomic(backoff, "monotonic", 8, typ=I64)
+            b.store_atomic(b.add(end, wait), until, "monotonic", 8)
+            longer = b.shl(wait, ir.Constant(I64, 1))
+            cap = ir.Constant(I64, MAX_BACKOFF_NS)
+            b.store_atomic(b.select(b.icmp_signed("<", longer, cap), longer, cap), backoff, "monotonic", 8)
+        with paid:  # halved, not reset: on a machine that stays busy, collapses keep coming
+            half = b.lshr(b.load_atomic(backoff, "monotonic", 8, typ=I64), ir.Constant(I64, 1))
+            floor = ir.Constant(I64, BACKOFF_NS)
+            b.store_atomic(b.select(b.icmp_signed(">", half, floor), half, floor), backoff, "monotonic", 8)
+
+
 def barrier(b: ir.IRBuilder) -> None:
-    """Wait for every thread of the team (a no-op outside a parallel region: a forked child
-    runs the worker alone)."""
+    """Wait for every thread of the team."""
     b.call(declare(b.module, "GOMP_barrier", ir.VoidType(), []), [])
 
 
@@ -206,8 +370,9 @@ def team_size(b: ir.IRBuilder) -> ir.Value:
 
 def parallel_for(kc: KernelCtx, n: int, align: int, threads: int,
                  body: Callable[[KernelCtx, ir.Value, ir.Value], None]) -> None:
-    """Run `body(chunk_kc, lo, hi)` over range(n) split into `threads` chunks (multiples of
-    `align`, the last ragged) on libgomp threads; `chunk_kc` is the KernelCtx of the chunk
+    """Run `body(chunk_kc, lo, hi)` over range(n) on `threads` libgomp threads, in chunks
+    (multiples of `align`, the last ragged) taken from a shared counter (`ticket_loop`):
+    about CHUNKS_PER_THREAD per thread; `chunk_kc` is the KernelCtx of the chunk
     function, whose buffers are `kc`'s. A chunk's non-zero status fails `kc` (the lowest
     code wins, as in a serial kernel)."""
     from lowerflow.backend.kernels import Buffer, KernelCtx
@@ -226,8 +391,14 @@ def parallel_for(kc: KernelCtx, n: int, align: int, threads: int,
     ckc.finish()
 
     b = kc.b
-    rc = fork(b, kc.entry, [buf.ptr for buf in bufs], n, align, threads,
-              lambda wb, ptrs, tid, lo, hi: wb.call(chunk, ptrs + [lo, hi]), f"{kc.fn.name}.omp")
+    counter = counters(b, kc.entry, 1, f"{kc.fn.name}.tickets")
+    per = ir.Constant(I64, chunk_size(n, align, threads))
+
+    def share(wb: ir.IRBuilder, v: list[ir.Value], team: Team) -> ir.Value:
+        return ticket_loop(wb, team, v[-1], ir.Constant(I64, n), per, lambda lo, hi: wb.call(chunk, v[:-1] + [lo, hi]))
+    ptrs = [buf.ptr for buf in bufs]
+    rc = fork(b, kc.entry, ptrs + [counter], threads, share, f"{kc.fn.name}.omp",
+              lambda: b.call(chunk, ptrs + [ir.Constant(I64, 0), ir.Constant(I64, n)]))
     fail, ok = kc.fn.append_basic_block("omp.fail"), kc.fn.append_basic_block("omp.ok")
     b.cbranch(b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), fail, ok)
     b.position_at_end(fail)

@@ -20,6 +20,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="threads for lowerflow (intra_op_parallelism_threads) and the peers; default: each its own")
     p.add_argument("--peers", default="numpy,tensorflow,jax",
                    help="comma-separated peers to compare with lowerflow (numpy, tensorflow, jax)")
+    p.add_argument("--busy", type=int, default=0, metavar="N",
+                   help="run N competing busy processes (a tight loop each) during the run")
     p.add_argument("--markdown", metavar="FILE", help="also write the results as markdown")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     return p.parse_args(argv)
@@ -43,14 +45,18 @@ def limit_threads(n: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the suite; print the header, machine limits, table and notes (stdout)."""
     args = parse_args(argv)
-    how = ""
-    if args.threads is not None:
-        if args.threads < 1:
-            sys.exit("--threads must be at least 1")
-        how = limit_threads(args.threads)
+    if args.busy < 0:
+        sys.exit("--busy must be at least 0")
+    from bench.busy import busy
 
-    with _private_cache():
-        return _run(args, how, argv)
+    with busy(args.busy):  # started before limit_threads pins this process
+        how = ""
+        if args.threads is not None:
+            if args.threads < 1:
+                sys.exit("--threads must be at least 1")
+            how = limit_threads(args.threads)
+        with _private_cache():
+            return _run(args, how, argv)
 
 
 @contextlib.contextmanager
@@ -96,6 +102,8 @@ def _run(args: argparse.Namespace, how: str, argv: list[str] | None) -> int:
         # setdefault: the machine description already has numpy's version, with its BLAS
         header.setdefault(p.name, f"not measured: {reason}" if reason else p.version())
     header["threads"] = f"{args.threads} ({how})" if args.threads else "each library's default"
+    if args.busy:
+        header["competing busy processes"] = f"{args.busy} (python -m bench --busy {args.busy})"
     header["repetitions"] = f"{reps}, alternating; first_run_* at most {harness.FIRST_RUN_MAX_REPS}"
     header["command"] = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
     cache = peers.lowerflow_disk_cache()

@@ -9,7 +9,6 @@ arguments and results of `step`, so a failed run commits nothing.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from typing import Any, Callable
@@ -17,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from lowerflow import ir
-from lowerflow.backend import NATIVE_STATS, Executable, NativeError, bound_values, compile_function, key_text
+from lowerflow.backend import NATIVE_STATS, Executable, NativeError, bound_values, compile_function, key_text, parallel
 from lowerflow.backend.errors import ARGUMENT_MISMATCH
 from lowerflow.frontend import graph as graph_mod
 from lowerflow.frontend.graph import Graph, Operation, Tensor
@@ -168,7 +167,7 @@ class Session:
         self._config = config if config is not None else ConfigProto()
         pipeline = getattr(self._config, "pipeline", None)
         self._pipeline = DEFAULT_PIPELINE if pipeline is None else pipeline  # "" runs no pass
-        self._threads = int(self._config.intra_op_parallelism_threads or 0) or os.cpu_count() or 1
+        self._threads = int(self._config.intra_op_parallelism_threads or 0) or parallel.usable_cores()
         self._store = VariableStore()  # the one owner of variable values (and their locks)
         self._plans: dict[tuple, _Plan] = {}
         self._mappers: dict = {}

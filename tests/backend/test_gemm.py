@@ -65,15 +65,17 @@ def test_broadcast_batches():
     check(matmul_fn([3, 1, 40, 30], [2, 30, 50]), [3, 1, 40, 30], [2, 30, 50])
 
 
+@pytest.mark.parametrize("threads", [2, 8])
 @pytest.mark.parametrize("m,k,n", [(300, 200, 190), (301, 64, 333), (1000, 300, 35), (6, 600, 2100),
-                                   (2003, 400, 12)])
-def test_threads_agree(m, k, n):
-    """Row splits, K panels and (the last case) two N panels, with a thread that has no rows
-    but packs its share of each B panel and meets the barriers."""
+                                   (2003, 400, 12), (97, 777, 2061)])
+def test_threads_agree(m, k, n, threads):
+    """Row blocks and B strips taken by tickets, K panels alternating between the two Bp
+    buffers and two N panels, with threads that get no rows (6 rows; 8 threads on this
+    2-core machine: no deadlock at the barriers) but meet every barrier."""
     f = matmul_fn([m, k], [k, n])
     rng = np.random.default_rng(0)
     args = [rng.standard_normal([m, k]).astype(np.float32), rng.standard_normal([k, n]).astype(np.float32)]
-    exe = check(f, [m, k], [k, n], threads=2)
+    exe = check(f, [m, k], [k, n], threads=threads)
     assert "GOMP_parallel" in exe.source_ir
     np.testing.assert_array_equal(exe.run(args)[0], compile_function(f).run(args)[0])  # same sums, same order
 

@@ -64,6 +64,20 @@ def test_more_threads_than_chunks():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("n", [250_007, 1_000_003])
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_dynamic_chunks_cover_odd_sizes(n, threads):
+    """Tickets of `chunk_size` elements, the last ragged, each run once whichever thread
+    takes it: the same bits as the serial loop, for more threads than cores too."""
+    f = chain_fn([n], [n])
+    args = [rand([n]), rand([n], seed=1)]
+    want = compile_function(f).run(args)
+    for a, b in zip(want, compile_function(f, threads=threads).run(args)):
+        np.testing.assert_array_equal(a, b)
+    per = parallel.chunk_size(n, 64, threads)
+    assert per % 64 == 0 and -(-n // per) <= threads * parallel.CHUNKS_PER_THREAD
+
+
 def test_error_in_a_chunk_fails_the_step():
     n = 600_000
     f = binary_fn("lf.div", [n], [n], I32)
@@ -82,7 +96,8 @@ def test_small_kernels_and_aot_modules_stay_serial():
 
 
 def test_session_compiles_with_intra_op_threads(monkeypatch):
-    """ConfigProto.intra_op_parallelism_threads reaches compile_function (0: every core)."""
+    """ConfigProto.intra_op_parallelism_threads reaches compile_function (0: every core this
+    process may run on)."""
     seen = []
     real = session_mod.compile_function
 
@@ -97,7 +112,62 @@ def test_session_compiles_with_intra_op_threads(monkeypatch):
             y = tf.exp(x) * (0.123 + k)  # a graph of its own: no executable to reuse
             with tf.Session(config=cfg) as sess:
                 np.testing.assert_allclose(sess.run(y, {x: [0, 1, 2]}), np.exp([0, 1, 2]) * (0.123 + k), rtol=1e-6)
-    assert seen == [1, os.cpu_count(), 2]
+    assert seen == [1, parallel.usable_cores(), 2]
+
+
+def test_default_threads_follow_the_affinity_mask():
+    """A process pinned to one core (taskset, a cpuset) gets one thread by default."""
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no sched_getaffinity")
+    code = ("import os; from lowerflow.backend import parallel; os.sched_setaffinity(0, [min(os.sched_getaffinity(0))]);"
+            "print(parallel.usable_cores())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "1"
+
+
+def test_congested_machine_runs_forks_alone(monkeypatch):
+    """While `lowerflow_serial_until` lies ahead, a fork runs its serial code on the calling
+    thread and is not judged: same bits, the flag left as it was."""
+    f = chain_fn([7, 50_001], [7, 1])
+    args = [rand([7, 50_001]), rand([7, 1], seed=1)]
+    want = compile_function(f).run(args)
+    exe = compile_function(f, threads=2)
+    monkeypatch.setattr(parallel._SERIAL_UNTIL, "value", 1 << 62)
+    for a, b in zip(want, exe.run(args)):
+        np.testing.assert_array_equal(a, b)
+    m, k, n = 97, 777, 2061  # the GEMM's serial panel loops: several K and N panels
+    mm = Function("step", [tensor([m, k], F32), tensor([k, n], F32)])
+    mm.set_return([build(mm.body, "lf.matmul", list(mm.args), {"transpose_a": False, "transpose_b": False}).result])
+    ab = [rand([m, k]), rand([k, n], seed=1)]
+    np.testing.assert_array_equal(compile_function(mm, threads=2).run(ab)[0], compile_function(mm).run(ab)[0])
+    div = compile_function(binary_fn("lf.div", [600_000], [600_000], I32), threads=2)
+    x, y = np.ones(600_000, np.int32), np.ones(600_000, np.int32)
+    y[7] = 0
+    with pytest.raises(NativeError, match="division by zero"):  # the serial chunk's status
+        div.run([x, y])
+    assert parallel._SERIAL_UNTIL.value == 1 << 62
+
+
+SPIN_SCRIPT = """
+import ctypes, os
+from lowerflow.backend import parallel
+parallel.available()
+print(os.environ.get("GOMP_SPINCOUNT"), flush=True)
+ctypes.CDLL("libgomp.so.1").omp_display_env(1)  # to stderr
+"""
+
+
+@pytest.mark.parametrize("user", [None, "123"])
+def test_spin_count_is_set_only_around_loading_libgomp(user):
+    """libgomp takes SPIN_TURNS as it loads (a user's GOMP_SPINCOUNT wins); the variable is
+    gone again after, so children do not inherit it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    if user:
+        env["GOMP_SPINCOUNT"] = user
+    out = subprocess.run([sys.executable, "-c", SPIN_SCRIPT], env=env, capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert out.stdout.strip() == str(user)
+    assert f"GOMP_SPINCOUNT = '{user or parallel.SPIN_TURNS}'" in out.stderr
 
 
 FORK_SCRIPT = """
