@@ -359,7 +359,7 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
             own_ap = wb.gep(v[3], [wb.mul(team.tid, _c(kc_max * mc_max))], source_etype=F32, inbounds=True)
             panels(wb, v[0], v[1], v[2], own_ap, v[4], v[5], team)
         parallel.fork(b, entry, [a, bm, c, ap, bp, tickets], threads, share, f"{fn.name}.omp",
-                      lambda: panels(b, a, bm, c, ap, bp))  # alone: the serial loops
+                      lambda: panels(b, a, bm, c, ap, bp), judged=False)  # alone: the serial loops
     b.call(free, [ap])
     b.call(free, [bp])
     b.ret(ir.Constant(I32, 0))

@@ -257,25 +257,30 @@ def emit_narrow_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int)
             transpose(b, bm, src, _c(0), _c(g.k))
         rows(b, a, src, c, _c(0), _c(g.m))
     else:
-        align = blk if dot else w  # whole vectors of rows per ticket (whole blocks but for one)
-        tickets = parallel.counters(b, entry, 2, f"{fn.name}.tickets")
-        per_k, per_m = _c(parallel.chunk_size(g.k, 1, threads)), _c(parallel.chunk_size(g.m, align, threads))
+        align = blk if dot else w  # whole vectors of rows per thread (whole blocks but for one)
 
-        def share(wb: ir.IRBuilder, v: list[ir.Value], team: parallel.Team) -> ir.Value:
-            """The threads transpose B's rows (tickets), meet, then take C's row blocks."""
+        def span(wb: ir.IRBuilder, tid: ir.Value, n: int, unit: int) -> tuple[ir.Value, ir.Value]:
+            """Thread `tid`'s contiguous share of range(n), in multiples of `unit`."""
+            nt = parallel.team_size(wb)
+            units = wb.sdiv(wb.add(_c(-(-n // unit) - 1), nt), nt)
+            lo = wb.mul(wb.mul(tid, units), _c(unit))
+            hi = wb.add(lo, wb.mul(units, _c(unit)))
+            clamp = lambda v: wb.select(wb.icmp_signed("<", v, _c(n)), v, _c(n))  # noqa: E731
+            return clamp(lo), clamp(hi)
+
+        def share(wb: ir.IRBuilder, v: list[ir.Value], team: parallel.Team) -> None:
+            """Each thread transposes its share of B's rows, meets the others, then does its rows
+            of C: fixed shares, as a product this small cannot wait for tickets' bookkeeping."""
             if packed:
-                parallel.ticket_loop(wb, team, v[4], _c(g.k), per_k,
-                                     lambda k0, k1: transpose(wb, v[1], v[3], k0, k1))
+                transpose(wb, v[1], v[3], *span(wb, team.tid, g.k, 1))
                 parallel.barrier(wb)
-            row_tickets = wb.gep(v[4], [_c(1)], source_etype=I64, inbounds=True)
-            return parallel.ticket_loop(wb, team, row_tickets, _c(g.m), per_m,
-                                        lambda lo, hi: rows(wb, v[0], v[3], v[2], lo, hi))
+            rows(wb, v[0], v[3], v[2], *span(wb, team.tid, g.m, align))
 
         def serial() -> None:  # the fork alone (a congested machine, a forked child)
             if packed:
                 transpose(b, bm, src, _c(0), _c(g.k))
             rows(b, a, src, c, _c(0), _c(g.m))
-        parallel.fork(b, entry, [a, bm, c, src, tickets], threads, share, f"{fn.name}.omp", serial)
+        parallel.fork(b, entry, [a, bm, c, src], threads, share, f"{fn.name}.omp", serial, judged=False)
     if packed:
         b.call(free, [src])
     b.ret(ir.Constant(I32, 0))

@@ -260,7 +260,7 @@ ForkBody = Callable[[ir.IRBuilder, list[ir.Value], Team], "ir.Value | None"]
 
 
 def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: int,
-         body: ForkBody, name: str, serial: Callable[[], ir.Value | None]) -> ir.Value:
+         body: ForkBody, name: str, serial: Callable[[], ir.Value | None], judged: bool = True) -> ir.Value:
     """Emit, at `b`, one GOMP_parallel region running `body` on each of `threads` threads
     (`team.tid` its team index; work is shared out by `ticket_loop`s, or by tid), with
     `values` (pointers and i64s) passed through a stack block allocated at `entry` (the
@@ -273,7 +273,10 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     the serial time estimated from the calling thread's tickets, and a region that did not
     pay (the other threads had no core, or the caller waited for them) makes the forks of
     the next backoff run serially; the first fork after that tries the team again. A thread
-    that merely wakes late only takes fewer tickets.
+    that merely wakes late only takes fewer tickets. `judged=False` (the GEMMs) skips the
+    judging: mixing cheap packing tickets with row blocks, the caller's tickets misjudge a
+    quiet machine's GEMM as not paying (the MLP ran serial half the time); such regions
+    still run serially while another region's judgement holds.
     """
     m = b.module
     worker = ir.Function(m, ir.FunctionType(ir.VoidType(), [PTR]), name)
@@ -320,7 +323,8 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     with b.if_else(together) as (team, alone):
         with team:
             b.call(gomp, [worker, data, ir.Constant(I32, threads), ir.Constant(I32, 0)])
-            _judge(b, stats, start, _now_ns(b, ts), until, _external(m, BACKOFF_SYMBOL, I64))
+            if judged:
+                _judge(b, stats, start, _now_ns(b, ts), until, _external(m, BACKOFF_SYMBOL, I64))
         with alone:
             rc = serial()
             if rc is not None:
