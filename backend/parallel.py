@@ -35,8 +35,8 @@ Spinning ~0.3 ms still covers the waits of a quiet machine (at most one ticket a
 back-to-back regions of a step). A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
 
 Congestion. Shorter spinning and tickets do not stop a team from losing on an oversubscribed
-machine: a region still ends when its last thread gets a core back. So each region is
-judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time),
+machine: a region still ends when its last thread gets a core back. So each region but the
+GEMMs' (`fork(judged=False)`: their mixed tickets misjudge a quiet machine) is judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time),
 and one that did not pay makes the following forks run serially, on the calling thread,
 for a backoff (50 ms to 0.8 s: doubled by each region that does not pay, halved by each one
 that does). The check is two
