@@ -104,6 +104,18 @@ def _check_rank4(x: Tensor, what: str) -> None:
         raise ValueError(f"{what} must be 4-dimensional (shape {x.shape})")
 
 
+def _operands(input, filter, data_format: str) -> tuple[Tensor, Tensor, list[int]]:
+    """(the input as NHWC, the filter, the filter's four dims), both of rank 4, the filter's
+    shape known when the graph is built."""
+    x, f = _nhwc(convert_to_tensor(input), data_format), convert_to_tensor(filter)
+    _check_rank4(x, "input")
+    _check_rank4(f, "filter")
+    dims = f.shape.as_list()
+    if None in dims:
+        raise ValueError(f"lowerflow needs the filter's shape when the graph is built, got {f.shape}")
+    return x, f, dims
+
+
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
            dilations=(1, 1, 1, 1), name=None, filters=None) -> Tensor:
     """tf.nn.conv2d: `filter` [kh, kw, cin, cout] over `input` (NHWC or NCHW)."""
@@ -112,12 +124,7 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True
         raise TypeError("conv2d() needs input, filter, strides and padding")
     data_format = _check_format(data_format)
     with name_scope(name, "Conv2D", [input, filter]) as scope:
-        x, f = _nhwc(convert_to_tensor(input), data_format), convert_to_tensor(filter)
-        _check_rank4(x, "input")
-        _check_rank4(f, "filter")
-        kh, kw, cin, cout = f.shape.as_list()
-        if None in (kh, kw, cin, cout):
-            raise ValueError(f"lowerflow needs the filter's shape when the graph is built, got {f.shape}")
+        x, f, (kh, kw, cin, cout) = _operands(input, filter, data_format)
         if x.shape[3].value not in (None, cin):
             raise ValueError(f"Depth of input ({x.shape[3].value}) is not a multiple of input depth of filter ({cin})")
         strides, dilations = _spatial(strides, "strides", data_format), _spatial(dilations, "dilations", data_format)
@@ -228,12 +235,7 @@ def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",
     window's patch times the filter's [cin, multiplier] slice, summed over the offsets."""
     data_format = _check_format(data_format)
     with name_scope(name, "DepthwiseConv2dNative", [input, filter]) as scope:
-        x, f = _nhwc(convert_to_tensor(input), data_format), convert_to_tensor(filter)
-        _check_rank4(x, "input")
-        _check_rank4(f, "filter")
-        kh, kw, cin, mult = f.shape.as_list()
-        if None in (kh, kw, cin, mult):
-            raise ValueError(f"lowerflow needs the filter's shape when the graph is built, got {f.shape}")
+        x, f, (kh, kw, cin, mult) = _operands(input, filter, data_format)
         if x.shape[3].value not in (None, cin):
             raise ValueError(f"Dimensions must be equal, but are {x.shape[3].value} and {cin} for "
                              f"'{scope.rstrip('/')}' (op: 'DepthwiseConv2dNative') with input shapes: "

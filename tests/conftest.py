@@ -24,3 +24,11 @@ def tf1():
     tf1 = pytest.importorskip("tensorflow.compat.v1")
     tf1.disable_eager_execution()
     return tf1
+
+
+@pytest.fixture(scope="module")
+def tf1_reference_variables(tf1):
+    """`tf1` with TF1's reference variables (not resource variables), for one module."""
+    tf1.disable_resource_variables()
+    yield tf1
+    tf1.enable_resource_variables()

@@ -37,6 +37,8 @@ CASES = {
     "sparse_xent": lambda tf, x: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[1, 0, 3], logits=x),
     "segment_sum": lambda tf, x: tf.math.unsorted_segment_sum(x, [0, 2, 0], 4),
     "broadcast_to": lambda tf, x: tf.broadcast_to(tf.reduce_sum(x, 0), [2, 4]),
+    "tensor_array": lambda tf, x: (tf.TensorArray(tf.float64, 3).write(0, x[2]).write(2, tf.exp(x[0]))
+                                   .write(1, x[1] * x[0]).stack()),
 }
 
 

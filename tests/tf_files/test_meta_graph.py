@@ -74,12 +74,8 @@ def test_saver_writes_meta_and_scoped_import(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tf1():
-    tf1 = pytest.importorskip("tensorflow.compat.v1")
-    tf1.disable_eager_execution()
-    tf1.disable_resource_variables()  # TF1's reference variables, for this module only
-    yield tf1
-    tf1.enable_resource_variables()
+def tf1(tf1_reference_variables):
+    return tf1_reference_variables
 
 
 def test_tensorflow_meta_graph_imports_here(tf1, tmp_path):
