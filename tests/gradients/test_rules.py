@@ -75,7 +75,6 @@ def test_segment_sum_drops_negative_ids_and_checks_range():
 def test_backward_broadcasts_fuse_into_their_readers():
     """Mean and bias gradients broadcast a row vector back: inside the loops that read it,
     never as a materialised tensor, and the count of a mean is folded to a constant."""
-    from lowerflow import ir
     from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 
     x = tf.placeholder(tf.float32, [8, 5])
