@@ -17,6 +17,7 @@ import copy
 import ctypes
 import sys
 from collections.abc import Callable
+from typing import Any
 import threading
 
 import numpy as np
@@ -153,6 +154,8 @@ class Executable:
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
         py_address = jitted.address(pyentry.entry_name(name)) if pyentry.LAYOUT_OK else 0
         self._fn_py = pyentry.builtin(py_address, name, jitted) if py_address else None
+        self._alloc_address = jitted.address(pyentry.alloc_entry_name(name)) \
+            if py_address and allocates_natively(self.result_types) else 0
 
     @property
     def source_ir(self) -> str:
@@ -211,14 +214,26 @@ class Executable:
         unchecked, Python floats included, and check only when that status comes back."""
         return self._fn_py is not None
 
-    def unchecked_caller(self) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+    def unchecked_caller(self, scalars: frozenset[int] = frozenset()) -> Callable[[list[np.ndarray]], list]:
         """`run_unchecked` as one closure over what it needs (no attribute lookups, no
         further calls but the output allocation and the native entry): the Session's warm
         path, where each of those costs a tenth of a tiny run. A refused argument raises
-        `NativeError(ARGUMENT_MISMATCH)` and is not counted as a call."""
+        `NativeError(ARGUMENT_MISMATCH)` and is not counted as a call. `scalars`: 0-d
+        results to return as numpy scalars, if `returns_scalars(scalars)` (else arrays)."""
         fn, bound, new_outputs, stats = self._fn_py, self._bound, self._new_outputs, NATIVE_STATS
         if fn is None:
             return self.run_unchecked
+        entry = self.allocating_entry(scalars)
+        if entry is not None:
+            def run_allocating(args: list) -> list:
+                outs = entry(args + bound if bound else args)
+                if type(outs) is int:
+                    if outs != ARGUMENT_MISMATCH:
+                        stats["calls"] += 1
+                    raise NativeError(outs)
+                stats["calls"] += 1
+                return outs
+            return run_allocating
 
         def run(args: list) -> list[np.ndarray]:
             outs = new_outputs()
@@ -229,6 +244,19 @@ class Executable:
                 raise NativeError(status)
             return outs
         return run
+
+    def returns_scalars(self, scalars: frozenset[int]) -> bool:
+        """Whether `unchecked_caller(scalars)` returns those 0-d results as numpy scalars."""
+        return self._alloc_address != 0 and all(i < pyentry.MASK_BITS for i in scalars)
+
+    def allocating_entry(self, scalars: frozenset[int] = frozenset()) -> Callable[[list], Any] | None:
+        """The native entry that allocates the outputs itself (`pyentry.add_allocating_entry`),
+        returning the 0-d results in `scalars` as numpy scalars: it takes the list of
+        arguments and bound constants and returns the list of outputs or a status int.
+        None where this step has none (large outputs, no verified layout)."""
+        if not self.returns_scalars(scalars):
+            return None
+        return pyentry.builtin(self._alloc_address, self.name, self._jit, sum(1 << i for i in scalars))
 
     def with_bound(self, bound: list[np.ndarray] | None) -> "Executable":
         """This code over other bound constants (another function with the same `key_text`);
@@ -275,9 +303,21 @@ def jit_module_text(func: Function, name: str = "step", threads: int = 1, trace:
     registers, large constants bound as arguments, plus the Python-object entry (`pyentry.py`);
     `trace`: the step that also records kernel times (`codegen.py`)."""
     module = build_ir_module(func, name, Target(threads, jit.host_vector_registers(), bind_constants=True), trace)
-    slots = len(func.args) + len(bound_constants(func)) + len(func.results) + trace
-    pyentry.add_pyobject_entry(module, name, slots, [a.type for a in func.args])
+    n_args = len(func.args) + len(bound_constants(func))
+    results = func.result_types + [trace_type(func)] * trace
+    checked = [a.type for a in func.args]
+    pyentry.add_pyobject_entry(module, name, n_args + len(results), checked)
+    if allocates_natively(results):
+        pyentry.add_allocating_entry(module, name, n_args, checked, results)
     return str(module)
+
+
+def allocates_natively(results: list[TensorType]) -> bool:
+    """Whether a step's entry allocates these outputs itself (`pyentry.add_allocating_entry`):
+    small ones only, those numpy's `np.empty` would give (large ones are aligned and
+    recycled in Python, `_output_factory`)."""
+    return pyentry.ALLOC_OK and all(t.nbytes < _ALIGN_FROM for t in results) \
+        and sum(t.nbytes for t in results) < _RECYCLE_FROM
 
 
 def trace_type(func: Function) -> TensorType:

@@ -46,11 +46,12 @@ ARRAY_DESCR_OFFSET = 56  # .descr (PyArray_Descr *)
 ARRAY_FLAGS_OFFSET = 64  # .flags (int)
 C_CONTIGUOUS = 0x1  # NPY_ARRAY_C_CONTIGUOUS
 FLOAT_VALUE_OFFSET = 16  # PyFloatObject.ob_fval (double)
+TUPLE_ITEMS_OFFSET = 24  # PyTupleObject.ob_item[] (inline, after PyObject_VAR_HEAD)
 
 
 def _layout_ok() -> bool:
     probe = np.arange(6.0).reshape(2, 3)
-    items = [probe]
+    items, pair = [probe], (None, probe)
     read = ctypes.c_void_p.from_address
     int32, int64 = ctypes.c_int32.from_address, ctypes.c_int64.from_address
     try:
@@ -66,14 +67,50 @@ def _layout_ok() -> bool:
                 and read(id(probe) + ARRAY_DESCR_OFFSET).value == id(probe.dtype) == id(np.dtype(np.float64))
                 and int32(id(probe) + ARRAY_FLAGS_OFFSET).value & C_CONTIGUOUS
                 and not int32(id(probe.T) + ARRAY_FLAGS_OFFSET).value & C_CONTIGUOUS
-                and ctypes.c_double.from_address(id(2.5) + FLOAT_VALUE_OFFSET).value == 2.5)
+                and ctypes.c_double.from_address(id(2.5) + FLOAT_VALUE_OFFSET).value == 2.5
+                and read(id(pair) + TUPLE_ITEMS_OFFSET + 8).value == id(probe))
     except (ValueError, OSError):  # pragma: no cover - exotic interpreters
         return False
 
 
 LAYOUT_OK = _layout_ok()
+# numpy's C API table (`__multiarray_api.h`): the allocating entry's two functions, by index.
+_NUMPY_API = {"lf_PyArray_Scalar": 60, "lf_PyArray_NewFromDescr": 94}
+
+
+def _numpy_api() -> dict[str, int]:
+    """The addresses of `_NUMPY_API`'s functions, each checked by a call (empty when any
+    is not what it should be: executables then allocate their outputs in Python)."""
+    try:
+        module = np._core._multiarray_umath if hasattr(np, "_core") else np.core.multiarray
+        capsule = ctypes.py_object(module._ARRAY_API)
+        name, pointer = ctypes.pythonapi.PyCapsule_GetName, ctypes.pythonapi.PyCapsule_GetPointer
+        name.restype, name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+        pointer.restype, pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+        table = pointer(capsule, name(capsule))
+        found = {sym: ctypes.c_void_p.from_address(table + 8 * i).value for sym, i in _NUMPY_API.items()}
+        obj, void = ctypes.py_object, ctypes.c_void_p
+        to_scalar = ctypes.PYFUNCTYPE(obj, void, obj, void)(found["lf_PyArray_Scalar"])
+        new = ctypes.PYFUNCTYPE(obj, obj, obj, ctypes.c_int, void, void, void, ctypes.c_int, void)(
+            found["lf_PyArray_NewFromDescr"])
+        f32 = np.dtype(np.float32)
+        value = ctypes.c_float(2.5)
+        scalar = to_scalar(ctypes.addressof(value), f32, None)
+        dims = (ctypes.c_int64 * 2)(2, 3)
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(f32))  # stolen by the call
+        array = new(np.ndarray, f32, 2, ctypes.addressof(dims), None, None, 0, None)
+    except (AttributeError, ValueError, OSError, TypeError):  # pragma: no cover - another numpy
+        return {}
+    good = (type(scalar) is np.float32 and scalar == 2.5 and type(array) is np.ndarray
+            and array.dtype is f32 and array.shape == (2, 3) and array.flags.c_contiguous)
+    return found if good else {}
+
+
+NUMPY_API = _numpy_api() if LAYOUT_OK else {}
+ALLOC_OK = bool(NUMPY_API)  # the allocating entry can be built and called
 METH_O = 0x0008
-_CAPI = ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromSsize_t")
+_CAPI = ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromSsize_t", "PyLong_AsSsize_t",
+         "PyList_New", "Py_IncRef", "Py_DecRef")
 
 
 class PyMethodDef(ctypes.Structure):
@@ -95,6 +132,8 @@ def register_symbols() -> None:
     for name in ("PyList_Type", "PyFloat_Type"):
         llvm.add_symbol(name, ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, name)))
     llvm.add_symbol("lf_ndarray_type", id(np.ndarray))  # type objects live as long as numpy
+    for name, address in NUMPY_API.items():
+        llvm.add_symbol(name, address)
     for elem in ELEM_TYPES.values():  # numpy's canonical descriptors: never freed
         llvm.add_symbol(_descr_symbol(elem.np_dtype), id(elem.np_dtype))
 
@@ -103,13 +142,14 @@ def _descr_symbol(dtype: np.dtype) -> str:
     return f"lf_descr_{dtype.name}"
 
 
-def builtin(address: int, name: str, owner: object):
-    """A Python function calling the entry at `address` with one list. It references `owner`
-    (what keeps the code alive: the JIT engine) and its own PyMethodDef as its `self`
-    object (passed to the entry, which ignores it), so as long as the function can be
-    called, neither the code nor the method record can be freed."""
+def builtin(address: int, name: str, owner: object, mask: int = 0):
+    """A Python function calling the entry at `address` with one list. Its `self` object
+    (passed to the entry) is `(owner, method, mask)`: `owner` is what keeps the code alive
+    (the JIT engine) and `method` its own PyMethodDef, so as long as the function can be
+    called, neither the code nor the method record can be freed; `mask` says which 0-d
+    results an allocating entry returns as numpy scalars (the plain entry ignores it)."""
     method = PyMethodDef(name.encode(), address, METH_O, None)
-    return _new_builtin(ctypes.byref(method), (owner, method), None)
+    return _new_builtin(ctypes.byref(method), (owner, method, mask), None)
 
 
 def entry_name(name: str) -> str:
@@ -119,21 +159,30 @@ def entry_name(name: str) -> str:
 def add_pyobject_entry(m: ir.Module, name: str, n_slots: int, checked: list[TensorType] = ()) -> None:
     """Define `<name>_py(self, list)` in `m`, calling the already defined step `name`; the
     first `len(checked)` slots must match those types (else `ARGUMENT_MISMATCH`)."""
-    step = m.get_global(name)
     fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR]), entry_name(name))
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     table = b.alloca(PTR, size=max(n_slots, 1), name="table")
+    _read_arguments(b, m, fn.args[1], n_slots, checked, table)
+    status = _call_step(b, m, name, table)
+    b.ret(b.call(declare(m, "PyLong_FromSsize_t", PTR, [I64]), [b.sext(status, I64)]))
+
+
+def _read_arguments(b: ir.IRBuilder, m: ir.Module, list_obj: ir.Value, n_items: int,
+                    checked: list[TensorType], table: ir.Value) -> None:
+    """Fill `table` with the data pointers of the `n_items` objects of the Python list at
+    `list_obj`, the first `len(checked)` checked against those types; a wrong list returns
+    `BAD_ARGUMENTS`, a wrong argument `ARGUMENT_MISMATCH`."""
+    fn = b.function
     scalars = b.alloca(I64, size=max(len(checked), 1), name="scalars")  # Python floats, converted
     mismatch = fn.append_basic_block("mismatch")
-    list_obj = fn.args[1]
     size = _field(b, list_obj, LIST_SIZE_OFFSET, I64)
     kind = _field(b, list_obj, OBJECT_TYPE_OFFSET, PTR)
     wrong = b.or_(b.icmp_unsigned("!=", kind, _global(m, "PyList_Type")),
-                  b.icmp_signed("!=", size, ir.Constant(I64, n_slots)))
+                  b.icmp_signed("!=", size, ir.Constant(I64, n_items)))
     with b.if_then(wrong, likely=False):
         b.ret(_status(b, m, BAD_ARGUMENTS))
     ob_item = _field(b, list_obj, LIST_ITEMS_OFFSET, PTR)
-    for i in range(n_slots):
+    for i in range(n_items):
         obj = b.load(b.gep(ob_item, [ir.Constant(I64, i)], source_etype=PTR), typ=PTR)
         if i < len(checked):
             slot = b.gep(scalars, [ir.Constant(I64, i)], source_etype=I64)
@@ -141,12 +190,103 @@ def add_pyobject_entry(m: ir.Module, name: str, n_slots: int, checked: list[Tens
         else:
             data = _field(b, obj, ARRAY_DATA_OFFSET, PTR)
         b.store(data, b.gep(table, [ir.Constant(I64, i)], source_etype=PTR))
-    thread_state = b.call(declare(m, "PyEval_SaveThread", PTR, []), [])
-    status = b.call(step, [table])
-    b.call(declare(m, "PyEval_RestoreThread", ir.VoidType(), [PTR]), [thread_state])
-    b.ret(b.call(declare(m, "PyLong_FromSsize_t", PTR, [I64]), [b.sext(status, I64)]))
+    here = b.block
     b.position_at_end(mismatch)
     b.ret(_status(b, m, ARGUMENT_MISMATCH))
+    b.position_at_end(here)
+
+
+def _call_step(b: ir.IRBuilder, m: ir.Module, name: str, table: ir.Value) -> ir.Value:
+    """The step's status, called on `table` with the GIL released."""
+    thread_state = b.call(declare(m, "PyEval_SaveThread", PTR, []), [])
+    status = b.call(m.get_global(name), [table])
+    b.call(declare(m, "PyEval_RestoreThread", ir.VoidType(), [PTR]), [thread_state])
+    return status
+
+
+def alloc_entry_name(name: str) -> str:
+    return f"{name}_pyalloc"
+
+
+def add_allocating_entry(m: ir.Module, name: str, n_args: int, checked: list[TensorType],
+                         results: list[TensorType]) -> None:
+    """Define `<name>_pyalloc(self, list)`: `list` holds the `n_args` argument arrays only
+    (checked as `<name>_py` checks them); the entry allocates the outputs itself, with
+    numpy's C API, and returns them as a new list, or a status int when the step fails.
+    `self` is the tuple `(owner, method, mask)` (`builtin`): a 0-d result whose bit is set in
+    `mask` comes back as a numpy scalar (the step writes it on the stack), as TF1 returns
+    a fetched 0-d value; the others as new C-contiguous arrays. A failed allocation
+    returns NULL with numpy's MemoryError set."""
+    fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR]), alloc_entry_name(name))
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    n = n_args + len(results)
+    table = b.alloca(PTR, size=max(n, 1), name="table")
+    slots = b.alloca(I64, size=max(len(results), 1), name="zero_d")  # 0-d results returned as scalars
+    _read_arguments(b, m, fn.args[1], n_args, checked, table)
+    mask = b.call(declare(m, "PyLong_AsSsize_t", I64, [PTR]), [_field(b, fn.args[0], TUPLE_ITEMS_OFFSET + 16, PTR)])
+    outs = b.call(declare(m, "PyList_New", PTR, [I64]), [ir.Constant(I64, len(results))])
+    with b.if_then(b.icmp_unsigned("==", outs, ir.Constant(PTR, None)), likely=False):
+        b.ret(ir.Constant(PTR, None))
+    items = _field(b, outs, LIST_ITEMS_OFFSET, PTR)
+    scalar_bits = []
+    for j, t in enumerate(results):
+        slot = b.gep(slots, [ir.Constant(I64, j)], source_etype=I64)
+        bit = b.icmp_unsigned("!=", b.and_(mask, ir.Constant(I64, 1 << j)), ir.Constant(I64, 0)) \
+            if not t.shape and j < MASK_BITS else ir.Constant(ir.IntType(1), 0)
+        scalar_bits.append(bit)
+        with b.if_else(bit) as (as_scalar, as_array):
+            with as_scalar:
+                from_slot = b.block
+            with as_array:
+                array = _new_array(b, m, t, outs)
+                b.store(array, b.gep(items, [ir.Constant(I64, j)], source_etype=PTR))
+                array_data = _field(b, array, ARRAY_DATA_OFFSET, PTR)
+                from_array = b.block
+        data = b.phi(PTR)
+        data.add_incoming(slot, from_slot)
+        data.add_incoming(array_data, from_array)
+        b.store(data, b.gep(table, [ir.Constant(I64, n_args + j)], source_etype=PTR))
+    status = _call_step(b, m, name, table)
+    with b.if_then(b.icmp_signed("!=", status, ir.Constant(status.type, 0)), likely=False):
+        b.call(declare(m, "Py_DecRef", ir.VoidType(), [PTR]), [outs])
+        b.ret(b.call(declare(m, "PyLong_FromSsize_t", PTR, [I64]), [b.sext(status, I64)]))
+    to_scalar = declare(m, "lf_PyArray_Scalar", PTR, [PTR, PTR, PTR])
+    for j, t in enumerate(results):
+        if t.shape or j >= MASK_BITS:
+            continue
+        with b.if_then(scalar_bits[j]):
+            slot = b.gep(slots, [ir.Constant(I64, j)], source_etype=I64)
+            obj = b.call(to_scalar, [slot, _global(m, _descr_symbol(t.dtype.np_dtype)), ir.Constant(PTR, None)])
+            _unless_null(b, m, obj, outs)
+            b.store(obj, b.gep(items, [ir.Constant(I64, j)], source_etype=PTR))
+    b.ret(outs)
+
+
+MASK_BITS = 63  # results past these are always arrays
+
+
+def _new_array(b: ir.IRBuilder, m: ir.Module, t: TensorType, outs: ir.Value) -> ir.Value:
+    """A new C-contiguous ndarray of type `t` (NULL: return NULL after freeing `outs`)."""
+    descr = _global(m, _descr_symbol(t.dtype.np_dtype))
+    b.call(declare(m, "Py_IncRef", ir.VoidType(), [PTR]), [descr])  # PyArray_NewFromDescr steals it
+    dims = ir.Constant(PTR, None)
+    if t.shape:
+        dims = ir.GlobalVariable(m, ir.ArrayType(I64, len(t.shape)), m.get_unique_name("dims"))
+        dims.global_constant, dims.linkage = True, "internal"
+        dims.initializer = ir.Constant(dims.value_type, list(t.shape))
+    null = ir.Constant(PTR, None)
+    new = declare(m, "lf_PyArray_NewFromDescr", PTR, [PTR, PTR, I32, PTR, PTR, PTR, I32, PTR])
+    array = b.call(new, [_global(m, "lf_ndarray_type"), descr, ir.Constant(I32, len(t.shape)), dims,
+                         null, null, ir.Constant(I32, 0), null])
+    _unless_null(b, m, array, outs)
+    return array
+
+
+def _unless_null(b: ir.IRBuilder, m: ir.Module, obj: ir.Value, outs: ir.Value) -> None:
+    """Return NULL (the exception numpy set) after freeing `outs` when `obj` is NULL."""
+    with b.if_then(b.icmp_unsigned("==", obj, ir.Constant(PTR, None)), likely=False):
+        b.call(declare(m, "Py_DecRef", ir.VoidType(), [PTR]), [outs])
+        b.ret(ir.Constant(PTR, None))
 
 
 def _checked_data(b: ir.IRBuilder, m: ir.Module, obj: ir.Value, t: TensorType, slot: ir.Value,

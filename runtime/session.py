@@ -72,9 +72,13 @@ class _Plan:
         self.prints, self.printed_at = step.prints, self.n_fetches + len(step.writes)
         native = {id(t): i for i, t in enumerate(step.fetches)}
         scalar = {i for i, t in enumerate(step.func.result_types[:self.n_fetches]) if not t.shape}
-        # When element i is result i for every element, the outputs are the values as they are;
-        # a 0-d result is fetched as a numpy scalar (np.float32(30.0)), as TF1 returns it.
-        self.direct = not scalar and all(native.get(id(e)) == i for i, e in enumerate(elements))
+        # A 0-d result is fetched as a numpy scalar (np.float32(30.0)), as TF1 returns it; the
+        # native entry makes those of fetched elements itself where it can (`shown`).
+        shown = frozenset(native[id(e)] for e in elements if native.get(id(e)) in scalar) \
+            if all(isinstance(e, Operation) or id(e) in native for e in elements) else frozenset()
+        # When element i is result i for every element, the outputs are the values as they are.
+        self.direct = (not shown or exe.returns_scalars(shown)) and (scalar <= shown) \
+            and all(native.get(id(e)) == i for i, e in enumerate(elements))
         self.getters: list[Callable[[list, "Session"], Any]] = []
         for e in elements:
             if isinstance(e, Operation):
@@ -87,7 +91,8 @@ class _Plan:
                 self.getters.append((lambda t: lambda outs, s: s._host_value(
                     t, lambda x: outs[native[id(x)]])[()])(e))
         self.finish = self._finisher(elements, native, scalar)
-        self.native = exe.unchecked_caller()  # run_unchecked, specialised (executable.py)
+        self.native = exe.unchecked_caller(shown)  # run_unchecked, specialised (executable.py)
+        self.shown = shown
         # One variable read and written (a counter, a training step on one variable): no loops.
         self.read_one = step.reads[0] if len(step.reads) == 1 else None
         self.write_one = step.writes[0] if len(step.writes) == 1 else None
@@ -253,8 +258,8 @@ class Session:
         if warm is None:
             if len(self._warm) >= 4096:
                 self._warm.clear()
-            # One fetched tensor: its value is the first of the plan's (no rebuilding).
-            build = None if isinstance(fetches, Tensor) else mapper.build
+            # One fetched tensor or op: its value is the first of the plan's (no rebuilding).
+            build = None if isinstance(fetches, (Tensor, Operation)) else mapper.build
             if not keys:
                 self._warm[key] = WarmStatic(type(fetches), build, plan)
                 return
@@ -294,7 +299,7 @@ class Session:
         mapper = FetchMapper(self._graph, fetches)
         feed_tensors = [self._feed_key(k) for k in (feed_list or [])]
         order = sorted(range(len(feed_tensors)), key=lambda i: (feed_tensors[i].op._id, feed_tensors[i].value_index))
-        build = None if isinstance(fetches, Tensor) else mapper.build  # as in `_remember_warm`
+        build = None if isinstance(fetches, (Tensor, Operation)) else mapper.build  # as in `_remember_warm`
         warm = WarmRun(type(fetches), build, feed_tensors, order, max_entries())
         static: list[_Plan] = []  # no feeds: the one plan
 

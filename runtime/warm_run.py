@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from lowerflow.backend import NATIVE_STATS
+from lowerflow.backend.errors import ARGUMENT_MISMATCH
 from lowerflow.backend.pyentry import takes_python_float
 from lowerflow.runtime import errors
 
@@ -51,12 +53,37 @@ class ArgumentMismatchError(errors.InvalidArgumentError):
     checks and converts the values in Python and tries again."""
 
 
+def pure_entry(plan) -> Callable[[list], Any] | None:
+    """For a plan of a step without state or prints whose outputs are the fetched values as
+    they are (`_Plan.direct`), its allocating native entry (`Executable.allocating_entry`):
+    a warm call then is that one builtin call. None for other plans (they go through
+    `_Plan.call`)."""
+    if plan.reads or plan.writes or plan.prints or not plan.direct or plan.exe.n_bound:
+        return None
+    return plan.exe.allocating_entry(plan.shown)
+
+
+def _pure_call(sess, plan, entry, feeds: list) -> list | None:
+    """The outputs of `entry` (`pure_entry(plan)`) on `feeds`; None when it refused them
+    (`ARGUMENT_MISMATCH`). A step that failed is run again by its plan, which raises its
+    TF1 error (a pure step fails the same way twice), as does a failed allocation.
+    `WarmRun.__call__` inlines this."""
+    try:
+        outs = entry(feeds)
+    except MemoryError:
+        outs = None
+    if type(outs) is list:
+        NATIVE_STATS["calls"] += 1
+        return outs
+    return None if outs == ARGUMENT_MISMATCH else plan.call(sess, feeds)
+
+
 class WarmRun:
     """One (fetch structure, feed keys): `__call__(sess, values)` runs on feed values given in
-    the keys' order, or returns `MISS`. `build` None: the fetch is one tensor, whose value is
-    the plan's first."""
+    the keys' order, or returns `MISS`. `build` None: the fetch is one tensor or operation,
+    whose value is the plan's first."""
 
-    __slots__ = ("build", "kind", "last", "limit", "order", "plans", "single", "tensors")
+    __slots__ = ("build", "entry", "kind", "last", "limit", "order", "plans", "single", "tensors")
 
     def __init__(self, kind: type, build: Callable[[list], Any], tensors: list, order: list[int], limit: int):
         self.kind = kind  # the exact fetch container type (namedtuples equal tuples)
@@ -67,6 +94,7 @@ class WarmRun:
         self.single = len(tensors) == 1
         self.limit = limit
         self.last = None  # the plan to pass values to unchecked; None: check them first
+        self.entry = None  # `last`'s pure entry, if it has one
 
     def add(self, arrays: list[np.ndarray], plan) -> None:
         """Remember `plan` for the shapes of `arrays` (checked feeds, in key order)."""
@@ -80,10 +108,22 @@ class WarmRun:
         """The result of running on `values`: first passed as they are to the plan last used,
         whose native entry checks them (`Executable.checks_arguments`); if it refuses them,
         checked and converted here, and run by the plan of their shapes (`MISS`: none yet)."""
-        plan = self.last
-        if plan is not None:
+        entry = self.entry
+        if entry is not None:  # `_pure_call`, inlined: this is the whole of a tiny run
+            feeds = values if self.order is None else [values[i] for i in self.order]
             try:
-                out = plan.call(sess, values if self.order is None else [values[i] for i in self.order])
+                out = entry(feeds)
+            except MemoryError:
+                out = None
+            if type(out) is list:
+                NATIVE_STATS["calls"] += 1
+                return out[0] if self.build is None else self.build(out)
+            if out != ARGUMENT_MISMATCH:
+                out = self.last.call(sess, feeds)
+                return out[0] if self.build is None else self.build(out)
+        elif self.last is not None:
+            try:
+                out = self.last.call(sess, values if self.order is None else [values[i] for i in self.order])
                 return out[0] if self.build is None else self.build(out)
             except ArgumentMismatchError:
                 pass
@@ -101,18 +141,23 @@ class WarmRun:
         converted = any(v is not g and not (type(g) is float and takes_python_float(v.dtype, v.shape))
                         for v, g in zip(values, given))
         self.last = None if converted or not plan.exe.checks_arguments else plan
+        self.entry = None if self.last is None else pure_entry(plan)
         out = plan.call(sess, values if self.order is None else [values[i] for i in self.order])
         return out[0] if self.build is None else self.build(out)
 
 
 class WarmStatic:
-    """A fetch structure run without feeds: its one plan, called."""
+    """A fetch structure run without feeds: its one plan, called (a pure step through its
+    entry)."""
 
-    __slots__ = ("build", "kind", "plan")
+    __slots__ = ("build", "entry", "kind", "plan")
 
     def __init__(self, kind: type, build: Callable[[list], Any], plan):
         self.kind, self.build, self.plan = kind, build, plan
+        self.entry = pure_entry(plan)
 
     def __call__(self, sess, values: None) -> Any:
-        out = self.plan.call(sess, [])
+        out = None if self.entry is None else _pure_call(sess, self.plan, self.entry, [])
+        if out is None:
+            out = self.plan.call(sess, [])
         return out[0] if self.build is None else self.build(out)

@@ -1,5 +1,7 @@
 """The Python-object entry point: same results as the buffer-table path (concurrent calls:
 test_structure.py's thread test, which now runs through this entry)."""
+import sys
+
 import numpy as np
 
 from lowerflow.backend import compile_function, pyentry
@@ -81,3 +83,70 @@ def test_entry_converts_python_floats_for_0d_float_arguments():
     outs = [np.empty((), np.int32), np.empty(2, np.int32)]
     assert exe._fn_py([1.0, np.arange(2, dtype=np.int32)] + outs) == pyentry.ARGUMENT_MISMATCH
     assert exe._fn_py([1, np.arange(2, dtype=np.int32)] + outs) == pyentry.ARGUMENT_MISMATCH
+
+
+def _three_results(elem: str):
+    """(0-d sum, a 2-vector, the 0-d argument) of a 0-d and a 2-vector argument."""
+    t = ELEM_TYPES[elem]
+    f = Function("step", [tensor([], t), tensor([2], t)])
+    total = build(f.body, "lf.add", [f.args[0], f.args[0]]).result
+    f.set_return([total, f.args[1], f.args[0]])
+    return f
+
+
+def test_allocating_entry_returns_new_outputs_and_masked_scalars():
+    """The entry that allocates its outputs natively: 0-d results named in the mask come back
+    as numpy scalars of the step's dtype, the rest as new C-contiguous arrays."""
+    assert pyentry.ALLOC_OK
+    for elem in ("f32", "f64", "f16", "i32", "i64", "ui8"):
+        dtype = ELEM_TYPES[elem].np_dtype
+        exe = compile_function(_three_results(elem))
+        a, v = np.array(3, dtype), np.arange(2).astype(dtype)
+        first = exe.allocating_entry(frozenset({0}))([a, v])
+        assert [type(x) for x in first] == [dtype.type, np.ndarray, np.ndarray]
+        assert first[0] == 6 and first[2].shape == () and first[2].dtype == dtype
+        np.testing.assert_array_equal(first[1], v)
+        plain = exe.allocating_entry(frozenset())([a, v])
+        assert all(type(x) is np.ndarray and x.flags.c_contiguous and x.flags.writeable for x in plain)
+        assert plain[0] == 6 and plain[1] is not first[1]
+
+
+def test_allocating_entry_statuses_and_references():
+    """A wrong list or argument gives a status (no outputs made); the outputs and the
+    descriptors are referenced exactly as many times as they should be (no leak)."""
+    exe = compile_function(_three_results("f32"))
+    entry = exe.allocating_entry(frozenset({0}))
+    a, v = np.array(3, np.float32), np.arange(2, dtype=np.float32)
+    assert entry([a]) == pyentry.BAD_ARGUMENTS and entry((a, v)) == pyentry.BAD_ARGUMENTS
+    assert entry([v, a]) == pyentry.ARGUMENT_MISMATCH
+    assert entry([2.5, v])[0] == np.float32(5.0)  # a Python float for the 0-d argument
+    descr = np.dtype(np.float32)
+    before = sys.getrefcount(descr)
+    for _ in range(1000):
+        outs = entry([a, v])
+    assert sys.getrefcount(outs) == 2
+    assert [sys.getrefcount(outs[i]) for i in range(3)] == [2, 2, 2]
+    del outs
+    assert sys.getrefcount(descr) == before
+
+
+def test_allocating_entry_reports_a_failed_step():
+    t = ELEM_TYPES["i32"]
+    f = Function("step", [tensor([3], t), tensor([3], t)])
+    f.set_return([build(f.body, "lf.floordiv", list(f.args)).result])
+    exe = compile_function(f)
+    entry = exe.allocating_entry()
+    x = np.arange(3, dtype=np.int32)
+    np.testing.assert_array_equal(entry([x, np.ones(3, np.int32)])[0], x)
+    status = entry([x, np.zeros(3, np.int32)])
+    assert type(status) is int and status != 0
+
+
+def test_large_outputs_have_no_allocating_entry():
+    """Outputs numpy would not align or that are recycled (`executable._output_factory`) are
+    allocated in Python."""
+    f = Function("step", [tensor([1 << 14], F32)])
+    f.set_return([build(f.body, "lf.neg", [f.args[0]]).result])
+    exe = compile_function(f)
+    assert exe.allocating_entry() is None
+    assert not exe.returns_scalars(frozenset())

@@ -216,3 +216,37 @@ def test_make_callable_warm_path(scalar_graph):
         fn(1.0, np.ones((1, 1), np.float32))
     with pytest.raises(TypeError, match="Expected 2 feed values"):
         fn(1.0)
+
+
+def test_pure_warm_runs_go_through_the_allocating_entry():
+    """A step without state fetched as it is runs as one native call that makes its outputs
+    (`warm_run.pure_entry`); a failing one raises TF1's error every time, and results are
+    fresh objects each run."""
+    g = tf.Graph()
+    with g.as_default():
+        a = tf.placeholder(tf.int32, [3])
+        b = tf.placeholder(tf.int32, [3])
+        q = a // b
+        s = tf.reduce_sum(q)
+        with tf.Session() as sess:
+            feeds = {a: np.arange(3, dtype=np.int32), b: np.ones(3, np.int32)}
+            outs = [sess.run([q, s], feeds) for _ in range(3)]
+            assert sess._warm[((q, s), (a, b))].entry is not None
+            for out in outs:
+                np.testing.assert_array_equal(out[0], [0, 1, 2])
+                assert type(out[1]) is np.int32 and out[1] == 3
+            assert outs[1][0] is not outs[2][0]
+            calls = NATIVE_STATS["calls"]
+            for _ in range(2):
+                with pytest.raises(tf.errors.InvalidArgumentError, match="Integer division by zero"):
+                    sess.run([q, s], {a: feeds[a], b: np.zeros(3, np.int32)})
+            assert NATIVE_STATS["calls"] == calls + 2  # each failed run counted once
+            out = sess.run((s, q), {b: feeds[b], a: feeds[a]})  # another key order
+            assert type(out) is tuple and out[0] == 3
+
+
+def test_fetched_op_on_the_warm_path_gives_none(scalar_graph):
+    sess, x, _, _, y, _, _ = scalar_graph
+    for _ in range(3):
+        assert sess.run(y.op, {x: 1.0}) is None
+        assert sess.run([y.op, y], {x: 1.0}) == [None, 2.0]
