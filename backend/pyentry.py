@@ -110,7 +110,7 @@ NUMPY_API = _numpy_api() if LAYOUT_OK else {}
 ALLOC_OK = bool(NUMPY_API)  # the allocating entry can be built and called
 METH_O = 0x0008
 _CAPI = ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromSsize_t", "PyLong_AsSsize_t",
-         "PyList_New", "Py_IncRef", "Py_DecRef")
+         "PyList_New", "Py_IncRef", "Py_DecRef", "PyDict_Size", "PyDict_Next")
 
 
 class PyMethodDef(ctypes.Structure):
@@ -129,7 +129,7 @@ def register_symbols() -> None:
     interpreter binary need not export them dynamically)."""
     for name in _CAPI:
         llvm.add_symbol(name, ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value)
-    for name in ("PyList_Type", "PyFloat_Type"):
+    for name in ("PyList_Type", "PyFloat_Type", "PyDict_Type"):
         llvm.add_symbol(name, ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, name)))
     llvm.add_symbol("lf_ndarray_type", id(np.ndarray))  # type objects live as long as numpy
     for name, address in NUMPY_API.items():
@@ -168,20 +168,15 @@ def add_pyobject_entry(m: ir.Module, name: str, n_slots: int, checked: list[Tens
 
 
 def _read_arguments(b: ir.IRBuilder, m: ir.Module, list_obj: ir.Value, n_items: int,
-                    checked: list[TensorType], table: ir.Value) -> None:
+                    checked: list[TensorType], table: ir.Value, dicts: bool = False) -> None:
     """Fill `table` with the data pointers of the `n_items` objects of the Python list at
-    `list_obj`, the first `len(checked)` checked against those types; a wrong list returns
-    `BAD_ARGUMENTS`, a wrong argument `ARGUMENT_MISMATCH`."""
+    `list_obj` (`dicts`: or the values of a dict, in its order), the first `len(checked)`
+    checked against those types; a wrong list returns `BAD_ARGUMENTS`, a wrong argument
+    `ARGUMENT_MISMATCH`."""
     fn = b.function
     scalars = b.alloca(I64, size=max(len(checked), 1), name="scalars")  # Python floats, converted
     mismatch = fn.append_basic_block("mismatch")
-    size = _field(b, list_obj, LIST_SIZE_OFFSET, I64)
-    kind = _field(b, list_obj, OBJECT_TYPE_OFFSET, PTR)
-    wrong = b.or_(b.icmp_unsigned("!=", kind, _global(m, "PyList_Type")),
-                  b.icmp_signed("!=", size, ir.Constant(I64, n_items)))
-    with b.if_then(wrong, likely=False):
-        b.ret(_status(b, m, BAD_ARGUMENTS))
-    ob_item = _field(b, list_obj, LIST_ITEMS_OFFSET, PTR)
+    ob_item = _argument_objects(b, m, list_obj, n_items, dicts)
     for i in range(n_items):
         obj = b.load(b.gep(ob_item, [ir.Constant(I64, i)], source_etype=PTR), typ=PTR)
         if i < len(checked):
@@ -194,6 +189,42 @@ def _read_arguments(b: ir.IRBuilder, m: ir.Module, list_obj: ir.Value, n_items: 
     b.position_at_end(mismatch)
     b.ret(_status(b, m, ARGUMENT_MISMATCH))
     b.position_at_end(here)
+
+
+def _argument_objects(b: ir.IRBuilder, m: ir.Module, obj: ir.Value, n_items: int, dicts: bool) -> ir.Value:
+    """The address of the `n_items` objects `obj` holds: a list's items, or (`dicts`) a dict's
+    values gathered on the stack by `PyDict_Next` (a dict saves its caller making the
+    list, `Session.run`'s feed_dict); anything else returns `BAD_ARGUMENTS`."""
+    size = _field(b, obj, LIST_SIZE_OFFSET, I64)
+    kind = _field(b, obj, OBJECT_TYPE_OFFSET, PTR)
+    is_list = b.and_(b.icmp_unsigned("==", kind, _global(m, "PyList_Type")),
+                     b.icmp_signed("==", size, ir.Constant(I64, n_items)))
+    if not dicts:
+        with b.if_then(b.not_(is_list), likely=False):
+            b.ret(_status(b, m, BAD_ARGUMENTS))
+        return _field(b, obj, LIST_ITEMS_OFFSET, PTR)
+    values = b.alloca(PTR, size=max(n_items, 1), name="dict_values")
+    position, key = b.alloca(I64, name="position"), b.alloca(PTR, name="key")
+    with b.if_else(is_list, likely=True) as (as_list, as_dict):
+        with as_list:
+            items = _field(b, obj, LIST_ITEMS_OFFSET, PTR)
+            from_list = b.block
+        with as_dict:
+            is_dict = b.icmp_unsigned("==", kind, _global(m, "PyDict_Type"))
+            with b.if_then(b.not_(is_dict), likely=False):
+                b.ret(_status(b, m, BAD_ARGUMENTS))
+            length = b.call(declare(m, "PyDict_Size", I64, [PTR]), [obj])
+            with b.if_then(b.icmp_signed("!=", length, ir.Constant(I64, n_items)), likely=False):
+                b.ret(_status(b, m, BAD_ARGUMENTS))
+            b.store(ir.Constant(I64, 0), position)
+            step = declare(m, "PyDict_Next", I32, [PTR, PTR, PTR, PTR])
+            for i in range(n_items):
+                b.call(step, [obj, position, key, b.gep(values, [ir.Constant(I64, i)], source_etype=PTR)])
+            from_dict = b.block
+    objects = b.phi(PTR)
+    objects.add_incoming(items, from_list)
+    objects.add_incoming(values, from_dict)
+    return objects
 
 
 def _call_step(b: ir.IRBuilder, m: ir.Module, name: str, table: ir.Value) -> ir.Value:
@@ -211,7 +242,7 @@ def alloc_entry_name(name: str) -> str:
 def add_allocating_entry(m: ir.Module, name: str, n_args: int, checked: list[TensorType],
                          results: list[TensorType]) -> None:
     """Define `<name>_pyalloc(self, list)`: `list` holds the `n_args` argument arrays only
-    (checked as `<name>_py` checks them); the entry allocates the outputs itself, with
+    (checked as `<name>_py` checks them), or is a dict of them (its values, in order); the entry allocates the outputs itself, with
     numpy's C API, and returns them as a new list, or a status int when the step fails.
     `self` is the tuple `(owner, method, mask)` (`builtin`): a 0-d result whose bit is set in
     `mask` comes back as a numpy scalar (the step writes it on the stack), as TF1 returns
@@ -222,7 +253,7 @@ def add_allocating_entry(m: ir.Module, name: str, n_args: int, checked: list[Ten
     n = n_args + len(results)
     table = b.alloca(PTR, size=max(n, 1), name="table")
     slots = b.alloca(I64, size=max(len(results), 1), name="zero_d")  # 0-d results returned as scalars
-    _read_arguments(b, m, fn.args[1], n_args, checked, table)
+    _read_arguments(b, m, fn.args[1], n_args, checked, table, dicts=True)
     mask = b.call(declare(m, "PyLong_AsSsize_t", I64, [PTR]), [_field(b, fn.args[0], TUPLE_ITEMS_OFFSET + 16, PTR)])
     outs = b.call(declare(m, "PyList_New", PTR, [I64]), [ir.Constant(I64, len(results))])
     with b.if_then(b.icmp_unsigned("==", outs, ir.Constant(PTR, None)), likely=False):

@@ -225,7 +225,7 @@ class Session:
         except (KeyError, TypeError):
             warm = None
         if warm is not None and type(fetches) is warm.kind and run_metadata is None and not self._closed:
-            out = warm(self, feed_dict and list(feed_dict.values()))
+            out = warm(self, feed_dict)  # the dict itself: its values are the feeds, in key order
             if out is not MISS:
                 return out
         return self._run_cold(fetches, feed_dict, options, run_metadata)

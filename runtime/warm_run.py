@@ -104,13 +104,18 @@ class WarmRun:
     def _shapes(self, arrays: list[np.ndarray]):
         return arrays[0].shape if self.single else tuple([a.shape for a in arrays])
 
-    def __call__(self, sess, values: list) -> Any:
-        """The result of running on `values`: first passed as they are to the plan last used,
-        whose native entry checks them (`Executable.checks_arguments`); if it refuses them,
-        checked and converted here, and run by the plan of their shapes (`MISS`: none yet)."""
+    def __call__(self, sess, values: list | dict) -> Any:
+        """The result of running on `values` (in the keys' order; or the feed dict itself):
+        first passed as they are to the plan last used, whose native entry checks them
+        (`Executable.checks_arguments`); if it refuses them, checked and converted here, and
+        run by the plan of their shapes (`MISS`: none yet)."""
         entry = self.entry
         if entry is not None:  # `_pure_call`, inlined: this is the whole of a tiny run
-            feeds = values if self.order is None else [values[i] for i in self.order]
+            if self.order is not None:  # the entry takes a dict's values in the dict's order
+                values = list(values.values()) if type(values) is dict else values
+                feeds = [values[i] for i in self.order]
+            else:
+                feeds = values
             try:
                 out = entry(feeds)
             except MemoryError:
@@ -119,15 +124,17 @@ class WarmRun:
                 NATIVE_STATS["calls"] += 1
                 return out[0] if self.build is None else self.build(out)
             if out != ARGUMENT_MISMATCH:
+                feeds = list(feeds.values()) if type(feeds) is dict else feeds
                 out = self.last.call(sess, feeds)
                 return out[0] if self.build is None else self.build(out)
         elif self.last is not None:
+            values = list(values.values()) if type(values) is dict else values
             try:
                 out = self.last.call(sess, values if self.order is None else [values[i] for i in self.order])
                 return out[0] if self.build is None else self.build(out)
             except ArgumentMismatchError:
                 pass
-        return self._checked(sess, values)
+        return self._checked(sess, list(values.values()) if type(values) is dict else values)
 
     def _checked(self, sess, values: list) -> Any:
         given = list(values)

@@ -120,6 +120,9 @@ def test_allocating_entry_statuses_and_references():
     assert entry([a]) == pyentry.BAD_ARGUMENTS and entry((a, v)) == pyentry.BAD_ARGUMENTS
     assert entry([v, a]) == pyentry.ARGUMENT_MISMATCH
     assert entry([2.5, v])[0] == np.float32(5.0)  # a Python float for the 0-d argument
+    assert entry({"x": a, "y": v})[0] == 6  # a dict's values, in its order (a feed_dict)
+    assert entry({"y": v, "x": a}) == pyentry.ARGUMENT_MISMATCH
+    assert entry({"x": a}) == pyentry.BAD_ARGUMENTS and entry({1, 2}) == pyentry.BAD_ARGUMENTS
     descr = np.dtype(np.float32)
     before = sys.getrefcount(descr)
     for _ in range(1000):
