@@ -338,7 +338,7 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
             def rows(lo: ir.Value, hi: ir.Value) -> None:
                 bb.call(macro, [a_, c_, ap_, own_bp, jc, nc, pc, kc, lo, hi])
             parallel.ticket_loop(bb, team, _elem64(bb, tickets, bb.mul(index, _c(2))), nc, _c(NR), pack)
-            parallel.barrier(bb)
+            parallel.barrier(bb, team)
             parallel.ticket_loop(bb, team, _elem64(bb, tickets, bb.add(bb.mul(index, _c(2)), _c(1))), _c(g.m),
                                  _c(rows_per), rows)
 

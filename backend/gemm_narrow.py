@@ -273,7 +273,7 @@ def emit_narrow_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int)
             of C: fixed shares, as a product this small cannot wait for tickets' bookkeeping."""
             if packed:
                 transpose(wb, v[1], v[3], *span(wb, team.tid, g.k, 1))
-                parallel.barrier(wb)
+                parallel.barrier(wb, team)
             rows(wb, v[0], v[3], v[2], *span(wb, team.tid, g.m, align))
 
         def serial() -> None:  # the fork alone (a congested machine, a forked child)

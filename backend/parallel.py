@@ -35,12 +35,14 @@ Spinning ~0.3 ms still covers the waits of a quiet machine (at most one ticket a
 back-to-back regions of a step). A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
 
 Congestion. Shorter spinning and tickets do not stop a team from losing on an oversubscribed
-machine: a region still ends when its last thread gets a core back. So each region but the
-GEMMs' (`fork(judged=False)`: their mixed tickets misjudge a quiet machine) is judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time),
-and one that did not pay makes the following forks run serially, on the calling thread,
-for a backoff (50 ms to 0.8 s: doubled by each region that does not pay, halved by each one
-that does). The check is two
-clock reads per ticket and a few instructions per region; nothing is read from /proc.
+machine: a region still ends when its last thread gets a core back. So each region is
+judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time;
+the GEMMs', `fork(judged=False)`, whose mixed tickets or fixed shares that misjudges, by the
+calling thread's idle time: `_judge_idle`), and one that did not pay makes the following
+forks run serially, on the calling thread, for a backoff (50 ms to 0.8 s: doubled by each
+region that does not pay, halved by each one that does). The check is two clock reads per
+ticket, per barrier and per thread's body and a few instructions per region; nothing is
+read from /proc.
 """
 from __future__ import annotations
 
@@ -76,6 +78,12 @@ _LIBM_OPS = {"lf.sin", "lf.cos", "lf.pow", "lf.mod"}  # scalar libm calls (pow o
 #: 300,000: ~8 ms of `pause` on Zen 4, long enough to hold a core another process needs).
 SPIN_TURNS = 10_000
 _NONE = 0xFFFFFFFF  # status slot value meaning "no chunk failed"
+N_STATS = 5  # `Team.stats`
+#: A calling thread idle this long in one region (waiting at barriers and for the team to
+#: end it), and for a quarter of the region or more, lost it to a thread without a core
+#: (`_judge_idle`): longer than a quiet machine's futex wake-up (tens of µs), shorter than
+#: the scheduler slice (~ms) a thread that lost its core waits for.
+IDLE_NS = 200_000
 _SYMBOLS = ("GOMP_parallel", "GOMP_barrier", "omp_get_thread_num", "omp_get_num_threads")
 
 
@@ -193,9 +201,9 @@ def chunk_size(n: int, align: int, threads: int, per_thread: int = CHUNKS_PER_TH
 @dataclass(frozen=True)
 class Team:
     """What a fork's body knows of its thread: `tid`, its team index, and `stats`, the
-    thread's [tickets taken, tickets offered, ns spent in tickets] (i64s; tid 0's are the
-    calling thread's, read after the region to detect a congested machine); `ts`, a
-    timespec slot for reading the clock."""
+    thread's [tickets taken, tickets offered, ns spent in tickets, ns in the body, ns
+    waiting at barriers] (i64s; tid 0's are the calling thread's, read after the region to
+    detect a congested machine); `ts`, a timespec slot for reading the clock."""
 
     tid: ir.Value
     stats: ir.Value
@@ -273,10 +281,10 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     the serial time estimated from the calling thread's tickets, and a region that did not
     pay (the other threads had no core, or the caller waited for them) makes the forks of
     the next backoff run serially; the first fork after that tries the team again. A thread
-    that merely wakes late only takes fewer tickets. `judged=False` (the GEMMs) skips the
-    judging: mixing cheap packing tickets with row blocks, the caller's tickets misjudge a
-    quiet machine's GEMM as not paying (the MLP ran serial half the time); such regions
-    still run serially while another region's judgement holds.
+    that merely wakes late only takes fewer tickets. `judged=False` (the GEMMs) judges by
+    the calling thread's idle time instead (`_judge_idle`): mixing cheap packing tickets with
+    row blocks, the caller's tickets misjudge a quiet machine's GEMM as not paying (the MLP
+    ran serial half the time), and fixed shares have no tickets.
     """
     m = b.module
     worker = ir.Function(m, ir.FunctionType(ir.VoidType(), [PTR]), name)
@@ -291,12 +299,15 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
         return bb.gep(data, [ir.Constant(I64, i)], source_etype=PTR, inbounds=True)
     loaded = [wb.load(slot(wb, worker.args[0], i), typ=PTR) for i in range(len(values) + 1)]
     unpacked = [p if v.type == PTR else wb.ptrtoint(p, v.type) for p, v in zip(loaded, values)]
-    own = wb.alloca(I64, size=ir.Constant(I64, 3), name="stats")
-    for i in range(3):
+    own = wb.alloca(I64, size=ir.Constant(I64, N_STATS), name="stats")
+    for i in range(N_STATS):
         wb.store(ir.Constant(I64, 0), wb.gep(own, [ir.Constant(I64, i)], source_etype=I64, inbounds=True))
     shared = wb.load(slot(wb, worker.args[0], len(values) + 1), typ=PTR)
     stats = wb.select(wb.icmp_signed("==", tid, ir.Constant(I64, 0)), shared, own)  # tid 0's: the caller's
-    rc = body(wb, unpacked, Team(tid, stats, wb.alloca(I64, size=ir.Constant(I64, 2), name="ts")))
+    team = Team(tid, stats, wb.alloca(I64, size=ir.Constant(I64, 2), name="ts"))
+    began = _now_ns(wb, team.ts)
+    rc = body(wb, unpacked, team)
+    _add_stat(wb, team, 3, wb.sub(_now_ns(wb, team.ts), began))
     if rc is not None:
         failed = worker.append_basic_block("failed")
         wb.cbranch(wb.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), failed, ret)
@@ -308,12 +319,12 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
 
     data = entry.alloca(PTR, size=ir.Constant(I64, len(values) + 2), name=f"{name}.data")
     status = entry.alloca(I32, name=f"{name}.status")
-    stats = entry.alloca(I64, size=ir.Constant(I64, 3), name=f"{name}.stats")
+    stats = entry.alloca(I64, size=ir.Constant(I64, N_STATS), name=f"{name}.stats")
     ts = entry.alloca(I64, size=ir.Constant(I64, 2), name=f"{name}.ts")
     for i, v in enumerate(values + [status, stats]):
         b.store(v if v.type == PTR else b.inttoptr(v, PTR), slot(b, data, i))
     b.store(ir.Constant(I32, _NONE), status)
-    for i in range(3):
+    for i in range(N_STATS):
         b.store(ir.Constant(I64, 0), b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True))
     forked, until = _external(m, FORKED_SYMBOL, I32), _external(m, SERIAL_SYMBOL, I64)
     start = _now_ns(b, ts)
@@ -323,8 +334,8 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     with b.if_else(together) as (team, alone):
         with team:
             b.call(gomp, [worker, data, ir.Constant(I32, threads), ir.Constant(I32, 0)])
-            if judged:
-                _judge(b, stats, start, _now_ns(b, ts), until, _external(m, BACKOFF_SYMBOL, I64))
+            (_judge if judged else _judge_idle)(b, stats, start, _now_ns(b, ts), until,
+                                                _external(m, BACKOFF_SYMBOL, I64))
         with alone:
             rc = serial()
             if rc is not None:
@@ -349,8 +360,29 @@ def _judge(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, unt
     mine, offered, busy = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
                            for i in range(3))
     wall = b.mul(b.sub(end, start), b.mul(mine, ir.Constant(I64, 4)))
-    with b.if_else(b.icmp_signed(">", wall, b.mul(busy, b.mul(offered, ir.Constant(I64, 3))))) as (lost, paid):
-        with lost:
+    _back_off(b, b.icmp_signed(">", wall, b.mul(busy, b.mul(offered, ir.Constant(I64, 3)))), end, until, backoff)
+
+
+def _judge_idle(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, until: ir.Value,
+                backoff: ir.Value) -> None:
+    """`_judge` for regions whose tickets differ in cost (a GEMM's packing and row blocks)
+    or that split by fixed shares (the narrow GEMM): the team did not pay when the calling
+    thread was idle (at barriers, and after its body until the region ended) for a quarter
+    of the region and at least IDLE_NS: it waited for a thread that had no core."""
+    body, waited = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
+                    for i in (3, 4))
+    wall = b.sub(end, start)
+    idle = b.add(b.sub(wall, body), waited)
+    lost = b.and_(b.icmp_signed(">", b.mul(idle, ir.Constant(I64, 4)), wall),
+                  b.icmp_signed(">", idle, ir.Constant(I64, IDLE_NS)))
+    _back_off(b, lost, end, until, backoff)
+
+
+def _back_off(b: ir.IRBuilder, lost: ir.Value, end: ir.Value, until: ir.Value, backoff: ir.Value) -> None:
+    """A region judged `lost` makes forks serial until `end` + `backoff` and doubles
+    `backoff`; one that paid halves it (to BACKOFF_NS)."""
+    with b.if_else(lost) as (did_not_pay, paid):
+        with did_not_pay:
             wait = b.load_atomic(backoff, "monotonic", 8, typ=I64)
             b.store_atomic(b.add(end, wait), until, "monotonic", 8)
             longer = b.shl(wait, ir.Constant(I64, 1))
@@ -362,9 +394,11 @@ def _judge(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, unt
             b.store_atomic(b.select(b.icmp_signed(">", half, floor), half, floor), backoff, "monotonic", 8)
 
 
-def barrier(b: ir.IRBuilder) -> None:
-    """Wait for every thread of the team."""
+def barrier(b: ir.IRBuilder, team: Team) -> None:
+    """Wait for every thread of the team (the time waited counted in `team.stats`)."""
+    began = _now_ns(b, team.ts)
     b.call(declare(b.module, "GOMP_barrier", ir.VoidType(), []), [])
+    _add_stat(b, team, 4, b.sub(_now_ns(b, team.ts), began))
 
 
 def team_size(b: ir.IRBuilder) -> ir.Value:

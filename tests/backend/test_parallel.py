@@ -195,3 +195,32 @@ def test_forked_child_runs_parallel_kernels(tmp_path):
         proc = subprocess.run([sys.executable, "-c", FORK_SCRIPT], env=env, capture_output=True, text=True,
                               timeout=120, check=True)
         assert proc.stdout.split() == ["0", hits], proc.stdout + proc.stderr
+
+
+IDLE_SCRIPT = """
+import os, time, numpy as np
+os.sched_setaffinity(0, [min(os.sched_getaffinity(0))])  # one core for a team of two
+from lowerflow.backend import compile_function, parallel
+from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+F32 = ELEM_TYPES["f32"]
+f = Function("step", [tensor([4096, 1024], F32), tensor([1024, 10], F32)])
+f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
+exe = compile_function(f, threads=2)
+assert "GOMP_parallel" in exe.llvm_ir and "gemm_narrow" in exe.llvm_ir
+a, b = np.ones((4096, 1024), np.float32), np.ones((1024, 10), np.float32)
+assert parallel._SERIAL_UNTIL.value == 0
+for _ in range(3):
+    assert (exe.run([a, b])[0] == 1024).all()
+print(parallel._SERIAL_UNTIL.value > time.monotonic_ns())
+"""
+
+
+def test_a_gemm_that_waits_for_a_thread_without_a_core_turns_forks_serial():
+    """The GEMMs are judged by the calling thread's idle time (`parallel._judge_idle`): on
+    one core, the caller of a 2-thread narrow GEMM waits for the other thread's whole share,
+    so the next forks run serially for a backoff."""
+    if not hasattr(os, "sched_setaffinity") or not parallel.available():
+        pytest.skip("no affinity control or no libgomp")
+    out = subprocess.run([sys.executable, "-c", IDLE_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
