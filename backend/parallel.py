@@ -394,11 +394,13 @@ def _back_off(b: ir.IRBuilder, lost: ir.Value, end: ir.Value, until: ir.Value, b
             b.store_atomic(b.select(b.icmp_signed(">", half, floor), half, floor), backoff, "monotonic", 8)
 
 
-def barrier(b: ir.IRBuilder, team: Team) -> None:
-    """Wait for every thread of the team (the time waited counted in `team.stats`)."""
-    began = _now_ns(b, team.ts)
+def barrier(b: ir.IRBuilder, team: Team | None = None) -> None:
+    """Wait for every thread of the team; with `team`, the time waited is counted in its
+    stats (`_judge_idle` sees it as idle)."""
+    began = _now_ns(b, team.ts) if team is not None else None
     b.call(declare(b.module, "GOMP_barrier", ir.VoidType(), []), [])
-    _add_stat(b, team, 4, b.sub(_now_ns(b, team.ts), began))
+    if team is not None:
+        _add_stat(b, team, 4, b.sub(_now_ns(b, team.ts), began))
 
 
 def team_size(b: ir.IRBuilder) -> ir.Value:

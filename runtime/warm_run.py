@@ -83,7 +83,7 @@ class WarmRun:
     the keys' order, or returns `MISS`. `build` None: the fetch is one tensor or operation,
     whose value is the plan's first."""
 
-    __slots__ = ("build", "entry", "kind", "last", "limit", "order", "plans", "single", "tensors")
+    __slots__ = ("build", "kind", "last", "limit", "order", "plans", "pure", "single", "tensors")
 
     def __init__(self, kind: type, build: Callable[[list], Any], tensors: list, order: list[int], limit: int):
         self.kind = kind  # the exact fetch container type (namedtuples equal tuples)
@@ -94,7 +94,7 @@ class WarmRun:
         self.single = len(tensors) == 1
         self.limit = limit
         self.last = None  # the plan to pass values to unchecked; None: check them first
-        self.entry = None  # `last`'s pure entry, if it has one
+        self.pure = None  # (`last`'s pure entry, `last`) if it has one: read as one pair
 
     def add(self, arrays: list[np.ndarray], plan) -> None:
         """Remember `plan` for the shapes of `arrays` (checked feeds, in key order)."""
@@ -109,8 +109,9 @@ class WarmRun:
         first passed as they are to the plan last used, whose native entry checks them
         (`Executable.checks_arguments`); if it refuses them, checked and converted here, and
         run by the plan of their shapes (`MISS`: none yet)."""
-        entry = self.entry
-        if entry is not None:  # `_pure_call`, inlined: this is the whole of a tiny run
+        pure = self.pure
+        if pure is not None:  # `_pure_call`, inlined: this is the whole of a tiny run
+            entry, plan = pure
             if self.order is not None:  # the entry takes a dict's values in the dict's order
                 values = list(values.values()) if type(values) is dict else values
                 feeds = [values[i] for i in self.order]
@@ -125,7 +126,7 @@ class WarmRun:
                 return out[0] if self.build is None else self.build(out)
             if out != ARGUMENT_MISMATCH:
                 feeds = list(feeds.values()) if type(feeds) is dict else feeds
-                out = self.last.call(sess, feeds)
+                out = plan.call(sess, feeds)
                 return out[0] if self.build is None else self.build(out)
         elif self.last is not None:
             values = list(values.values()) if type(values) is dict else values
@@ -148,7 +149,8 @@ class WarmRun:
         converted = any(v is not g and not (type(g) is float and takes_python_float(v.dtype, v.shape))
                         for v, g in zip(values, given))
         self.last = None if converted or not plan.exe.checks_arguments else plan
-        self.entry = None if self.last is None else pure_entry(plan)
+        entry = None if self.last is None else pure_entry(plan)
+        self.pure = None if entry is None else (entry, plan)
         out = plan.call(sess, values if self.order is None else [values[i] for i in self.order])
         return out[0] if self.build is None else self.build(out)
 

@@ -231,7 +231,7 @@ def test_pure_warm_runs_go_through_the_allocating_entry():
         with tf.Session() as sess:
             feeds = {a: np.arange(3, dtype=np.int32), b: np.ones(3, np.int32)}
             outs = [sess.run([q, s], feeds) for _ in range(3)]
-            assert sess._warm[((q, s), (a, b))].entry is not None
+            assert sess._warm[((q, s), (a, b))].pure is not None
             for out in outs:
                 np.testing.assert_array_equal(out[0], [0, 1, 2])
                 assert type(out[1]) is np.int32 and out[1] == 3
