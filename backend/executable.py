@@ -154,8 +154,17 @@ class Executable:
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
         py_address = jitted.address(pyentry.entry_name(name)) if pyentry.LAYOUT_OK else 0
         self._fn_py = pyentry.builtin(py_address, name, jitted) if py_address else None
-        self._alloc_address = jitted.address(pyentry.alloc_entry_name(name)) \
-            if py_address and allocates_natively(self.result_types) else 0
+        self._alloc_address = self._allocating_address(jitted, name) if py_address else 0
+
+    def _allocating_address(self, jitted: jit.JitModule, name: str) -> int:
+        """The allocating entry's address; 0 where the code has none (large outputs, or
+        cached by a process whose numpy API was not verified: the cache key has no numpy)."""
+        if not allocates_natively(self.result_types):
+            return 0
+        try:
+            return jitted.address(pyentry.alloc_entry_name(name))
+        except RuntimeError:
+            return 0
 
     @property
     def source_ir(self) -> str:
