@@ -221,6 +221,6 @@ def test_a_gemm_that_waits_for_a_thread_without_a_core_turns_forks_serial():
     so the next forks run serially for a backoff."""
     if not hasattr(os, "sched_setaffinity") or not parallel.available():
         pytest.skip("no affinity control or no libgomp")
-    out = subprocess.run([sys.executable, "-c", IDLE_SCRIPT], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", IDLE_SCRIPT], capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
