@@ -6,7 +6,7 @@ numpy's nditer and XLA's elemental IR emitter); the stride rules (size-1 dims dr
 dims contiguous for every access merged) are `lowerflow.ir.strides`, shared with the
 loop level.
 
-Loops are emitted in the form the vectoriser likes (shared notes §1.3): an i64 phi from
+Loops are emitted in the form LLVM's loop vectoriser recognises: an i64 phi from
 0, `add nuw nsw`, `icmp slt` against a constant trip count, bottom-tested. Trip counts
 are compile-time constants > 0 (a size-0 iteration space emits no loop at all), so no
 guard branch is needed. A loop body may create blocks of its own (integer pow does):

