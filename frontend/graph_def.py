@@ -125,6 +125,14 @@ def _export_op(op: Operation, taken: set) -> list:
     return extra + [node]
 
 
+def node_attr(op: Operation, name: str):
+    """`op.get_attr(name)`: the attribute of `op`'s exported NodeDef, as TF's Python value."""
+    attrs = _export_op(op, set())[-1].attr
+    if name not in attrs:
+        raise ValueError(f"Operation '{op.name}' has no attr named '{name}'.")
+    return tf_values.python_attr(attrs[name])
+
+
 def _fresh(name: str, taken: set) -> str:
     base, n = name, 1
     while name in taken:

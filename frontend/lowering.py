@@ -87,10 +87,10 @@ def needed_ops(fetches: list[Tensor], targets: list[Operation], fed: set, within
 
 
 def variable_type(var: Operation) -> ir.TensorType:
-    shape = var.get_attr("shape")
+    shape = var.ir_attr("shape")
     if shape is None or any(d is None for d in shape):
         raise ValueError(f"variable '{var.name}' needs a fully defined shape")
-    return ir.TensorType(tuple(shape), var.get_attr("dtype"))
+    return ir.TensorType(tuple(shape), var.ir_attr("dtype"))
 
 
 class _Lowerer:

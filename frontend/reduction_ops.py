@@ -27,7 +27,7 @@ def static_value(value, what: str) -> np.ndarray:
         if value.op.type != "Const":
             raise NotImplementedError(f"lowerflow needs a static {what}, got the computed tensor "
                                       f"{value.name}: use Python values or a tf.constant")
-        return value.op.get_attr("value")
+        return value.op.ir_attr("value")
     return np.asarray(value)
 
 
