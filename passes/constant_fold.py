@@ -27,7 +27,7 @@ import numpy as np
 from lowerflow.ir.core import Block, Function, Operation, Value, replace_uses
 from lowerflow.ir.interp import run_op
 from lowerflow.ir.opdef import PURE, TYPE_ONLY, get_op
-from lowerflow.ir.ops.control import CONTROL_OPS, IF, region_operands
+from lowerflow.ir.ops.control import IF, is_control, region_operands
 from lowerflow.passes.manager import FunctionPass, option, register_pass
 
 CONSTANT = "lf.constant"
@@ -53,7 +53,7 @@ class ConstantFold(FunctionPass):
         while todo:
             op = todo.pop()
             op.operands = [folded.get(v, v) for v in op.operands]
-            if op.name in CONTROL_OPS:
+            if op.regions and is_control(op):
                 changed |= sink_constants(op, self.max_size)
                 taken = _taken_branch(op)
                 if taken is not None:
