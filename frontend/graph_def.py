@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+import networkx as nx
 import numpy as np
 from google.protobuf import message, text_format
 
@@ -167,26 +168,15 @@ def _parse_input(name: str) -> tuple[str, int, bool]:
 
 
 def _topological(nodes) -> list:
-    """Nodes ordered so that every input comes first (GraphDefs need not be sorted)."""
+    """Nodes ordered so that every input comes first (GraphDefs need not be sorted): the
+    depth-first post-order over inputs, in the GraphDef's order, which keeps a sorted
+    GraphDef as it is and ignores an edge that closes a cycle."""
     by_name = {n.name: n for n in nodes}
-    order, state = [], {}
-    for root in nodes:
-        stack = [(root, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                state[node.name] = 2
-                order.append(node)
-                continue
-            if state.get(node.name):
-                continue
-            state[node.name] = 1
-            stack.append((node, True))
-            for inp in reversed(node.input):
-                dep = by_name.get(_parse_input(inp)[0])
-                if dep is not None and not state.get(dep.name):
-                    stack.append((dep, False))
-    return order
+    graph = nx.DiGraph()
+    graph.add_nodes_from(by_name)
+    graph.add_edges_from((n.name, dep) for n in nodes for dep in (_parse_input(i)[0] for i in n.input)
+                         if dep in by_name)
+    return [by_name[name] for name in nx.dfs_postorder_nodes(graph)]
 
 
 class _Importer:
