@@ -29,12 +29,22 @@ def isolated_region_verify(op) -> None:
         raise TypeError("yield types do not match results")
 
 
+CONSTANT = "lf.constant"
+
+
+def constant_value(v):
+    """The value of `v` when an "lf.constant" defines it, else None: the one way passes ask
+    whether a value is a known constant."""
+    op = v.op
+    return op.attributes["value"] if op is not None and op.name == CONSTANT else None
+
+
 def _constant_infer(types, attrs):
     value = attrs["value"]
     return [TensorType(value.shape, elem_type_of(value.dtype))]
 
 
-register(OpDef("lf.constant", _constant_infer, lambda args, attrs: [attrs["value"]],
+register(OpDef(CONSTANT, _constant_infer, lambda args, attrs: [attrs["value"]],
                ("Const",), frozenset({PURE, VIEW}), ("value",)))
 register(OpDef("lf.identity", lambda types, attrs: [types[0]], lambda args, attrs: [args[0].copy()],
                ("Identity", "StopGradient"), frozenset({PURE, ELEMENTWISE}),
