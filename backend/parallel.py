@@ -56,6 +56,7 @@ from llvmlite import ir
 
 from lowerflow.backend import jit, mathlib
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
+from lowerflow.backend.loops import counted_loop  # noqa: F401  (callers split this loop: parallel.counted_loop)
 from lowerflow.ir import ElemType
 
 if TYPE_CHECKING:
@@ -158,23 +159,6 @@ def threads_for(kc: KernelCtx, work_ns: float, threshold_ns: float = THRESHOLD_N
     if kc.target.threads <= 1 or work_ns < threshold_ns or not available():
         return 1
     return kc.target.threads
-
-
-def counted_loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, body: Callable[[ir.Value], None],
-                 step: int = 1, name: str = "i") -> None:
-    """`for i in range(lo, hi, step): body(i)` for runtime i64 bounds (guarded, then
-    bottom-tested: the form the vectoriser wants); leaves `b` after the loop."""
-    loop, done = b.append_basic_block(f"{name}.loop"), b.append_basic_block(f"{name}.done")
-    pre = b.block
-    b.cbranch(b.icmp_signed("<", lo, hi), loop, done)
-    b.position_at_end(loop)
-    i = b.phi(I64, name)
-    i.add_incoming(lo, pre)
-    body(i)
-    nxt = b.add(i, ir.Constant(I64, step), name=f"{name}.next", flags=("nuw", "nsw"))
-    i.add_incoming(nxt, b.block)
-    b.cbranch(b.icmp_signed("<", nxt, hi), loop, done)
-    b.position_at_end(done)
 
 
 #: Chunks per thread of a dynamically split loop: a thread that loses its core for a while
