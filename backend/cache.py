@@ -1,7 +1,6 @@
 """On-disk cache of compiled objects, so a second process compiles nothing.
 
-Compiling costs ~20 ms per small kernel and seconds for large steps (O3 + codegen,
-shared notes §6); loading an object into MCJIT costs ~2.5 ms. An entry is keyed by
+Compiling costs ~20 ms per small kernel and seconds for large steps (O3 + codegen); loading an object into MCJIT costs ~2.5 ms. An entry is keyed by
 the sha256 of everything the object depends on: the SSA IR after the passes with the
 thread count and the source of the compiler itself (`COMPILER_FINGERPRINT`), the optimisation
 pipeline and TargetMachine settings, the llvmlite and LLVM versions, and the host CPU

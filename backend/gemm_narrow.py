@@ -25,6 +25,7 @@ from lowerflow.backend import parallel
 from lowerflow.backend.errors import OUT_OF_MEMORY
 from lowerflow.backend.gemm import Gemm, _c, _elem, _function, _splat
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
+from lowerflow.backend.loops import counted_loop, for_range
 
 F32 = ir.FloatType()
 FM = ("fast",)  # the reduction tree reassociates, as any float sum here may
@@ -100,29 +101,6 @@ def lane_sums(b: ir.IRBuilder, vectors: list[ir.Value], w: int) -> ir.Value:
     return vectors[0] if vectors else zero
 
 
-def _k_loop(b: ir.IRBuilder, fn: ir.Function, trips: int, accs: list[ir.Value],
-            body) -> list[ir.Value]:
-    """`trips` (>= 0, constant) turns of `accs = body(t, accs)` with the accumulators as phis."""
-    if trips == 0:
-        return accs
-    pre = b.block
-    loop, done = fn.append_basic_block("k.loop"), fn.append_basic_block("k.done")
-    b.branch(loop)
-    b.position_at_end(loop)
-    t = b.phi(I64, "t")
-    phis = [b.phi(a.type) for a in accs]
-    new = body(t, phis)
-    t1 = b.add(t, _c(1), flags=("nuw", "nsw"))
-    t.add_incoming(_c(0), pre)
-    t.add_incoming(t1, b.block)
-    for p, a, n in zip(phis, accs, new):
-        p.add_incoming(a, pre)
-        p.add_incoming(n, b.block)
-    b.cbranch(b.icmp_signed("<", t1, _c(trips)), loop, done)
-    b.position_at_end(done)
-    return new
-
-
 def _dot_rows(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int) -> ir.Function:
     """`void rows(a, bt, c)`: rb rows of C from rb rows of A (row stride a_strides[0]) and
     the N rows of Bt (row stride ldbt)."""
@@ -143,7 +121,7 @@ def _dot_rows(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int) -> ir.Function:
                 new[r * n + j] = _fma(b, av[r], bv, accs[r * n + j])
         return new
 
-    accs = _k_loop(b, fn, k // w, [zero] * (rb * n), lambda t, ac: step(b.mul(t, _c(w)), ac, None))
+    accs = for_range(b, k // w, lambda t, ac: step(b.mul(t, _c(w)), ac, None), "t", [zero] * (rb * n))
     if k % w:
         accs = step(_c(k - k % w), accs, _mask(b, k % w, w))
     store_mask = _mask(b, n, w)
@@ -180,7 +158,7 @@ def _axpy_cols(m: ir.Module, g: Gemm, w: int, mb: int, partial: bool) -> ir.Func
                 new[v * n + j] = _fma(b, av[v], bj, accs[v * n + j])
         return new
 
-    accs = _k_loop(b, fn, k, [ir.Constant(vt, [0.0] * w)] * (mb * n), step)
+    accs = for_range(b, k, step, "t", [ir.Constant(vt, [0.0] * w)] * (mb * n))
     ptrs = ir.VectorType(PTR, w)
     scatter = declare(m, f"llvm.masked.scatter.v{w}f32.v{w}p0", ir.VoidType(), [vt, ptrs, I32, masks[0].type])
     base = _splat(b, b.ptrtoint(c, I64), w)
@@ -200,9 +178,9 @@ def _dot(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int):
         def call(fn: ir.Function, i: ir.Value) -> None:
             bb.call(fn, [_elem(bb, a, bb.mul(i, _c(g.a_strides[0]))), bt, _elem(bb, c, bb.mul(i, _c(g.n)))])
         split = bb.add(lo, bb.mul(bb.sdiv(bb.sub(hi, lo), _c(rb)), _c(rb)))
-        parallel.counted_loop(bb, lo, split, lambda i: call(full, i), step=rb, name="i")
+        counted_loop(bb, lo, split, lambda i: call(full, i), step=rb, name="i")
         if single is not None:
-            parallel.counted_loop(bb, split, hi, lambda i: call(single, i), name="i1")
+            counted_loop(bb, split, hi, lambda i: call(single, i), name="i1")
     return rows
 
 
@@ -216,8 +194,8 @@ def _axpy(m: ir.Module, g: Gemm, w: int, mb: int):
         def call(cols: ir.Function, m0: ir.Value) -> None:
             bb.call(cols, [_elem(bb, a, m0), bm, _elem(bb, c, bb.mul(m0, _c(g.n))), bb.sub(hi, m0)])
         split = bb.add(lo, bb.mul(bb.sdiv(bb.sub(hi, lo), _c(mb * w)), _c(mb * w)))
-        parallel.counted_loop(bb, lo, split, lambda m0: call(whole, m0), step=mb * w, name="m")
-        parallel.counted_loop(bb, split, hi, lambda m0: call(single, m0), step=w, name="m1")
+        counted_loop(bb, lo, split, lambda m0: call(whole, m0), step=mb * w, name="m")
+        counted_loop(bb, split, hi, lambda m0: call(single, m0), step=w, name="m1")
     return rows
 
 
@@ -250,7 +228,7 @@ def emit_narrow_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int)
             for j in range(g.n):
                 v = bb.load(_elem(bb, bm_, bb.add(bb.mul(kk, _c(sb_k)), _c(j * sb_j))), typ=F32)
                 bb.store(v, _elem(bb, bt, bb.add(_c(j * g.k), kk)))
-        parallel.counted_loop(bb, k0, k1, column, name="pk")
+        counted_loop(bb, k0, k1, column, name="pk")
 
     if threads == 1:
         if packed:

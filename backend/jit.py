@@ -1,7 +1,6 @@
 """LLVM target machines, the O3 pipeline, MCJIT engines and object emission.
 
-Every rule here comes from a measured crash or slowdown (shared notes on llvmlite, §0,
-§1.1, §5, §7):
+Every rule here comes from a crash or slowdown measured with llvmlite:
 - native target *and* asmprinter are initialised before anything else (without the
   asmprinter LLVM exits the process);
 - every engine gets its own TargetMachine (an engine owns its TM; sharing one crashes at
@@ -13,7 +12,7 @@ Every rule here comes from a measured crash or slowdown (shared notes on llvmlit
 - undefined externals are checked before JIT (MCJIT would segfault when called).
 Code is always made the same way, whether it then goes to the disk cache or not: the
 optimised module is emitted as an object by a JIT TargetMachine (`compile_object`) and
-loaded into an MCJIT engine built from an empty module (`JitModule`, 2.5 ms; notes §6).
+loaded into an MCJIT engine built from an empty module (`JitModule`, 2.5 ms).
 cf. numba's `JITCPUCodegen` (core/codegen.py), which this mirrors with one engine per module.
 """
 from __future__ import annotations
@@ -29,7 +28,7 @@ from llvmlite.binding.newpassmanagers import NewPassManager
 
 _INIT_LOCK = threading.Lock()
 #: PipelineTuningOptions of every optimisation (part of the cache key). Unrolling and
-#: interleaving off halves compile time at no measured runtime cost (notes §6).
+#: interleaving off halves compile time at no measured runtime cost.
 PIPELINE = {"speed_level": 3, "loop_vectorization": True, "slp_vectorization": True,  # slp defaults to False
             "loop_unrolling": False, "loop_interleaving": False}
 #: JIT TargetMachine settings (numba's: static relocation, large code model; part of the cache key)

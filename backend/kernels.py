@@ -35,7 +35,7 @@ from llvmlite import ir
 
 from lowerflow.backend import parallel
 from lowerflow.backend.lltypes import I8, I32, I64, load_elem, store_elem
-from lowerflow.backend.loops import collapse_dims, loop_nest
+from lowerflow.backend.loops import collapse_dims, counted_loop, loop_nest
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
 from lowerflow.ir import Operation, TensorType
 
@@ -133,7 +133,7 @@ def elementwise_loop(kc: KernelCtx, iter_shape: tuple, compute: Compute, ops: li
 
     def chunk(ckc: KernelCtx, lo: ir.Value, hi: ir.Value) -> None:
         b = ckc.b
-        parallel.counted_loop(b, lo, hi, lambda i: _nest(
+        counted_loop(b, lo, hi, lambda i: _nest(
             ckc, dims[1:], [st[1:] for st in strides], compute,
             [b.mul(i, ir.Constant(i.type, st[0]), flags=("nuw", "nsw")) for st in strides]), name="c")
     parallel.parallel_for(kc, dims[0], -(-64 // inner), threads, chunk)  # chunks of >= 64 elements

@@ -62,23 +62,8 @@ def nontrivial(dims: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[l
 def fold_range(b: ir.IRBuilder, n: int, init: list[ir.Value],
                body: Callable[[ir.Value, list[ir.Value]], list[ir.Value]]) -> list[ir.Value]:
     """`for i in range(n): accs = body(i, accs)` with the accumulators in phis, for a
-    constant n >= 1 (bottom-tested like `loops.for_range`); returns the final values."""
-    if n == 1:
-        return body(ir.Constant(I64, 0), init)
-    pre = b.block
-    loop, done = b.append_basic_block("fold.loop"), b.append_basic_block("fold.done")
-    b.branch(loop)
-    b.position_at_end(loop)
-    i = b.phi(I64, "k")
-    accs = [b.phi(v.type, "acc") for v in init]
-    new = body(i, accs)
-    nxt = b.add(i, ir.Constant(I64, 1), flags=("nuw", "nsw"))
-    for phi, start, value in zip([i, *accs], [ir.Constant(I64, 0), *init], [nxt, *new]):
-        phi.add_incoming(start, pre)
-        phi.add_incoming(value, b.block)
-    b.cbranch(b.icmp_signed("<", nxt, ir.Constant(I64, n)), loop, done)
-    b.position_at_end(done)
-    return new
+    constant n >= 1: `loops.for_range` carrying `init`; returns the final values."""
+    return for_range(b, n, body, name="k", carried=init)
 
 
 def offset(b: ir.IRBuilder, base: ir.Value, *terms: tuple[ir.Value, int]) -> ir.Value:

@@ -11,7 +11,7 @@ from llvmlite import ir
 from lowerflow.ir import ElemType
 
 I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
-PTR = ir.PointerType()  # opaque pointer: never typed (llvmlite notes §1.3)
+PTR = ir.PointerType()  # opaque pointer: never typed (LLVM's pointers have no pointee type)
 _FLOATS = {16: ir.HalfType(), 32: ir.FloatType(), 64: ir.DoubleType()}
 
 

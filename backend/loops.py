@@ -6,7 +6,7 @@ numpy's nditer and XLA's elemental IR emitter); the stride rules (size-1 dims dr
 dims contiguous for every access merged) are `lowerflow.ir.strides`, shared with the
 loop level.
 
-Loops are emitted in the form the vectoriser likes (shared notes §1.3): an i64 phi from
+Loops are emitted in the form LLVM's loop vectoriser recognises: an i64 phi from
 0, `add nuw nsw`, `icmp slt` against a constant trip count, bottom-tested. Trip counts
 are compile-time constants > 0 (a size-0 iteration space emits no loop at all), so no
 guard branch is needed. A loop body may create blocks of its own (integer pow does):
@@ -21,26 +21,60 @@ from llvmlite import ir
 from lowerflow.backend.lltypes import I64
 from lowerflow.ir.strides import broadcast_strides, collapse_dims, merge_dims
 
-__all__ = ["broadcast_strides", "collapse_dims", "merge_dims", "for_range", "advance_offset", "loop_nest"]
+__all__ = ["broadcast_strides", "collapse_dims", "merge_dims", "for_range", "counted_loop", "advance_offset",
+           "loop_nest"]
 
 
-def for_range(b: ir.IRBuilder, n: int, body: Callable[[ir.Value], None], name: str = "i") -> None:
-    """`for i in range(n): body(i)` for a constant n >= 1; leaves `b` after the loop."""
-    if n == 1:
-        body(ir.Constant(I64, 0))
-        return
+def for_range(b: ir.IRBuilder, n: int, body: Callable, name: str = "i",
+              carried: Sequence[ir.Value] | None = None) -> list[ir.Value] | None:
+    """`for i in range(n): body(i)` for a constant n >= 1; leaves `b` after the loop. With
+    `carried` (initial values, n >= 0), `carried = body(i, carried)`, the values kept in
+    phis; returns the last ones (the initial ones when n is 0)."""
+    if carried is not None and n == 0:
+        return list(carried)
+    if n == 1:  # no loop: the body once, at index 0
+        return body(ir.Constant(I64, 0)) if carried is None else body(ir.Constant(I64, 0), list(carried))
+    return _loop(b, ir.Constant(I64, 0), ir.Constant(I64, n), 1, body, name, carried, guarded=False)
+
+
+def counted_loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, body: Callable[[ir.Value], None],
+                 step: int = 1, name: str = "i") -> None:
+    """`for i in range(lo, hi, step): body(i)` for runtime i64 bounds (guarded, then
+    bottom-tested: the form the vectoriser wants); leaves `b` after the loop."""
+    _loop(b, lo, hi, step, body, name, None, guarded=True)
+
+
+def _loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, step: int, body: Callable, name: str,
+          carried: Sequence[ir.Value] | None, guarded: bool) -> list[ir.Value] | None:
+    """The one loop shape of the backend: an i64 phi from `lo`, `add nuw nsw` of `step`,
+    bottom-tested against `hi` (`guarded`: entered only when lo < hi), carried values in
+    phis beside the index. A body may create blocks of its own: the latch is wherever the
+    builder ends up."""
     pre = b.block
     loop = b.append_basic_block(f"{name}.loop")
     done = b.append_basic_block(f"{name}.done")
-    b.branch(loop)
+    if guarded:
+        b.cbranch(b.icmp_signed("<", lo, hi), loop, done)
+    else:
+        b.branch(loop)
     b.position_at_end(loop)
     i = b.phi(I64, name)
-    i.add_incoming(ir.Constant(I64, 0), pre)
-    body(i)
-    nxt = b.add(i, ir.Constant(I64, 1), name=f"{name}.next", flags=("nuw", "nsw"))
-    i.add_incoming(nxt, b.block)
-    b.cbranch(b.icmp_signed("<", nxt, ir.Constant(I64, n)), loop, done)
+    i.add_incoming(lo, pre)
+    if carried is None:
+        body(i)
+        phis, new = [], []
+    else:
+        phis = [b.phi(v.type, f"{name}.acc") for v in carried]
+        new = body(i, phis)
+    nxt = b.add(i, ir.Constant(I64, step), name=f"{name}.next", flags=("nuw", "nsw"))
+    latch = b.block
+    i.add_incoming(nxt, latch)
+    for phi, start, value in zip(phis, carried or (), new):
+        phi.add_incoming(start, pre)
+        phi.add_incoming(value, latch)
+    b.cbranch(b.icmp_signed("<", nxt, hi), loop, done)
     b.position_at_end(done)
+    return None if carried is None else new
 
 
 def advance_offset(b: ir.IRBuilder, base: ir.Value, i: ir.Value, stride: int) -> ir.Value:

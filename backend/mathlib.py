@@ -4,7 +4,7 @@ Why: `llvm.exp/log/tanh` vectorise in IR, but x86 codegen then scalarises every 
 into 8-16 libm calls (no vector math library in llvmlite's LLVM). These polynomials are
 plain arithmetic, `select`s and bit tricks, so the loop vectoriser turns them into
 `<8 x float>` (AVX2) or `<16 x float>` (AVX-512) code, and objects written for AOT need
-no libm for them (cf. Eigen's `pexp`/`plog`, SLEEF, Cephes `expf.c`; shared notes §1.5).
+no libm for them (cf. Eigen's `pexp`/`plog`, SLEEF, Cephes `expf.c`).
 
 Method: clamp with minnum/maxnum (out-of-range lanes compute finite garbage that the
 end patches), Cody-Waite range reduction x = n*ln2 + r with a two-constant ln2, a
@@ -31,7 +31,7 @@ Gelem/s against the libm intrinsics this replaces and numpy's own float32 kernel
 tanh(|x|) = -e/(e + 2) with e = expm1(-2|x|) is one branch-free formula; the classic
 small-|x| odd polynomial selected against 1 - 2/(exp(2|x|) + 1) measured 1.31 ulp but
 computes both sides: 1.3 Gelem/s. The chain `tanh(x*2+1)*sigmoid(x) - x*x + 0.5` runs
-in 14 ms: 7.7x numpy's expression and 22x the intrinsics (notes: 4.7x and 8.1x on Zen 1).
+in 14 ms: 7.7x numpy's expression and 22x the intrinsics (4.7x and 8.1x measured on Zen 1).
 float16 computes in float32 and rounds once; float64 keeps libm (scalar_ops.py).
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Why libgomp, called from the generated IR: dispatch costs 0.3-1.9 µs, against 14-27 µs
 for Python worker threads and ~31 µs for pthread_create per call, and it gave 2.0x on
-compute-bound and 1.4-1.6x on memory-bound kernels on 2 cores (shared notes §4). It is
+compute-bound and 1.4-1.6x on memory-bound kernels on 2 cores (measured). It is
 what GCC's `#pragma omp parallel` compiles to (cf. numba's omp threading layer):
 
     kernel(bufs...):  data = {bufs..., tickets = 0, status = UINT_MAX, stats}
@@ -58,6 +58,7 @@ from llvmlite import ir
 
 from lowerflow.backend import jit, mathlib
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
+from lowerflow.backend.loops import counted_loop  # noqa: F401  (callers split this loop: parallel.counted_loop)
 from lowerflow.ir import ElemType
 
 if TYPE_CHECKING:
@@ -166,23 +167,6 @@ def threads_for(kc: KernelCtx, work_ns: float, threshold_ns: float = THRESHOLD_N
     if kc.target.threads <= 1 or work_ns < threshold_ns or not available():
         return 1
     return kc.target.threads
-
-
-def counted_loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, body: Callable[[ir.Value], None],
-                 step: int = 1, name: str = "i") -> None:
-    """`for i in range(lo, hi, step): body(i)` for runtime i64 bounds (guarded, then
-    bottom-tested: the form the vectoriser wants); leaves `b` after the loop."""
-    loop, done = b.append_basic_block(f"{name}.loop"), b.append_basic_block(f"{name}.done")
-    pre = b.block
-    b.cbranch(b.icmp_signed("<", lo, hi), loop, done)
-    b.position_at_end(loop)
-    i = b.phi(I64, name)
-    i.add_incoming(lo, pre)
-    body(i)
-    nxt = b.add(i, ir.Constant(I64, step), name=f"{name}.next", flags=("nuw", "nsw"))
-    i.add_incoming(nxt, b.block)
-    b.cbranch(b.icmp_signed("<", nxt, hi), loop, done)
-    b.position_at_end(done)
 
 
 #: Chunks per thread of a dynamically split loop: a thread that loses its core for a while
@@ -294,7 +278,7 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     ret = worker.append_basic_block("ret")
 
     # The block holds one 8-byte slot per value, then the status and stats pointers. Slots are typed
-    # ptr and integers go through inttoptr: llvmlite's IR layer types allocas (notes §7).
+    # ptr and integers go through inttoptr: llvmlite's IR layer types allocas.
     def slot(bb: ir.IRBuilder, data: ir.Value, i: int) -> ir.Value:
         return bb.gep(data, [ir.Constant(I64, i)], source_etype=PTR, inbounds=True)
     loaded = [wb.load(slot(wb, worker.args[0], i), typ=PTR) for i in range(len(values) + 1)]

@@ -2,7 +2,7 @@
 a CPython builtin function (METH_O).
 
 Calling `step(void **buffers)` from Python costs one ctypes store per buffer plus reading
-each ndarray's data pointer (~0.2 µs each, notes §3) and a lock around the shared table.
+each ndarray's data pointer (~0.2 µs each, measured) and a lock around the shared table.
 Instead the Session passes one Python list of the argument and output arrays; this entry
 reads `list->ob_item[i]->data` itself (CPython: `ob_item` at byte 24 of a list object,
 numpy: `data` at byte 16 of an ndarray) into a stack table, releases the GIL
@@ -15,7 +15,7 @@ canonical one for the dtype, C-contiguous (`flags`), with the step's rank and di
 a 0-d float argument may also be a Python float, converted on the stack (as
 `np.asarray(x, dtype)` rounds). Anything else returns `ARGUMENT_MISMATCH` before the step
 runs, and the caller converts or rejects in Python. So the warm path of a run does no
-per-argument work in Python (those checks cost more than the step, notes on issue 17).
+per-argument work in Python (those checks cost more than the step itself).
 
 Why a builtin rather than a ctypes function pointer: `PyCFunction_NewEx` over a
 `PyMethodDef` that points at the JIT code makes a function Python calls directly, ~40 ns

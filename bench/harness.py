@@ -1,6 +1,6 @@
 """Timing: every implementation of a workload is set up, then measured in alternation.
 
-Why alternate: this 2-core VM drifts by up to ±20 % over seconds (shared notes §0), so
+Why alternate: this 2-core VM drifts by up to ±20 % over seconds (measured), so
 measuring A's repetitions and then B's would fold that drift into the ratio. Here each
 repetition takes one sample of every implementation, in an order rotated per repetition,
 and the reported number is the median over repetitions. A sample of a fast step runs it

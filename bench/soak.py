@@ -7,7 +7,7 @@ lowered again and its code loaded from the disk cache (a private temporary one),
 LLVM optimisation. Phase 3 creates, runs and closes `--sessions` (default 10,000) Sessions
 over one graph. RSS (from /proc/self/statm) is printed every tenth of each phase.
 
-The bound (issue 12): at most `LOWERFLOW_JIT_CACHE_MAX` executables (default 256) stay
+The bound: at most `LOWERFLOW_JIT_CACHE_MAX` executables (default 256) stay
 alive in the process-wide table and at most as many plans in a session, so lowerflow's own
 memory grows by about that many executables (~130 KB each: ~35 MB) and then stays flat;
 phases 2 and 3 add almost nothing. LLVM keeps ~2 KB per first-time compile: the

@@ -7,7 +7,7 @@ compiled graph (`x * 2 + 1` on a fed scalar) in a loop on one Session, `--repeat
 - a first run, i.e. lowering + passes + LLVM compile, of a new graph in another thread;
 - the runners' own rate (runs per second, all threads together).
 `--framework tensorflow` runs the same on `tensorflow.compat.v1`; `--compare` runs both,
-alternating, one process each. The goal (issue 12): the Python loop slows at most ~2x and
+alternating, one process each. The goal: the Python loop slows at most ~2x and
 a compile is not stalled by the runners nor blocks them. This is a measurement script, not
 a test: on 2 shared cores single ratios swing by 2x with the host's load.
 

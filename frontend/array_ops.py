@@ -44,7 +44,7 @@ def constant_value(value, what: str) -> np.ndarray:
     if not isinstance(value, Tensor):
         return np.asarray(value)
     if value.op.type == "Const":
-        return value.op.get_attr("value")
+        return value.op.ir_attr("value")
     for op in needed_ops([value], [], set()):
         ir_name = ir.TF_TO_IR.get(op.type)
         if ir_name is None or not ir.get_op(ir_name).has(PURE):

@@ -71,10 +71,10 @@ def cond_grad(op: Operation, out_grads: list) -> list:
         return [None] * len(op.inputs)
 
     for key in ("then_branch", "else_branch"):
-        _refuse_draws(op, op.get_attr(key).ops + _nested_ops(op.get_attr(key)))
+        _refuse_draws(op, op.ir_attr(key).ops + _nested_ops(op.ir_attr(key)))
 
     def branch_grad(key: str):
-        forward: Branch = op.get_attr(key)
+        forward: Branch = op.ir_attr(key)
 
         def fn():
             graph._ctx.cf.replays[forward] = []
@@ -87,14 +87,14 @@ def cond_grad(op: Operation, out_grads: list) -> list:
 
 def _user_count(op: Operation) -> int:
     """How many loop variables the While had when built (counter and limit included)."""
-    return len(op.get_attr("cond").loop_vars)
+    return len(op.ir_attr("cond").loop_vars)
 
 
 def _static_limit(op: Operation) -> int | None:
     limit = op.inputs[1]
     if limit.op.type != "Const":
         return None
-    value = int(limit.op.get_attr("value"))
+    value = int(limit.op.ir_attr("value"))
     return value if value >= 0 else None
 
 
@@ -106,7 +106,7 @@ def _stacks(op: Operation, limit: int) -> list[Tensor]:
     """The While's stack outputs: row i of stack k is loop variable k as iteration i saw it,
     then one stack per random draw of the body. Made once, by extending the op with one
     carried stack each (so the outputs past the loop variables are the stacks)."""
-    graph, body = op.graph, op.get_attr("body")
+    graph, body = op.graph, op.ir_attr("body")
     m = _user_count(op)
     if len(op.outputs) > m:
         return op.outputs[m:]
@@ -133,7 +133,7 @@ def _stacks(op: Operation, limit: int) -> list[Tensor]:
 
 def while_grad(op: Operation, out_grads: list) -> list:
     """The gradients of a While's initial values and captures: a backward While."""
-    graph, body = op.graph, op.get_attr("body")
+    graph, body = op.graph, op.ir_attr("body")
     m = _user_count(op)
     inits, captures = list(op.inputs[2:m]), list(op.inputs[len(op.outputs):])
     body_caps = set(body.captures())
@@ -178,7 +178,7 @@ def while_grad(op: Operation, out_grads: list) -> list:
 
 def _replay(op: Operation, j: Tensor) -> list[Tensor]:
     """The loop variables the forward loop's iteration j saw: its body run j times again."""
-    body = op.get_attr("body")
+    body = op.ir_attr("body")
     m = _user_count(op)
     graph = op.graph
 

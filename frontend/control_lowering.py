@@ -68,7 +68,7 @@ class _RegionLowerer(_Lowerer):
         if t in self.branch.bound:
             self.env[t] = self.value(self.branch.bound[t])
         elif replay is not None and t.op.type == LOOP_VAR:
-            self.env[t] = self.value(replay[t.op.get_attr("index")])
+            self.env[t] = self.value(replay[t.op.ir_attr("index")])
         elif replay is not None or t.op._branch is self.branch:
             for op in needed_ops([t], [], set(self.env) | set(self.branch.bound), self._local):
                 self.lower_op(op)
@@ -122,7 +122,7 @@ def _lower_if(lw: _Lowerer, op: Operation) -> None:
                             f"NodeDef '{op.name}' [[node {op.name} (op: {op.type})]]")
     blocks = [ir.Block(), ir.Block()]
     caps = _Captures(lw, blocks)
-    branches = [_RegionLowerer(lw, op.get_attr(k), b, caps) for k, b in zip(("then_branch", "else_branch"), blocks)]
+    branches = [_RegionLowerer(lw, op.ir_attr(k), b, caps) for k, b in zip(("then_branch", "else_branch"), blocks)]
     for r in branches:
         r.lower_branch()
     written = list(dict.fromkeys(v for r in branches for v in r.writes))
@@ -146,7 +146,7 @@ def _lower_while(lw: _Lowerer, op: Operation) -> None:
         caps = _Captures(lw, blocks)
         regions = []
         for key, block in zip(("cond", "body"), blocks):
-            branch = op.get_attr(key)
+            branch = op.ir_attr(key)
             r = _RegionLowerer(lw, branch, block, caps, dict(zip(carried_state, block.args[n:])))
             r.env.update(zip(branch.loop_vars, block.args[:n]))
             r.lower_branch()

@@ -97,6 +97,17 @@ class Operation:
         return self
 
     def get_attr(self, name: str):
+        """The attribute `name` as TF1's `Operation.get_attr` gives it: read from the op's
+        NodeDef as exported (TF's attribute names, e.g. Cast's "DstT"), a type as a
+        `tf.DType`, a shape as a `TensorShapeProto`, a tensor as a `TensorProto`, a string
+        as bytes. lowerflow's own code reads `ir_attr` instead."""
+        from lowerflow.frontend.graph_def import node_attr  # it builds on this module
+
+        return node_attr(self, name)
+
+    def ir_attr(self, name: str):
+        """The attribute `name` as lowerflow keeps it: the IR op's attribute (IR element
+        types, numpy constants, shape tuples) or a control-flow op's `Branch`."""
         try:
             return self._attrs[name]
         except KeyError:

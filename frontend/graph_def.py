@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+import networkx as nx
 import numpy as np
 from google.protobuf import message, text_format
 
@@ -125,6 +126,14 @@ def _export_op(op: Operation, taken: set) -> list:
     return extra + [node]
 
 
+def node_attr(op: Operation, name: str):
+    """`op.get_attr(name)`: the attribute of `op`'s exported NodeDef, as TF's Python value."""
+    attrs = _export_op(op, set())[-1].attr
+    if name not in attrs:
+        raise ValueError(f"Operation '{op.name}' has no attr named '{name}'.")
+    return tf_values.python_attr(attrs[name])
+
+
 def _fresh(name: str, taken: set) -> str:
     base, n = name, 1
     while name in taken:
@@ -159,26 +168,15 @@ def _parse_input(name: str) -> tuple[str, int, bool]:
 
 
 def _topological(nodes) -> list:
-    """Nodes ordered so that every input comes first (GraphDefs need not be sorted)."""
+    """Nodes ordered so that every input comes first (GraphDefs need not be sorted): the
+    depth-first post-order over inputs, in the GraphDef's order, which keeps a sorted
+    GraphDef as it is and ignores an edge that closes a cycle."""
     by_name = {n.name: n for n in nodes}
-    order, state = [], {}
-    for root in nodes:
-        stack = [(root, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                state[node.name] = 2
-                order.append(node)
-                continue
-            if state.get(node.name):
-                continue
-            state[node.name] = 1
-            stack.append((node, True))
-            for inp in reversed(node.input):
-                dep = by_name.get(_parse_input(inp)[0])
-                if dep is not None and not state.get(dep.name):
-                    stack.append((dep, False))
-    return order
+    graph = nx.DiGraph()
+    graph.add_nodes_from(by_name)
+    graph.add_edges_from((n.name, dep) for n in nodes for dep in (_parse_input(i)[0] for i in n.input)
+                         if dep in by_name)
+    return [by_name[name] for name in nx.dfs_postorder_nodes(graph)]
 
 
 class _Importer:

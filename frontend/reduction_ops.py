@@ -9,8 +9,6 @@ gives the input a shape.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from lowerflow import ir
 from lowerflow.frontend import dtypes
 from lowerflow.frontend.core_ops import convert_to_tensor
@@ -19,24 +17,12 @@ from lowerflow.frontend.op_builder import apply, ir_type
 from lowerflow.frontend.tensor_shape import TensorShape
 
 
-def static_value(value, what: str) -> np.ndarray:
-    """`value` as a numpy array: Python data, or a tensor that is a graph constant."""
-    if hasattr(value, "_as_tensor"):
-        value = value._as_tensor()
-    if isinstance(value, Tensor):
-        if value.op.type != "Const":
-            raise NotImplementedError(f"lowerflow needs a static {what}, got the computed tensor "
-                                      f"{value.name}: use Python values or a tf.constant")
-        return value.op.get_attr("value")
-    return np.asarray(value)
-
-
 def static_ints(value, what: str) -> list[int]:
-    """`value` (an int, a list of them or a constant tensor) as a flat list of Python ints."""
-    arr = static_value(value, what)
-    if arr.dtype.kind not in "iu" and arr.size:  # an empty list is float64 to numpy
-        raise TypeError(f"{what} must be integers, got {arr.dtype}: {value!r}")
-    return [int(a) for a in arr.reshape(-1)]
+    """`value` (an int, a list of them or a tensor known when the graph is built) as a flat
+    list of Python ints: `array_ops.static_ints`, the one reading of build-time values."""
+    from lowerflow.frontend.array_ops import static_ints as ints  # it builds on this module
+
+    return ints(value, what)
 
 
 def deprecated_argument_lookup(new, new_name: str, old, old_name: str):

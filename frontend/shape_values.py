@@ -135,18 +135,18 @@ def _partial(t: Tensor) -> list | None:
     """Flat known values (None for unknown elements) of small int tensors, or None."""
     op = t.op
     if op.type == "Const":
-        return [int(v) for v in np.asarray(op.get_attr("value")).reshape(-1)]
+        return [int(v) for v in np.asarray(op.ir_attr("value")).reshape(-1)]
     if op.type == "Shape":
         dims = op.inputs[0].shape.as_list() if op.inputs[0].shape.ndims is not None else None
         return dims
-    if op.type == "Pack" and op.get_attr("axis") == 0 and all(x.shape.ndims == 0 for x in op.inputs):
+    if op.type == "Pack" and op.ir_attr("axis") == 0 and all(x.shape.ndims == 0 for x in op.inputs):
         return [partial_scalar(x) for x in op.inputs]
     if op.type == "ConcatV2":
         parts = [partial_shape(x) for x in op.inputs]
         return None if any(p is None for p in parts) else [d for p in parts for d in p]
-    if op.type == "StridedSlice" and op.get_attr("shrink_axis_mask") == 1 and op.get_attr("strides") == [1]:
+    if op.type == "StridedSlice" and op.ir_attr("shrink_axis_mask") == 1 and op.ir_attr("strides") == [1]:
         whole = _partial(op.inputs[0])
-        i = op.get_attr("begin")[0]
+        i = op.ir_attr("begin")[0]
         return None if whole is None or not -len(whole) <= i < len(whole) else [whole[i]]
     if op.type in ("Mul", "AddV2", "Sub", "FloorDiv") and t.shape.ndims == 0:
         a, b = (partial_scalar(x) for x in op.inputs)

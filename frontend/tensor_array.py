@@ -24,7 +24,7 @@ def _static_size(size) -> int:
         if size.op.type != "Const":
             raise NotImplementedError("tf.TensorArray needs a size known when the graph is built "
                                       f"(a Python int or a constant), got {size.name}")
-        size = size.op.get_attr("value")
+        size = size.op.ir_attr("value")
     if size is None or int(size) < 0:
         raise ValueError(f"TensorArray size must be a non-negative integer, got {size}")
     return int(size)

@@ -160,6 +160,25 @@ def generic_attr_value(value) -> "protos.AttrValue":
     raise TypeError(f"attribute value {value!r} has no AttrValue form")
 
 
+_LIST_FIELDS = ("s", "i", "f", "b", "type", "shape", "tensor", "func")
+
+
+def python_attr(av):
+    """An AttrValue as TF's `Operation.get_attr` returns it: a DType for a type, the
+    proto for a shape, tensor or function, the plain value otherwise; a list as the list of
+    its one set field."""
+    which = av.WhichOneof("value")
+    if which == "list":
+        for field in _LIST_FIELDS:
+            values = getattr(av.list, field)
+            if values:
+                return [dtype_of_enum(t) for t in values] if field == "type" else list(values)
+        return []
+    if which == "type":
+        return dtype_of_enum(av.type)
+    return getattr(av, which)
+
+
 def generic_from_attr_value(av):
     """The inverse of `generic_attr_value`, by the AttrValue's set field."""
     which = av.WhichOneof("value")

@@ -3,13 +3,14 @@
 Checks: every op is registered; operands are defined before use (SSA dominance
 in straight-line blocks); region bodies are isolated from above; result types
 agree with the op's inference rule; blocks end in their terminator; a fusion's
-yield matches its results. Regions follow the op's definition (its `region` trait,
-never its name): a region op has exactly one region, any other op none, since the
-backend would ignore a region the interpreter runs, and the two would disagree.
-An op whose definition has a `verify` hook is checked by it too; a region op with one
-(the loop level's kernels and loops) checks its own block arguments and terminator
-instead of the generic "arguments are the operands, yield gives the results". A region
-of a `scoped` op (a loop body) sees the values defined around it.
+region op's regions fit it. Regions follow the op's definition (its `region` trait,
+never its name): a region op has the number of regions it declares, any other op none,
+since the backend would ignore a region the interpreter runs, and the two would disagree.
+An op whose definition has a `verify` hook is checked by it too, after its regions; a
+region op must have one, since only the op knows what its block arguments and
+terminator mean (a fusion's are its operands and results: `isolated_region_verify`; a
+loop's are its index and carried values). A region of a `scoped` op (a loop body) sees
+the values defined around it.
 """
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ def _check_types(op: Operation) -> None:
         if len(op.regions) != opdef.regions:
             want = "exactly one region" if opdef.regions == 1 else f"{opdef.regions} regions"
             _fail(op, f"a region op needs {want}, has {len(op.regions)}")
-        return  # results are the yield's, checked with the region
+        if opdef.verify is None:
+            _fail(op, "a region op needs a verify hook (what its block arguments and yield mean)")
+        return  # results are the yield's, checked by the op's hook
     if op.regions:
         _fail(op, f"takes no regions, has {len(op.regions)}")
     if opdef.has(TERMINATOR):
@@ -77,15 +80,10 @@ def verify_block(block: Block, terminator: str, outer: frozenset = frozenset()) 
             if v not in defined:
                 _fail(op, f"operand #{i} does not dominate this use")
         _check_types(op)
-        opdef = get_op(op.name)
-        for region in op.regions:
-            verify_block(region, "lf.yield", frozenset(defined) if opdef.has(SCOPED) else frozenset())
-            if opdef.verify is not None:
-                continue
-            if [v.type for v in region.args] != [v.type for v in op.operands]:
-                _fail(op, "region arguments do not match operands")
-            if [v.type for v in region.terminator.operands] != [r.type for r in op.results]:
-                _fail(op, "yield types do not match results")
+        if op.regions:
+            outer = frozenset(defined) if get_op(op.name).has(SCOPED) else frozenset()
+            for region in op.regions:
+                verify_block(region, "lf.yield", outer)
         _run_hook(op)
         defined.update(op.results)
 

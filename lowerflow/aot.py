@@ -13,7 +13,7 @@ See docs/aot.md; the implementation is `lowerflow.runtime.aot`.
 from lowerflow.runtime.aot import (
     AotFunction, Artifacts, CompiledObject, compile_in_memory, compile_ir, freeze, graph_function, load,
 )
-from lowerflow.runtime.aot import compile_graph as compile  # the (and tfcompile's) verb
+from lowerflow.runtime.aot import compile_graph as compile  # tfcompile's verb
 from lowerflow.runtime.aot_graph_def import compile_graph_def, graph_def_function
 
 __all__ = ["AotFunction", "Artifacts", "CompiledObject", "compile", "compile_graph_def", "compile_in_memory",

@@ -27,10 +27,9 @@ import numpy as np
 from lowerflow.ir.core import Block, Function, Operation, Value, replace_uses
 from lowerflow.ir.interp import run_op
 from lowerflow.ir.opdef import PURE, TYPE_ONLY, get_op
-from lowerflow.ir.ops.control import CONTROL_OPS, IF, region_operands
+from lowerflow.ir.ops.control import IF, is_control, region_operands
+from lowerflow.ir.ops.structure import CONSTANT, constant_value
 from lowerflow.passes.manager import FunctionPass, option, register_pass
-
-CONSTANT = "lf.constant"
 
 
 @register_pass
@@ -53,7 +52,7 @@ class ConstantFold(FunctionPass):
         while todo:
             op = todo.pop()
             op.operands = [folded.get(v, v) for v in op.operands]
-            if op.name in CONTROL_OPS:
+            if op.regions and is_control(op):
                 changed |= sink_constants(op, self.max_size)
                 taken = _taken_branch(op)
                 if taken is not None:
@@ -76,7 +75,7 @@ class ConstantFold(FunctionPass):
         if op.name == CONSTANT or op.regions or not op.results or not get_op(op.name).has(PURE):
             return None
         type_only = get_op(op.name).has(TYPE_ONLY)
-        if not type_only and not all(v.op is not None and v.op.name == CONSTANT for v in op.operands):
+        if not type_only and any(constant_value(v) is None for v in op.operands):
             return None
         types = [v.type for v in op.operands] + [r.type for r in op.results]
         if not all(t.is_static for t in types) or any(r.type.size > self.max_size for r in op.results):
@@ -84,7 +83,7 @@ class ConstantFold(FunctionPass):
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                values = run_op(op, [_stand_in(v) if type_only else v.op.attributes["value"] for v in op.operands])
+                values = run_op(op, [_stand_in(v) if type_only else constant_value(v) for v in op.operands])
             except (ValueError, IndexError, ArithmeticError):
                 return None  # bad constant input (an index out of range): the run reports it
         consts = []
@@ -97,13 +96,9 @@ class ConstantFold(FunctionPass):
         return consts
 
 
-def _constant_value(v: Value) -> np.ndarray | None:
-    return v.op.attributes["value"] if v.op is not None and v.op.name == CONSTANT else None
-
-
 def _taken_branch(op: Operation) -> Block | None:
     """The region an "lf.if" with a constant predicate runs (None for any other op)."""
-    pred = _constant_value(op.operands[0]) if op.name == IF else None
+    pred = constant_value(op.operands[0]) if op.name == IF else None
     return None if pred is None else op.regions[0 if bool(pred) else 1]
 
 
@@ -124,7 +119,7 @@ def sink_constants(op: Operation, max_size: int) -> bool:
     first_operand = 1 if op.name == IF else len(op.results)
     first_arg = first_operand - 1 if op.name == IF else first_operand
     sunk = [k for k, v in enumerate(op.operands[first_operand:])
-            if _constant_value(v) is not None and v.type.size <= max_size]
+            if constant_value(v) is not None and v.type.size <= max_size]
     if not sunk:
         return False
     for block in op.regions:

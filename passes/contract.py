@@ -5,14 +5,40 @@ operands are the outside values the group reads (once each), its block arguments
 them, its body is the cloned members, and "lf.yield" returns every member result used
 outside the group; those are the region op's results. The caller guarantees that
 contracting every group keeps the graph acyclic; the body is then re-ordered
-topologically with the region ops in place.
+topologically with the region ops in place. Whether contracting a group would close a
+cycle is `path_back`, the one search both passes ask before they grow a group.
 """
 from __future__ import annotations
 
 import networkx as nx
 
+from collections.abc import Callable, Hashable, Iterable
+
 from lowerflow.ir.core import Block, Function, Operation, Value, replace_uses, users
 from lowerflow.passes.clone import clone_op
+
+CYCLE, BUDGET = "cycle", "budget"
+
+
+def path_back(starts: Iterable[Hashable], successors: Callable[[Hashable], Iterable[Hashable]],
+              targets: set, budget: int) -> str | None:
+    """Whether a path from `starts` (nodes outside `targets`) leads into `targets`, so that
+    contracting `targets` to one node would close a cycle: None when none does, `CYCLE`
+    when one does, `BUDGET` when the search saw more than `budget` nodes first (it gives up;
+    callers refuse the contraction, as for a cycle). A depth-first search: the graph changes
+    as groups grow, so it is asked afresh each time and bounded, not built once."""
+    stack = list(starts)
+    seen = set(stack)
+    while stack:
+        if len(seen) > budget:
+            return BUDGET
+        for s in successors(stack.pop()):
+            if s in targets:
+                return CYCLE
+            if s not in seen:
+                seen.add(s)
+                stack.append(s)
+    return None
 
 
 def build_region_op(kind: str, members: list[Operation], users_of: dict[Value, list[Operation]]

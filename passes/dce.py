@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from lowerflow.ir.core import Block, Function, Operation
 from lowerflow.ir.opdef import PURE, get_op
-from lowerflow.ir.ops.control import CONTROL_OPS, IF
+from lowerflow.ir.ops.control import IF, is_control
 from lowerflow.passes.manager import FunctionPass, register_pass
 
 
@@ -38,7 +38,7 @@ def eliminate_dead_ops(block: Block) -> bool:
     kept: list[Operation] = []
     changed = False
     for op in reversed(block.ops):
-        if op.name in CONTROL_OPS:
+        if op.regions and is_control(op):
             changed |= _trim_control(op, uses)
         elif op.regions:
             changed |= _trim_fusion(op, uses)

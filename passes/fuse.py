@@ -38,7 +38,7 @@ from typing import ClassVar, NamedTuple
 from lowerflow.ir.core import Function, Module, Operation, Value, users
 from lowerflow.ir.opdef import ELEMENTWISE, get_op
 from lowerflow.ir.ops.fusion import MATMUL_FUSION, REDUCE_FUSION, REDUCTIONS
-from lowerflow.passes.contract import contract
+from lowerflow.passes.contract import BUDGET, CYCLE, contract, path_back
 from lowerflow.passes.manager import FunctionPass, option, register_pass
 
 
@@ -209,18 +209,11 @@ class _Planner:
     def _cycle_check(self, a: _Unit, b: _Unit) -> str | None:
         """None when no path leaves {a, b} and re-enters it, else why the merge is refused."""
         targets = {a, b}
-        stack = list((self._successors(a) | self._successors(b)) - targets)
-        seen = set(stack)
-        while stack:
-            if len(seen) > CYCLE_CHECK_BUDGET:
-                return f"exceeds the cycle-search budget of {CYCLE_CHECK_BUDGET} groups"
-            for s in self._successors(stack.pop()):
-                if s in targets:
-                    return "would create a cycle"
-                if s not in seen:
-                    seen.add(s)
-                    stack.append(s)
-        return None
+        found = path_back((self._successors(a) | self._successors(b)) - targets, self._successors,
+                          targets, CYCLE_CHECK_BUDGET)
+        if found == BUDGET:
+            return f"exceeds the cycle-search budget of {CYCLE_CHECK_BUDGET} groups"
+        return "would create a cycle" if found == CYCLE else None
 
     def groups(self) -> list[_Unit]:
         """Units of two ops or more, in block order of their first op."""

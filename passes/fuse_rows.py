@@ -24,7 +24,7 @@ from typing import ClassVar
 from lowerflow.ir.core import Function, Operation, users
 from lowerflow.ir.opdef import ELEMENTWISE, get_op
 from lowerflow.ir.ops.fusion import REDUCTIONS, ROW_FUSION, is_row_reduction, row_access, row_schedule
-from lowerflow.passes.contract import build_region_op, contract
+from lowerflow.passes.contract import build_region_op, contract, path_back
 from lowerflow.passes.manager import FunctionPass, option, register_pass
 
 #: Most ops one cycle search may visit before it gives up (and the group is refused).
@@ -95,23 +95,16 @@ class _Grouper:
         members to any other: so only ops up to `_horizon` can lead back."""
         inside = set(members)
         last = self._horizon(members)
-        stack = [u for m in members for r in m.results for u in self.users.get(r, ()) if u not in inside]
-        seen = set(stack)
-        while stack:
-            if len(seen) > CYCLE_CHECK_BUDGET:
-                return False
-            op = stack.pop()
+
+        def successors(op: Operation) -> set[Operation]:
             group = self.group_of.get(op)
             nodes = self.groups[group] if group is not None else [op]
             if all(self.index.get(n, last + 1) > last for n in nodes):
-                continue  # the return, or past the horizon: no way back
-            for u in {u for n in nodes for r in n.results for u in self.users.get(r, ())}:
-                if u in inside:
-                    return False
-                if u not in seen:
-                    seen.add(u)
-                    stack.append(u)
-        return True
+                return set()  # the return, or past the horizon: no way back
+            return {u for n in nodes for r in n.results for u in self.users.get(r, ())}
+
+        starts = [u for m in members for r in m.results for u in self.users.get(r, ()) if u not in inside]
+        return path_back(starts, successors, inside, CYCLE_CHECK_BUDGET) is None
 
     def _horizon(self, members: list[Operation]) -> int:
         """The last block position from which a path may still come back into `members`: their

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from lowerflow.ir.core import Block, Function, Operation, Value
 from lowerflow.ir.opdef import get_op
-from lowerflow.ir.ops.control import CONTROL_OPS, region_operands
+from lowerflow.ir.ops.control import is_control, region_operands
 from lowerflow.ir.types import TensorType
 from lowerflow.passes.manager import FunctionPass, PassError, register_pass
 
@@ -49,7 +49,7 @@ def _refine_block(block: Block) -> bool:
     for op in block.ops:
         if op.regions:
             for body in op.regions:
-                for arg, v in zip(body.args, region_operands(op) if op.name in CONTROL_OPS else op.operands):
+                for arg, v in zip(body.args, region_operands(op) if is_control(op) else op.operands):
                     changed |= _retype(op, arg, v.type)
                 changed |= _refine_block(body)
             inferred = [v.type for v in op.regions[-1].terminator.operands]

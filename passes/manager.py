@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar, NamedTuple
 
 from lowerflow.ir.core import Block, Function, Module
-from lowerflow.ir.ops.control import CONTROL_OPS
+from lowerflow.ir.ops.control import is_control
 from lowerflow.ir.verifier import VerifyError, verify
 
 DEFAULT_PIPELINE = "prune,constant-fold,cse,canonicalize,dce,fuse-rows,fuse,plan-buffers"
@@ -88,7 +88,7 @@ class FunctionPass(Pass):
 
 def control_regions(block: Block) -> list[Block]:
     """The regions of the control ops directly in `block`."""
-    return [region for op in block.ops if op.name in CONTROL_OPS for region in op.regions]
+    return [region for op in block.ops if op.regions and is_control(op) for region in op.regions]
 
 
 class PassOption(NamedTuple):

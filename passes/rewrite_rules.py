@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lowerflow.ir.core import Value
+from lowerflow.ir.ops.structure import constant_value
 
 EXACT, FAST = "exact", "fast-math"
 
@@ -56,9 +57,7 @@ class Rule(NamedTuple):
     rewrite: Callable[..., Replacement]
 
 
-def const(v: Value) -> np.ndarray | None:
-    """The value of a constant operand, else None."""
-    return v.op.attributes["value"] if v.op is not None and v.op.name == "lf.constant" else None
+const = constant_value  # the value of a constant operand, else None
 
 
 def splat(v: Value, x: float) -> bool:

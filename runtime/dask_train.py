@@ -30,7 +30,6 @@ from lowerflow.frontend.lowering import lower
 from lowerflow.frontend.training.optimizer import Optimizer
 from lowerflow.frontend.variables import global_variables, variables_initializer
 from lowerflow.ir import TensorType
-from lowerflow.runtime import errors
 from lowerflow.runtime.aot import freeze
 from lowerflow.runtime.dask_batches import BatchFeeds, split_feeds
 from lowerflow.runtime.dask_program import Program, arguments, build_program, compile_errors, run_program
@@ -109,24 +108,13 @@ def _shard_program(job: _Training, batch: BatchFeeds, rows: int, session: Sessio
         raise ValueError(f"the loss of data-parallel training must be a pure function of the feeds and "
                          f"variables; it writes or queries session state ({', '.join(what)})")
     frozen = [op for op in step.reads if op not in job.variables]
-    func = freeze(step.func, {op.name: v for op, v in _snapshot(session, frozen).items()})
+    func = freeze(step.func, {op.name: v for op, v in session._store.read_all(frozen).items()})
     return build_program(func, "shard_gradients")
-
-
-def _snapshot(session: Session, variables: list[Operation]) -> dict[Operation, np.ndarray]:
-    """The variables' values in `session` as of one instant; FailedPreconditionError as a
-    Session's for one that is not initialised."""
-    values = session._store.snapshot(variables)
-    for op in variables:
-        if op not in values:
-            raise errors.FailedPreconditionError(
-                None, op, f"Attempting to use uninitialized value {op.name}\n\t [[{{{{node {op.name}}}}}]]")
-    return values
 
 
 def _step_graph(job: _Training, batch: BatchFeeds, programs: dict[int, Program], session: Session):
     """The delayed sum over shards of (scaled loss, *gradients) at the variables' values now."""
-    state = {op.name: dask.delayed(v, traverse=False, pure=True) for op, v in _snapshot(session, job.variables).items()}
+    state = {op.name: dask.delayed(v, traverse=False, pure=True) for op, v in session._store.read_all(job.variables).items()}
     shipped = {rows: dask.delayed(p, traverse=False, pure=True) for rows, p in programs.items()}
     dtype = job.scale.dtype.as_numpy_dtype
     total_rows = sum(batch.rows)

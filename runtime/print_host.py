@@ -66,7 +66,7 @@ def summarize(value: np.ndarray, max_entries: int) -> str:
 
 
 def print_line(op: Operation, values: list[np.ndarray]) -> str:
-    return op.get_attr("message") + "".join(f"[{summarize(v, op.get_attr('summarize'))}]" for v in values)
+    return op.ir_attr("message") + "".join(f"[{summarize(v, op.ir_attr('summarize'))}]" for v in values)
 
 
 def emit(prints: list[Operation], values: list[np.ndarray], counts: dict) -> None:
@@ -75,7 +75,7 @@ def emit(prints: list[Operation], values: list[np.ndarray], counts: dict) -> Non
     at = 0
     for op in prints:
         n = len(op.inputs) - 1
-        first_n = op.get_attr("first_n")
+        first_n = op.ir_attr("first_n")
         if first_n < 0 or counts.get(op, 0) < first_n:
             counts[op] = counts.get(op, 0) + 1
             sys.stderr.write(print_line(op, values[at:at + n]) + "\n")

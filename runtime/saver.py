@@ -60,9 +60,8 @@ class Saver:
         if global_step is not None:
             step = int(global_step if not hasattr(global_step, "eval") else sess.run(global_step))
             save_path = f"{save_path}-{step}"
-        snapshot = sess._store.snapshot([v.op for v in self._vars.values()])  # no step half-applied
-        values = {name: snapshot.get(v.op) if v.op in snapshot else sess._variable_value(v.op)
-                  for name, v in self._vars.items()}
+        snapshot = sess._store.read_all([v.op for v in self._vars.values()])  # no step half-applied
+        values = {name: snapshot[v.op] for name, v in self._vars.items()}
         directory = os.path.dirname(os.path.abspath(save_path))
         if not os.path.isdir(directory):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")

@@ -21,17 +21,15 @@ from lowerflow.backend.errors import ARGUMENT_MISMATCH
 from lowerflow.frontend import graph as graph_mod
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderError, lower
-from lowerflow.frontend.variables import VARIABLES_OP
 from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.runtime import debug, errors, print_host, summary_host, tracing
 from lowerflow.runtime.config import ConfigProto, debug_level
 from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
-from lowerflow.runtime.variable_store import VariableStore
+from lowerflow.runtime.variable_store import SessionState
 from lowerflow.runtime.warm_run import MISS, ArgumentMismatchError, WarmRun, WarmStatic, cacheable, fetch_key
 
-_RUN_COUNTER_START = np.zeros((), np.int64)  # every session replays each random op's values
 _EXECUTABLES: LRUCache[Executable] = LRUCache()  # compiled code by IR text, bounded (executable_cache.py)
 
 
@@ -63,11 +61,18 @@ def compile_optimised(func: ir.Function, pipeline: str, threads: int = 1, trace:
 class _Plan:
     """One run signature's compiled step; `call` is the whole warm path of a run."""
 
-    def __init__(self, step: Step, exe: Executable, elements: list, store: VariableStore):
+    def __init__(self, step: Step, exe: Executable, elements: list, state: SessionState):
         self.step, self.exe = step, exe
         self.reads, self.writes = step.reads, step.writes
-        self.values = store.values
-        self.locks = store.lock_set(step.writes)  # held from reading to committing the writes
+        self.store = state.variables
+        state.start(step.reads)
+        # Where each state op's value lives, resolved once: the owners' live dicts.
+        self.sources = [(state.home(op), op) for op in step.reads]
+        self.write_homes = [state.home(op) for op in step.writes]
+        # State in one owner (no random op, or only random ops): one dict, no pairs to unpack.
+        self.read_from = _one_home([home for home, _ in self.sources])
+        self.write_into = _one_home(self.write_homes)
+        self.locks = state.locks.hold(step.writes)  # held from reading to committing the writes
         self.n_fetches = len(step.fetches)
         self.prints, self.printed_at = step.prints, self.n_fetches + len(step.writes)
         native = {id(t): i for i, t in enumerate(step.fetches)}
@@ -93,7 +98,7 @@ class _Plan:
         self.finish = self._finisher(elements, native, scalar)
         self.native = exe.unchecked_caller(shown)  # run_unchecked, specialised (executable.py)
         self.shown = shown
-        # One variable read and written (a counter, a training step on one variable): no loops.
+        # One state op read and written (a counter, a training step on one variable): no loops.
         self.read_one = step.reads[0] if len(step.reads) == 1 else None
         self.write_one = step.writes[0] if len(step.writes) == 1 else None
 
@@ -120,9 +125,12 @@ class _Plan:
             with self.locks:
                 outs = self._run(sess, feeds)
                 if self.write_one is not None:
-                    self.values[self.write_one] = outs[self.n_fetches]
+                    self.write_into[self.write_one] = outs[self.n_fetches]
+                elif self.write_into is not None:
+                    self.write_into.update(zip(self.writes, outs[self.n_fetches:]))
                 else:
-                    self.values.update(zip(self.writes, outs[self.n_fetches:]))
+                    for home, op, value in zip(self.write_homes, self.writes, outs[self.n_fetches:]):
+                        home[op] = value
         if self.prints:
             print_host.emit(self.prints, outs[self.printed_at:], sess._print_counts)
         return outs if self.direct else self.finish(outs, sess)
@@ -130,10 +138,15 @@ class _Plan:
     def _run(self, sess: "Session", feeds: list[np.ndarray]) -> list:
         if self.reads:
             try:
-                feeds = feeds + ([self.values[self.read_one]] if self.read_one is not None
-                                 else [self.values[v] for v in self.reads])
-            except KeyError:
-                feeds = feeds + [sess._variable_value(v) for v in self.reads]
+                if self.read_one is not None:
+                    feeds = feeds + [self.read_from[self.read_one]]
+                elif self.read_from is not None:
+                    feeds = feeds + [self.read_from[v] for v in self.reads]
+                else:
+                    feeds = feeds + [home[v] for home, v in self.sources]
+            except KeyError:  # counters always have a value: an uninitialised variable
+                feeds = feeds + [self.store.read(v) if home is self.store.values else home[v]
+                                 for home, v in self.sources]
         try:
             return self.native(feeds)
         except NativeError as e:
@@ -145,13 +158,19 @@ class _Plan:
             raise errors.ResourceExhaustedError(None, None, f"OOM when allocating the outputs {shapes}") from None
 
 
+def _one_home(homes: list[dict]) -> dict | None:
+    """The one dict that all `homes` are; None when they are two."""
+    distinct = {id(home): home for home in homes}
+    return next(iter(distinct.values())) if len(distinct) == 1 else None
+
+
 class _TracedPlan(_Plan):
     """A plan whose step also records when each kernel ends (`tracing.py`); a call leaves
     the times in `local.stamps`, per thread."""
 
-    def __init__(self, step: Step, exe: Executable, elements: list, store: VariableStore,
+    def __init__(self, step: Step, exe: Executable, elements: list, state: SessionState,
                  records: list[tracing.KernelRecord]):
-        super().__init__(step, exe, elements, store)
+        super().__init__(step, exe, elements, state)
         self.records = records
         self.local = threading.local()
 
@@ -173,7 +192,8 @@ class Session:
         pipeline = getattr(self._config, "pipeline", None)
         self._pipeline = DEFAULT_PIPELINE if pipeline is None else pipeline  # "" runs no pass
         self._threads = int(self._config.intra_op_parallelism_threads or 0) or parallel.usable_cores()
-        self._store = VariableStore()  # the one owner of variable values (and their locks)
+        self._state = SessionState()  # variables, run counters and their locks (variable_store.py)
+        self._store = self._state.variables  # what Saver and AOT freezing read and restore
         self._plans: dict[tuple, _Plan] = {}
         self._mappers: dict = {}
         self._feed_infos: dict = {}  # feed_dict key -> (tensor, numpy dtype, static dims)
@@ -192,7 +212,7 @@ class Session:
     # -- lifetime and defaults --
     def close(self) -> None:
         self._closed = True
-        self._store.clear()
+        self._state.clear()
         self._plans.clear()
         self._mappers.clear()
         self._feed_infos.clear()
@@ -392,19 +412,10 @@ class Session:
                 "disk cache" if NATIVE_STATS["cache_hits"] > before["cache_hits"] else "shared executable"
             debug.compiled(level, func, pm, exe, times, source)
         if trace:
-            return _TracedPlan(step, exe, elements, self._store, tracing.kernel_records(func, self._graph))
-        return _Plan(step, exe, elements, self._store)
+            return _TracedPlan(step, exe, elements, self._state, tracing.kernel_records(func, self._graph))
+        return _Plan(step, exe, elements, self._state)
 
-    # -- variables --
-    def _variable_value(self, var: Operation) -> np.ndarray:
-        value = self._store.get(var)
-        if value is None and var.type != VARIABLES_OP:
-            return _RUN_COUNTER_START  # a random op's run counter (see frontend.lowering)
-        if value is None:
-            raise errors.FailedPreconditionError(
-                None, var, f"Attempting to use uninitialized value {var.name}\n\t [[{{{{node {var.name}}}}}]]")
-        return value
-
+    # -- session state --
     def _host_value(self, t: Tensor, native_value: Callable[[Tensor], np.ndarray]) -> np.ndarray:
         """Session-state queries the runtime answers itself (no computation involved), and
         summaries serialised from the values the step computed (`summary_host.py`)."""
@@ -412,8 +423,8 @@ class Session:
             return summary_host.host_value(t, native_value)
         refs = [i.op for i in t.op.inputs]
         if t.op.type == "IsVariableInitialized":
-            return np.array(refs[0] in self._store)
-        return np.array([r.name.encode() for r in refs if r not in self._store], dtype=object)
+            return np.array(self._store.initialized(refs[0]))
+        return np.array([r.name.encode() for r in refs if not self._store.initialized(r)], dtype=object)
 
     # -- feeds --
     def _feeds(self, feed_dict) -> list[tuple[Tensor, np.ndarray]]:

@@ -58,16 +58,16 @@ def _scalar(op: Operation, values: list) -> bytes:
     value = np.asarray(values[0])
     if value.size != 1:
         raise errors.InvalidArgumentError(None, op, f"tags and values are not the same shape: [] != "
-                                                    f"{list(value.shape)} (tag '{op.get_attr('tag')}')")
-    return protos.Summary(value=[protos.Summary.Value(tag=op.get_attr("tag"),
+                                                    f"{list(value.shape)} (tag '{op.ir_attr('tag')}')")
+    return protos.Summary(value=[protos.Summary.Value(tag=op.ir_attr("tag"),
                                                       simple_value=float(value.reshape(())))]).SerializeToString()
 
 
 def _histogram(op: Operation, values: list) -> bytes:
     x = np.asarray(values[0])
     if x.dtype.kind == "f" and not np.isfinite(x).all():
-        raise errors.InvalidArgumentError(None, op, f"Nan in summary histogram for: {op.get_attr('tag')}")
-    return protos.Summary(value=[protos.Summary.Value(tag=op.get_attr("tag"), histo=histogram_proto(x))]
+        raise errors.InvalidArgumentError(None, op, f"Nan in summary histogram for: {op.ir_attr('tag')}")
+    return protos.Summary(value=[protos.Summary.Value(tag=op.ir_attr("tag"), histo=histogram_proto(x))]
                           ).SerializeToString()
 
 
@@ -102,9 +102,9 @@ def _image(op: Operation, values: list) -> bytes:
     if images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
         raise errors.InvalidArgumentError(None, op, f"Tensor must be 4-D with last dim 1, 3, or 4, not "
                                                     f"[{','.join(map(str, images.shape))}]")
-    count = op.get_attr("max_images")
-    pixels = image_pixels(images[:count], op.get_attr("bad_color"))
-    tag = op.get_attr("tag")
+    count = op.ir_attr("max_images")
+    pixels = image_pixels(images[:count], op.ir_attr("bad_color"))
+    tag = op.ir_attr("tag")
     summary = protos.Summary()
     for i, img in enumerate(pixels):
         summary.value.add(tag=f"{tag}/image/{i}" if count > 1 else f"{tag}/image",
@@ -115,8 +115,8 @@ def _image(op: Operation, values: list) -> bytes:
 
 def _text(op: Operation, values: list) -> bytes:
     """TensorSummaryV2: the tensor as it is, with the op's metadata (text: the text plugin)."""
-    metadata = protos.SummaryMetadata.FromString(op.get_attr("summary_metadata"))
-    return protos.Summary(value=[protos.Summary.Value(tag=op.get_attr("tag"), metadata=metadata,
+    metadata = protos.SummaryMetadata.FromString(op.ir_attr("summary_metadata"))
+    return protos.Summary(value=[protos.Summary.Value(tag=op.ir_attr("tag"), metadata=metadata,
                                                       tensor=tf_values.tensor_proto(np.asarray(values[0])))]
                           ).SerializeToString()
 
@@ -158,6 +158,6 @@ def host_value(t: Tensor, native_value: Callable[[Tensor], np.ndarray]) -> np.nd
     """A summary's serialised value (a 0-d object array of bytes), from its leaves' values;
     a string constant's value."""
     if t.op.type == "Const":
-        return t.op.get_attr("value")
+        return t.op.ir_attr("value")
     inputs = [host_value(i, native_value)[()] if is_host_computed(i) else native_value(i) for i in t.op.inputs]
     return np.array(_SERIALISERS[t.op.type](t.op, inputs), dtype=object)

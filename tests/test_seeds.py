@@ -1,4 +1,4 @@
-"""Every example from ../shared/seeds runs (examples/seed_*.py) and prints what the seed says."""
+"""Every seed example runs (examples/seed_*.py) and prints what the seed says."""
 import pathlib
 import runpy
 

@@ -28,13 +28,17 @@ argument stands for.
 from __future__ import annotations
 
 from lowerflow.ir.core import Block, Operation, Value
-from lowerflow.ir.opdef import PURE, OpDef, register
-from lowerflow.ir.ops.structure import REGION
+from lowerflow.ir.opdef import PURE, OpDef, get_op, register
+from lowerflow.ir.ops.structure import CONTROL, REGION
 from lowerflow.ir.types import BOOL, TensorType, compatible
 
 IF, WHILE = "lf.if", "lf.while"
-CONTROL_OPS = frozenset({IF, WHILE})
 PREDICATE = TensorType((), BOOL)
+
+
+def is_control(op: Operation) -> bool:
+    """Whether `op` is control flow (trait `control`): its regions are program regions."""
+    return get_op(op.name).has(CONTROL)
 
 
 def region_operands(op: Operation) -> list[Value]:
@@ -106,7 +110,7 @@ def _while_interpret(op: Operation, args: list, run_region) -> list:
     return values
 
 
-register(OpDef(IF, lambda types, attrs: [], None, ("If", "StatelessIf"), frozenset({PURE, REGION}),
+register(OpDef(IF, lambda types, attrs: [], None, ("If", "StatelessIf"), frozenset({PURE, REGION, CONTROL}),
                verify=_if_verify, interpret=_if_interpret, regions=2))
-register(OpDef(WHILE, lambda types, attrs: [], None, ("While", "StatelessWhile"), frozenset({PURE, REGION}),
+register(OpDef(WHILE, lambda types, attrs: [], None, ("While", "StatelessWhile"), frozenset({PURE, REGION, CONTROL}),
                verify=_while_verify, interpret=_while_interpret, regions=2))

@@ -30,14 +30,16 @@ from math import prod
 from lowerflow.ir.core import Operation, Value
 from lowerflow.ir.opdef import ELEMENTWISE, PURE, OpDef, get_op, register
 from lowerflow.ir.ops.reduction import REDUCERS, reduction_axes
-from lowerflow.ir.ops.structure import REGION
+from lowerflow.ir.ops.structure import REGION, isolated_region_verify
 
 REDUCE_FUSION, MATMUL_FUSION, ROW_FUSION = "lf.reduce_fusion", "lf.matmul_fusion", "lf.row_fusion"
 #: The reductions input fusion may end in (ArgMax/ArgMin and the cross entropy are not).
 REDUCTIONS = frozenset(REDUCERS)
 
+# Verified as isolated regions; the shape of a body is the backend's to check (`fusion_parts`,
+# `row_schedule`), since a pass may leave dead ops in it for `dce` to remove.
 for _name in (REDUCE_FUSION, MATMUL_FUSION, ROW_FUSION):
-    register(OpDef(_name, lambda types, attrs: [], None, (), frozenset({PURE, REGION})))
+    register(OpDef(_name, lambda types, attrs: [], None, (), frozenset({PURE, REGION}), verify=isolated_region_verify))
 
 
 def fusion_parts(op: Operation) -> tuple[Operation, list[Operation]]:

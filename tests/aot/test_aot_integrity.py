@@ -1,6 +1,6 @@
 """AOT artifacts cannot lie: NAME.json, NAME.h and the library carry one content hash that
 `load` checks, a recompile removes a stale library, and bad names and string tensors are
-clear errors (issue 12)."""
+clear errors."""
 from __future__ import annotations
 
 import json

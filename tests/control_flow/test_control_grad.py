@@ -127,9 +127,9 @@ def test_back_prop_false_gives_no_gradient(ours, theirs):
 def test_stacks_are_added_once_to_a_bounded_loop(ours):
     sess = ours[0]
     loops = [op for op in sess.graph.get_operations() if op.type in WHILE_TYPES]
-    stacked = [op for op in loops if len(op.outputs) > len(op.get_attr("cond").loop_vars)]
+    stacked = [op for op in loops if len(op.outputs) > len(op.ir_attr("cond").loop_vars)]
     assert 0 < len(stacked) < len(loops)  # the loops without a static bound have none
-    assert all(len(op.outputs) == 2 * len(op.get_attr("cond").loop_vars) - 2 for op in stacked)
+    assert all(len(op.outputs) == 2 * len(op.ir_attr("cond").loop_vars) - 2 for op in stacked)
 
 
 def _train(m, steps: int):

@@ -1,5 +1,6 @@
 """The verifier checks regions against each op's definition (its `region` trait): an op
-that takes none given one is an error, as is a region op without exactly one (issue 12).
+that takes none given one is an error, as is a region op without exactly one, or without a
+verify hook (only the op knows what its block arguments and yield mean).
 The backend ignores a region the interpreter would run, so such IR must never verify."""
 from __future__ import annotations
 
@@ -52,3 +53,33 @@ def test_result_types_still_checked_for_non_region_ops():
     with pytest.raises(VerifyError, match="does not match inferred"):
         verify(parse_module(module(f'%z = "lf.add"(%x, %y) : ({T}, {T}) -> tensor<3xf64>\n'
                                    f'    %r = "lf.identity"(%x) : ({T}) -> {T}')))
+
+
+def test_fusion_arguments_and_yield_are_checked_by_its_hook():
+    f64 = "tensor<3xf64>"
+    body = f"""({{
+    ^bb0(%a: {T}, %b: {f64}):
+      "lf.yield"(%a) : ({T}) -> ()
+    }})"""
+    with pytest.raises(VerifyError, match="'lf.fusion'.*region arguments do not match operands"):
+        verify(parse_module(module(f'%r = "lf.fusion"(%x, %y) {body} : ({T}, {T}) -> ({T})')))
+    cast = f"""({{
+    ^bb0(%a: {T}, %b: {T}):
+      %c = "lf.cast"(%a) {{to = f64}} : ({T}) -> {f64}
+      "lf.yield"(%c) : ({f64}) -> ()
+    }})"""
+    with pytest.raises(VerifyError, match="'lf.fusion'.*yield types do not match results"):
+        verify(parse_module(module(f'%r = "lf.fusion"(%x, %y) {cast} : ({T}, {T}) -> ({T})')))
+
+
+def test_every_region_op_has_a_verify_hook(monkeypatch):
+    import dataclasses
+
+    from lowerflow.ir import opdef
+    from lowerflow.ir.ops.structure import REGION
+
+    region_ops = [d for d in opdef.OPS.values() if d.has(REGION)]
+    assert len(region_ops) >= 7 and all(d.verify is not None for d in region_ops)
+    monkeypatch.setitem(opdef.OPS, "lf.fusion", dataclasses.replace(opdef.OPS["lf.fusion"], verify=None))
+    with pytest.raises(VerifyError, match="'lf.fusion'.*needs a verify hook"):
+        verify(parse_module(module(f'%r = "lf.fusion"(%x, %y) {BODY} : ({T}, {T}) -> ({T})')))

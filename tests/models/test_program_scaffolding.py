@@ -69,7 +69,7 @@ def test_print_op():
         x = tf.constant([1.0, 2.0])
         y = tf.Print(x, [x], name="p")
         assert y.name == "p:0" and y.shape.as_list() == [2] and y.op.type == "Print"
-        assert [y.op.get_attr(k) for k in ("message", "first_n", "summarize")] == ["", -1, 3]
+        assert [y.op.get_attr(k) for k in ("message", "first_n", "summarize")] == [b"", -1, 3]
 
 
 def _imported_print_line(graph_def, capfd) -> tuple[str, np.ndarray]:

@@ -85,7 +85,7 @@ def test_steps_writing_other_variables_do_not_wait(counters):
     a reader of v finish meanwhile."""
     sess, v, w = counters["sess"], counters["v"], counters["w"]
     before_v, before_w = int(sess.run(v)), int(sess.run(w))
-    held = sess._store.lock_set([v.op])
+    held = sess._state.locks.hold([v.op])
     done = {}
     with held:
         threads = {name: threading.Thread(target=lambda n=name, f=f: done.setdefault(n, f()))
