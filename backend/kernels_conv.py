@@ -170,12 +170,18 @@ def _pack_filter(m: ir.Module, g: Conv, t: Tile) -> ir.Function:
     return fn
 
 
-def _rows(m: ir.Module, g: Conv, t: Tile, gather: ir.Function, uk: ir.Function) -> ir.Function:
-    """`void rows(src, out, ap, bp, lo, hi)`: output rows [lo, hi), MC at a time: gather
-    the block's patches into `ap`, then its K panels times B's strips."""
-    fn, b = _function(m, "conv.rows", ir.VoidType(), [PTR] * 4 + [I64] * 2)
-    src, out, ap, bp, lo, hi = fn.args
+def _rows(m: ir.Module, g: Conv, t: Tile, gather: ir.Function, uk: ir.Function,
+          epilogue: ir.Function | None, extra: int) -> ir.Function:
+    """`i32 rows(src, out, ap, bp, extra..., lo, hi)`: output rows [lo, hi), MC at a time:
+    gather the block's patches into `ap`, then its K panels times B's strips, then (with an
+    `epilogue(out, extra..., lo, hi)`) the epilogue over the block, still in cache. Returns
+    0 or the epilogue's first non-zero status."""
+    fn, b = _function(m, "conv.rows", I32, [PTR] * (4 + extra) + [I64] * 2)
+    src, out, ap, bp, *extras, lo, hi = fn.args
     np_ = -(-g.n // t.nr) * t.nr
+    status = b.alloca(I32) if epilogue else None
+    if status is not None:
+        b.store(ir.Constant(I32, 0), status)
 
     def block(ic: ir.Value) -> None:
         mc = _imin(b, _c(MC), b.sub(hi, ic))
@@ -196,8 +202,11 @@ def _rows(m: ir.Module, g: Conv, t: Tile, gather: ir.Function, uk: ir.Function) 
                                 ir.Constant(I1, pb == 0)])
                 parallel.counted_loop(b, _c(0), mc, row_strip, step=t.mr, name="ir")
             for_range(b, -(-g.n // t.nr), strip, name="jr")
+        if epilogue is not None:
+            rc = b.call(epilogue, [out, *extras, ic, b.add(ic, mc)])
+            b.store(b.or_(b.load(status, typ=I32), rc), status)  # codes are only ever one per op
     parallel.counted_loop(b, lo, hi, block, step=MC, name="ic")
-    b.ret_void()
+    b.ret(ir.Constant(I32, 0) if status is None else b.load(status, typ=I32))
     return fn
 
 
@@ -217,39 +226,38 @@ def _free(b: ir.IRBuilder, p: ir.Value) -> None:
     b.call(declare(b.module, "free", ir.VoidType(), [PTR]), [p])
 
 
-def emit_conv(m: ir.Module, g: Conv, threads: int, vector_registers: int) -> ir.Function:
-    """`i32 conv(src, f, out)`: out[M, N] = patches @ B (0, or OUT_OF_MEMORY)."""
+def emit_conv(m: ir.Module, g: Conv, threads: int, vector_registers: int,
+              epilogue: ir.Function | None = None, extra: int = 0) -> ir.Function:
+    """`i32 conv(src, f, out, extra...)`: out[M, N] = patches @ B, then `epilogue` (see
+    `_rows`) on each block of rows; 0, OUT_OF_MEMORY or the epilogue's status."""
     name = f"conv.{g.key}.t{threads}.r{vector_registers}"
-    if name in m.globals:
+    if epilogue is None and name in m.globals:
         return m.globals[name]
     t = tile_for(vector_registers, g.n)
     np_ = -(-g.n // t.nr) * t.nr
-    rows = _rows(m, g, t, _gather(m, g), _micro_kernel(m, t, g.n, (g.kp, 1)))
+    rows = _rows(m, g, t, _gather(m, g), _micro_kernel(m, t, g.n, (g.kp, 1)), epilogue, extra)
     packf = _pack_filter(m, g, t)
-    fn, entry = _function(m, name, I32, [PTR] * 3, captured=threads > 1)
-    src, f, out = fn.args
+    fn, entry = _function(m, name if epilogue is None else m.get_unique_name(name), I32, [PTR] * (3 + extra),
+                          captured=threads > 1)
+    src, f, out, *extras = fn.args
     b = ir.IRBuilder(fn.append_basic_block("body"))
     work = _allocate(m, fn, b, g.k * np_ + MC * g.kp * threads)  # B's strips, then each thread's patches
     b.call(packf, [f, work])
     bp, ap = work, _elem(b, work, _c(g.k * np_))
     if threads == 1:
-        b.call(rows, [src, out, ap, bp, _c(0), _c(g.m)])
+        rc = b.call(rows, [src, out, ap, bp, *extras, _c(0), _c(g.m)])
     else:
         tickets = parallel.counters(b, entry, 1, f"{fn.name}.tickets")
         per = parallel.chunk_size(g.m, t.mr, threads, ROW_TICKETS)
 
         def share(wb: ir.IRBuilder, v: list, team: parallel.Team) -> ir.Value:
             own = _elem(wb, v[3], wb.mul(team.tid, _c(MC * g.kp)))
-
-            def block(lo: ir.Value, hi: ir.Value) -> None:
-                wb.call(rows, [v[0], v[1], own, v[2], lo, hi])
-            return parallel.ticket_loop(wb, team, v[4], _c(g.m), _c(per), block)
-
-        def serial() -> None:
-            b.call(rows, [src, out, ap, bp, _c(0), _c(g.m)])
-        parallel.fork(b, entry, [src, out, bp, ap, tickets], threads, share, f"{fn.name}.omp", serial)
+            return parallel.ticket_loop(wb, team, v[4], _c(g.m), _c(per),
+                                        lambda lo, hi: wb.call(rows, [v[0], v[1], own, v[2], *v[5:], lo, hi]))
+        rc = parallel.fork(b, entry, [src, out, bp, ap, tickets, *extras], threads, share, f"{fn.name}.omp",
+                           lambda: b.call(rows, [src, out, ap, bp, *extras, _c(0), _c(g.m)]))
     _free(b, work)
-    b.ret(ir.Constant(I32, 0))
+    b.ret(rc)
     entry.branch(fn.blocks[1])
     return fn
 
@@ -338,7 +346,7 @@ def emit_filter_grad(m: ir.Module, g: Conv, threads: int, vector_registers: int)
     return fn
 
 
-def _forward_geometry(op: Operation, x_shape, f_shape, out_shape) -> Conv:
+def forward_geometry(op: Operation, x_shape, f_shape, out_shape) -> Conv:
     strides, dilations, pads = geometry(op.attributes)
     return Conv(x_shape[0], x_shape[1], x_shape[2], x_shape[3], out_shape[1], out_shape[2], f_shape[0], f_shape[1],
                 tuple(strides), tuple(dilations), (pads[0][0], pads[1][0]), (1, 1), f_shape[3])
@@ -354,45 +362,50 @@ def _input_grad_geometry(op: Operation, x_shape, f_shape, dy_shape) -> Conv:
                 f_shape[2], flip=True)
 
 
-def _call(kc: KernelCtx, emit, g: Conv, buffers: list) -> None:
-    """Call the kernel `emit` makes for `g` on `buffers`, or zero the result when it sums
-    over nothing (no channels, or a filter gradient over an empty batch)."""
+def call(kc: KernelCtx, emit, g: Conv, buffers: list, **epilogue) -> None:
+    """Call the kernel `emit` makes for `g` on `buffers` (failing the step with its status),
+    or zero the result when it sums over nothing (no channels, or a filter gradient over an
+    empty batch)."""
     b, out = kc.b, kc.results[0]
     if g.k == 0 or g.m == 0:
         memset = declare(kc.module, "llvm.memset.p0.i64", ir.VoidType(), [PTR, ir.IntType(8), I64, I1])
         b.call(memset, [out.ptr, ir.Constant(ir.IntType(8), 0), _c(4 * prod(out.type.shape)), ir.Constant(I1, 0)])
         return
     threads = parallel.threads_for(kc, g.m * g.n * g.k * NS_PER_MAC)
-    fn = emit(kc.module, g, threads, kc.target.vector_registers)
-    kc.error_if(b, b.icmp_unsigned("!=", b.call(fn, [buf.ptr for buf in buffers]), ir.Constant(I32, 0)), OUT_OF_MEMORY)
+    rc = b.call(emit(kc.module, g, threads, kc.target.vector_registers, **epilogue), [buf.ptr for buf in buffers])
+    fail, ok = kc.fn.append_basic_block("conv.fail"), kc.fn.append_basic_block("conv.ok")
+    b.cbranch(b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), fail, ok)
+    b.position_at_end(fail)
+    b.ret(rc)
+    b.position_at_end(ok)
 
 
-def _float32(op: Operation) -> None:
+def require_float32(op: Operation) -> None:
     if op.results[0].type.dtype.name != "f32":
         raise NotImplementedError(f"no native lowering for op '{op.name}' on {op.results[0].type.dtype.np_name} "
                                   "(float32 only; the frontend composes other dtypes)")
 
 
 def lower_conv2d(kc: KernelCtx, op: Operation) -> None:
-    _float32(op)
+    require_float32(op)
     (x, f), y = kc.operands, kc.results[0]
     if prod(y.type.shape):
-        _call(kc, emit_conv, _forward_geometry(op, x.type.shape, f.type.shape, y.type.shape), [x, f, y])
+        call(kc, emit_conv, forward_geometry(op, x.type.shape, f.type.shape, y.type.shape), [x, f, y])
 
 
 def lower_conv2d_backprop_input(kc: KernelCtx, op: Operation) -> None:
-    _float32(op)
+    require_float32(op)
     (x, f, dy), dx = kc.operands, kc.results[0]
     if prod(dx.type.shape):
-        _call(kc, emit_conv, _input_grad_geometry(op, x.type.shape, f.type.shape, dy.type.shape), [dy, f, dx])
+        call(kc, emit_conv, _input_grad_geometry(op, x.type.shape, f.type.shape, dy.type.shape), [dy, f, dx])
 
 
 def lower_conv2d_backprop_filter(kc: KernelCtx, op: Operation) -> None:
-    _float32(op)
+    require_float32(op)
     (x, dy), df = kc.operands, kc.results[0]
     if prod(df.type.shape):
-        g = _forward_geometry(op, x.type.shape, df.type.shape, dy.type.shape)
-        _call(kc, emit_filter_grad, g, [x, dy, df])
+        g = forward_geometry(op, x.type.shape, df.type.shape, dy.type.shape)
+        call(kc, emit_filter_grad, g, [x, dy, df])
 
 
 KERNEL_LOWERINGS["lf.conv2d"] = lower_conv2d

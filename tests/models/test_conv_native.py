@@ -234,3 +234,46 @@ def test_float64_stays_composed():
         with tf.Session() as sess:
             got = sess.run(y)
     np.testing.assert_allclose(got, _direct(x, w, (1, 1), (1, 1), (0, 0, 0, 0)), rtol=1e-12)
+
+
+def test_fused_epilogues_against_tf():
+    """Bias add + relu (Grappler's _FusedConv2D), bias_add, a residual of the output's
+    shape and a broadcast over rows fused into the conv's row blocks; the gradients read
+    the epilogue's values."""
+    bv, rv = R.standard_normal(16).astype(np.float32), R.standard_normal((1, 10, 9, 1)).astype(np.float32)
+
+    def build(tf):
+        x, w = tf.placeholder(tf.float32, [3, 10, 9, 8]), tf.placeholder(tf.float32, [3, 3, 8, 16])
+        b, rows = tf.constant(bv), tf.constant(rv)
+        y1 = tf.nn.relu(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME") + b)
+        y2 = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, w, [1, 2, 2, 1], "VALID"), b))
+        c3 = tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME", dilations=[1, 2, 2, 1])
+        y3 = tf.tanh(c3 * rows + tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME"))
+        outs = [y1, y2, y3]
+        loss = tf.add_n([tf.reduce_sum(o * o) for o in outs])
+        return {"x": x, "w": w}, outs + tf.gradients(loss, [x, w])
+    compare(build, {"x": R.standard_normal((3, 10, 9, 8)).astype(np.float32),
+                    "w": R.standard_normal((3, 3, 8, 16)).astype(np.float32)}, rtol=2e-4, atol=2e-4)
+
+
+def _optimised_ops(fetches, feeds) -> list[str]:
+    from lowerflow.frontend.lowering import lower
+    from lowerflow.passes import DEFAULT_PIPELINE, PassManager
+    step = lower(fetches, [], {t: tensor(t.shape.as_list(), F32) for t in feeds})
+    PassManager(DEFAULT_PIPELINE).run(Module([step.func]))
+    return [op.name for op in step.func.ops]
+
+
+def test_fused_on_two_threads():
+    """The step of a conv + bias + relu is one lf.conv2d_fusion; on two threads each
+    thread applies the epilogue to the row blocks it computed."""
+    xv, wv = R.standard_normal(BIG[0]).astype(np.float32), R.standard_normal(BIG[1]).astype(np.float32)
+    bv = R.standard_normal(BIG[1][3]).astype(np.float32)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, xv.shape)
+        y = tf.nn.relu(tf.nn.conv2d(x, wv, [1, 1, 1, 1], "SAME") + bv)
+        assert _optimised_ops([y], [x]).count("lf.conv2d_fusion") == 1
+        with tf.Session(config=tf.ConfigProto(intra_op_parallelism_threads=2)) as sess:
+            got = sess.run(y, {x: xv})
+    (want,) = get_op("lf.conv2d").reference([xv.astype(np.float64), wv.astype(np.float64)], _attrs(*BIG[2:]))
+    _close(got, np.maximum(want + bv, 0), 800)
