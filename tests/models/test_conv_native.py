@@ -277,3 +277,32 @@ def test_fused_on_two_threads():
             got = sess.run(y, {x: xv})
     (want,) = get_op("lf.conv2d").reference([xv.astype(np.float64), wv.astype(np.float64)], _attrs(*BIG[2:]))
     _close(got, np.maximum(want + bv, 0), 800)
+
+
+def test_graph_def_runs_in_tf_and_imports_back():
+    """A conv2d and both its gradients export as TF's Conv2D, Conv2DBackpropInput (behind a
+    Shape of the input) and Conv2DBackpropFilter with EXPLICIT padding: TensorFlow imports
+    and runs them, and lowerflow imports them back."""
+    from tests.models.helpers import tf1
+    xv, wv = R.standard_normal((2, 7, 8, 3)).astype(np.float32), R.standard_normal((3, 2, 3, 4)).astype(np.float32)
+    names = ["y:0", "gx:0", "gw:0"]
+    with tf.Graph().as_default() as g:
+        x, w = tf.placeholder(tf.float32, [None, 7, 8, 3], name="x"), tf.constant(wv, name="w")
+        y = tf.nn.conv2d(x, w, [1, 2, 1, 1], "SAME", name="y")
+        gx, gw = tf.gradients(tf.reduce_sum(y * y), [x, w])
+        tf.identity(gx, name="gx"), tf.identity(gw, name="gw")
+        graph_def = g.as_graph_def()
+        with tf.Session() as sess:
+            want = sess.run(names, {x: xv})
+    t1 = tf1()
+    with t1.Graph().as_default():
+        t1.import_graph_def(t1.GraphDef.FromString(graph_def.SerializeToString()), name="")
+        with t1.Session() as sess:
+            theirs = sess.run(names, {"x:0": xv})
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            again = sess.run(names, {"x:0": xv})
+    for a, b, c in zip(want, theirs, again):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4)
+        np.testing.assert_array_equal(c, a)
