@@ -98,16 +98,94 @@ def _coord(b: ir.IRBuilder, g: Conv, o: ir.Value, tap: ir.Value, axis: int) -> t
 
 def _gather(m: ir.Module, g: Conv) -> ir.Function:
     """`void gather(src, dst, i0, rows)`: dst[r*KP + k] = patches[i0 + r, k] for r < rows.
-    Each tap copies c contiguous channels (vectorised), from src or, outside it, zeros
-    (a select over a load clamped to src's first element: no branch)."""
+    The rows go by runs along one output row (same image and oy): per run and tap the
+    positions whose tap lies inside src form one range, known from the run's bounds, so
+    each tap copies its channels for that range and writes zeros around it, without a
+    check per element (what matters when c is 1: a CNN's first layer). Reading src dilated
+    (`up` > 1) checks each element instead (`_gather_dilated`)."""
     name = f"conv.gather.{g.key}"
     if name in m.globals:
         return m.globals[name]
+    if g.up != (1, 1):
+        return _gather_dilated(m, g, name)
+    fn, b = _gather_function(m, name)
+    src, dst, i0, rows = fn.args
+    (sy, sx), (dy, dx), (top, left) = g.strides, g.dilations, g.pads
+    entry, loop, done = b.block, fn.append_basic_block("run.loop"), fn.append_basic_block("run.done")
+    b.cbranch(b.icmp_signed("<", _c(0), rows), loop, done)
+    b.position_at_end(loop)
+    r = b.phi(I64, "r")
+    r.add_incoming(_c(0), entry)
+    i = b.add(i0, r)
+    img, rem = b.udiv(i, _c(g.oh * g.ow)), b.urem(i, _c(g.oh * g.ow))
+    oy, ox0 = b.udiv(rem, _c(g.ow)), b.urem(rem, _c(g.ow))
+    run = _imin(b, b.sub(_c(g.ow), ox0), b.sub(rows, r))
+
+    def tap_y(ky: ir.Value) -> None:
+        iy = b.sub(b.add(b.mul(oy, _c(sy)), b.mul(ky, _c(dy))), _c(top))
+        in_y = b.and_(b.icmp_signed(">=", iy, _c(0)), b.icmp_signed("<", iy, _c(g.h)))
+        line = b.mul(b.add(b.mul(img, _c(g.h)), iy), _c(g.w))
+
+        def tap_x(kx: ir.Value) -> None:
+            shift = b.sub(b.mul(kx, _c(dx)), _c(left))  # ix = ox*sx + shift
+            # ox inside: -shift <= ox*sx <= w - 1 - shift, as positions of this run
+            first = b.sub(_ceil_div(b, b.neg(shift), sx), ox0)
+            last = b.sub(_floor_div(b, b.sub(_c(g.w - 1), shift), sx), ox0)
+            lo = _imin(b, _imax(b, first, _c(0)), run)
+            hi = _imax(b, _imin(b, b.add(last, _c(1)), run), lo)
+            lo, hi = b.select(in_y, lo, run), b.select(in_y, hi, run)
+            tap = b.mul(b.add(b.mul(ky, _c(g.kw)), kx), _c(g.c))
+
+            def store(p: ir.Value, value) -> None:
+                out = b.add(b.mul(b.add(r, p), _c(g.kp)), tap)
+                for_range(b, g.c, lambda ci: b.store(value(p, ci), _elem(b, dst, b.add(out, ci))), name="ci")
+
+            def copied(p: ir.Value, ci: ir.Value) -> ir.Value:
+                ix = b.add(b.mul(b.add(ox0, p), _c(sx)), shift)
+                return b.load(_elem(b, src, b.add(b.mul(b.add(line, ix), _c(g.c)), ci)), typ=F32)
+            zero = lambda p, ci: ir.Constant(F32, 0.0)  # noqa: E731
+            parallel.counted_loop(b, _c(0), lo, lambda p: store(p, zero), name="zl")
+            parallel.counted_loop(b, lo, hi, lambda p: store(p, copied), name="cp")
+            parallel.counted_loop(b, hi, run, lambda p: store(p, zero), name="zr")
+        for_range(b, g.kw, tap_x, name="kx")
+    for_range(b, g.kh, tap_y, name="ky")
+    nxt = b.add(r, run)
+    r.add_incoming(nxt, b.block)
+    b.cbranch(b.icmp_signed("<", nxt, rows), loop, done)
+    b.position_at_end(done)
+    b.ret_void()
+    return fn
+
+
+def _imax(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    return b.select(b.icmp_signed(">", x, y), x, y)
+
+
+def _floor_div(b: ir.IRBuilder, a: ir.Value, d: int) -> ir.Value:
+    """floor(a / d) for a constant d >= 1 and any sign of a."""
+    if d == 1:
+        return a
+    q = b.sdiv(a, _c(d))
+    return b.select(b.and_(b.icmp_signed("<", a, _c(0)), b.icmp_signed("!=", b.mul(q, _c(d)), a)),
+                    b.sub(q, _c(1)), q)
+
+
+def _ceil_div(b: ir.IRBuilder, a: ir.Value, d: int) -> ir.Value:
+    return b.neg(_floor_div(b, b.neg(a), d))
+
+
+def _gather_function(m: ir.Module, name: str) -> tuple[ir.Function, ir.IRBuilder]:
     fn = ir.Function(m, ir.FunctionType(ir.VoidType(), [PTR] * 2 + [I64] * 2), name)
     fn.linkage = "internal"
     for a in fn.args[:2]:
         a.add_attribute("noalias")
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    return fn, ir.IRBuilder(fn.append_basic_block("entry"))
+
+
+def _gather_dilated(m: ir.Module, g: Conv, name: str) -> ir.Function:
+    """`_gather` over a dilated src: each tap of each row checks its element (a select over
+    a load clamped to src's first element: no branch)."""
+    fn, b = _gather_function(m, name)
     src, dst, i0, rows = fn.args
     zero = ir.Constant(F32, 0.0)
 

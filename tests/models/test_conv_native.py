@@ -306,3 +306,12 @@ def test_graph_def_runs_in_tf_and_imports_back():
     for a, b, c in zip(want, theirs, again):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4)
         np.testing.assert_array_equal(c, a)
+
+
+def test_avx2_register_tile(monkeypatch):
+    """The 16-register tile (6x16 in ymm: what ahead-of-time objects get) on the first cases."""
+    from lowerflow.backend import jit
+    monkeypatch.setattr(jit, "host_vector_registers", lambda: 16)
+    f, args = _function(CASES[:6]), _args(CASES[:6])
+    for got, want in zip(compile_function(f).run(args), run_function(f, args)):
+        _close(got, want, 600)
