@@ -30,7 +30,8 @@ from llvmlite import ir
 
 from lowerflow.backend import parallel
 from lowerflow.backend.errors import OUT_OF_MEMORY
-from lowerflow.backend.gemm import F32, KC, MC, ROW_TICKETS, Tile, _c, _elem, _function, _imin, _micro_kernel, _pack, tile_for
+from lowerflow.backend.gemm import (F32, KC, MC, ROW_TICKETS, Tile, _c, _elem, _function, _imin, _micro_kernel,
+                                     _pack, tile_for)
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.loops import for_range
@@ -143,7 +144,9 @@ def _gather(m: ir.Module, g: Conv) -> ir.Function:
             def copied(p: ir.Value, ci: ir.Value) -> ir.Value:
                 ix = b.add(b.mul(b.add(ox0, p), _c(sx)), shift)
                 return b.load(_elem(b, src, b.add(b.mul(b.add(line, ix), _c(g.c)), ci)), typ=F32)
-            zero = lambda p, ci: ir.Constant(F32, 0.0)  # noqa: E731
+
+            def zero(p: ir.Value, ci: ir.Value) -> ir.Value:
+                return ir.Constant(F32, 0.0)
             parallel.counted_loop(b, _c(0), lo, lambda p: store(p, zero), name="zl")
             parallel.counted_loop(b, lo, hi, lambda p: store(p, copied), name="cp")
             parallel.counted_loop(b, hi, run, lambda p: store(p, zero), name="zr")
@@ -268,7 +271,7 @@ def _rows(m: ir.Module, g: Conv, t: Tile, gather: ir.Function, uk: ir.Function,
             pc = pb * KC
             kc = min(KC, g.k - pc)
 
-            def strip(s: ir.Value) -> None:
+            def strip(s: ir.Value, pb: int = pb, pc: int = pc, kc: int = kc) -> None:
                 jr = b.mul(s, _c(t.nr))
                 nr = _imin(b, _c(t.nr), b.sub(_c(g.n), jr))
                 b_strip = _elem(b, bp, b.add(_c(pc * np_), b.mul(jr, _c(kc))))

@@ -183,7 +183,7 @@ def conv2d_transpose(value, filter=None, output_shape=None, strides=None, paddin
             (result,) = gradients(forward, like, grad_ys=value)
             return array_ops.identity(result, name=scope)
         data_format = _check_format(data_format)
-        x, f, (kh, kw, cin, cout) = _operands(like, filter, data_format)
+        x, f, (kh, kw, _, cout) = _operands(like, filter, data_format)
         dy = _nhwc(value, data_format)
         strides, dilations, pads = _conv_setup(x, [kh, kw], strides, padding, data_format, dilations)
         attrs = _geometry(strides, dilations, pads)

@@ -141,8 +141,8 @@ def _conv2d_backprop_input(n: _Nodes, x: Tensor, f: Tensor, dy: Tensor) -> None:
           padding="EXPLICIT", data_format="NHWC", use_cudnn_on_gpu=True, **attrs)
 
 
-EXPORTS = {"LfSumTo": _sum_to, "Conv2DBackpropInput": _conv2d_backprop_input, "LfBroadcastLike": _broadcast_like, "LfReshapeLike": _reshape_like,
-           "LfSplitLike": _split_like, "LfSliceGrad": _slice_grad}
+EXPORTS = {"LfSumTo": _sum_to, "LfBroadcastLike": _broadcast_like, "LfReshapeLike": _reshape_like,
+           "LfSplitLike": _split_like, "LfSliceGrad": _slice_grad, "Conv2DBackpropInput": _conv2d_backprop_input}
 
 
 def export_like(op: Operation, taken: set) -> list:

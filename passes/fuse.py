@@ -48,7 +48,8 @@ CYCLE_CHECK_BUDGET = 64
 LOOP_FUSION = "lf.fusion"
 #: The decision for each member of a group, by the region op it becomes ({k}: its number).
 FUSED = {LOOP_FUSION: "fused into group {k}", REDUCE_FUSION: "fused as reduction input into group {k}",
-         MATMUL_FUSION: "fused as matmul epilogue into group {k}", CONV_FUSION: "fused as conv2d epilogue into group {k}"}
+         MATMUL_FUSION: "fused as matmul epilogue into group {k}",
+         CONV_FUSION: "fused as conv2d epilogue into group {k}"}
 CONSUMERS = REDUCTIONS | set(OUTPUT_FUSIONS)  # ops a group may join (as the core of its region op)
 
 

@@ -173,7 +173,7 @@ def _grad_forward(e, op: GradOp, grads):
 def _grad_input_grad(e, op: GradOp, grads):
     """TF's _Conv2DBackpropInputGrad: the input gradient is linear in the filter and in
     out_backprop; `x` only gives the shape."""
-    (x, f, dy), g = op.inputs, grads[0]
+    (_, f, dy), g = op.inputs, grads[0]
     attrs = _geometry_of(op)
     return [None, e("lf.conv2d_backprop_filter", g, dy, filter_sizes=list(e.shape(f)), **attrs),
             e("lf.conv2d", g, f, **attrs)]

@@ -104,7 +104,8 @@ def _direct(x, w, strides, dilations, pads):
         for ox in range(ow):
             for ky in range(fs[0]):
                 for kx in range(fs[1]):
-                    iy, ix = oy * strides[0] + ky * dilations[0] - pads[0], ox * strides[1] + kx * dilations[1] - pads[2]
+                    iy = oy * strides[0] + ky * dilations[0] - pads[0]
+                    ix = ox * strides[1] + kx * dilations[1] - pads[2]
                     if 0 <= iy < xs[1] and 0 <= ix < xs[2]:
                         y[:, oy, ox] += x[:, iy, ix] @ w[ky, kx]
     return y

@@ -26,8 +26,8 @@ def _training_graph():
         a, c = tf.split(h, [2, 4], axis=1)
         terms = [tf.reduce_mean(h, axis=1), tf.reshape(h, [-1, 3, 2]) ** 2, tf.slice(h, [0, 1], [-1, 3]),
                  h[:, ::2] * 3.0, tf.matmul(tf.concat([a * 2.0, c], axis=-1), w),
-                 tf.nn.conv2d(tf.reshape(h, [-1, 2, 3, 1]), np.linspace(-1, 1, 8).reshape(2, 2, 1, 2).astype(np.float32),
-                              [1, 1, 1, 1], "SAME")]
+                 tf.nn.conv2d(tf.reshape(h, [-1, 2, 3, 1]),
+                              np.linspace(-1, 1, 8).reshape(2, 2, 1, 2).astype(np.float32), [1, 1, 1, 1], "SAME")]
         loss = tf.add_n([tf.reduce_sum(t) for t in terms], name="loss")
         grads = tf.gradients(loss, [x, b, w])
         # Only b is trained: with reference variables TF may run w's in-place update before the
