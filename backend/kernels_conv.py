@@ -20,6 +20,12 @@ the padding done virtually (a tap outside the input reads zeros), and never stor
   place with row stride KP) and dy's panel packed as A strips; each ticket of positions
   sums into a partial of its own, and the partials are added in order (the result does
   not depend on which thread took which ticket).
+
+Measured on one thread of the shared 2-core Zen 4 (noisy: compare within a line): the CNN's
+second layer (64x14x14x32, 5x5 -> 64, 642 M multiply-adds) forward in 11.9 ms in a calm
+minute, about 0.9 of one core's zmm FMA rate; in alternation with TF1's oneDNN kernels under
+load its forward was 1.3x faster than TF's and its two gradients 0.6-0.9x as fast. The first
+layer (c = 1) is bound by the gather: by runs (`_gather`) its forward went from 2.0 to 1.4 ms.
 """
 from __future__ import annotations
 
