@@ -173,11 +173,14 @@ def _splat(b: ir.IRBuilder, x: ir.Value, lanes: int) -> ir.Value:
     return b.shuffle_vector(one, ir.Constant(vt, None), ir.Constant(ir.VectorType(I32, lanes), [0] * lanes))
 
 
-def _micro_kernel(m: ir.Module, t: Tile, ldc: int, a_strides: tuple[int, int] | None = None) -> ir.Function:
+def _micro_kernel(m: ir.Module, t: Tile, ldc: int, a_strides: tuple[int, int] | None = None,
+                  b_stride: int | None = None) -> ir.Function:
     """`void uk(ap, bp, c, kc, mr, nr, first)`: the MR x NR tile at `c` (row stride `ldc`)
     becomes (first ? 0 : c) + Ap strip @ Bp strip, of which the top-left mr x nr is stored.
     With `a_strides` (along rows, along k) `ap` is A itself, unpacked: rows past mr re-read
-    row mr - 1 (never past A's end); their results are not stored."""
+    row mr - 1 (never past A's end); their results are not stored. `b_stride`: Bp's rows
+    lie that many floats apart (default NR, a packed strip; a multiple of the vector
+    width), e.g. rows of a wider matrix read in place (a convolution's gathered patches)."""
     MR, NV, NR, W, V = t.mr, t.nv, t.nr, t.lanes, t.vector
     fn, b = _function(m, "gemm.uk", ir.VoidType(), [PTR, PTR, PTR, I64, I64, I64, I1])
     ap, bp, c, kc, mr, nr, first = fn.args
@@ -198,7 +201,7 @@ def _micro_kernel(m: ir.Module, t: Tile, ldc: int, a_strides: tuple[int, int] | 
     b.position_at_end(loop)
     k = b.phi(I64, "k")
     accs = [[b.phi(V, f"acc{r}_{h}") for h in range(NV)] for r in range(MR)]
-    bk = b.mul(k, _c(NR))
+    bk = b.mul(k, _c(NR if b_stride is None else b_stride))
     bv = [b.load(_elem(b, bp, b.add(bk, _c(h * W))), typ=V, align=min(4 * W, 64)) for h in range(NV)]
     ak = b.mul(k, _c(a_k))
     new = []

@@ -1,13 +1,17 @@
-"""TF1's convolutions and pooling (`tf.nn.conv2d`, `conv2d_transpose`, `max_pool`, `avg_pool`)
-composed from ops that already lower natively (cf. the im2col formulation of Caffe).
+"""TF1's convolutions and pooling (`tf.nn.conv2d`, `conv2d_transpose`, `conv1d`, `max_pool`,
+`avg_pool`, depthwise and separable convolutions).
 
-A window op reads, per kernel offset (i, j), one strided slice of the padded input: the
-elements that offset meets in every output position. conv2d concatenates those patches
-along the channels and multiplies them with the filter reshaped to [kh*kw*cin, cout] (one
-GEMM); max/avg pooling fold them with maximum/add, which fuse into one loop. Gradients are
-those of pad, strided slice, concat and matmul. Spatial dims and the filter's shape must be
-known when the graph is built (the batch may be unknown); NCHW is computed as NHWC between
-two transposes. Padding follows TF: SAME pads (total // 2) before and the rest after.
+conv2d is the op "lf.conv2d" (`ir/ops/conv.py`, a native implicit GEMM) for float32, with
+SAME/VALID resolved here into explicit paddings; its gradients are the native
+Conv2DBackpropInput/Conv2DBackpropFilter ops, and conv2d_transpose is the input-gradient op
+itself. Other dtypes, and pooling and depthwise convolutions, are composed from ops that
+already lower natively (cf. the im2col formulation of Caffe): a window op reads, per kernel
+offset (i, j), one strided slice of the padded input, the elements that offset meets in
+every output position; a composed conv2d concatenates those patches along the channels and
+multiplies them with the filter reshaped to [kh*kw*cin, cout] (one GEMM), max/avg pooling
+fold them with maximum/add, which fuse into one loop. Spatial dims and the filter's shape
+must be known when the graph is built (the batch may be unknown); NCHW is computed as NHWC
+between two transposes. Padding follows TF: SAME pads (total // 2) before and the rest after.
 """
 from __future__ import annotations
 
@@ -15,11 +19,13 @@ import math
 
 import numpy as np
 
-from lowerflow.frontend import array_ops
+from lowerflow.frontend import array_ops, dtypes
 from lowerflow.frontend.core_ops import constant, convert_to_tensor
 from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.linalg_ops import matmul
 from lowerflow.frontend.math_ops import add, maximum, multiply, truediv
+from lowerflow.frontend.op_builder import apply
+from lowerflow.ir.ops.conv import output_sizes
 
 _NHWC_FROM_NCHW, _NCHW_FROM_NHWC = [0, 2, 3, 1], [0, 3, 1, 2]
 
@@ -116,6 +122,27 @@ def _operands(input, filter, data_format: str) -> tuple[Tensor, Tensor, list[int
     return x, f, dims
 
 
+def _native(x: Tensor) -> bool:
+    """Whether the native convolution ops take `x` (float32; other dtypes are composed)."""
+    return x.dtype == dtypes.float32
+
+
+def _geometry(strides: list[int], dilations: list[int], pads: list[tuple]) -> dict:
+    """The attributes of the native ops (`ir/ops/conv.py`): TF's, in NHWC order."""
+    return {"strides": [1, *strides, 1], "dilations": [1, *dilations, 1],
+            "explicit_paddings": [0, 0, *pads[0], *pads[1], 0, 0]}
+
+
+def _conv_setup(x: Tensor, kernel: list[int], strides, padding, data_format: str, dilations) -> tuple:
+    """(strides, dilations, pads) of a convolution of the NHWC `x` by a `kernel` [kh, kw]."""
+    strides, dilations = _spatial(strides, "strides", data_format), _spatial(dilations, "dilations", data_format)
+    sizes = x.shape.as_list()[1:3]
+    if None in sizes:
+        raise ValueError(f"lowerflow needs the spatial dims of {x.name} when the graph is built, got {x.shape}")
+    span = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]
+    return strides, dilations, _padding(padding, sizes, span, strides, data_format)
+
+
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
            dilations=(1, 1, 1, 1), name=None, filters=None) -> Tensor:
     """tf.nn.conv2d: `filter` [kh, kw, cin, cout] over `input` (NHWC or NCHW)."""
@@ -127,9 +154,11 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True
         x, f, (kh, kw, cin, cout) = _operands(input, filter, data_format)
         if x.shape[3].value not in (None, cin):
             raise ValueError(f"Depth of input ({x.shape[3].value}) is not a multiple of input depth of filter ({cin})")
-        strides, dilations = _spatial(strides, "strides", data_format), _spatial(dilations, "dilations", data_format)
-        pads = _padding(padding, x.shape.as_list()[1:3], [(kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1],
-                        strides, data_format)
+        strides, dilations, pads = _conv_setup(x, [kh, kw], strides, padding, data_format, dilations)
+        if _native(x):
+            y = apply("Conv2D", [x, f], _geometry(strides, dilations, pads),
+                      name=scope if data_format == "NHWC" else None)
+            return y if data_format == "NHWC" else _back(y, data_format, scope)
         patches, (oh, ow) = _windows(x, [kh, kw], strides, dilations, pads)
         cols = array_ops.concat(patches, 3) if len(patches) > 1 else patches[0]
         rows = matmul(array_ops.reshape(cols, [-1, kh * kw * cin]), array_ops.reshape(f, [kh * kw * cin, cout]))
@@ -139,20 +168,38 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True
 def conv2d_transpose(value, filter=None, output_shape=None, strides=None, padding="SAME", data_format="NHWC",
                      name=None, input=None, filters=None, dilations=None) -> Tensor:
     """tf.nn.conv2d_transpose: the gradient of conv2d with respect to its input, taken at
-    an input of `output_shape` (`filter` is [kh, kw, out_channels, in_channels])."""
+    an input of `output_shape` (`filter` is [kh, kw, out_channels, in_channels]): the
+    Conv2DBackpropInput op for float32, else the gradient of a composed conv2d."""
     from lowerflow.frontend.gradients import gradients
     value = input if value is None else value
     filter = filters if filter is None else filter
+    dilations = dilations or (1, 1, 1, 1)
     with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as scope:
         value = convert_to_tensor(value)
         like = array_ops.zeros(output_shape, value.dtype)
-        forward = conv2d(like, filter, strides, padding, data_format=data_format,
-                         dilations=dilations or (1, 1, 1, 1))
-        if forward.shape.is_compatible_with(value.shape) is False:
-            raise ValueError(f"conv2d_transpose: value shape {value.shape} does not match the convolution "
-                             f"of output_shape {like.shape} ({forward.shape})")
-        (result,) = gradients(forward, like, grad_ys=value)
-        return array_ops.identity(result, name=scope)
+        if not _native(value):
+            forward = conv2d(like, filter, strides, padding, data_format=data_format, dilations=dilations)
+            _check_transpose(value, like, forward.shape)
+            (result,) = gradients(forward, like, grad_ys=value)
+            return array_ops.identity(result, name=scope)
+        data_format = _check_format(data_format)
+        x, f, (kh, kw, _, cout) = _operands(like, filter, data_format)
+        dy = _nhwc(value, data_format)
+        strides, dilations, pads = _conv_setup(x, [kh, kw], strides, padding, data_format, dilations)
+        attrs = _geometry(strides, dilations, pads)
+        out = output_sizes(x.shape.as_list()[1:3], [kh, kw], attrs)
+        _check_transpose(dy, x, [x.shape[0].value, *out, cout])
+        y = apply("Conv2DBackpropInput", [x, f, dy], attrs, name=scope if data_format == "NHWC" else None)
+        return y if data_format == "NHWC" else _back(y, data_format, scope)
+
+
+def _check_transpose(value: Tensor, like: Tensor, forward_shape) -> None:
+    """conv2d_transpose's `value` must have the shape of the convolution of `output_shape`."""
+    from lowerflow.frontend.tensor_shape import TensorShape
+    forward_shape = TensorShape(forward_shape)
+    if forward_shape.is_compatible_with(value.shape) is False:
+        raise ValueError(f"conv2d_transpose: value shape {value.shape} does not match the convolution "
+                         f"of output_shape {like.shape} ({forward_shape})")
 
 
 def _pool(kind: str, value, ksize, strides, padding, data_format: str, name, default: str) -> Tensor:

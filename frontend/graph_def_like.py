@@ -5,7 +5,8 @@ Each `Lf*` op exports as the TF ops that TF's gradient functions build for the s
 (cf. TF's math_grad.py and array_grad.py): `LfSumTo` as Shape + BroadcastGradientArgs + Sum +
 Reshape, `LfBroadcastLike` as ExpandDims + BroadcastTo, `LfReshapeLike` as Reshape to a
 Shape, `LfSplitLike` as SplitV of the likes' sizes, `LfSliceGrad` as Pad (a Slice's gradient)
-or StridedSliceGrad. The last node has the op's name, so its consumers read it unchanged;
+or StridedSliceGrad; Conv2DBackpropInput, which takes the forward input for its shape, as
+Shape + TF's Conv2DBackpropInput. The last node has the op's name, so its consumers read it unchanged;
 the helper nodes are named under it. Attributes with a leading underscore, which TensorFlow
 leaves alone, record what the nodes stand for: the last node carries the op type
 (`_lf_op`), its inputs (`_lf_inputs`) and attributes (`_lf_attr_<name>`), the helpers
@@ -133,8 +134,15 @@ def _slice_grad(n: _Nodes, g: Tensor, like: Tensor) -> None:
           T=g.dtype, Index=_INT32, **masks)
 
 
+def _conv2d_backprop_input(n: _Nodes, x: Tensor, f: Tensor, dy: Tensor) -> None:
+    """TF's Conv2DBackpropInput takes the input's shape (`input_sizes`) where ours takes the input."""
+    attrs = {k: n.op._attrs[k] for k in ("strides", "dilations", "explicit_paddings")}
+    n.add("Conv2DBackpropInput", None, [n.shape(x, "input_sizes"), _input(f), _input(dy)], T=dy.dtype,
+          padding="EXPLICIT", data_format="NHWC", use_cudnn_on_gpu=True, **attrs)
+
+
 EXPORTS = {"LfSumTo": _sum_to, "LfBroadcastLike": _broadcast_like, "LfReshapeLike": _reshape_like,
-           "LfSplitLike": _split_like, "LfSliceGrad": _slice_grad}
+           "LfSplitLike": _split_like, "LfSliceGrad": _slice_grad, "Conv2DBackpropInput": _conv2d_backprop_input}
 
 
 def export_like(op: Operation, taken: set) -> list:

@@ -138,3 +138,9 @@ SPECS["MergeSummary"] = Spec(("*inputs",), types={})
 # TF op types with no graph op of their own here: built from others on import.
 COMPOSITES = ("BiasAdd", "Softmax", "LogSoftmax", "Select", "AddN", "Relu6", "Elu", "Softplus",
               "LeakyRelu", "Snapshot")
+_CONV = {"strides": ("strides", "ints", None), "dilations": ("dilations", "ints", [1, 1, 1, 1]),
+         "explicit_paddings": ("explicit_paddings", "ints", None)}
+_CONV_FIXED = {"padding": "EXPLICIT", "data_format": "NHWC", "use_cudnn_on_gpu": True}
+SPECS["Conv2D"] = Spec(("input", "filter"), _CONV, fixed=_CONV_FIXED)
+SPECS["Conv2DBackpropFilter"] = Spec(("input", Const("filter_sizes", "filter_sizes", "ints"), "out_backprop"),
+                                     _CONV, fixed=_CONV_FIXED)

@@ -20,7 +20,8 @@ Consumer fusion, after grouping, in block order (`ir/ops/fusion.py` has the regi
 - an "lf.matmul" whose result only one group reads, when every op of that group has the
   matmul's result type (so the shape is the product's and the epilogue can run in place
   in it), joins that group as "lf.matmul_fusion": bias add, relu ... are applied to the
-  product in its output buffer.
+  product in its output buffer; an "lf.conv2d" likewise, as "lf.conv2d_fusion" (Grappler's
+  _FusedConv2D).
 A group joins at most one consumer (a matmul comes first in block order, so it wins).
 Neither join can close a cycle: everything else the joining op touches (the reduction's
 result, the matmul's operands) connects to the group only through the joining op itself,
@@ -37,7 +38,7 @@ from typing import ClassVar, NamedTuple
 
 from lowerflow.ir.core import Function, Module, Operation, Value, users
 from lowerflow.ir.opdef import ELEMENTWISE, get_op
-from lowerflow.ir.ops.fusion import MATMUL_FUSION, REDUCE_FUSION, REDUCTIONS
+from lowerflow.ir.ops.fusion import CONV_FUSION, MATMUL_FUSION, OUTPUT_FUSIONS, REDUCE_FUSION, REDUCTIONS
 from lowerflow.passes.contract import BUDGET, CYCLE, contract, path_back
 from lowerflow.passes.manager import FunctionPass, option, register_pass
 
@@ -47,8 +48,9 @@ CYCLE_CHECK_BUDGET = 64
 LOOP_FUSION = "lf.fusion"
 #: The decision for each member of a group, by the region op it becomes ({k}: its number).
 FUSED = {LOOP_FUSION: "fused into group {k}", REDUCE_FUSION: "fused as reduction input into group {k}",
-         MATMUL_FUSION: "fused as matmul epilogue into group {k}"}
-CONSUMERS = REDUCTIONS | {"lf.matmul"}  # ops a group may join (as the core of its region op)
+         MATMUL_FUSION: "fused as matmul epilogue into group {k}",
+         CONV_FUSION: "fused as conv2d epilogue into group {k}"}
+CONSUMERS = REDUCTIONS | set(OUTPUT_FUSIONS)  # ops a group may join (as the core of its region op)
 
 
 class Decision(NamedTuple):
@@ -110,8 +112,8 @@ class _Planner:
         for op in self.ops:
             self._visit(op, max_ops)
         for op in self.ops:
-            if op.name == "lf.matmul":
-                self._join(op, MATMUL_FUSION, *self._epilogue(op), max_ops)
+            if op.name in OUTPUT_FUSIONS:
+                self._join(op, OUTPUT_FUSIONS[op.name], *self._epilogue(op), max_ops)
             elif op.name in REDUCTIONS:
                 self._join(op, REDUCE_FUSION, *self._reduction_input(op), max_ops)
 
@@ -158,7 +160,7 @@ class _Planner:
         return group, None
 
     def _epilogue(self, op: Operation) -> tuple[_Unit | None, str | None]:
-        """(the group matmul `op` may join, why not)."""
+        """(the group the matmul or conv2d `op` may join, why not)."""
         result = op.results[0]
         readers = self.users.get(result, [])
         if not readers:
@@ -174,7 +176,7 @@ class _Planner:
         for m in group.members:
             if m.results[0].type != result.type:
                 return group, (f"{self.labels[m]} in the epilogue gives {m.results[0].type}, not the "
-                               f"matmul's {result.type}")
+                               f"{op.name.removeprefix('lf.')}'s {result.type}")
         return group, None
 
     def _join(self, op: Operation, kind: str, group: _Unit | None, why: str | None, max_ops: int) -> None:

@@ -32,9 +32,9 @@ KIND_COLOURS = {
     "other": "#ffffff",
 }
 _REGION_KINDS = {"lf.fusion": "elementwise", "lf.reduce_fusion": "reduction", "lf.matmul_fusion": "matmul",
-                 "lf.row_fusion": "row"}
+                 "lf.conv2d_fusion": "matmul", "lf.row_fusion": "row"}
 # An op's kind is that of the ir/ops module (family) declaring it.
-_FAMILY_KINDS = {"elementwise": "elementwise", "reduction": "reduction", "linalg": "matmul",
+_FAMILY_KINDS = {"elementwise": "elementwise", "reduction": "reduction", "linalg": "matmul", "conv": "matmul",
                  "shape": "shape/array", "array": "shape/array", "like": "shape/array", "random": "random",
                  "control": "control"}
 

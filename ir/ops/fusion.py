@@ -10,6 +10,9 @@ loop nest (cf. XLA's fusion kinds: "lf.fusion" is kLoop, these are kInput and kO
   (bias add, relu, ...); every value yielded is one of those. The kernel writes the product
   into a result buffer and applies the epilogue there in place, so the product needs no
   buffer of its own.
+- "lf.conv2d_fusion": the same around one "lf.conv2d" (Grappler's _FusedConv2D: bias add,
+  relu ...); the kernel applies the epilogue to each block of output rows as soon as the
+  block is computed, while it is in cache.
 - "lf.row_fusion" (softmax, log-softmax, layer norm: XLA's softmax rewriter, ONNX Runtime's
   fused softmax): every body value is a row value, of the row shape S = (*lead, C) with
   C >= 2, or a row scalar, of shape (*lead, 1); the ops are elementwise ops and reductions
@@ -33,12 +36,15 @@ from lowerflow.ir.ops.reduction import REDUCERS, reduction_axes
 from lowerflow.ir.ops.structure import REGION, isolated_region_verify
 
 REDUCE_FUSION, MATMUL_FUSION, ROW_FUSION = "lf.reduce_fusion", "lf.matmul_fusion", "lf.row_fusion"
+CONV_FUSION = "lf.conv2d_fusion"
+#: The output fusions by the op at their core.
+OUTPUT_FUSIONS = {"lf.matmul": MATMUL_FUSION, "lf.conv2d": CONV_FUSION}
 #: The reductions input fusion may end in (ArgMax/ArgMin and the cross entropy are not).
 REDUCTIONS = frozenset(REDUCERS)
 
 # Verified as isolated regions; the shape of a body is the backend's to check (`fusion_parts`,
 # `row_schedule`), since a pass may leave dead ops in it for `dce` to remove.
-for _name in (REDUCE_FUSION, MATMUL_FUSION, ROW_FUSION):
+for _name in (REDUCE_FUSION, MATMUL_FUSION, ROW_FUSION, CONV_FUSION):
     register(OpDef(_name, lambda types, attrs: [], None, (), frozenset({PURE, REGION}), verify=isolated_region_verify))
 
 
@@ -50,10 +56,11 @@ def fusion_parts(op: Operation) -> tuple[Operation, list[Operation]]:
     if op.name == REDUCE_FUSION:
         *elementwise, core = ops or [None]
         ok = core is not None and core.name in REDUCTIONS and block.terminator.operands in ([], core.results)
-    elif op.name == MATMUL_FUSION:
+    elif op.name in (MATMUL_FUSION, CONV_FUSION):
         core, *elementwise = ops or [None]
         values = [*block.terminator.operands, *(r for e in elementwise for r in e.results)]
-        ok = core is not None and core.name == "lf.matmul" and all(v in block.args for v in core.operands) \
+        ok = core is not None and OUTPUT_FUSIONS.get(core.name) == op.name \
+            and all(v in block.args for v in core.operands) \
             and all(v.type == core.result.type for v in values)
     else:
         raise ValueError(f"'{op.name}' is not a consumer fusion")

@@ -1,5 +1,6 @@
 """A lowerflow training graph's GraphDef holds only TensorFlow's op types: the gradient plumbing
-ops (LfSumTo, LfBroadcastLike, LfReshapeLike, LfSplitLike, LfSliceGrad) export as the TF ops
+ops (LfSumTo, LfBroadcastLike, LfReshapeLike, LfSplitLike, LfSliceGrad, and Conv2DBackpropInput,
+which takes the forward input for its shape) export as the TF ops
 TF's own gradients use, TensorFlow imports the graph and computes the same gradients and
 training step, and lowerflow imports it back as it was."""
 from __future__ import annotations
@@ -15,7 +16,7 @@ X = np.random.RandomState(0).randn(4, 6).astype(np.float32)
 
 def _training_graph():
     """Every plumbing op: a broadcast add, a mean over an axis, a reshape, a slice, a strided
-    slice and a concat of a split, then gradients and a GradientDescent step."""
+    slice, a concat of a split and a convolution, then gradients and a GradientDescent step."""
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [None, 6], name="x")
@@ -24,7 +25,9 @@ def _training_graph():
         h = tf.tanh(x + b)
         a, c = tf.split(h, [2, 4], axis=1)
         terms = [tf.reduce_mean(h, axis=1), tf.reshape(h, [-1, 3, 2]) ** 2, tf.slice(h, [0, 1], [-1, 3]),
-                 h[:, ::2] * 3.0, tf.matmul(tf.concat([a * 2.0, c], axis=-1), w)]
+                 h[:, ::2] * 3.0, tf.matmul(tf.concat([a * 2.0, c], axis=-1), w),
+                 tf.nn.conv2d(tf.reshape(h, [-1, 2, 3, 1]),
+                              np.linspace(-1, 1, 8).reshape(2, 2, 1, 2).astype(np.float32), [1, 1, 1, 1], "SAME")]
         loss = tf.add_n([tf.reduce_sum(t) for t in terms], name="loss")
         grads = tf.gradients(loss, [x, b, w])
         # Only b is trained: with reference variables TF may run w's in-place update before the
