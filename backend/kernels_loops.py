@@ -39,12 +39,12 @@ from lowerflow.backend.kernels_reduce import (
     float_sum,
     fold_range,
 )
-from lowerflow.backend.lltypes import I64, load_elem, store_elem
+from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
 from lowerflow.backend.loops import advance_offset, for_range
 from lowerflow.backend.scalar_ops import ScalarCtx
 from lowerflow.ir import ElemType, Operation
 from lowerflow.ir.core import Block, Value
-from lowerflow.ir.loop_lowering import is_reduction, lower_op, lowerable
+from lowerflow.ir.loop_lowering import KERNELS, is_reduction, lower_op, lowerable
 from lowerflow.ir.ops import loop
 from lowerflow.ir.ops.reduction import COMBINE
 
@@ -85,8 +85,8 @@ class LoopEmitter:
 
 
 def loop_level(op: Operation) -> Operation:
-    """`op` as the codegen emits it: an elementwise op, reduction or fusion still at the tensor
-    level as its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
+    """`op` as the codegen emits it: an elementwise op, reduction, fusion or an op of
+    `loop_lowering.KERNELS` still at the tensor level as its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
     that came through that pass emits the same); any other op as it is. An elementwise op
     with a kernel of its own (`lf.broadcast_to`, a copy) keeps it."""
     return lower_op(op) if _through_loops(op) else op
@@ -99,7 +99,9 @@ def _through_loops(op: Operation) -> bool:
 def check_lowering(op: Operation) -> None:
     """NotImplementedError naming the first op of `op` that has no native lowering (also for
     an elementwise op whose loop nest is empty)."""
-    if _through_loops(op):
+    if _through_loops(op) and op.name in KERNELS:  # a nest of its own: the scalar ops it uses
+        names = [loop.scalar_op(o)[0] for o in lower_op(op).walk() if o.name == loop.SCALAR]
+    elif _through_loops(op):
         ops = op.regions[0].ops[:-1] if op.regions else [op]
         names = [o.name for o in ops if o.name not in COMBINE]  # the fold needs no scalar op
         names += ["lf.cast", "lf.div"] if is_reduction(op) else []
@@ -243,6 +245,12 @@ def _index_arith(e: LoopEmitter, op: Operation) -> None:
     e.env[op.result] = _INDEX_LOWERINGS[op.attributes["op"]](e.b, x, y)
 
 
+def _index_cast(e: LoopEmitter, op: Operation) -> None:
+    """An index (i64) as an integer scalar: truncated to a narrower type (the bits ArgMax keeps)."""
+    i, t = e.env[op.operands[0]], op.result.type
+    e.env[op.result] = i if t.bits == 64 else e.b.trunc(i, reg_type(t))
+
+
 def _call_kernel(e: LoopEmitter, op: Operation) -> None:
     raise NotImplementedError(f"no native lowering for micro-kernel '{op.attributes['name']}'")
 
@@ -257,6 +265,8 @@ LOOP_LOWERINGS: dict[str, LoopLowering] = {
     loop.SCALAR: _scalar,
     loop.CONST_INDEX: lambda e, op: e.env.__setitem__(op.result, ir.Constant(I64, op.attributes["value"])),
     loop.INDEX_ARITH: _index_arith,
+    loop.INDEX_SELECT: lambda e, op: e.env.__setitem__(op.result, e.b.select(*(e.env[v] for v in op.operands))),
+    loop.INDEX_CAST: _index_cast,
     loop.CALL_KERNEL: _call_kernel,
     loop.FOLD: _fold,
     loop.CONSTANT: lambda e, op: e.env.__setitem__(op.result, constant(op.result.type, op.attributes["value"])),
