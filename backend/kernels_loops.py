@@ -13,7 +13,8 @@ constant trip count, the form the vectoriser wants); others are guarded `counted
 `kc.target.threads` threads exactly as `kernels.elementwise_loop` splits its outermost loop
 (the matmul epilogue's nest), and the optimised code is the same as the elementwise kernels'
 that emitted LLVM straight from tensor ops before this level existed (names aside).
-The `vector` hint needs no code: O3's loop vectoriser takes the unit-stride innermost loop.
+The `vector` hint needs no code: O3's loop vectoriser takes the unit-stride innermost loop;
+an `unroll` loop is emitted as its body once per iteration.
 A "loop.for" carrying values keeps them in phis (`kernels_reduce.fold_range`, the loop the
 direct reduction kernels used); "loop.fold" is the reduction step of `kernels_reduce`
 (`fadd reassoc` for a float sum, `llvm.maximum`/`minimum` with `nsz` for a float max/min,
@@ -121,6 +122,9 @@ def lower_loop_kernel(kc: KernelCtx, op: Operation) -> None:
 
 def _for(e: LoopEmitter, op: Operation) -> None:
     r = loop.loop_range(op)
+    if op.attributes.get("unroll", False):
+        _unrolled_for(e, op, r)
+        return
     if op.operands:
         _carrying_for(e, op, r)
         return
@@ -137,6 +141,16 @@ def _for(e: LoopEmitter, op: Operation) -> None:
         for_range(e.b, len(r), step, name=name)
     else:
         parallel.counted_loop(e.b, ir.Constant(I64, r.start), ir.Constant(I64, r.stop), step, r.step, name=name)
+
+
+def _unrolled_for(e: LoopEmitter, op: Operation, r: range) -> None:
+    """An `unroll` loop: its body once per iteration, the index a constant (no loop)."""
+    body, inner = op.regions[0], LoopEmitter(e.kc, e.env, e.depth + 1)
+    carried = [e.env[v] for v in op.operands]
+    for i in r:
+        e.env.update(zip(body.args, [ir.Constant(I64, i), *carried]))
+        carried = inner.run(body)
+    e.env.update(zip(op.results, carried))
 
 
 def _carrying_for(e: LoopEmitter, op: Operation, r: range) -> None:
@@ -169,8 +183,9 @@ def _fold(e: LoopEmitter, op: Operation) -> None:
 
 def _split(e: LoopEmitter, op: Operation, r: range) -> bool:
     """Run a large parallel loop's iterations in chunks on several threads; False if it stays
-    serial (small, no threads, or it reads LLVM values of the function around it)."""
-    if r.start != 0 or r.step != 1 or not all(isinstance(v, Mem) for v in e.env.values()):
+    serial (small, no threads, or it reads LLVM values of the function around it other than
+    constants)."""
+    if r.start != 0 or r.step != 1 or not all(isinstance(v, (Mem, ir.Constant)) for v in e.env.values()):
         return False
     n = len(r) * _inner_points(op)
     scalars = [(loop.scalar_op(o)[0], o.operands[0].type) for o in op.walk() if o.name == loop.SCALAR]

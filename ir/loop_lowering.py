@@ -36,6 +36,7 @@ from lowerflow.ir.buffers import OFFSET_ATTR
 from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.loop_build import c_strides, counted, empty_kernel, plain_loops, scalar_constant, view
 from lowerflow.ir.loop_lowering_arg import ARG_OPS, arg_kernel
+from lowerflow.ir.loop_lowering_pool import POOL_OPS, pool_kernel
 from lowerflow.ir.opdef import ELEMENTWISE, OPS, broadcast_shapes
 from lowerflow.ir.ops.fusion import fusion_parts
 from lowerflow.ir.ops.loop import FOLD, LOAD, SCALAR, STORE
@@ -52,7 +53,7 @@ from lowerflow.ir.types import ElemType, elem_type_of
 
 FUSION, REDUCE_FUSION = "lf.fusion", "lf.reduce_fusion"
 #: tensor ops with a loop nest of their own beside the elementwise and reduction ones
-KERNELS = {name: arg_kernel for name in ARG_OPS}
+KERNELS = {**{name: arg_kernel for name in ARG_OPS}, **{name: pool_kernel for name in POOL_OPS}}
 
 
 def lowerable(op: Operation) -> bool:

@@ -26,7 +26,8 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
   `noalias` parameters); it is one internal LLVM function.
 - "loop.for" counts from `lower` to `upper` by `step` (static) with one index block argument;
   `parallel` says iterations are independent (the backend may split the loop across
-  threads), `vector` that it is the unit-stride innermost loop meant to vectorise. Its body
+  threads), `vector` that it is the unit-stride innermost loop meant to vectorise, `unroll`
+  that the backend emits its body once per iteration (a pooling window). Its body
   sees the values around it (trait `scoped`). Its operands are loop-carried values (cf.
   MLIR's `scf.for` iter_args): the body takes them after the index, its "lf.yield" gives
   the next ones, and the results are the last yielded (the operands for no iteration):
@@ -153,7 +154,7 @@ def _for_verify(op: Operation) -> None:
         raise TypeError("needs integer attributes lower, upper and step")
     if step <= 0:
         raise ValueError(f"step must be positive, got {step}")
-    for hint in ("parallel", "vector"):
+    for hint in ("parallel", "vector", "unroll"):
         if not isinstance(op.attributes.get(hint, False), bool):
             raise TypeError(f"'{hint}' must be a bool")
     if carried and op.attributes.get("parallel", False):
