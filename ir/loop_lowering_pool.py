@@ -10,13 +10,13 @@ code the vectoriser takes.
 
     for n (parallel), per span pair:
       for oh, for ow, for c (vector):
-        forward:        acc folded over the window (lf.max from its identity, or lf.add from
-                        -0.0 in the accumulator dtype, divided by the count); stored
-        MaxPoolGrad:    the window's maximum as TF1 finds it (from the first element, only
-                        a strictly greater one moves it: lf.gt, ordered), then a second pass
-                        over the window adds g to the first element equal to it (to the
-                        first element if that is NaN: a carried "found" flag), 0 elsewhere;
-                        no scatter, so the channel loop vectorises
+        forward:        max: from the lowest finite value, a strictly greater element
+                        moves it (lf.gt, ordered, and lf.select); avg: lf.add folded from
+                        -0.0 in the accumulator dtype, divided by the count; stored
+        MaxPoolGrad:    the window's maximum found the same way, then a second pass over
+                        the window adds g to the first element equal to it (the first
+                        element when nothing beat the start: a carried "found" flag), 0
+                        to the others; no scatter, so the channel loop vectorises
     AvgPoolGrad:  for oh, for ow, for the window's rows and cols, for c (vector):
                         dx += g * (1 / count)
 
@@ -28,8 +28,8 @@ from __future__ import annotations
 from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.loop_build import counted, empty_kernel, scalar_constant, view
 from lowerflow.ir.ops.loop import CONST_INDEX, FOLD, INDEX_ARITH, LOAD, SCALAR, STORE
-from lowerflow.ir.ops.pool import Window, windows
-from lowerflow.ir.ops.reduction import accumulator_dtype, identity_element
+from lowerflow.ir.ops.pool import Window, lowest, windows
+from lowerflow.ir.ops.reduction import accumulator_dtype
 from lowerflow.ir.types import BOOL, INDEX, elem_type_of
 
 POOL_OPS = ("lf.max_pool", "lf.avg_pool", "lf.max_pool_grad", "lf.avg_pool_grad")
@@ -123,6 +123,12 @@ def _window(block: Block, build: _Builder, rows: tuple, cols: tuple, carried: li
     return list(outer.results)
 
 
+def _better(block: Block, v: Value, best: Value) -> Value:
+    """TF's maximum step: `v` if strictly greater (ordered: NaN never), else `best`."""
+    wins = block.add(SCALAR, [v, best], [BOOL], {"op": "lf.gt"}).result
+    return block.add(SCALAR, [wins, v, best], [v.type], {"op": "lf.select"}).result
+
+
 def _count(hs: tuple, ws: tuple) -> int:
     return (hs[3] - hs[2]) * (ws[3] - ws[2])
 
@@ -132,14 +138,16 @@ def _forward(op: Operation, build: _Builder, block: Block, n: Value, out: Value,
     (x,), dtype = ins, out.type.dtype
     average = op.name == "lf.avg_pool"
     acc = elem_type_of(accumulator_dtype(dtype.np_dtype)) if average else dtype
-    start = scalar_constant(block, -0.0 if average else identity_element("lf.reduce_max", dtype.np_dtype), acc)
+    start = scalar_constant(block, -0.0 if average else lowest(dtype.np_dtype), acc)
     count = scalar_constant(block, _count(rows[1], cols[1]), acc) if average else None
 
     def at(b: Block, oh: Value, ow: Value, base_h: Value, base_w: Value, c: Value) -> None:
         def step(wb: Block, h: Value, w: Value, carried: list[Value]) -> list[Value]:
             v = wb.add(LOAD, [x, n, h, w, c], [dtype]).result
+            if not average:
+                return [_better(wb, v, carried[0])]
             v = v if acc == dtype else wb.add(SCALAR, [v], [acc], {"op": "lf.cast", "to": acc}).result
-            return [wb.add(FOLD, [carried[0], v], [acc], {"op": "lf.add" if average else "lf.max"}).result]
+            return [wb.add(FOLD, [carried[0], v], [acc], {"op": "lf.add"}).result]
         (value,) = _window(b, build, (rows[1], base_h), (cols[1], base_w), [start], step)
         if average:
             value = b.add(SCALAR, [value, count], [acc], {"op": "lf.div"}).result
@@ -155,23 +163,22 @@ def _max_grad(op: Operation, build: _Builder, block: Block, n: Value, dx: Value,
     x, _, g = ins
     dtype = dx.type.dtype
     zero, no = scalar_constant(block, 0, dtype), scalar_constant(block, False, BOOL)
+    start = scalar_constant(block, lowest(dtype.np_dtype), dtype)
 
     def scalar(b: Block, name: str, args: list[Value], t=BOOL) -> Value:
         return b.add(SCALAR, args, [t], {"op": name}).result
 
     def at(b: Block, oh: Value, ow: Value, base_h: Value, base_w: Value, c: Value) -> None:
         def better(wb: Block, h: Value, w: Value, carried: list[Value]) -> list[Value]:
-            v = wb.add(LOAD, [x, n, h, w, c], [dtype]).result
-            return [scalar(wb, "lf.select", [scalar(wb, "lf.gt", [v, carried[0]]), v, carried[0]], dtype)]
-        first = b.add(LOAD, [x, n, base_h, base_w, c], [dtype]).result
+            return [_better(wb, wb.add(LOAD, [x, n, h, w, c], [dtype]).result, carried[0])]
         window = ((rows[1], base_h), (cols[1], base_w))
-        (best,) = _window(b, build, *window, [first], better)
-        nan = scalar(b, "lf.ne", [best, best])  # only when the first element is NaN: it keeps the window
+        (best,) = _window(b, build, *window, [start], better)
+        none = scalar(b, "lf.eq", [best, start])  # nothing beat the start: the first element wins
         grad = b.add(LOAD, [g, n, oh, ow, c], [dtype]).result
 
         def give(wb: Block, h: Value, w: Value, carried: list[Value]) -> list[Value]:
             v = wb.add(LOAD, [x, n, h, w, c], [dtype]).result
-            hit = scalar(wb, "lf.or", [scalar(wb, "lf.eq", [v, best]), nan])
+            hit = scalar(wb, "lf.or", [scalar(wb, "lf.eq", [v, best]), none])
             first_hit = scalar(wb, "lf.and", [hit, scalar(wb, "lf.not", [carried[0]])])
             old = wb.add(LOAD, [dx, n, h, w, c], [dtype]).result
             part = scalar(wb, "lf.select", [first_hit, grad, zero], dtype)

@@ -5,11 +5,14 @@ Attributes as TF's: `ksize` and `strides` ([1, kh, kw, 1], [1, sh, sw, 1]), `pad
 ("SAME", "VALID" or "EXPLICIT" with `explicit_paddings`, 8 ints, [before, after] per dim).
 SAME pads (total // 2) before and the rest after. A window reads only input elements: the
 maximum never sees padding, the average divides by the count of input elements in its window
-(TF's SAME average). MaxPoolGrad recomputes each window's maximum from the original input
-(its `orig_output` operand is not read, as on TF's CPU) and gives the window's gradient to
-the FIRST maximum in row-major window order: the first element starts, only a strictly
-greater one (ordered: NaN never) moves it; after a ReLU ties are frequent, and TF1 picks
-that one. AvgPoolGrad takes the pooled input for its shape only (so it is known per run
+(TF's SAME average). The maximum is TF's CPU reducer's: it starts from the dtype's lowest
+finite value, at the window's first element, and only a strictly greater element (ordered:
+NaN never, -inf never) moves it, so a window of NaN or -inf gives the lowest finite value.
+MaxPoolGrad recomputes each window's maximum from the original input (its `orig_output`
+operand is not read, as on TF's CPU) and gives the window's gradient to that element: the
+FIRST maximum in row-major window order (after a ReLU ties are frequent), the first element
+when nothing beat the start. (This is TF's float32 kernel; its float64 one starts from the
+first element itself, which differs only when that is NaN.) AvgPoolGrad takes the pooled input for its shape only (so it is known per run
 signature, as the batch often is), where TF has the shape as an operand. The loop nests are `ir/loop_lowering_pool.py`'s.
 """
 from __future__ import annotations
@@ -123,11 +126,18 @@ def _each_window(shape: tuple, attrs: dict):
             yield oh, ow, rows, slice(max(ow * w.s - w.pad, 0), min(ow * w.s - w.pad + w.k, w.size))
 
 
+def lowest(dtype: np.dtype):
+    """Where a window's maximum starts: the lowest finite value of `dtype`."""
+    return np.finfo(dtype).min if dtype.kind == "f" else np.iinfo(dtype).min
+
+
 def _max_pool_reference(args, attrs):
     (x,) = args
     y = np.empty(_out_shape(x.shape, attrs), x.dtype)
     for oh, ow, rows, cols in _each_window(x.shape, attrs):
-        y[:, oh, ow, :] = x[:, rows, cols, :].max(axis=(1, 2))  # NaN propagates
+        part = x[:, rows, cols, :]
+        part = np.where(np.isnan(part), lowest(x.dtype), part) if x.dtype.kind == "f" else part
+        y[:, oh, ow, :] = part.max(axis=(1, 2), initial=lowest(x.dtype))
     return [y]
 
 
@@ -154,10 +164,12 @@ def _max_pool_grad_infer(types, attrs):
 
 
 def first_maximum(window: np.ndarray) -> np.ndarray:
-    """Per leading index, the position of the first maximum along the last axis (TF1's
-    MaxPoolGrad: the first element starts, a strictly greater one moves it, NaN never does)."""
-    best, at = window[..., 0].copy(), np.zeros(window.shape[:-1], np.int64)
-    for j in range(1, window.shape[-1]):
+    """Per leading index, the position of the maximum along the last axis as TF's float32
+    MaxPoolGrad finds it: from the lowest finite value at position 0, a strictly greater
+    element (NaN never) moves it."""
+    best = np.full(window.shape[:-1], lowest(window.dtype), window.dtype)
+    at = np.zeros(window.shape[:-1], np.int64)
+    for j in range(window.shape[-1]):
         wins = window[..., j] > best
         best, at = np.where(wins, window[..., j], best), np.where(wins, j, at)
     return at
