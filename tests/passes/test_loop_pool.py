@@ -196,3 +196,25 @@ def test_bad_attributes(call, error, message):
         x = lf.placeholder(lf.float32, [1, 4, 4, 1])
         with pytest.raises(error, match=message):
             call(x)
+
+
+def test_graph_def_round_trip_through_tensorflow(tf1):
+    """MaxPool, AvgPool and MaxPoolGrad export with TF's attributes: TensorFlow and lowerflow
+    import the GraphDef and compute what the original graph does."""
+    x = np.random.default_rng(0).standard_normal((2, 5, 5, 3)).astype(np.float32)
+    names = ["y:0", "z:0", "gy:0"]
+    with lf.Graph().as_default() as g:
+        p = lf.placeholder(lf.float32, [None, 5, 5, 3], name="x")
+        y = lf.identity(lf.nn.max_pool(p, 2, 2, "SAME"), name="y")
+        lf.identity(lf.nn.avg_pool(p, 3, 1, "VALID"), name="z")
+        lf.identity(lf.gradients(lf.reduce_sum(y * y), p)[0], name="gy")
+        gd = g.as_graph_def()
+        with lf.Session() as s:
+            want = s.run(names, {p: x})
+    assert {"MaxPool", "AvgPool", "MaxPoolGrad"} <= {n.op for n in gd.node}
+    for api, graph_def in ((lf, gd), (tf1, tf1.GraphDef.FromString(gd.SerializeToString()))):
+        with api.Graph().as_default():
+            api.import_graph_def(graph_def, name="")
+            with api.Session() as s:
+                for a, b in zip(s.run(names, {"x:0": x}), want):
+                    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
