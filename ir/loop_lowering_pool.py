@@ -21,7 +21,9 @@ code the vectoriser takes.
                         dx += g * (1 / count)
 
 The gradients zero their result first (per batch element, in the same parallel loop), then
-add into it; windows of one batch element may overlap, batch elements never share memory.
+add into it where windows overlap (batch elements never share memory); windows that do not
+overlap store their part, and windows that tile the input (stride = size, every position
+covered, as in a CNN's 2x2 pooling by 2) leave nothing to zero.
 """
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ def pool_kernel(op: Operation) -> Operation:
         build = _Builder(body, h, w)
         batch = counted(body, 0, shape[0], parallel=True)
         block, n = batch.regions[0], batch.regions[0].args[0]
-        if op.name.endswith("_grad"):
+        if op.name.endswith("_grad") and not (_tiles(h) and _tiles(w)):
             _zero(block, out, n)
         emit = {"lf.max_pool": _forward, "lf.avg_pool": _forward, "lf.max_pool_grad": _max_grad,
                 "lf.avg_pool_grad": _avg_grad}[op.name]
@@ -73,6 +75,20 @@ def pool_kernel(op: Operation) -> Operation:
         block.add("lf.yield")
     body.add("lf.yield")
     return kernel
+
+
+def _tiles(win: Window) -> bool:
+    """Whether the windows of `win` cover every input position exactly once (no overlap, no
+    gap): a gradient then stores each element once, with nothing to zero or add to."""
+    return sum((o1 - o0) * (hi - lo) for o0, o1, lo, hi in win.spans()) == win.size and win.s >= win.k
+
+
+def _accumulate(block: Block, dx: Value, part: Value, index: list[Value], overlap: bool) -> None:
+    """dx[index] += part (dx[index] = part where windows do not overlap)."""
+    if overlap:
+        old = block.add(LOAD, [dx, *index], [part.type]).result
+        part = block.add(SCALAR, [old, part], [part.type], {"op": "lf.add"}).result
+    block.add(STORE, [part, dx, *index])
 
 
 def _zero(block: Block, out: Value, n: Value) -> None:
@@ -161,7 +177,7 @@ def _forward(op: Operation, build: _Builder, block: Block, n: Value, out: Value,
 def _max_grad(op: Operation, build: _Builder, block: Block, n: Value, dx: Value, ins: list[Value],
               rows: tuple[Window, tuple], cols: tuple[Window, tuple]) -> None:
     x, _, g = ins
-    dtype = dx.type.dtype
+    dtype, overlap = dx.type.dtype, rows[0].s < rows[0].k or cols[0].s < cols[0].k
     zero, no = scalar_constant(block, 0, dtype), scalar_constant(block, False, BOOL)
     start = scalar_constant(block, lowest(dtype.np_dtype), dtype)
 
@@ -180,9 +196,8 @@ def _max_grad(op: Operation, build: _Builder, block: Block, n: Value, dx: Value,
             v = wb.add(LOAD, [x, n, h, w, c], [dtype]).result
             hit = scalar(wb, "lf.or", [scalar(wb, "lf.eq", [v, best]), none])
             first_hit = scalar(wb, "lf.and", [hit, scalar(wb, "lf.not", [carried[0]])])
-            old = wb.add(LOAD, [dx, n, h, w, c], [dtype]).result
             part = scalar(wb, "lf.select", [first_hit, grad, zero], dtype)
-            wb.add(STORE, [scalar(wb, "lf.add", [old, part], dtype), dx, n, h, w, c])
+            _accumulate(wb, dx, part, [n, h, w, c], overlap)
             return [scalar(wb, "lf.or", [carried[0], hit])]
         _window(b, build, *window, [no], give)
 
@@ -192,6 +207,7 @@ def _max_grad(op: Operation, build: _Builder, block: Block, n: Value, dx: Value,
 def _avg_grad(op: Operation, build: _Builder, block: Block, n: Value, dx: Value, ins: list[Value],
               rows: tuple[Window, tuple], cols: tuple[Window, tuple]) -> None:
     (_, g), dtype = ins, dx.type.dtype
+    overlap = rows[0].s < rows[0].k or cols[0].s < cols[0].k
     scale = scalar_constant(block, 1.0 / _count(rows[1], cols[1]), dtype)
 
     def at(b: Block, oh: Value, ow: Value, base_h: Value, base_w: Value) -> None:
@@ -200,8 +216,7 @@ def _avg_grad(op: Operation, build: _Builder, block: Block, n: Value, dx: Value,
             cb, c = loop.regions[0], loop.regions[0].args[0]
             part = cb.add(SCALAR, [cb.add(LOAD, [g, n, oh, ow, c], [dtype]).result, scale], [dtype],
                           {"op": "lf.mul"}).result
-            old = cb.add(LOAD, [dx, n, h, w, c], [dtype]).result
-            cb.add(STORE, [cb.add(SCALAR, [old, part], [dtype], {"op": "lf.add"}).result, dx, n, h, w, c])
+            _accumulate(cb, dx, part, [n, h, w, c], overlap)
             cb.add("lf.yield")
             return []
         _window(b, build, (rows[1], base_h), (cols[1], base_w), [], step)

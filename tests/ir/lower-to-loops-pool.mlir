@@ -72,18 +72,19 @@ func.func @max_valid(%x: tensor<2x4x5x3xf32>) -> tensor<2x2x3x3xf32> {
 
 // -----
 
-// MaxPoolGrad: the batch element's dx zeroed (one unit-stride loop over a flat view), then
-// per window the maximum as the forward finds it, whether nothing beat the start, and a
-// second pass carrying "found": the first element equal to it (or the first element, if
-// nothing beat the start) gets g, the others 0, added into dx.
+// MaxPoolGrad, 2x2 windows by 2 over 3x3 (VALID: the last row and col in no window): the
+// batch element's dx zeroed (one unit-stride loop over a flat view), then per window the
+// maximum as the forward finds it, whether nothing beat the start, and a second pass
+// carrying "found": the first element equal to it (or the first element, if nothing beat
+// the start) gets g, the others 0, stored (windows do not overlap: nothing to add to).
 // CHECK-LABEL: func.func @max_grad
-// CHECK:         ^bb0(%[[DX:.*]]: memref<1x2x2x2xf32>, %[[X:.*]]: memref<1x2x2x2xf32>, %{{.*}}: memref<1x1x1x2xf32>, %[[G:.*]]: memref<1x1x1x2xf32>):
-// CHECK:           %[[FLAT:.*]] = "loop.view"(%[[DX]]) {shape = [1 : i64, 8 : i64], strides = [8 : i64, 1 : i64]}
+// CHECK:         ^bb0(%[[DX:.*]]: memref<1x3x3x2xf32>, %[[X:.*]]: memref<1x3x3x2xf32>, %{{.*}}: memref<1x1x1x2xf32>, %[[G:.*]]: memref<1x1x1x2xf32>):
+// CHECK:           %[[FLAT:.*]] = "loop.view"(%[[DX]]) {shape = [1 : i64, 18 : i64], strides = [18 : i64, 1 : i64]}
 // CHECK-NEXT:      %[[Z:.*]] = "loop.constant"() {type = f32, value = 0.0 : f64} : () -> f32
 // CHECK-NEXT:      "loop.for"() ({
 // CHECK-NEXT:      ^bb0(%[[J:.*]]: index):
 // CHECK-NEXT:        "loop.store"(%[[Z]], %[[FLAT]], %{{.*}}, %[[J]])
-// CHECK:           }) {lower = 0 : i64, step = 1 : i64, upper = 8 : i64, vector = true} : () -> ()
+// CHECK:           }) {lower = 0 : i64, step = 1 : i64, upper = 18 : i64, vector = true} : () -> ()
 // CHECK:           %[[LOW:.*]] = "loop.constant"() {type = f32, value = -3.4028234663852886e+38 : f64} : () -> f32
 // CHECK:           %[[BEST:.*]] = "loop.for"(%[[LOW]]) ({
 // CHECK:             "loop.scalar"(%{{.*}}, %{{.*}}) {op = "lf.gt"} : (f32, f32) -> i1
@@ -96,21 +97,20 @@ func.func @max_valid(%x: tensor<2x4x5x3xf32>) -> tensor<2x2x3x3xf32> {
 // CHECK-NEXT:        %[[HIT:.*]] = "loop.scalar"(%[[EQ]], %[[NONE]]) {op = "lf.or"} : (i1, i1) -> i1
 // CHECK-NEXT:        %[[NOT:.*]] = "loop.scalar"(%[[FOUND:.*]]) {op = "lf.not"} : (i1) -> i1
 // CHECK-NEXT:        %[[FH:.*]] = "loop.scalar"(%[[HIT]], %[[NOT]]) {op = "lf.and"} : (i1, i1) -> i1
-// CHECK-NEXT:        %[[OLD:.*]] = "loop.load"(%[[DX]],
 // CHECK-NEXT:        %[[PART:.*]] = "loop.scalar"(%[[FH]], %[[GV]], %{{.*}}) {op = "lf.select"} : (i1, f32, f32) -> f32
-// CHECK-NEXT:        %[[NEW:.*]] = "loop.scalar"(%[[OLD]], %[[PART]]) {op = "lf.add"} : (f32, f32) -> f32
-// CHECK-NEXT:        "loop.store"(%[[NEW]], %[[DX]],
+// CHECK-NEXT:        "loop.store"(%[[PART]], %[[DX]],
 // CHECK-NEXT:        "loop.scalar"(%[[FOUND]], %[[HIT]]) {op = "lf.or"} : (i1, i1) -> i1
-func.func @max_grad(%x: tensor<1x2x2x2xf32>, %y: tensor<1x1x1x2xf32>, %g: tensor<1x1x1x2xf32>) -> tensor<1x2x2x2xf32> {
-  %0 = "lf.max_pool_grad"(%x, %y, %g) {ksize = [1, 2, 2, 1], strides = [1, 2, 2, 1], padding = "VALID"} : (tensor<1x2x2x2xf32>, tensor<1x1x1x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x2x2x2xf32>
-  "func.return"(%0) : (tensor<1x2x2x2xf32>) -> ()
+func.func @max_grad(%x: tensor<1x3x3x2xf32>, %y: tensor<1x1x1x2xf32>, %g: tensor<1x1x1x2xf32>) -> tensor<1x3x3x2xf32> {
+  %0 = "lf.max_pool_grad"(%x, %y, %g) {ksize = [1, 2, 2, 1], strides = [1, 2, 2, 1], padding = "VALID"} : (tensor<1x3x3x2xf32>, tensor<1x1x1x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x3x3x2xf32>
+  "func.return"(%0) : (tensor<1x3x3x2xf32>) -> ()
 }
 
 // -----
 
-// AvgPoolGrad: dx zeroed, then for each window element the channel loop adds g / count
-// (g times the constant 1/count, as TF's kernel).
+// AvgPoolGrad, 2x2 windows by 1 (they overlap): dx zeroed, then for each window element
+// the channel loop adds g / count (g times the constant 1/count, as TF's kernel).
 // CHECK-LABEL: func.func @avg_grad
+// CHECK:           "loop.store"(%{{.*}}) : (f32, memref<1x32xf32>, index, index) -> ()
 // CHECK:           "loop.constant"() {type = f32, value = 0.25 : f64} : () -> f32
 // CHECK:           "loop.for"() ({
 // CHECK:             %[[GV:.*]] = "loop.load"(
@@ -120,7 +120,20 @@ func.func @max_grad(%x: tensor<1x2x2x2xf32>, %y: tensor<1x1x1x2xf32>, %g: tensor
 // CHECK-NEXT:        "loop.store"(%[[NEW]],
 // CHECK:           }) {lower = 0 : i64, step = 1 : i64, upper = 2 : i64, vector = true} : () -> ()
 // CHECK-NOT:     lf.avg_pool_grad
-func.func @avg_grad(%x: tensor<1x4x4x2xf32>, %g: tensor<1x2x2x2xf32>) -> tensor<1x4x4x2xf32> {
+func.func @avg_grad(%x: tensor<1x4x4x2xf32>, %g: tensor<1x3x3x2xf32>) -> tensor<1x4x4x2xf32> {
+  %0 = "lf.avg_pool_grad"(%x, %g) {ksize = [1, 2, 2, 1], strides = [1, 1, 1, 1], padding = "VALID"} : (tensor<1x4x4x2xf32>, tensor<1x3x3x2xf32>) -> tensor<1x4x4x2xf32>
+  "func.return"(%0) : (tensor<1x4x4x2xf32>) -> ()
+}
+
+// -----
+
+// Windows that tile the input (2x2 by 2 over 4x4): each dx element is stored once, so
+// nothing is zeroed and nothing loaded back.
+// CHECK-LABEL: func.func @avg_grad_tiles
+// CHECK-NOT:       "loop.view"
+// CHECK:           %[[P:.*]] = "loop.scalar"(%{{.*}}, %{{.*}}) {op = "lf.mul"} : (f32, f32) -> f32
+// CHECK-NEXT:      "loop.store"(%[[P]],
+func.func @avg_grad_tiles(%x: tensor<1x4x4x2xf32>, %g: tensor<1x2x2x2xf32>) -> tensor<1x4x4x2xf32> {
   %0 = "lf.avg_pool_grad"(%x, %g) {ksize = [1, 2, 2, 1], strides = [1, 2, 2, 1], padding = "VALID"} : (tensor<1x4x4x2xf32>, tensor<1x2x2x2xf32>) -> tensor<1x4x4x2xf32>
   "func.return"(%0) : (tensor<1x4x4x2xf32>) -> ()
 }
