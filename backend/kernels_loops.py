@@ -207,11 +207,10 @@ def _split(e: LoopEmitter, op: Operation, r: range) -> bool:
 
 
 def _inner_points(op: Operation) -> int:
-    """Points of the loops perfectly nested in `op` (1 when its body is not a single loop)."""
-    ops = op.regions[0].ops[:-1]
-    if len(ops) == 1 and ops[0].name == loop.FOR:
-        return len(loop.loop_range(ops[0])) * _inner_points(ops[0])
-    return 1
+    """Points of the loops nested in `op`, per iteration of it: the sum over the loops of its
+    body (a pooling's nest per span), 1 when its body has none."""
+    loops = [o for o in op.regions[0].ops[:-1] if o.name == loop.FOR]
+    return sum(len(loop.loop_range(o)) * _inner_points(o) for o in loops) or 1
 
 
 def _view(e: LoopEmitter, op: Operation) -> None:

@@ -3,6 +3,8 @@ dtype kind, axis and output type, with ties and NaN (the first index of the extr
 never wins, as TensorFlow's kernel), and tf.argmax/tf.argmin against TensorFlow."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ import lowerflow as lf
 from lowerflow.backend import compile_function
 from lowerflow.ir import parse_module
 from lowerflow.ir.interp import run_function
+from lowerflow.ir.verifier import VerifyError, verify
 from lowerflow.passes import PassManager
 
 SHAPE = (4, 1, 6, 5)
@@ -91,3 +94,45 @@ def test_against_tensorflow(tf1):
     for g, w in zip(got, want):
         assert g.dtype == w.dtype
         np.testing.assert_array_equal(g, w)
+
+
+ARG_LOOP = '''func.func @f(%x: tensor<5xf32>) -> tensor<i32> {
+  %0 = "loop.kernel"(%x) ({
+  ^bb0(%out: memref<i32>, %in: memref<5xf32>):
+    %low = "loop.constant"() {type = f32, value = 0xFFF0000000000000 : f64} : () -> f32
+    %zero = "loop.const_index"() {value = 0} : () -> index
+    %r:2 = "loop.for"(%low, %zero) ({
+    ^bb0(%k: index, %b: f32, %bk: index):
+      %v = "loop.load"(%in, %k) : (memref<5xf32>, index) -> f32
+      %w = "loop.scalar"(%v, %b) {op = "lf.gt"} : (f32, f32) -> i1
+      %nb = "loop.scalar"(%w, %v, %b) {op = "lf.select"} : (i1, f32, f32) -> f32
+      %nk = "loop.index_select"(%w, %k, %bk) : (i1, index, index) -> index
+      "lf.yield"(%nb, %nk) : (f32, index) -> ()
+    }) {lower = 0, step = 1, upper = 5, unroll = true} : (f32, index) -> (f32, index)
+    %i = "loop.index_cast"(%r#1) {type = i32} : (index) -> i32
+    "loop.store"(%i, %out) : (i32, memref<i32>) -> ()
+    "lf.yield"() : () -> ()
+  }) : (tensor<5xf32>) -> tensor<i32>
+  "func.return"(%0) : (tensor<i32>) -> ()
+}'''
+
+
+def test_hand_written_arg_loop_interprets_and_runs_unrolled():
+    m = parse_module(ARG_LOOP)
+    verify(m)
+    x = np.array([1, 4, np.nan, 4, 2], np.float32)
+    for got in (run_function(m.functions[0], [x]), compile_function(m.functions[0]).run([x])):
+        assert got[0].dtype == np.int32 and got[0] == 1
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('{type = i32} : (index) -> i32\n    "loop.store"(%i, %out) : (i32,', '{type = f32} : (index) -> f32\n    "loop.store"(%i, %out) : (f32,',
+     "casts one index to an integer type"),
+    ('"loop.index_select"(%w, %k, %bk) : (i1, index, index)', '"loop.index_select"(%v, %k, %bk) : (f32, index, index)',
+     "takes (i1, index, index)"),
+    ("unroll = true", "unroll = 1", "'unroll' must be a bool"),
+])
+def test_verifier_rejects(old, new, message):
+    assert old in ARG_LOOP
+    with pytest.raises((VerifyError, TypeError, ValueError), match=re.escape(message)):
+        verify(parse_module(ARG_LOOP.replace(old, new)))

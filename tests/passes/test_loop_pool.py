@@ -9,6 +9,7 @@ import pytest
 
 import lowerflow as lf
 from lowerflow.backend import compile_function
+from lowerflow.backend.executable import jit_module_text
 from lowerflow.ir import parse_module
 from lowerflow.ir.interp import run_function
 from lowerflow.ir.ops.pool import windows
@@ -218,3 +219,16 @@ def test_graph_def_round_trip_through_tensorflow(tf1):
             with api.Session() as s:
                 for a, b in zip(s.run(names, {"x:0": x}), want):
                     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_batch_loop_splits_across_threads():
+    """A large pooling's batch loop runs in chunks on two threads (its window constants are
+    LLVM constants the chunks share) and means the same."""
+    case = ((16, 28, 28, 32), (2, 2), (2, 2), "SAME", None)
+    text, out = _function(case, "f32")
+    func = parse_module(text).functions[0]
+    x, g = _inputs(case[0], out, "f32", 4)
+    want = run_function(func, [x, g])
+    for got, expect in zip(compile_function(func, threads=2).run([x, g]), want):
+        np.testing.assert_allclose(got, expect, rtol=1e-6, atol=1e-6)
+    assert "GOMP_parallel" in jit_module_text(func, "step", 2)
