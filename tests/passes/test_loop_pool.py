@@ -23,6 +23,7 @@ CASES = [
     ((2, 4, 5, 3), (3, 3), (1, 1), "SAME", None),
     ((1, 5, 4, 2), (2, 3), (2, 2), "EXPLICIT", [0, 0, 1, 0, 2, 1, 0, 0]),
     ((3, 1, 9, 1), (1, 4), (1, 3), "SAME", None),
+    ((1, 10, 9, 2), (9, 9), (1, 1), "VALID", None),  # more than UNROLL elements: window loops
 ]
 
 
