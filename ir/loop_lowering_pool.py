@@ -45,7 +45,9 @@ class _Builder:
     the kernel's body (the strides other than 1, the spans' first offsets other than 0)."""
 
     def __init__(self, top: Block, h: Window, w: Window):
-        needed = {v for win in (h, w) for v in [win.s - 1 and win.s] + [sp[2] for sp in win.spans()]} - {0}
+        strides = {win.s for win in (h, w) if win.s != 1}
+        offsets = {sp[2] for win in (h, w) for sp in win.spans() if sp[2] != 0}  # all negative
+        needed = strides | offsets
         self.consts = {v: top.add(CONST_INDEX, [], [INDEX], {"value": v}).result for v in sorted(needed)}
 
     def at(self, block: Block, o: Value, s: int, d: int) -> Value:
