@@ -13,7 +13,8 @@ constant trip count, the form the vectoriser wants); others are guarded `counted
 `kc.target.threads` threads exactly as `kernels.elementwise_loop` splits its outermost loop
 (the matmul epilogue's nest), and the optimised code is the same as the elementwise kernels'
 that emitted LLVM straight from tensor ops before this level existed (names aside).
-The `vector` hint needs no code: O3's loop vectoriser takes the unit-stride innermost loop.
+The `vector` hint needs no code: O3's loop vectoriser takes the unit-stride innermost loop;
+an `unroll` loop is emitted as its body once per iteration.
 A "loop.for" carrying values keeps them in phis (`kernels_reduce.fold_range`, the loop the
 direct reduction kernels used); "loop.fold" is the reduction step of `kernels_reduce`
 (`fadd reassoc` for a float sum, `llvm.maximum`/`minimum` with `nsz` for a float max/min,
@@ -39,12 +40,12 @@ from lowerflow.backend.kernels_reduce import (
     float_sum,
     fold_range,
 )
-from lowerflow.backend.lltypes import I64, load_elem, store_elem
+from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
 from lowerflow.backend.loops import advance_offset, for_range
 from lowerflow.backend.scalar_ops import ScalarCtx
 from lowerflow.ir import ElemType, Operation
 from lowerflow.ir.core import Block, Value
-from lowerflow.ir.loop_lowering import is_reduction, lower_op, lowerable
+from lowerflow.ir.loop_lowering import KERNELS, is_reduction, lower_op, lowerable
 from lowerflow.ir.ops import loop
 from lowerflow.ir.ops.reduction import COMBINE
 
@@ -85,8 +86,8 @@ class LoopEmitter:
 
 
 def loop_level(op: Operation) -> Operation:
-    """`op` as the codegen emits it: an elementwise op, reduction or fusion still at the tensor
-    level as its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
+    """`op` as the codegen emits it: an elementwise op, reduction, fusion or an op of
+    `loop_lowering.KERNELS` still at the tensor level as its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
     that came through that pass emits the same); any other op as it is. An elementwise op
     with a kernel of its own (`lf.broadcast_to`, a copy) keeps it."""
     return lower_op(op) if _through_loops(op) else op
@@ -99,7 +100,9 @@ def _through_loops(op: Operation) -> bool:
 def check_lowering(op: Operation) -> None:
     """NotImplementedError naming the first op of `op` that has no native lowering (also for
     an elementwise op whose loop nest is empty)."""
-    if _through_loops(op):
+    if _through_loops(op) and op.name in KERNELS:  # a nest of its own: the scalar ops it uses
+        names = [loop.scalar_op(o)[0] for o in lower_op(op).walk() if o.name == loop.SCALAR]
+    elif _through_loops(op):
         ops = op.regions[0].ops[:-1] if op.regions else [op]
         names = [o.name for o in ops if o.name not in COMBINE]  # the fold needs no scalar op
         names += ["lf.cast", "lf.div"] if is_reduction(op) else []
@@ -119,6 +122,9 @@ def lower_loop_kernel(kc: KernelCtx, op: Operation) -> None:
 
 def _for(e: LoopEmitter, op: Operation) -> None:
     r = loop.loop_range(op)
+    if op.attributes.get("unroll", False):
+        _unrolled_for(e, op, r)
+        return
     if op.operands:
         _carrying_for(e, op, r)
         return
@@ -135,6 +141,16 @@ def _for(e: LoopEmitter, op: Operation) -> None:
         for_range(e.b, len(r), step, name=name)
     else:
         parallel.counted_loop(e.b, ir.Constant(I64, r.start), ir.Constant(I64, r.stop), step, r.step, name=name)
+
+
+def _unrolled_for(e: LoopEmitter, op: Operation, r: range) -> None:
+    """An `unroll` loop: its body once per iteration, the index a constant (no loop)."""
+    body, inner = op.regions[0], LoopEmitter(e.kc, e.env, e.depth + 1)
+    carried = [e.env[v] for v in op.operands]
+    for i in r:
+        e.env.update(zip(body.args, [ir.Constant(I64, i), *carried]))
+        carried = inner.run(body)
+    e.env.update(zip(op.results, carried))
 
 
 def _carrying_for(e: LoopEmitter, op: Operation, r: range) -> None:
@@ -167,8 +183,9 @@ def _fold(e: LoopEmitter, op: Operation) -> None:
 
 def _split(e: LoopEmitter, op: Operation, r: range) -> bool:
     """Run a large parallel loop's iterations in chunks on several threads; False if it stays
-    serial (small, no threads, or it reads LLVM values of the function around it)."""
-    if r.start != 0 or r.step != 1 or not all(isinstance(v, Mem) for v in e.env.values()):
+    serial (small, no threads, or it reads LLVM values of the function around it other than
+    constants)."""
+    if r.start != 0 or r.step != 1 or not all(isinstance(v, (Mem, ir.Constant)) for v in e.env.values()):
         return False
     n = len(r) * _inner_points(op)
     scalars = [(loop.scalar_op(o)[0], o.operands[0].type) for o in op.walk() if o.name == loop.SCALAR]
@@ -190,11 +207,10 @@ def _split(e: LoopEmitter, op: Operation, r: range) -> bool:
 
 
 def _inner_points(op: Operation) -> int:
-    """Points of the loops perfectly nested in `op` (1 when its body is not a single loop)."""
-    ops = op.regions[0].ops[:-1]
-    if len(ops) == 1 and ops[0].name == loop.FOR:
-        return len(loop.loop_range(ops[0])) * _inner_points(ops[0])
-    return 1
+    """Points of the loops nested in `op`, per iteration of it: the sum over the loops of its
+    body (a pooling's nest per span), 1 when its body has none."""
+    loops = [o for o in op.regions[0].ops[:-1] if o.name == loop.FOR]
+    return sum(len(loop.loop_range(o)) * _inner_points(o) for o in loops) or 1
 
 
 def _view(e: LoopEmitter, op: Operation) -> None:
@@ -243,6 +259,12 @@ def _index_arith(e: LoopEmitter, op: Operation) -> None:
     e.env[op.result] = _INDEX_LOWERINGS[op.attributes["op"]](e.b, x, y)
 
 
+def _index_cast(e: LoopEmitter, op: Operation) -> None:
+    """An index (i64) as an integer scalar: truncated to a narrower type (the bits ArgMax keeps)."""
+    i, t = e.env[op.operands[0]], op.result.type
+    e.env[op.result] = i if t.bits == 64 else e.b.trunc(i, reg_type(t))
+
+
 def _call_kernel(e: LoopEmitter, op: Operation) -> None:
     raise NotImplementedError(f"no native lowering for micro-kernel '{op.attributes['name']}'")
 
@@ -257,6 +279,8 @@ LOOP_LOWERINGS: dict[str, LoopLowering] = {
     loop.SCALAR: _scalar,
     loop.CONST_INDEX: lambda e, op: e.env.__setitem__(op.result, ir.Constant(I64, op.attributes["value"])),
     loop.INDEX_ARITH: _index_arith,
+    loop.INDEX_SELECT: lambda e, op: e.env.__setitem__(op.result, e.b.select(*(e.env[v] for v in op.operands))),
+    loop.INDEX_CAST: _index_cast,
     loop.CALL_KERNEL: _call_kernel,
     loop.FOLD: _fold,
     loop.CONSTANT: lambda e, op: e.env.__setitem__(op.result, constant(op.result.type, op.attributes["value"])),

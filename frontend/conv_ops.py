@@ -1,15 +1,14 @@
-"""TF1's convolutions and pooling (`tf.nn.conv2d`, `conv2d_transpose`, `conv1d`, `max_pool`,
-`avg_pool`, depthwise and separable convolutions).
+"""TF1's convolutions (`tf.nn.conv2d`, `conv2d_transpose`, `conv1d`, depthwise and separable
+convolutions); pooling is `pool_ops.py`, which shares the window helpers here.
 
 conv2d is the op "lf.conv2d" (`ir/ops/conv.py`, a native implicit GEMM) for float32, with
 SAME/VALID resolved here into explicit paddings; its gradients are the native
 Conv2DBackpropInput/Conv2DBackpropFilter ops, and conv2d_transpose is the input-gradient op
-itself. Other dtypes, and pooling and depthwise convolutions, are composed from ops that
+itself. Other dtypes, and depthwise convolutions, are composed from ops that
 already lower natively (cf. the im2col formulation of Caffe): a window op reads, per kernel
 offset (i, j), one strided slice of the padded input, the elements that offset meets in
 every output position; a composed conv2d concatenates those patches along the channels and
-multiplies them with the filter reshaped to [kh*kw*cin, cout] (one GEMM), max/avg pooling
-fold them with maximum/add, which fuse into one loop. Spatial dims and the filter's shape
+multiplies them with the filter reshaped to [kh*kw*cin, cout] (one GEMM). Spatial dims and the filter's shape
 must be known when the graph is built (the batch may be unknown); NCHW is computed as NHWC
 between two transposes. Padding follows TF: SAME pads (total // 2) before and the rest after.
 """
@@ -17,13 +16,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from lowerflow.frontend import array_ops, dtypes
-from lowerflow.frontend.core_ops import constant, convert_to_tensor
+from lowerflow.frontend.core_ops import convert_to_tensor
 from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.linalg_ops import matmul
-from lowerflow.frontend.math_ops import add, maximum, multiply, truediv
+from lowerflow.frontend.math_ops import add, multiply
 from lowerflow.frontend.op_builder import apply
 from lowerflow.ir.ops.conv import output_sizes
 
@@ -200,54 +198,6 @@ def _check_transpose(value: Tensor, like: Tensor, forward_shape) -> None:
     if forward_shape.is_compatible_with(value.shape) is False:
         raise ValueError(f"conv2d_transpose: value shape {value.shape} does not match the convolution "
                          f"of output_shape {like.shape} ({forward_shape})")
-
-
-def _pool(kind: str, value, ksize, strides, padding, data_format: str, name, default: str) -> Tensor:
-    data_format = _check_format(data_format)
-    with name_scope(name, default, [value]) as scope:
-        x = _nhwc(convert_to_tensor(value), data_format)
-        _check_rank4(x, "input")
-        kernel, strides = _spatial(ksize, "ksize", data_format), _spatial(strides, "strides", data_format)
-        if isinstance(padding, str) and padding.upper() not in ("SAME", "VALID"):
-            raise ValueError(f"padding must be SAME or VALID, got {padding!r}")
-        pads = _padding(padding, x.shape.as_list()[1:3], kernel, strides, data_format)
-        lowest = -np.inf if x.dtype.is_floating else np.iinfo(x.dtype.as_numpy_dtype).min
-        patches, out = _windows(x, kernel, strides, [1, 1], pads, lowest if kind == "max" else 0)
-        fold = maximum if kind == "max" else add
-        y = patches[0]
-        for p in patches[1:]:
-            y = fold(y, p)
-        if kind == "avg":
-            y = truediv(y, constant(_counts(x.shape.as_list()[1:3], kernel, strides, pads, out), x.dtype))
-        return _back(y, data_format, scope)
-
-
-def _counts(sizes, kernel, strides, pads, out) -> np.ndarray:
-    """The number of input (not padding) elements of each window, [1, oh, ow, 1]."""
-    per_dim = []
-    for n, k, s, (before, _), o in zip(sizes, kernel, strides, pads, out):
-        starts = np.arange(o) * s - before
-        per_dim.append(np.minimum(starts + k, n) - np.maximum(starts, 0))
-    return np.outer(*per_dim).reshape(1, out[0], out[1], 1)
-
-
-def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None) -> Tensor:
-    """tf.nn.max_pool: the maximum of each window (padding never wins)."""
-    return _pool("max", input if value is None else value, ksize, strides, padding, data_format, name, "MaxPool")
-
-
-def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None) -> Tensor:
-    """tf.nn.avg_pool: the mean of each window over its input elements (SAME: padding not counted)."""
-    return _pool("avg", input if value is None else value, ksize, strides, padding, data_format, name, "AvgPool")
-
-
-def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:
-    return max_pool(input, ksize, strides, padding, data_format, name)
-
-
-def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:
-    return avg_pool(input, ksize, strides, padding, data_format, name)
-
 
 
 def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu=None, data_format=None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowerflow.frontend import array_ops, conv_ops, dtypes
+from lowerflow.frontend import array_ops, conv_ops, dtypes, pool_ops
 from lowerflow.frontend.core_ops import convert_to_tensor, identity
 from lowerflow.frontend.graph import Tensor, get_default_graph
 from lowerflow.frontend.init_ops import Ones, Zeros
@@ -96,8 +96,8 @@ def _pooling(pool, default_name: str):
     return layer
 
 
-max_pooling2d = _pooling(conv_ops.max_pool, "max_pooling2d")
-average_pooling2d = _pooling(conv_ops.avg_pool, "average_pooling2d")
+max_pooling2d = _pooling(pool_ops.max_pool, "max_pooling2d")
+average_pooling2d = _pooling(pool_ops.avg_pool, "average_pooling2d")
 
 
 def flatten(inputs, name=None, data_format="channels_last") -> Tensor:

@@ -109,6 +109,13 @@ for _name in ("Sum", "Mean", "Max", "Min", "Prod", "All", "Any"):
     SPECS[_name] = Spec(("input", Const("reduction_indices", "axes", "axes")),
                         {"keep_dims": ("keepdims", "b", False)},
                         types={"T": 0, "Tidx": _I32} if _name not in ("All", "Any") else {"Tidx": _I32})
+_POOL = {"ksize": ("ksize", "ints", None), "strides": ("strides", "ints", None), "padding": ("padding", "s", None)}
+SPECS["MaxPool"] = Spec(("input",), {**_POOL, "explicit_paddings": ("explicit_paddings", "ints", [])},
+                        fixed={"data_format": "NHWC"})
+SPECS["AvgPool"] = Spec(("value",), _POOL, fixed={"data_format": "NHWC"})
+SPECS["MaxPoolGrad"] = Spec(("orig_input", "orig_output", "grad"),
+                            {**_POOL, "explicit_paddings": ("explicit_paddings", "ints", [])},
+                            fixed={"data_format": "NHWC"})
 _RANDOM = {"seed": ("seed", "i", 0), "seed2": ("seed2", "i", 0)}
 for _name in ("RandomStandardNormal", "RandomUniform", "TruncatedNormal"):
     SPECS[_name] = Spec((Const("shape", "shape", "ints"),), {**_RANDOM, "dtype": ("dtype", "type", None)},

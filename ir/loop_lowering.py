@@ -34,18 +34,12 @@ from math import prod
 
 from lowerflow.ir.buffers import OFFSET_ATTR
 from lowerflow.ir.core import Block, Operation, Value
+from lowerflow.ir.loop_build import c_strides, counted, empty_kernel, plain_loops, scalar_constant, view
+from lowerflow.ir.loop_lowering_arg import ARG_OPS, arg_kernel
+from lowerflow.ir.loop_lowering_pool import POOL_OPS, pool_kernel
 from lowerflow.ir.opdef import ELEMENTWISE, OPS, broadcast_shapes
 from lowerflow.ir.ops.fusion import fusion_parts
-from lowerflow.ir.ops.loop import (
-    CONSTANT,
-    FOLD,
-    FOR,
-    KERNEL,
-    LOAD,
-    SCALAR,
-    STORE,
-    VIEW_OP,
-)
+from lowerflow.ir.ops.loop import FOLD, LOAD, SCALAR, STORE
 from lowerflow.ir.ops.reduction import (
     COMBINE,
     accumulator_dtype,
@@ -55,16 +49,18 @@ from lowerflow.ir.ops.reduction import (
 )
 from lowerflow.ir.ops.structure import REGION
 from lowerflow.ir.strides import broadcast_strides, collapse_dims
-from lowerflow.ir.types import INDEX, ElemType, elem_type_of, memref
+from lowerflow.ir.types import ElemType, elem_type_of
 
 FUSION, REDUCE_FUSION = "lf.fusion", "lf.reduce_fusion"
+#: tensor ops with a loop nest of their own beside the elementwise and reduction ones
+KERNELS = {**{name: arg_kernel for name in ARG_OPS}, **{name: pool_kernel for name in POOL_OPS}}
 
 
 def lowerable(op: Operation) -> bool:
     """Whether this pass lowers `op`: a fusion, a lone elementwise op or reduction, or a
     reduce fusion, of static shapes."""
     opdef = OPS.get(op.name)  # an unknown op is not lowered here: the backend names it
-    kind = op.name in (FUSION, REDUCE_FUSION) or op.name in COMBINE or \
+    kind = op.name in (FUSION, REDUCE_FUSION) or op.name in COMBINE or op.name in KERNELS or \
         (opdef is not None and opdef.has(ELEMENTWISE) and not opdef.has(REGION))
     return kind and all(v.type.is_static for v in [*op.operands, *op.results])
 
@@ -76,6 +72,8 @@ def is_reduction(op: Operation) -> bool:
 
 def lower_op(op: Operation) -> Operation:
     """The "loop.kernel" computing `op` (new result values of the same types)."""
+    if op.name in KERNELS:
+        return KERNELS[op.name](op)
     if is_reduction(op):
         return _reduction_kernel(op)
     if op.name == FUSION:
@@ -85,7 +83,7 @@ def lower_op(op: Operation) -> Operation:
         body_ops, params, yielded = [op], op.operands, op.results
     shapes = [v.type.shape for v in yielded] + [r.type.shape for o in body_ops for r in o.results]
     iter_shape = broadcast_shapes(*shapes) if shapes else ()
-    kernel, outs, ins = _kernel(op)
+    kernel, outs, ins = empty_kernel(op)
     body = kernel.regions[0]
     if prod(iter_shape):
         _nest(body, iter_shape, ins, outs, lambda b, loaded: _compute(b, body_ops, params, yielded, loaded))
@@ -93,42 +91,24 @@ def lower_op(op: Operation) -> Operation:
     return kernel
 
 
-def _kernel(op: Operation) -> tuple[Operation, list[Value], list[Value]]:
-    """An empty "loop.kernel" for `op`, (it, its result buffers, its operand buffers)."""
-    attrs = {k: v for k, v in op.attributes.items() if k == OFFSET_ATTR}
-    kernel = Operation(KERNEL, op.operands, [r.type for r in op.results], attrs, [Block(
-        [memref(v.type.shape, v.type.dtype) for v in [*op.results, *op.operands]])], op.location)
-    args = kernel.regions[0].args
-    return kernel, args[:len(op.results)], args[len(op.results):]
-
-
 def _nest(body: Block, iter_shape: tuple, ins: list[Value], outs: list[Value], compute) -> None:
     """Views of every buffer over the collapsed dims, the loops, loads, `compute`, stores."""
     buffers = [*ins, *outs]
     dims, strides = collapse_dims(iter_shape, [b.type.shape for b in buffers])
-    views = [_view(body, buf, dims, st) for buf, st in zip(buffers, strides)]
+    views = [view(body, buf, dims, st) for buf, st in zip(buffers, strides)]
     block, ivs = body, []
     for k, n in enumerate(dims):
         hints = {"parallel": True} if k == 0 else {}
         if k == len(dims) - 1:
             hints["vector"] = True
-        loop = block.add(FOR, attributes={"lower": 0, "upper": n, "step": 1, **hints}, regions=[Block([INDEX])])
-        block = loop.regions[0]
+        block = counted(block, 0, n, **hints).regions[0]
         ivs.append(block.args[0])
     loaded = [block.add(LOAD, [v, *ivs], [v.type.dtype]).result for v in views[:len(ins)]]
-    for value, view in zip(compute(block, loaded), views[len(ins):]):
-        block.add(STORE, [value, view, *ivs])
+    for value, out in zip(compute(block, loaded), views[len(ins):]):
+        block.add(STORE, [value, out, *ivs])
     while block is not body:
         block.add("lf.yield")
         block = block.parent.parent
-
-
-def _view(body: Block, buf: Value, dims: list[int], strides: list[int]) -> Value:
-    """`buf` seen with the loop's dims and its strides (`buf` itself when that is its type)."""
-    t = memref(dims, buf.type.dtype, strides)
-    if t == buf.type:
-        return buf
-    return body.add(VIEW_OP, [buf], [t], {"shape": list(dims), "strides": list(strides)}).result
 
 
 def _compute(block: Block, body_ops: list[Operation], params: list[Value], yielded: list[Value],
@@ -149,7 +129,7 @@ def _reduction_kernel(op: Operation) -> Operation:
         params = op.regions[0].args
     else:
         producers, reduction, params = [], op, op.operands
-    kernel, outs, ins = _kernel(op)
+    kernel, outs, ins = empty_kernel(op)
     body = kernel.regions[0]
     x = reduction.operands[0]
     shape = x.type.shape
@@ -158,10 +138,10 @@ def _reduction_kernel(op: Operation) -> Operation:
     if outs and prod(shape[d] for d in kept):
         outer, inner = [d for d in kept if shape[d] != 1], [d for d in axes if shape[d] != 1]
         order = outer + inner
-        views = [_view(body, buf, [shape[d] for d in order], [st[d] for d in order])
+        views = [view(body, buf, [shape[d] for d in order], [st[d] for d in order])
                  for buf, st in ((b, broadcast_strides(b.type.shape, shape)) for b in ins)]
-        kept_strides = dict(zip(kept, _c_strides([shape[d] for d in kept])))
-        out = _view(body, outs[0], [shape[d] for d in outer], [kept_strides[d] for d in outer])
+        kept_strides = dict(zip(kept, c_strides([shape[d] for d in kept])))
+        out = view(body, outs[0], [shape[d] for d in outer], [kept_strides[d] for d in outer])
 
         def element(block: Block, ivs: list[Value]) -> Value:
             loaded = [block.add(LOAD, [v, *ivs], [v.type.dtype]).result for v in views]
@@ -169,35 +149,10 @@ def _reduction_kernel(op: Operation) -> Operation:
 
         unit = bool(inner) and all(broadcast_strides(b.type.shape, shape)[inner[-1]] in (0, 1) for b in ins)
         fold = _Fold(reduction, prod(shape[d] for d in axes), body, unit)  # its constants come first
-        _loops(body, [shape[d] for d in outer], lambda block, ivs: block.add(
+        plain_loops(body, [shape[d] for d in outer], lambda block, ivs: block.add(
             STORE, [fold.result(block, ivs, [shape[d] for d in inner], element), out, *ivs]))
     body.add("lf.yield")
     return kernel
-
-
-def _c_strides(shape: list[int]) -> list[int]:
-    strides, step = [], 1
-    for n in reversed(shape):
-        strides.insert(0, step)
-        step *= n
-    return strides
-
-
-def _loops(block: Block, dims: list[int], body) -> None:
-    """`body(block, ivs)` inside plain loops over `dims` (no hints, nothing carried)."""
-    ivs = []
-    for n in dims:
-        block = block.add(FOR, attributes={"lower": 0, "upper": n, "step": 1}, regions=[Block([INDEX])]).regions[0]
-        ivs.append(block.args[0])
-    body(block, ivs)
-    while ivs:
-        block.add("lf.yield")
-        block, ivs = block.parent.parent, ivs[:-1]
-
-
-def _constant(block: Block, value, t: ElemType) -> Value:
-    value = bool(value) if t.is_bool else float(value) if t.is_float else int(value)
-    return block.add(CONSTANT, [], [t], {"value": value, "type": t}).result
 
 
 class _Fold:
@@ -210,9 +165,9 @@ class _Fold:
         self.acc = acc = elem_type_of(wide(self.dtype.np_dtype))
         identity = identity_element(op.name, self.dtype.np_dtype)
         summing = acc.is_float and op.name in ("lf.reduce_sum", "lf.reduce_mean")
-        self.start = _constant(body, -0.0 if count and summing else identity, acc)
+        self.start = scalar_constant(body, -0.0 if count and summing else identity, acc)
         divide = op.name == "lf.reduce_mean" and (acc.is_float or count)
-        self.divisor = _constant(body, count, acc) if divide else None
+        self.divisor = scalar_constant(body, count, acc) if divide else None
 
     def cast(self, block: Block, v: Value, to: ElemType) -> Value:
         return v if v.type == to else block.add(SCALAR, [v], [to], {"op": "lf.cast", "to": to}).result
@@ -230,8 +185,7 @@ class _Fold:
             value = self.cast(block, element(block, ivs), self.acc)
             return block.add(FOLD, [acc, value], [self.acc], {"op": COMBINE[self.op.name]}).result
         hints = {"vector": True} if len(dims) == 1 and self.vector else {}
-        loop = block.add(FOR, [acc], [acc.type], {"lower": 0, "upper": dims[0], "step": 1, **hints},
-                         regions=[Block([INDEX, acc.type])])
+        loop = counted(block, 0, dims[0], [acc], **hints)
         inner = loop.regions[0]
         inner.add("lf.yield", [self._carry(inner, [*ivs, inner.args[0]], dims[1:], inner.args[1], element)])
         return loop.result

@@ -26,7 +26,8 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
   `noalias` parameters); it is one internal LLVM function.
 - "loop.for" counts from `lower` to `upper` by `step` (static) with one index block argument;
   `parallel` says iterations are independent (the backend may split the loop across
-  threads), `vector` that it is the unit-stride innermost loop meant to vectorise. Its body
+  threads), `vector` that it is the unit-stride innermost loop meant to vectorise, `unroll`
+  that the backend emits its body once per iteration (a pooling window). Its body
   sees the values around it (trait `scoped`). Its operands are loop-carried values (cf.
   MLIR's `scf.for` iter_args): the body takes them after the index, its "lf.yield" gives
   the next ones, and the results are the last yielded (the operands for no iteration):
@@ -49,7 +50,9 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
   reassociate (the backend's vectorised fold), a float max/min propagates NaN but may
   return either zero when -0.0 and +0.0 tie. "loop.constant" {value, type} is a scalar.
 - "loop.const_index" and "loop.index_arith" {op = "add" | "sub" | "mul" | "floordiv" |
-  "mod" | "min" | "max"} are index arithmetic.
+  "mod" | "min" | "max"} are index arithmetic; "loop.index_select" (i1, index, index) picks
+  an index (a scalar is picked by "loop.scalar" {op = "lf.select"}); "loop.index_cast"
+  {type = i32 | i64 | ...} is an index as an integer scalar (ArgMax's result).
 - "loop.call_kernel" {name = "gemm_tile"} runs a named micro-kernel (`MICRO_KERNELS`) on
   buffers: the pieces written by hand once per target, such as the GEMM's register tile.
 Loop bodies end in "lf.yield", with no operands except a "loop.for"'s carried values.
@@ -68,6 +71,7 @@ from lowerflow.ir.types import INDEX, ElemType, MemRefType, TensorType, memref
 KERNEL, FOR, VIEW_OP, LOAD, STORE = "loop.kernel", "loop.for", "loop.view", "loop.load", "loop.store"
 SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.index_arith"
 CALL_KERNEL, FOLD, CONSTANT = "loop.call_kernel", "loop.fold", "loop.constant"
+INDEX_SELECT, INDEX_CAST = "loop.index_select", "loop.index_cast"
 #: the elementwise ops a "loop.fold" may combine with
 FOLD_OPS = ("lf.add", "lf.mul", "lf.max", "lf.min", "lf.or", "lf.and")
 
@@ -150,7 +154,7 @@ def _for_verify(op: Operation) -> None:
         raise TypeError("needs integer attributes lower, upper and step")
     if step <= 0:
         raise ValueError(f"step must be positive, got {step}")
-    for hint in ("parallel", "vector"):
+    for hint in ("parallel", "vector", "unroll"):
         if not isinstance(op.attributes.get(hint, False), bool):
             raise TypeError(f"'{hint}' must be a bool")
     if carried and op.attributes.get("parallel", False):
@@ -316,6 +320,25 @@ register(OpDef(CONST_INDEX, lambda types, attrs: [INDEX], lambda args, attrs: [i
                frozenset({PURE}), ("value",)))
 register(OpDef(INDEX_ARITH, _index_infer, lambda args, attrs: [INDEX_OPS[attrs["op"]](*args)], (),
                frozenset({PURE}), ("op",)))
+
+
+def _index_select_infer(types, attrs):
+    if len(types) != 3 or not (isinstance(types[0], ElemType) and types[0].is_bool) or types[1:] != [INDEX, INDEX]:
+        raise TypeError(f"takes (i1, index, index), got ({', '.join(map(str, types))})")
+    return [INDEX]
+
+
+def _index_cast_infer(types, attrs):
+    t = attrs["type"]
+    if types != [INDEX] or not isinstance(t, ElemType) or t.is_float or t.is_bool:
+        raise TypeError(f"casts one index to an integer type, got ({', '.join(map(str, types))}) -> {t}")
+    return [t]
+
+
+register(OpDef(INDEX_SELECT, _index_select_infer, lambda args, attrs: [args[1] if args[0] else args[2]], (),
+               frozenset({PURE})))
+register(OpDef(INDEX_CAST, _index_cast_infer, lambda args, attrs: [attrs["type"].np_dtype.type(args[0])], (),
+               frozenset({PURE}), ("type",)))
 
 
 # ---- micro-kernels -------------------------------------------------------------------------

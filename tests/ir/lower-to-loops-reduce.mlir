@@ -155,13 +155,3 @@ func.func @reduce_fusion(%x: tensor<3x5xf32>, %v: tensor<5xf32>) -> tensor<3xf32
   "func.return"(%s) : (tensor<3xf32>) -> ()
 }
 
-// -----
-
-// ArgMax keeps its direct kernel (a select of value and index per step; see docs): it
-// stays a tensor op beside the kernels.
-// CHECK-LABEL: func.func @argmax_stays
-// CHECK-NEXT:    "lf.argmax"(%arg0)
-func.func @argmax_stays(%x: tensor<3x5xf32>) -> tensor<3xi64> {
-  %0 = "lf.argmax"(%x) {axis = 1, output_type = i64} : (tensor<3x5xf32>) -> tensor<3xi64>
-  "func.return"(%0) : (tensor<3xi64>) -> ()
-}

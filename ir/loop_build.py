@@ -1,0 +1,61 @@
+"""Builders of loop-level IR shared by the lowerings (`loop_lowering.py` and the kernel
+families beside it): a kernel's shell, views, counted loops, scalar constants."""
+from __future__ import annotations
+
+from lowerflow.ir.buffers import OFFSET_ATTR
+from lowerflow.ir.core import Block, Operation, Value
+from lowerflow.ir.ops.loop import CONSTANT, FOR, KERNEL, VIEW_OP
+from lowerflow.ir.types import INDEX, ElemType, memref
+
+
+def empty_kernel(op: Operation) -> tuple[Operation, list[Value], list[Value]]:
+    """An empty "loop.kernel" for `op` with its operands, result types and buffer plan, (it,
+    its result buffers, its operand buffers)."""
+    attrs = {k: v for k, v in op.attributes.items() if k == OFFSET_ATTR}
+    kernel = Operation(KERNEL, op.operands, [r.type for r in op.results], attrs, [Block(
+        [memref(v.type.shape, v.type.dtype) for v in [*op.results, *op.operands]])], op.location)
+    args = kernel.regions[0].args
+    return kernel, args[:len(op.results)], args[len(op.results):]
+
+
+def view(body: Block, buf: Value, dims: list[int], strides: list[int]) -> Value:
+    """`buf` seen with `dims` and element `strides` (`buf` itself when that is its type)."""
+    t = memref(dims, buf.type.dtype, strides)
+    if t == buf.type:
+        return buf
+    return body.add(VIEW_OP, [buf], [t], {"shape": list(dims), "strides": list(strides)}).result
+
+
+def c_strides(shape: list[int]) -> list[int]:
+    """Element strides of a C-contiguous buffer of `shape`."""
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.insert(0, step)
+        step *= n
+    return strides
+
+
+def counted(block: Block, lower: int, upper: int, carried: list[Value] = (), **hints) -> Operation:
+    """A "loop.for" over [lower, upper) appended to `block` carrying `carried`; its body is
+    empty (the caller fills it and yields)."""
+    types = [v.type for v in carried]
+    return block.add(FOR, list(carried), types, {"lower": lower, "upper": upper, "step": 1, **hints},
+                     regions=[Block([INDEX, *types])])
+
+
+def plain_loops(block: Block, dims: list[int], body) -> None:
+    """`body(block, ivs)` inside plain loops over `dims` (no hints, nothing carried)."""
+    ivs = []
+    for n in dims:
+        block = counted(block, 0, n).regions[0]
+        ivs.append(block.args[0])
+    body(block, ivs)
+    while ivs:
+        block.add("lf.yield")
+        block, ivs = block.parent.parent, ivs[:-1]
+
+
+def scalar_constant(block: Block, value, t: ElemType) -> Value:
+    """A "loop.constant" of `value` as a Python number of `t`'s kind."""
+    value = bool(value) if t.is_bool else float(value) if t.is_float else int(value)
+    return block.add(CONSTANT, [], [t], {"value": value, "type": t}).result
