@@ -1,6 +1,7 @@
-"""`sum-products` keeps the meaning: the FileCheck cases (tests/ir/sum-products.mlir) run
-through the interpreter and natively before and after the pass, and an unrolled RNN's
-gradient, whose kernel and bias gradients are such sums, against TensorFlow."""
+"""`sum-products` and `narrow-products` keep the meaning: their FileCheck cases
+(tests/ir/sum-products.mlir, narrow-products.mlir) run through the interpreter and natively
+before and after the pass, and an unrolled RNN's gradient, whose kernel and bias gradients
+are such sums and whose input gradients such splits, against TensorFlow."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +15,9 @@ from lowerflow.ir import parse_module
 from lowerflow.ir.interp import run_function
 from lowerflow.passes import PassManager
 
-CASES = (Path(__file__).parents[1] / "ir" / "sum-products.mlir").read_text().split("// -----")
+HERE = Path(__file__).parents[1] / "ir"
+CASES = [("sum-products", t) for t in (HERE / "sum-products.mlir").read_text().split("// -----")] + \
+    [("narrow-products", t) for t in (HERE / "narrow-products.mlir").read_text().split("// -----")]
 
 
 def _inputs(func, rng):
@@ -22,10 +25,10 @@ def _inputs(func, rng):
             else rng.integers(-3, 4, a.type.shape).astype(a.type.dtype.np_dtype) for a in func.args]
 
 
-@pytest.mark.parametrize("text", CASES, ids=["kernel_grad", "bias_grad", "kept"])
-def test_the_pass_keeps_the_values(text):
+@pytest.mark.parametrize("name, text", CASES, ids=["kernel_grad", "bias_grad", "kept", "columns", "rows"])
+def test_the_pass_keeps_the_values(name, text):
     before = parse_module(text).functions[0]
-    after = PassManager("sum-products,cse,dce").run(parse_module(text)).functions[0]
+    after = PassManager(f"{name},cse,dce").run(parse_module(text)).functions[0]
     args = _inputs(before, np.random.default_rng(0))
     for want, interp, native in zip(run_function(before, args), run_function(after, args),
                                     compile_function(after).run(args)):
