@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from math import prod
-
 from lowerflow.backend.errors import INDEX_RANGE
 from lowerflow.backend.lltypes import I8, I32, I64
 from lowerflow.ir import Block, Operation, users
