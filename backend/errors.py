@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 # TF1's canonical error codes (runtime/errors.py names them; the backend cannot import it)
-INVALID_ARGUMENT, RESOURCE_EXHAUSTED, INTERNAL = 3, 8, 13
+INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNIMPLEMENTED, INTERNAL = 3, 8, 12, 13
 
 
 class Status(NamedTuple):
@@ -30,6 +30,7 @@ LABEL_RANGE = 17
 INDEX_RANGE = 18
 BAD_ARGUMENTS = 19
 ARGUMENT_MISMATCH = 20
+PARTLY_FILLED = 21
 
 STATUS: dict[int, Status] = {
     INT_DIV_BY_ZERO: Status("Integer division by zero", INVALID_ARGUMENT),
@@ -46,6 +47,9 @@ STATUS: dict[int, Status] = {
                           INVALID_ARGUMENT),
     ARGUMENT_MISMATCH: Status("an argument is not an array of the step's dtype and shape, C-contiguous",
                               INVALID_ARGUMENT),
+    PARTLY_FILLED: Status("a TensorArray(dynamic_size=True) was stacked with fewer elements than its loop's "
+                          "maximum_iterations allow: lowerflow's native code needs its static size (stop the "
+                          "loop at maximum_iterations, or give the TensorArray a static size)", UNIMPLEMENTED),
 }
 STATUS_MESSAGES: dict[int, str] = {code: s.message for code, s in STATUS.items()}
 

@@ -17,7 +17,7 @@ from math import prod
 
 from llvmlite import ir
 
-from lowerflow.backend.errors import INDEX_RANGE
+from lowerflow.backend.errors import INDEX_RANGE, PARTLY_FILLED
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
 from lowerflow.backend.kernels_reduce import constant, fold_range
 from lowerflow.backend.kernels_shape import Side, copy_box
@@ -77,6 +77,15 @@ def lower_update_row(kc: KernelCtx, op: Operation) -> None:
     if rows and inner:
         start = b.mul(b.select(bad, zero, i), ir.Constant(I64, inner), flags=("nsw",))
         copy_box(kc, [inner], Side(out, start, [1]), Side(row, zero, [1]))
+
+
+def lower_full_rows(kc: KernelCtx, op: Operation) -> None:
+    """Copy the buffer; a size other than its row count fails the step with `PARTLY_FILLED`."""
+    (buffer, size), (out,) = kc.operands, kc.results
+    b, zero = kc.b, ir.Constant(I64, 0)
+    copy_box(kc, [buffer.type.size], Side(out, zero, [1]), Side(buffer, zero, [1]))
+    n = as_index(b, load_elem(b, size.ptr, zero, size.type.dtype), size.type.dtype)
+    kc.error_if(b, b.icmp_signed("!=", n, ir.Constant(I64, buffer.type.shape[0])), PARTLY_FILLED)
 
 
 def lower_unsorted_segment_sum(kc: KernelCtx, op: Operation) -> None:
@@ -172,7 +181,7 @@ def lower_shape_query(kc: KernelCtx, op: Operation) -> None:
 
 
 KERNEL_LOWERINGS.update({
-    "lf.gather": lower_gather, "lf.update_row": lower_update_row, "lf.unsorted_segment_sum": lower_unsorted_segment_sum, "lf.one_hot": lower_one_hot, "lf.range": lower_range,
+    "lf.gather": lower_gather, "lf.update_row": lower_update_row, "lf.full_rows": lower_full_rows, "lf.unsorted_segment_sum": lower_unsorted_segment_sum, "lf.one_hot": lower_one_hot, "lf.range": lower_range,
     "lf.linspace": lower_linspace, "lf.shape": lower_shape_query, "lf.size": lower_shape_query,
     "lf.rank": lower_shape_query,
 })

@@ -220,7 +220,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if isinstance(loop_vars, Tensor):
         raise TypeError(f"len is not well defined for a symbolic Tensor ({loop_vars.op.name}:0). Please call "
                         "`x.shape` rather than `len(x)` for shape information.")
-    templates, loop_vars = loop_vars, _loop_values(loop_vars)
+    templates, loop_vars = loop_vars, _loop_values(loop_vars, _static_count(maximum_iterations))
     user_cond, user_body = cond, body
     cond = lambda *vs: user_cond(*_arrays(templates, vs))  # noqa: E731
     body = lambda *vs: _loop_values(user_body(*_arrays(templates, vs)))  # noqa: E731
@@ -251,15 +251,26 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     return result
 
 
-def _loop_values(structure):
-    """Loop variables as tensors: a TensorArray is carried as its buffer."""
-    return nest.map_structure(lambda v: v._as_loop_var() if hasattr(v, "_as_loop_var") else v, structure)
+def _static_count(maximum_iterations) -> int | None:
+    if isinstance(maximum_iterations, Tensor):
+        return int(maximum_iterations.op.ir_attr("value")) if maximum_iterations.op.type == "Const" else None
+    return None if maximum_iterations is None else int(maximum_iterations)
+
+
+def _loop_values(structure, entering: int | None | bool = False):
+    """Loop variables as tensors: a TensorArray is carried as its buffer (and a
+    dynamic-size one with its size, grown by `entering` = the loop's static iteration bound
+    when it enters the loop; False for the body's next values)."""
+    return nest.map_structure(lambda v: v._as_loop_var(entering) if hasattr(v, "_as_loop_var") else v, structure)
 
 
 def _arrays(templates, values):
-    """`values` (a loop's tensors) with each TensorArray of `templates` rebuilt around its buffer."""
-    return nest.map_structure(lambda t, v: t._from_loop_var(v) if hasattr(t, "_as_loop_var") else v,
-                              templates, values, check_types=False)
+    """`values` (a loop's tensors) with each TensorArray of `templates` rebuilt around the
+    tensors it is carried as."""
+    flat = iter(nest.flatten(values))
+    rebuilt = [t._from_loop_var(*[next(flat) for _ in range(t._loop_var_count)]) if hasattr(t, "_as_loop_var")
+               else next(flat) for t in nest.flatten(templates)]
+    return nest.pack_sequence_as(templates, rebuilt)
 
 
 def _invariants(loop_vars, flat: list[Tensor], shape_invariants) -> list[TensorShape]:

@@ -16,9 +16,10 @@ Both are built of the same control ops, so the backward graph lowers natively to
 A gradient branch reads the forward branch's values directly; the branch lists the forward
 branch in its `replays`, and the lowering computes those values again inside the gradient
 region (`control_lowering.py`): the forward ops of one iteration or branch run twice, the
-intermediate values of the whole loop are never kept. Random draws must not be drawn again:
-a bounded loop's body keeps its draws in stacks too (dropout in `dynamic_rnn`), bound in
-the backward body (`Branch.bound`); draws anywhere else (a cond's branch, an unbounded
+intermediate values of the whole loop are never kept, but for two kinds a bounded loop's
+body keeps in stacks too, bound in the backward body (`Branch.bound`): its random draws,
+which must not be drawn again (dropout in `dynamic_rnn`), and its matrix products, which
+are the cost of recomputing an RNN cell (one row copy against a GEMM). Draws anywhere else (a cond's branch, an unbounded
 loop, a region nested in the body) are refused with NotImplementedError.
 """
 from __future__ import annotations
@@ -102,15 +103,27 @@ def _draws(body: Branch) -> list[Tensor]:
     return [t for o in body.ops if o.type in RANDOM for t in o.outputs]
 
 
+KEEP_BYTES = 64 << 20  # the most one kept product's stack may take
+
+
+def _kept(body: Branch, limit: int) -> list[Tensor]:
+    """The body's values the backward loop reads from stacks, not recomputed: its random
+    draws (they must not be drawn again), then its matrix products of static shape (an RNN
+    cell's GEMM: one row copy per iteration against the GEMM again)."""
+    products = [t for o in body.ops if o.type == "MatMul" for t in o.outputs
+                if t.shape.is_fully_defined() and limit * t.shape.num_elements() * t.dtype.size <= KEEP_BYTES]
+    return _draws(body) + products
+
+
 def _stacks(op: Operation, limit: int) -> list[Tensor]:
     """The While's stack outputs: row i of stack k is loop variable k as iteration i saw it,
-    then one stack per random draw of the body. Made once, by extending the op with one
-    carried stack each (so the outputs past the loop variables are the stacks)."""
+    then one stack per kept value of the body (`_kept`). Made once, by extending the op with
+    one carried stack each (so the outputs past the loop variables are the stacks)."""
     graph, body = op.graph, op.ir_attr("body")
     m = _user_count(op)
     if len(op.outputs) > m:
         return op.outputs[m:]
-    draws = _draws(body)
+    draws = _kept(body, limit)
     for t in draws:
         if not t.shape.is_fully_defined():
             raise NotImplementedError(f"lowerflow cannot differentiate {op.type} '{op.name}': its random op "
@@ -145,7 +158,7 @@ def while_grad(op: Operation, out_grads: list) -> list:
     _refuse_draws(op, _nested_ops(body) + ([] if limit is not None else body.ops))
     stacks = _stacks(op, limit) if limit is not None else None
     n = len(op.outputs)
-    draws = _draws(body)
+    draws = _kept(body, limit) if limit is not None else []
     seeds = [out_grads[2 + k] for k in carried]
 
     def state_at(j: Tensor) -> list[Tensor]:

@@ -12,6 +12,7 @@ cf. TF's framework/importer.py and Graph._as_graph_def.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 import networkx as nx
@@ -22,6 +23,7 @@ from lowerflow import ir
 from lowerflow.frontend import dtypes, protos, tf_values
 from lowerflow.frontend.control_flow import IF_TYPES, LOOP_VAR, WHILE_TYPES, Branch
 from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
+from lowerflow.frontend.graph_def_control import V1_CONTROL_FLOW, ImportedOutputs, import_if, import_while
 from lowerflow.frontend.graph_def_like import (
     EXPORTS as LIKE_EXPORTS, NotExpressible, export_like, imported_like, is_helper,
 )
@@ -186,6 +188,8 @@ class _Importer:
         self.graph, self.prefix = graph, prefix
         self.input_map = {(k if ":" in k or k.startswith("^") else k + ":0"): v for k, v in input_map.items()}
         self.ops: dict[str, Operation] = {}
+        self.library: dict = {}  # function name -> FunctionDef (control flow branches)
+        self.in_function = False  # importing a branch function: its ops belong to the branch
 
     def tensor(self, name: str) -> Tensor:
         op, index, _ = _parse_input(name)
@@ -202,7 +206,8 @@ class _Importer:
     def control(self, name: str) -> Operation:
         if name not in self.ops:
             raise ValueError(f"Node '{name}' referenced as a control input is not in graph_def")
-        return self.ops[name]
+        op = self.ops[name]
+        return op.op if isinstance(op, ImportedOutputs) else op
 
     def add(self, node) -> None:
         if is_helper(node):  # a TF op standing in for part of a gradient plumbing op of ours
@@ -212,7 +217,8 @@ class _Importer:
         controls = [self.control(i[1:]) for i in node.input if i.startswith("^")]
         inputs = [self.tensor(i) for i in data]
         name = f"{self.prefix}/{node.name}" if self.prefix else node.name
-        with self.graph.control_dependencies(None), self.graph.control_dependencies(controls):
+        outside = contextlib.nullcontext() if self.in_function else self.graph.control_dependencies(None)
+        with outside, self.graph.control_dependencies(controls):
             if like:
                 op = self._create(like[0], inputs, like[2], name)
             elif node.op in SPECS:
@@ -222,9 +228,13 @@ class _Importer:
                 op = self._create(op_type, inputs, attrs, name)
             elif node.op in _COMPOSITES:
                 op = self._composite(node, inputs, name)
-            elif node.op in (*IF_TYPES, *WHILE_TYPES, LOOP_VAR):
-                raise _unimplemented(node, "control flow (tf.cond, tf.while_loop) in a GraphDef is not "
-                                           "supported yet")
+            elif node.op in IF_TYPES:
+                op = import_if(self, node, inputs, name)
+            elif node.op in WHILE_TYPES:
+                op = import_while(self, node, inputs, name)
+            elif node.op in (LOOP_VAR, *V1_CONTROL_FLOW):
+                raise _unimplemented(node, "v1 control flow (Switch/Merge/Enter/Exit) in a GraphDef is not "
+                                           "supported: build it with control flow v2, TF 2's default")
             elif node.op in ir.TF_TO_IR:  # an op of ours with no TF counterpart
                 attrs = {k: tf_values.generic_from_attr_value(v) for k, v in node.attr.items()
                          if not k.startswith("_")}
@@ -434,6 +444,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     graph = get_default_graph()
     prefix = graph.unique_name(name if name is not None else "import") if name != "" else ""
     importer = _Importer(graph, prefix, input_map)
+    importer.library = {f.signature.name: f for f in graph_def.library.function}
     names = {n.name for n in graph_def.node}
     for key in input_map:
         if _parse_input(key)[0] not in names:

@@ -63,8 +63,12 @@ _MESSAGES = {
     "VersionDef": [("producer", 1, "int32"), ("min_consumer", 2, "int32"), ("bad_consumers", 3, "int32", R)],
     "GraphDef": [("node", 1, "NodeDef", R), ("versions", 4, "VersionDef"), ("version", 3, "int32"),
                  ("library", 2, "FunctionDefLibrary")],
-    # functions (field 1) are TF2's; they survive binary round trips as unknown fields
-    "FunctionDefLibrary": [("gradient", 2, "GradientDef", R)],
+    # functions: TF 2's control-flow branches (what import reads of them: signature, nodes, ret)
+    "FunctionDefLibrary": [("function", 1, "FunctionDef", R), ("gradient", 2, "GradientDef", R)],
+    "FunctionDef": [("signature", 1, "OpDef"), ("attr", 5, "map<string,AttrValue>"), ("node_def", 3, "NodeDef", R),
+                    ("ret", 4, "map<string,string>")],
+    "OpDef": [("name", 1, "string"), ("input_arg", 2, "OpDef.ArgDef", R), ("output_arg", 3, "OpDef.ArgDef", R)],
+    "OpDef.ArgDef": [("name", 1, "string"), ("type", 3, "DataType"), ("type_attr", 4, "string")],
     "GradientDef": [("function_name", 1, "string"), ("gradient_func", 2, "string")],
     "SaverDef": [
         ("filename_tensor_name", 1, "string"), ("save_tensor_name", 2, "string"),

@@ -489,6 +489,29 @@ register(OpDef("lf.update_row", _update_row_infer, _update_row_reference, ("LfUp
                grad=_update_row_grad))
 
 
+def _full_rows_infer(types, attrs):
+    buffer, size = types
+    _index_dtype(size, (I32,), "size")
+    if size.rank != 0 or buffer.rank == 0:
+        raise ValueError(f"lf.full_rows takes a scalar size and a tensor of rank >= 1, got "
+                         f"{shape_str(size.shape)} and {shape_str(buffer.shape)}")
+    return [buffer]
+
+
+def _full_rows_reference(args, attrs):
+    buffer, size = args
+    if int(size) != buffer.shape[0]:
+        raise ValueError(f"the TensorArray has {int(size)} elements, not the {buffer.shape[0]} its "
+                         "static shape holds")
+    return [buffer.copy()]
+
+
+# "lf.full_rows"(buffer, size): `buffer`, once the run checked that all its rows are in use
+# (a dynamic-size TensorArray stacked: its size is known at run time, its shape must be static).
+register(OpDef("lf.full_rows", _full_rows_infer, _full_rows_reference, ("LfFullRows",), _PURE,
+               grad=lambda e, op, grads: [grads[0], None]))
+
+
 def _segment_sum_infer(types, attrs):
     data, ids = types
     _index_dtype(ids, (I32, I64), "segment_ids")

@@ -42,6 +42,9 @@ def _cases(m, x, p, w):
         "while_inside_cond": m.reduce_sum(m.cond(p, lambda: _loop(m, x, w, maximum_iterations=5), lambda: x * w)),
         "while_nested": m.reduce_sum(m.while_loop(
             lambda i, a: i < 3, lambda i, a: (i + 1, _inner_loop(m, a, w) + x), [0, x], maximum_iterations=3)[1]),
+        "while_matmul": m.reduce_sum(m.while_loop(
+            lambda i, a: i < 3, lambda i, a: (i + 1, m.tanh(m.matmul(a, m.reshape(w, [3, 1]) * w) + x)),
+            [0, m.reshape(x, [1, 3])], maximum_iterations=3)[1] ** 2),
         "scan": m.reduce_sum(m.scan(lambda a, e: m.tanh(a * w + e), elems, initializer=x) ** 2),
         "map_fn": m.reduce_sum(m.map_fn(lambda e: e * w * e, elems)),
         "foldl": m.reduce_sum(m.foldl(lambda a, e: a * m.tanh(e) + w, elems, initializer=x)),
@@ -91,7 +94,7 @@ def values(ours):
 
 CASES = [
     "cond", "cond_passthrough", "cond_nested", "while_replayed", "while_stacked", "while_limited",
-    "while_two_carried", "while_cond_inside", "while_inside_cond", "while_nested", "scan", "map_fn",
+    "while_two_carried", "while_cond_inside", "while_inside_cond", "while_nested", "while_matmul", "scan", "map_fn",
     "foldl", "foldr"]
 
 
@@ -106,7 +109,7 @@ def test_matches_tensorflow(values, theirs, name, pv):
 
 
 @pytest.mark.parametrize("name", ["cond", "while_replayed", "while_stacked", "while_limited", "while_nested",
-                                  "while_cond_inside", "scan", "foldr"])
+                                  "while_cond_inside", "while_matmul", "scan", "foldr"])
 def test_matches_finite_differences(ours, values, name):
     sess, x, p, losses, _, _ = ours
     eps = 1e-3
@@ -129,7 +132,27 @@ def test_stacks_are_added_once_to_a_bounded_loop(ours):
     loops = [op for op in sess.graph.get_operations() if op.type in WHILE_TYPES]
     stacked = [op for op in loops if len(op.outputs) > len(op.ir_attr("cond").loop_vars)]
     assert 0 < len(stacked) < len(loops)  # the loops without a static bound have none
-    assert all(len(op.outputs) == 2 * len(op.ir_attr("cond").loop_vars) - 2 for op in stacked)
+    for op in stacked:  # one stack per loop variable but the counter and limit, one per product
+        products = sum(o.type == "MatMul" for o in op.ir_attr("body").ops)
+        assert len(op.outputs) == 2 * len(op.ir_attr("cond").loop_vars) - 2 + products
+    assert any(o.type == "MatMul" for op in stacked for o in op.ir_attr("body").ops)
+
+
+def test_the_backward_loop_reads_the_kept_products():
+    """A bounded loop's matrix product is kept in a stack, not recomputed: the lowered
+    backward loop has only the two products of the MatMul's gradient."""
+    from lowerflow import ir
+    from lowerflow.frontend.lowering import lower
+
+    with lf.Graph().as_default():
+        x, w = lf.placeholder(lf.float32, [1, 3]), lf.constant(np.ones((3, 3), np.float32))
+        h = lf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, lf.tanh(lf.matmul(a, w))), [0, x],
+                          maximum_iterations=3)[1]
+        gx = lf.gradients(lf.reduce_sum(h), [x])[0]
+        step = lower([gx], [], {x: ir.TensorType((1, 3), lf.float32.ir)})
+    forward, backward = [op for op in step.func.ops if op.name == "lf.while"]
+    assert [o.name for o in forward.regions[1].walk()].count("lf.matmul") == 1
+    assert [o.name for o in backward.regions[1].walk()].count("lf.matmul") == 2
 
 
 def _train(m, steps: int):

@@ -226,3 +226,38 @@ def test_functional_ops_match_tensorflow(functional, name):
     for w, g in zip(_leaves(want), _leaves(got)):
         assert np.asarray(g).dtype == np.asarray(w).dtype
         np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def _tf_graph_def_with_control_flow():
+    """A GraphDef TensorFlow made (control flow v2: StatelessIf/StatelessWhile with branch
+    FunctionDefs), and TF's values and gradients of it for both predicates."""
+    real_tf = pytest.importorskip("tensorflow")
+    tf1 = real_tf.compat.v1
+    tf1.disable_eager_execution()
+    g = tf1.Graph()
+    with g.as_default():
+        x, p = tf1.placeholder(tf1.float32, [3], name="x"), tf1.placeholder(tf1.bool, [], name="p")
+        y = tf1.identity(tf1.cond(p, lambda: tf1.tanh(x) * 2.0, lambda: x - 1.0), name="y")
+        w = tf1.identity(tf1.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, tf1.sin(s) * 1.5), [0, x])[1],
+                         name="w")
+        graph_def = g.as_graph_def()  # before TF's gradient ops (optionals, accumulators) join it
+        gx = tf1.gradients(tf1.reduce_sum(y * w), x)[0]
+        with tf1.Session() as sess:
+            want = {pv: sess.run([y, w, gx], {x: XV, p: pv}) for pv in (True, False)}
+    return graph_def, want
+
+
+XV = np.float32([0.3, -1.2, 0.8])
+
+
+def test_a_graph_def_tensorflow_made_with_cond_and_while_loop_imports():
+    graph_def, want = _tf_graph_def_with_control_flow()
+    assert {"StatelessIf", "StatelessWhile"} <= {n.op for n in graph_def.node}
+    with lf.Graph().as_default() as g:
+        y, w = lf.import_graph_def(graph_def, return_elements=["y:0", "w:0"], name="imported")
+        x, p = g.get_tensor_by_name("imported/x:0"), g.get_tensor_by_name("imported/p:0")
+        gx = lf.gradients(lf.reduce_sum(y * w), x)[0]
+        with lf.Session() as sess:
+            for pv in (True, False):
+                for got, expected in zip(sess.run([y, w, gx], {x: XV, p: pv}), want[pv]):
+                    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

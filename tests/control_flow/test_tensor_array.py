@@ -1,4 +1,4 @@
-"""tf.TensorArray (static size) against TensorFlow: written and read in tf.while_loop bodies,
+"""tf.TensorArray (static and dynamic size) against TensorFlow: written and read in tf.while_loop bodies,
 stacked, unstacked, gathered, concatenated, and differentiated; one graph per framework."""
 from __future__ import annotations
 
@@ -90,10 +90,83 @@ def test_stack_values_by_hand(results):
     np.testing.assert_allclose(ours["stack"], want, rtol=1e-5)
 
 
-def test_dynamic_size_is_refused():
+def _grown(m, x, n):
+    """dynamic_size=True: written in a loop at ta.size() (one element per iteration after the
+    first), and grown outside any loop by constant-index writes (element 1 never written)."""
+    ta = m.TensorArray(m.float32, size=0, dynamic_size=True, element_shape=[3]).write(0, x)
+
+    def body(i, ta):
+        return i + 1, ta.write(ta.size(), m.tanh(ta.read(i)) * 2.0)
+
+    looped = m.while_loop(lambda i, ta: i < n, body, [0, ta], maximum_iterations=4)[1]
+    static = m.TensorArray(m.float32, size=0, dynamic_size=True).write(0, x).write(2, x * 3.0)
+    stack = looped.stack()
+    return {"stack": stack, "size": looped.size(), "read": looped.read(2), "concat": looped.concat(),
+            "grad": m.gradients(m.reduce_sum(stack * stack), x)[0], "static_stack": static.stack(),
+            "static_size": static.size(), "dynamic_size": m.constant(looped.dynamic_size)}
+
+
+def _run_grown(m, n_value):
+    g = m.Graph()
+    with g.as_default():
+        x, n = m.placeholder(m.float32, [3], name="x"), m.placeholder(m.int32, [], name="n")
+        cases = _grown(m, x, n)
+        with m.Session() as sess:
+            return sess.run(cases, {x: XS[1], n: n_value}), sess, cases, x, n
+
+
+@pytest.fixture(scope="module")
+def grown():
+    real_tf = pytest.importorskip("tensorflow")
+    tf1 = real_tf.compat.v1
+    tf1.disable_eager_execution()
+    return _run_grown(lf, 4)[0], _run_grown(tf1, 4)[0]
+
+
+@pytest.mark.parametrize("name", ["stack", "size", "read", "concat", "grad", "static_stack", "static_size",
+                                  "dynamic_size"])
+def test_dynamic_size_matches_tensorflow(grown, name):
+    ours, theirs = grown
+    np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-5, atol=1e-6)
+    assert np.shape(ours[name]) == np.shape(theirs[name])
+
+
+def test_dynamic_size_gradient_matches_finite_differences():
+    g = lf.Graph()
+    with g.as_default():
+        x, n = lf.placeholder(lf.float32, [3]), lf.placeholder(lf.int32, [])
+        cases = _grown(lf, x, n)
+        loss = lf.reduce_sum(cases["stack"] * cases["stack"])
+        with lf.Session() as sess:
+            got = sess.run(cases["grad"], {x: XS[1], n: 4})
+            eps, numeric = 1e-3, []
+            for k in range(3):
+                d = np.zeros(3, np.float32)
+                d[k] = eps
+                hi, lo = (sess.run(loss, {x: XS[1] + s * d, n: 4}) for s in (1, -1))
+                numeric.append((hi - lo) / (2 * eps))
+    np.testing.assert_allclose(got, numeric, rtol=2e-2, atol=2e-3)
+
+
+def test_dynamic_size_known_only_at_run_time():
+    """Fewer iterations than the bound: size() is right, stacking fails clearly."""
+    g = lf.Graph()
+    with g.as_default():
+        x, n = lf.placeholder(lf.float32, [3]), lf.placeholder(lf.int32, [])
+        cases = _grown(lf, x, n)
+        with lf.Session() as sess:
+            assert sess.run(cases["size"], {x: XS[1], n: 2}) == 3
+            with pytest.raises(lf.errors.UnimplementedError, match="fewer elements than its loop's maximum_iter"):
+                sess.run(cases["stack"], {x: XS[1], n: 2})
+
+
+def test_dynamic_size_needs_a_bounded_loop_or_constant_indices():
     with lf.Graph().as_default():
-        with pytest.raises(NotImplementedError, match="dynamic_size=True"):
-            lf.TensorArray(lf.float32, size=0, dynamic_size=True)
+        ta = lf.TensorArray(lf.float32, size=0, dynamic_size=True, element_shape=[])
+        with pytest.raises(NotImplementedError, match="maximum_iterations as a static number"):
+            lf.while_loop(lambda i, t: i < 3, lambda i, t: (i + 1, t.write(i, 1.0)), [0, ta])
+        with pytest.raises(NotImplementedError, match="index known only at run time"):
+            ta.write(lf.placeholder(lf.int32, []), 1.0)
 
 
 def test_unknown_element_shape_cannot_be_a_loop_variable():
