@@ -34,7 +34,7 @@ class SliceSpec:
         self.strides.append(stride)
 
 
-def _is_bool(index) -> bool:
+def is_bool_index(index) -> bool:
     if isinstance(index, Tensor):
         return index.dtype.is_bool
     return isinstance(index, (bool, np.bool_)) or isinstance(index, np.ndarray) and index.dtype == bool
@@ -42,7 +42,7 @@ def _is_bool(index) -> bool:
 
 def slice_spec(index, to_int) -> SliceSpec:
     """The StridedSlice spec of `tensor[index]`; `to_int(value)` resolves one index value."""
-    if _is_bool(index):
+    if is_bool_index(index):
         raise NotImplementedError("indexing with a boolean mask (tf.boolean_mask) is not supported")
     spec = SliceSpec()
     for s in index if isinstance(index, (list, tuple)) else [index]:

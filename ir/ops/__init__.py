@@ -3,3 +3,4 @@ from lowerflow.ir.ops import elementwise, structure  # noqa: F401
 from lowerflow.ir.ops import linalg, random, reduction  # noqa: F401
 from lowerflow.ir.ops import array, like, shape  # noqa: F401
 from lowerflow.ir.ops import control, fusion, loop  # noqa: F401
+from lowerflow.ir.ops import dynamic  # noqa: F401
