@@ -100,8 +100,12 @@ def _bind(lw, op: Operation, index: int, data: ir.Value, count: ir.Value) -> Non
 # ---- producers ----------------------------------------------------------------------------
 
 def _positions(lw, mask: ir.Value, op: Operation) -> tuple[ir.Value, ir.Value]:
-    """(positions of the true elements of a bool vector, padded with 0; their count)."""
-    return tuple(_raw(lw, "lf.mask_positions", [mask], {}, op).results)
+    """(positions of the true elements of a bool vector, padded with 0; their count), once per
+    mask: two masks by the same tensor give results of one known length."""
+    key = ("positions", mask)  # beside the values in `extent`, so it lives as long as they do
+    if key not in lw.extent:
+        lw.extent[key] = tuple(_raw(lw, "lf.mask_positions", [mask], {}, op).results)
+    return lw.extent[key]
 
 
 def _flat(lw, x: ir.Value, shape: list, op: Operation) -> ir.Value:
@@ -292,12 +296,13 @@ def _matmul(lw, name, operands, attrs, op):
 def _view(lw, name, operands, attrs, op):
     (x,) = operands
     count = lw.extent[x]
+    target = op._attrs.get("shape") if op.type == "Reshape" else None
+    if isinstance(target, list) and target[:1] != [-1]:
+        raise refuse("a reshape of such a value to a leading dim other than -1", op)
     res = _raw(lw, name, operands, attrs, op)
     out = res.result.type
     rest_in, rest_out = prod(x.type.shape[1:]), prod(out.shape[1:])
-    target = op._attrs.get("shape") if op.type == "Reshape" else None
     if not out.shape or rest_out == 0 or rest_in % rest_out or out.shape[0] * rest_out != x.type.shape[0] * rest_in \
-            or (isinstance(target, list) and target[:1] != [-1]) \
             or (name == "lf.expand_dims" and attrs["axis"] % (x.type.rank + 1) == 0) \
             or (name == "lf.squeeze" and (0 in [a % x.type.rank for a in attrs["squeeze_dims"]]
                                           or not attrs["squeeze_dims"] and x.type.shape[0] == 1)):
