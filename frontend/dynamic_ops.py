@@ -43,7 +43,7 @@ def boolean_mask(tensor, mask, name: str = "boolean_mask", axis=None) -> Tensor:
         if tensor.shape.ndims is not None:
             head = tensor.shape[:k]
             if not head.is_compatible_with(mask.shape):
-                raise ValueError(f"Shapes {mask.shape} and {head} are incompatible")
+                raise ValueError(f"Shapes {head} and {mask.shape} are incompatible")
         rest = tensor.shape[k:]
         if k > 1:
             target = [-1] + rest.as_list() if rest.is_fully_defined() else array_ops.concat(

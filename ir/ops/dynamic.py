@@ -81,8 +81,8 @@ register(OpDef("lf.unique", _unique_infer,
 def _partition_infer(types, attrs):
     data, parts = types
     if parts.dtype != I32:
-        raise TypeError(f"Value passed to parameter 'partitions' has DataType {parts.dtype.np_name} not in "
-                        "list of allowed values: int32")
+        raise TypeError(f"Input 'partitions' of 'DynamicPartition' Op has type {parts.dtype.np_name} that does "
+                        "not match expected type of int32.")
     n = attrs["num_partitions"]
     if type(n) is not int or n < 1:
         raise ValueError(f"num_partitions must be at least 1, got {n!r}")
