@@ -34,6 +34,7 @@ from lowerflow import ir
 from lowerflow.frontend import shape_values
 from lowerflow.frontend.graph import Operation
 from lowerflow.ir.opdef import ELEMENTWISE
+from lowerflow.ir.ops.array import one_hot_axis, pad_widths, slice_window, transpose_perm
 from lowerflow.ir.ops.reduction import identity_element, reduction_axes
 from lowerflow.ir.types import BOOL, I32, I64
 
@@ -43,7 +44,7 @@ _DIVISIONS = ("lf.floordiv", "lf.mod", "lf.truncdiv", "lf.truncmod", "lf.div", "
 _REDUCTIONS = ("lf.reduce_sum", "lf.reduce_mean", "lf.reduce_prod", "lf.reduce_max", "lf.reduce_min",
                "lf.reduce_any", "lf.reduce_all")
 _VIEWS = ("lf.reshape", "lf.squeeze", "lf.expand_dims")
-_LIKE = {"lf.sum_to": 1, "lf.broadcast_like": 1, "lf.reshape_like": 1}  # like-operand index
+_LIKE = {"lf.sum_to": 1, "lf.broadcast_like": 1, "lf.reshape_like": 1, "lf.slice_grad": 1}  # like-operand index
 
 
 def refuse(what: str, op: Operation) -> NotImplementedError:
@@ -164,6 +165,13 @@ def lower_unique(lw, op: Operation) -> None:
     lw.env.setdefault(op.outputs[1], ranks)
 
 
+def _checked(lw, index: ir.Value, limit: int, op: Operation) -> ir.Value:
+    """`index` read through a gather of `limit` zeros: a value outside [0, limit) fails the
+    step with InvalidArgumentError (native code has no assertion op; a gather checks)."""
+    zeros = _const(lw, np.zeros(limit), index.type.dtype.np_dtype, op)
+    return _raw(lw, "lf.add", [index, _raw(lw, "lf.gather", [zeros, index], {"axis": 0}, op).result], {}, op).result
+
+
 def lower_dynamic_partition(lw, op: Operation) -> None:
     """DynamicPartition(data, partitions): output i holds the rows whose partition is i. The
     partitions are read once through a gather of a [num_partitions] vector, so one outside
@@ -172,9 +180,7 @@ def lower_dynamic_partition(lw, op: Operation) -> None:
     k, num = parts.type.rank, op.get_attr("num_partitions")
     n = prod(parts.type.shape)
     flat = _flat(lw, data, [n] + list(data.type.shape[k:]), op)
-    ids = _flat(lw, parts, [n], op)
-    checked = _raw(lw, "lf.gather", [_const(lw, np.zeros(num), np.int32, op), ids], {"axis": 0}, op).result
-    ids = _raw(lw, "lf.add", [ids, checked], {}, op).result
+    ids = _checked(lw, _flat(lw, parts, [n], op), num, op)
     for i in range(num):
         hit = _raw(lw, "lf.eq", [ids, _const(lw, i, np.int32, op)], {}, op).result
         pos, count = _positions(lw, hit, op)
@@ -182,6 +188,30 @@ def lower_dynamic_partition(lw, op: Operation) -> None:
 
 
 def lower_fed_slice(lw, op: Operation) -> None:
+    """A slice whose bound on axis 0 is fed (StridedSlice's end, Slice's size)."""
+    (_fed_strided_slice if op.type == "StridedSlice" else _fed_slice_size)(lw, op)
+
+
+def _fed_slice_size(lw, op: Operation) -> None:
+    """Slice(x, begin, size) with size[0] fed: `x[b:]` with the extent size[0] (-1: the rest);
+    a size outside [0, dim - b] fails the step, as TF1's kernel."""
+    attrs = dict(op._attrs)
+    begin, size = attrs["begin"], attrs["size"]
+    begin = shape_values.partial_shape(begin.tensor) if isinstance(begin, shape_values.RunValue) else begin
+    known = shape_values.partial_shape(size.tensor) if isinstance(size, shape_values.RunValue) else size
+    if begin is None or None in begin or not isinstance(size, shape_values.RunValue) or None in known[1:]:
+        raise refuse("a fed slice bound other than the size of axis 0", op)
+    x = lw.value(op.inputs[0])
+    dim = x.type.shape[0]
+    data = lw.build_static("lf.slice", [x], {"begin": begin, "size": [-1] + known[1:]}, op).result
+    rest = max(dim - begin[0], 0)
+    wanted = _scalar_i64(lw, _raw(lw, "lf.slice", [lw.value(size.tensor)], {"begin": [0], "size": [1]}, op).result, op)
+    wanted = _raw(lw, "lf.select", [_arith(lw, "lf.eq", wanted, -1, op), _const(lw, rest, np.int64, op), wanted],
+                  {}, op).result
+    _bind(lw, op, 0, data, _checked(lw, wanted, rest + 1, op))
+
+
+def _fed_strided_slice(lw, op: Operation) -> None:
     """StridedSlice whose end on axis 0 is fed (`x[b:n]`): the static slice `x[b:]` with the
     extent TF1's kernel gives the bounds (a negative end counts from the end; both clamped)."""
     attrs = dict(op._attrs)
@@ -335,9 +365,58 @@ def _rank(lw, name, operands, attrs, op):
     return _raw(lw, name, operands, attrs, op)
 
 
+def _slice(lw, name, operands, attrs, op):
+    """A slice that reads all of the leading dim, and keeps it first."""
+    (x,) = operands
+    w = slice_window(name, x.type.shape, attrs)
+    first = attrs.get("new_axis_mask", 0) & 1 or (attrs.get("shrink_axis_mask", 0) & 1
+                                                  and not attrs.get("ellipsis_mask", 0) & 1)
+    if first or (w.starts[0], w.steps[0], w.sizes[0]) != (0, 1, x.type.shape[0]):
+        raise refuse(f"'{name}' that does not keep all of such a leading dim", op)
+    return _same(lw, name, operands, attrs, op)
+
+
+def _joined(lw, name, operands, attrs, op):
+    """concat/stack of values of one run-time length, along another axis than 0."""
+    rank = operands[0].type.rank + (name == "lf.stack")
+    if not all(is_dynamic(lw, v) for v in operands) or attrs["axis"] % rank == 0:
+        raise refuse(f"'{name}' along such a dim or with static values", op)
+    return _keep(lw, _raw(lw, name, operands, attrs, op), _one_count(lw, operands, op))
+
+
+def _transpose(lw, name, operands, attrs, op):
+    if transpose_perm(attrs, operands[0].type.rank)[0] != 0:
+        raise refuse("a transpose that moves such a leading dim", op)
+    return _same(lw, name, operands, attrs, op)
+
+
+def _pad(lw, name, operands, attrs, op):
+    if any(pad_widths(operands[0].type.shape, attrs)[0]):
+        raise refuse("padding such a leading dim", op)
+    return _same(lw, name, operands, attrs, op)
+
+
+def _one_hot(lw, name, operands, attrs, op):
+    if one_hot_axis(attrs, operands[0].type.rank) == 0:
+        raise refuse("a one_hot whose depth goes before such a dim", op)
+    return _same(lw, name, operands, attrs, op)
+
+
+def _xent(lw, name, operands, attrs, op):
+    """Per-row losses; padded labels read class 0, so they are in range."""
+    logits, labels = operands
+    count = _one_count(lw, operands, op)
+    if not (is_dynamic(lw, logits) and is_dynamic(lw, labels)):
+        raise refuse("a cross entropy whose logits and labels do not share a run-time length", op)
+    return _keep(lw, _raw(lw, name, [logits, _masked(lw, labels, count, 0, op)], attrs, op), count)
+
+
 _RULES = {**dict.fromkeys(_REDUCTIONS, _reduce), "lf.argmax": _arg, "lf.argmin": _arg, "lf.gather": _gather,
           "lf.unsorted_segment_sum": _segment_sum, "lf.matmul": _matmul, **dict.fromkeys(_VIEWS, _view),
-          "lf.identity": _same, "lf.fill_like": _same, "lf.shape": _shape, "lf.size": _shape, "lf.rank": _rank}
+          "lf.identity": _same, "lf.fill_like": _same, "lf.shape": _shape, "lf.size": _shape, "lf.rank": _rank,
+          "lf.slice": _slice, "lf.strided_slice": _slice, "lf.concat": _joined, "lf.stack": _joined,
+          "lf.transpose": _transpose, "lf.pad": _pad, "lf.sparse_softmax_xent": _xent,
+          "lf.one_hot": _one_hot}
 
 
 def mark_like(lw, name: str, operands: list, results: list) -> None:

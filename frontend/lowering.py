@@ -190,7 +190,7 @@ class _Lowerer:
             try:
                 operands, attrs = resolve(op, self.value)
             except RunValueError:
-                if kind != "StridedSlice" or self.extent is None:
+                if kind not in ("StridedSlice", "Slice") or self.extent is None:
                     raise
                 return dynamic.lower_fed_slice(self, op)
             opdef = ir.get_op(ir_name)

@@ -42,6 +42,24 @@ def _fed_slice(m):
     return [x[:n], x[1:n], x[-3:n], m.reduce_sum(x[:n], 0)], (x, n)
 
 
+def _consumers(m):
+    x = m.placeholder(m.float32, [None, 3])
+    k = m.placeholder(m.bool, [None])
+    labels = m.placeholder(m.int32, [None])
+    y = m.boolean_mask(x, k)
+    xent = m.nn.sparse_softmax_cross_entropy_with_logits(labels=m.boolean_mask(labels, k), logits=y)
+    return [m.nn.softmax(y), y[:, 0], y[..., 1:], m.concat([y, y * 2.0], 1), m.transpose(m.expand_dims(y, 1), [0, 2, 1]),
+            xent, m.gradients(m.reduce_sum(xent), [x])[0], m.stack([y, -y], 1), m.cast(y > 0.0, m.int32),
+            m.zeros_like(y), m.reduce_any(m.not_equal(y, y), 1)], (x, k, labels)
+
+
+def _fed_size(m):
+    x = m.placeholder(m.float32, [None, 3])
+    n = m.placeholder(m.int32, [])
+    y = m.slice(x, [1, 0], [n, -1])
+    return [y, m.slice(x, [0, 1], m.stack([n, 2])), m.reduce_sum(y)], (x, n)
+
+
 def _grad(m):
     x = m.placeholder(m.float32, [None, 3])
     k = m.placeholder(m.bool, [None])
@@ -60,6 +78,9 @@ CASES = {
     "dynamic_partition": (_partition, [(X4[:, :2], [0, 2, 0, 1]), (X4[:, :2], [2, 2, 2, 2]),
                                        (X4[:, :2], [0, 3, 1, 1]), (X4[:, :2], [-1, 0, 1, 2])]),
     "fed_slice": (_fed_slice, [(X4[:, :2], 2), (X4[:, :2], -1), (X4[:, :2], 0), (X4[:, :2], 99), (X4[:, :2], -9)]),
+    "consumers": (_consumers, [(X4, [1, 0, 1, 1], [0, 1, 2, 0]), (X4, [0, 0, 0, 0], [0, 0, 0, 0]),
+                               (X4, [1, 1, 1, 1], [2, 2, 1, 0]), (X4, [0, 1, 0, 0], [3, 2, 1, 0])]),
+    "fed_size": (_fed_size, [(X4, 2), (X4, 0), (X4, -1), (X4, 3), (X4, 4), (X4, -2)]),
     "mask_gradient": (_grad, [(X4, [1, 0, 1, 1]), (X4, [0, 0, 0, 0])]),
 }
 
