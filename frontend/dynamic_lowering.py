@@ -232,6 +232,29 @@ def _fed_strided_slice(lw, op: Operation) -> None:
     _bind(lw, op, 0, data, _arith(lw, "lf.sub", end, begin, op))
 
 
+def lower_run_reshape(lw, op: Operation, error: Exception) -> None:
+    """Reshape of such a value to a shape computed from its own shape
+    (`[tf.shape(y)[0], -1]`): the target is evaluated for two stand-in counts; when only its
+    first entry follows them, and equals them, it is `[-1, rest...]`. Else `error` stands."""
+    x = lw.value(shape_values.dense_inputs(op)[0])
+    run = op._attrs["shape"]
+    if not is_dynamic(lw, x) or not isinstance(run, shape_values.RunValue):
+        raise error
+    target = lw.value(run.tensor)
+    tries = [[int(v) for v in shape_values.evaluate(target, "'shape' of Reshape",
+                                                    {lw.extent[x]: np.array(c, np.int64)}).reshape(-1)]
+             for c in (7, 11)]
+    (first, *rest), (second, *rest2) = tries
+    if (first, second) != (7, 11) or rest != rest2 or rest.count(-1) > 1:
+        raise error
+    if -1 in rest:  # the leading dim keeps its run-time length: -1 stands for the rest of a row
+        known, row = -prod(rest), prod(x.type.shape[1:])
+        if known <= 0 or row % known:
+            raise error
+        rest[rest.index(-1)] = row // known
+    lw.env.setdefault(op.outputs[0], lw.build("lf.reshape", [x], {"shape": [-1] + rest}, op).result)
+
+
 PRODUCERS = {"Where": lower_where, "Unique": lower_unique, "DynamicPartition": lower_dynamic_partition}
 
 
@@ -326,8 +349,7 @@ def _matmul(lw, name, operands, attrs, op):
 def _view(lw, name, operands, attrs, op):
     (x,) = operands
     count = lw.extent[x]
-    target = op._attrs.get("shape") if op.type == "Reshape" else None
-    if isinstance(target, list) and target[:1] != [-1]:
+    if op.type == "Reshape" and list(attrs["shape"][:1]) != [-1]:  # a fixed leading dim: equal only at run time
         raise refuse("a reshape of such a value to a leading dim other than -1", op)
     res = _raw(lw, name, operands, attrs, op)
     out = res.result.type
@@ -335,7 +357,7 @@ def _view(lw, name, operands, attrs, op):
     if not out.shape or rest_out == 0 or rest_in % rest_out or out.shape[0] * rest_out != x.type.shape[0] * rest_in \
             or (name == "lf.expand_dims" and attrs["axis"] % (x.type.rank + 1) == 0) \
             or (name == "lf.squeeze" and (0 in [a % x.type.rank for a in attrs["squeeze_dims"]]
-                                          or not attrs["squeeze_dims"] and x.type.shape[0] == 1)):
+                                          or not attrs["squeeze_dims"])):  # TF1 squeezes a run-time 1 too
         raise refuse(f"'{name}' that does not keep such a leading dim first (reshape it to [-1, ...])", op)
     if rest_in != rest_out:
         count = _arith(lw, "lf.floordiv", _arith(lw, "lf.mul", count, rest_in, op), rest_out, op)
@@ -384,6 +406,12 @@ def _joined(lw, name, operands, attrs, op):
     return _keep(lw, _raw(lw, name, operands, attrs, op), _one_count(lw, operands, op))
 
 
+def _split(lw, name, operands, attrs, op):
+    if attrs["axis"] % operands[0].type.rank == 0:
+        raise refuse("a split of such a dim", op)
+    return _same(lw, name, operands, attrs, op)
+
+
 def _transpose(lw, name, operands, attrs, op):
     if transpose_perm(attrs, operands[0].type.rank)[0] != 0:
         raise refuse("a transpose that moves such a leading dim", op)
@@ -416,7 +444,7 @@ _RULES = {**dict.fromkeys(_REDUCTIONS, _reduce), "lf.argmax": _arg, "lf.argmin":
           "lf.identity": _same, "lf.fill_like": _same, "lf.shape": _shape, "lf.size": _shape, "lf.rank": _rank,
           "lf.slice": _slice, "lf.strided_slice": _slice, "lf.concat": _joined, "lf.stack": _joined,
           "lf.transpose": _transpose, "lf.pad": _pad, "lf.sparse_softmax_xent": _xent,
-          "lf.one_hot": _one_hot}
+          "lf.one_hot": _one_hot, "lf.split": _split}
 
 
 def mark_like(lw, name: str, operands: list, results: list) -> None:

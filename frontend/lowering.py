@@ -189,7 +189,9 @@ class _Lowerer:
                 raise NotImplementedError(f"no IR lowering for TF op type '{kind}' (node {op.name})")
             try:
                 operands, attrs = resolve(op, self.value)
-            except RunValueError:
+            except RunValueError as e:
+                if kind == "Reshape" and self.extent:
+                    return dynamic.lower_run_reshape(self, op, e)
                 if kind not in ("StridedSlice", "Slice") or self.extent is None:
                     raise
                 return dynamic.lower_fed_slice(self, op)

@@ -186,7 +186,11 @@ def test_build_time_errors():
     lambda bm, x: tf.reshape(bm, [2, 3]),
     lambda bm, x: tf.boolean_mask(x, x[:, 0] > 0) + bm,  # two independent lengths
     lambda bm, x: tf.matmul(x, bm, transpose_b=True),
-], ids=["static-lead", "concat", "transpose", "reshape-fixed", "two-lengths", "matmul-n"])
+    lambda bm, x: tf.squeeze(tf.expand_dims(bm, 2)),  # TF1 would squeeze a run-time length of 1 too
+    lambda bm, x: tf.reshape(bm, [tf.shape(bm)[0] * 3]),
+    lambda bm, x: tf.nn.dropout(bm, rate=0.5),  # a random shape from a run-time length
+], ids=["static-lead", "concat", "transpose", "reshape-fixed", "two-lengths", "matmul-n", "squeeze-all",
+        "reshape-scaled", "dropout"])
 def test_unsupported_consumers_raise(build):
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [4, 3])

@@ -53,6 +53,16 @@ def _consumers(m):
             m.zeros_like(y), m.reduce_any(m.not_equal(y, y), 1)], (x, k, labels)
 
 
+def _reshapes(m):
+    x = m.placeholder(m.float32, [None, 3])
+    k = m.placeholder(m.bool, [None])
+    y = m.boolean_mask(x, k)
+    c = m.concat([y, y * 2.0], 1)
+    a, b = m.split(c, 2, axis=1)
+    return [m.reshape(y, [m.shape(y)[0], -1]), m.reshape(y, m.stack([m.shape(y)[0], 3, 1])), m.reshape(y, [-1]),
+            m.squeeze(m.expand_dims(y, 2), [2]), b, m.gradients(m.reduce_sum(c * c) + m.reduce_sum(a), x)[0]], (x, k)
+
+
 def _fed_size(m):
     x = m.placeholder(m.float32, [None, 3])
     n = m.placeholder(m.int32, [])
@@ -80,6 +90,7 @@ CASES = {
     "fed_slice": (_fed_slice, [(X4[:, :2], 2), (X4[:, :2], -1), (X4[:, :2], 0), (X4[:, :2], 99), (X4[:, :2], -9)]),
     "consumers": (_consumers, [(X4, [1, 0, 1, 1], [0, 1, 2, 0]), (X4, [0, 0, 0, 0], [0, 0, 0, 0]),
                                (X4, [1, 1, 1, 1], [2, 2, 1, 0]), (X4, [0, 1, 0, 0], [3, 2, 1, 0])]),
+    "reshapes": (_reshapes, [(X4, [1, 0, 1, 1]), (X4, [0, 0, 0, 0]), (X4, [0, 0, 1, 0])]),
     "fed_size": (_fed_size, [(X4, 2), (X4, 0), (X4, -1), (X4, 3), (X4, 4), (X4, -2)]),
     "mask_gradient": (_grad, [(X4, [1, 0, 1, 1]), (X4, [0, 0, 0, 0])]),
 }
