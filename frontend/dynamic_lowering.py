@@ -139,8 +139,9 @@ def lower_where(lw, op: Operation) -> None:
 
 def lower_unique(lw, op: Operation) -> None:
     """Unique(x): y = x at the first occurrence of each value, idx[i] = y's position of x[i].
-    First occurrences come from an [n, n] equality table (every NaN equal only to itself, as
-    TF1's hash map has it), so this costs O(n^2) memory and time."""
+    first[i] = min{j : x[j] == x[i] or j == i} (every NaN is its own value, as in TF1's hash
+    map) and idx[i] = #{first occurrences before first[i]}: elementwise [n, n] tables that end
+    in a row reduction, which the fusion pass turns into loops: O(n^2) time, O(n) memory."""
     x = lw.value(op.inputs[0])
     (n,) = x.type.shape
     out = op.outputs[1].dtype.ir
@@ -148,17 +149,16 @@ def lower_unique(lw, op: Operation) -> None:
         _bind(lw, op, 0, x, _const(lw, 0, np.int64, op))
         lw.env.setdefault(op.outputs[1], _const(lw, np.zeros(0), out.np_dtype, op))
         return
-    col, row = (_raw(lw, "lf.reshape", [x], {"shape": s}, op).result for s in ([n, 1], [1, n]))
-    same = _raw(lw, "lf.or", [_raw(lw, "lf.eq", [col, row], {}, op).result,
-                              _const(lw, np.eye(n, dtype=bool), bool, op)], {}, op).result
-    first = _raw(lw, "lf.argmax", [_raw(lw, "lf.cast", [same], {"to": I32}, op).result],
-                 {"axis": 1, "output_type": I64}, op).result
     index = _raw(lw, "lf.range", [], {"start": 0, "limit": n, "delta": 1, "dtype": I64}, op).result
+    col, row, i, j = (_flat(lw, v, s, op) for v, s in ((x, [n, 1]), (x, [1, n]), (index, [n, 1]), (index, [1, n])))
+    same = _raw(lw, "lf.or", [_raw(lw, "lf.eq", [col, row], {}, op).result,
+                              _raw(lw, "lf.eq", [i, j], {}, op).result], {}, op).result
+    candidates = _raw(lw, "lf.select", [same, j, _const(lw, n, np.int64, op)], {}, op).result
+    first = _raw(lw, "lf.reduce_min", [candidates], {"axes": [1], "keepdims": False}, op).result
     is_first = _raw(lw, "lf.eq", [first, index], {}, op).result
     pos, count = _positions(lw, is_first, op)
     _bind(lw, op, 0, _raw(lw, "lf.gather", [x, pos], {"axis": 0}, op).result, count)
-    # idx[i]: how many first occurrences come before x[i]'s first occurrence
-    before = _raw(lw, "lf.lt", [_flat(lw, index, [1, n], op), _flat(lw, first, [n, 1], op)], {}, op).result
+    before = _raw(lw, "lf.lt", [j, _flat(lw, first, [n, 1], op)], {}, op).result
     counted = _raw(lw, "lf.and", [before, _flat(lw, is_first, [1, n], op)], {}, op).result
     ranks = _raw(lw, "lf.reduce_sum", [_raw(lw, "lf.cast", [counted], {"to": out}, op).result],
                  {"axes": [1], "keepdims": False}, op).result
