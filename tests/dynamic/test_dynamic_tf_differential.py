@@ -144,3 +144,25 @@ def test_errors_as_tensorflow():
             with pytest.raises(TypeError, match="partitions"):
                 m.dynamic_partition(x, m.placeholder(m.int64, [2]), 2)
             assert x[m.placeholder(m.bool, [None])].shape.as_list() == [None, 3]
+
+
+def test_exported_graph_runs_in_tensorflow():
+    """The GraphDef of these ops (a fed slice bound as its tensor input) runs in TF with the
+    values lowerflow computes."""
+    tf = tf1()
+    with lf.Graph().as_default() as g:
+        x = lf.placeholder(lf.float32, [None, 2], name="x")
+        n = lf.placeholder(lf.int32, [], name="n")
+        p = lf.placeholder(lf.int32, [None], name="p")
+        outs = [x[:n], lf.slice(x, [1, 0], [n, -1]), lf.boolean_mask(x, x[:, 0] > 0), lf.unique(x[:, 1]).y,
+                *lf.dynamic_partition(x, p, 2)]
+        feed = {x: X4[:, :2], n: 2, p: [1, 0, 0, 1]}
+        with lf.Session() as sess:
+            want = sess.run(outs, feed)
+        graph_def = tf.GraphDef.FromString(g.as_graph_def().SerializeToString())
+    with tf.Graph().as_default() as h:
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            got = sess.run([o.name for o in outs], {f"{k.op.name}:0": v for k, v in feed.items()})
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
