@@ -322,6 +322,11 @@ def _gather(lw, name, operands, attrs, op):
     if is_dynamic(lw, params) or attrs["axis"] % params.type.rank != 0:
         raise refuse("a gather from such a value, or along another axis than 0", op)
     count = lw.extent[indices]
+    if params.type.shape[0] == 0:  # no row to pad with: a one-row table that real indices miss
+        table = _const(lw, np.zeros((1,) + params.type.shape[1:]), params.type.dtype.np_dtype, op)
+        rows = _raw(lw, "lf.cast", [_valid(lw, count, indices.type.shape[0], indices.type.rank, op)], {"to": I64},
+                    op).result
+        return _keep(lw, _raw(lw, name, [table, rows], attrs, op), count)
     return _keep(lw, _raw(lw, name, [params, _masked(lw, indices, count, 0, op)], attrs, op), count)
 
 
