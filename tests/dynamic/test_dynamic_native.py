@@ -231,3 +231,12 @@ def test_variable_update_from_masked_gradient():
                 old = sess.run(w)
                 sess.run(step, {x: xv, keep: mv})
                 np.testing.assert_allclose(sess.run(w), old - 0.5 * xv[mv].sum(0)[:, None] * np.ones((1, 5)), rtol=1e-6)
+
+
+def test_aot_refuses_a_run_time_length(tmp_path):
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [4])
+        y = tf.boolean_mask(x, x > 0)
+        with pytest.raises(NotImplementedError, match="known only at run time"):
+            tf.aot.compile([y], [x], name="masked", out_dir=str(tmp_path))
+        assert tf.aot.compile([tf.reduce_sum(y)], [x], name="summed", out_dir=str(tmp_path)) is not None
