@@ -1,12 +1,13 @@
 """Values whose leading dim depends on fed values: lowered natively, no recompile per value
 (cf. XLA's bounded dynamic shapes and its dynamic padder).
 
-A value-dependent op (Where, Unique, DynamicPartition, a StridedSlice whose end on axis 0 is
-fed) becomes static IR: its data in a buffer of the static bound (the most rows it can
-have), and its run-time extent, a `tensor<i64>` computed natively (`lf.mask_positions`, the
-count pass, or arithmetic on the fed bound). The lowerer keeps `extent[value] = count` for
-every such value. Only these consumers accept one, and each makes the rows past the extent
-(padding, valid but meaningless values) unable to change a result or fail a step:
+A value-dependent op (Where, Unique, DynamicPartition, a StridedSlice whose end or a Slice
+whose size on axis 0 is fed) becomes static IR: its data in a buffer of the static bound
+(the most rows it can have), and its run-time extent, a `tensor<i64>` computed natively
+(`lf.mask_positions`, the count pass, or arithmetic on the fed bound). The lowerer keeps
+`extent[value] = count` for every such value. Only these consumers accept one, and each
+makes the rows past the extent (padding: valid but meaningless values) unable to change a
+result or fail a step:
 
 - elementwise ops and fusions: the result has the same extent; two operands must share one
   (the same count), a static operand must broadcast along the leading dim; an integer
@@ -17,9 +18,11 @@ every such value. Only these consumers accept one, and each makes the rows past 
   sums (gather's gradient) drop padded rows;
 - matmul: a dynamic M keeps the extent; a contraction over the dynamic dim (the weight
   gradient) reads zeros in both operands' padding;
-- reshapes that keep the leading dim run-time (`[-1, ...]`), squeeze/expand_dims off axis 0,
-  identities, `fill_like`, shape and size queries (from the count), the gradient plumbing
-  ops (`lf.sum_to`, `lf.broadcast_like`, `lf.reshape_like`: the extent of their like-operand);
+- per-row ops: sparse softmax cross entropy (padded labels read class 0), one_hot, slices
+  that keep all of the leading dim, concat/stack/split/transpose/pad off it;
+- reshapes that keep the leading dim run-time (`[-1, ...]`, or a shape computed from the
+  value's own `tf.shape`), squeeze/expand_dims off axis 0, identities, `fill_like`, shape and
+  size queries (from the count), the gradient plumbing ops (the extent of their like-operand);
 - fetches: the step also returns the count, and the session returns the first `count` rows.
 
 Anything else given such a value raises UnimplementedError when the signature is lowered.
@@ -36,7 +39,7 @@ from lowerflow.frontend.graph import Operation
 from lowerflow.ir.opdef import ELEMENTWISE
 from lowerflow.ir.ops.array import one_hot_axis, pad_widths, slice_window, transpose_perm
 from lowerflow.ir.ops.reduction import identity_element, reduction_axes
-from lowerflow.ir.types import BOOL, I32, I64
+from lowerflow.ir.types import BOOL, I64
 
 _ORIGIN = ("(from tf.boolean_mask, one-argument tf.where, tf.unique, tf.dynamic_partition or a slice "
            "with a fed bound)")
@@ -49,8 +52,8 @@ _LIKE = {"lf.sum_to": 1, "lf.broadcast_like": 1, "lf.reshape_like": 1, "lf.slice
 
 def refuse(what: str, op: Operation) -> NotImplementedError:
     return NotImplementedError(f"{what}: lowerflow computes a leading dim known only at run time {_ORIGIN} "
-                               f"for elementwise ops, reductions, gathers, matmuls, reshapes and fetches "
-                               f"only [[node {op.name} (op: {op.type})]]")
+                               f"for elementwise ops, reductions, gathers, matmuls, per-row ops, reshapes and "
+                               f"fetches only [[node {op.name} (op: {op.type})]]")
 
 
 def is_dynamic(lw, v: ir.Value) -> bool:
