@@ -189,8 +189,13 @@ def test_build_time_errors():
     lambda bm, x: tf.squeeze(tf.expand_dims(bm, 2)),  # TF1 would squeeze a run-time length of 1 too
     lambda bm, x: tf.reshape(bm, [tf.shape(bm)[0] * 3]),
     lambda bm, x: tf.nn.dropout(bm, rate=0.5),  # a random shape from a run-time length
+    lambda bm, x: tf.cond(tf.constant(True), lambda: tf.reduce_sum(bm), lambda: tf.constant(0.0)),
+    lambda bm, x: tf.cond(tf.placeholder_with_default(True, []), lambda: tf.reduce_sum(tf.boolean_mask(x, x > 0)),
+                          lambda: tf.constant(0.0)),
+    lambda bm, x: tf.while_loop(lambda i: i < 3, lambda i: i + tf.reduce_sum(bm), [tf.constant(0.0)]),
+    lambda bm, x: tf.Print(bm, [bm]),
 ], ids=["static-lead", "concat", "transpose", "reshape-fixed", "two-lengths", "matmul-n", "squeeze-all",
-        "reshape-scaled", "dropout"])
+        "reshape-scaled", "dropout", "cond-capture", "cond-inside", "while", "print"])
 def test_unsupported_consumers_raise(build):
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [4, 3])
