@@ -24,7 +24,7 @@ from lowerflow.frontend.lowering import lower, needed_ops
 from lowerflow.frontend.math_ops import cast
 from lowerflow.frontend.op_builder import apply, apply_op, ir_type, natural_dtype, to_numpy
 from lowerflow.frontend.reduction_ops import deprecated_argument_lookup
-from lowerflow.frontend.slicing import index_error, slice_spec
+from lowerflow.frontend.slicing import is_bool_index, index_error, slice_spec
 from lowerflow.frontend.tensor_shape import Dimension, TensorShape
 from lowerflow.ir.interp import run_function
 from lowerflow.ir.opdef import PURE
@@ -341,6 +341,13 @@ def _index(value) -> int:
 
 def _getitem(tensor: Tensor, index) -> Tensor:
     """`tensor[index]` as TF1 builds it: one StridedSlice named "strided_slice"."""
+    from lowerflow.frontend import dynamic_ops  # it builds on this module
+
+    if is_bool_index(index):
+        return dynamic_ops.boolean_mask(tensor, index)
+    fed = dynamic_ops.fed_slice(tensor, index)
+    if fed is not None:
+        return fed
     spec = slice_spec(index, _index)
     return strided_slice(tensor, spec.begin, spec.end, spec.strides, name="strided_slice", **spec.masks)
 

@@ -32,6 +32,7 @@ from lowerflow.frontend.summary_ops import SUMMARY_OPS
 from lowerflow.frontend.tensor_shape import TensorShape
 from lowerflow.ir.ops.random import COUNTER_TYPE, RUN_COUNTER
 from lowerflow.frontend.tf_op_specs import SPECS, Const, Spec
+from lowerflow.frontend.shape_values import RunValue
 
 PRODUCER = 1882  # the GraphDef version TensorFlow 2.21 writes; import accepts any
 
@@ -91,7 +92,11 @@ def _export_op(op: Operation, taken: set) -> list:
     extra, kinds, real = [], [], list(op.inputs)
     known = getattr(op, "_tf_const_inputs", {})
     for slot in (spec.inputs if spec else ["*inputs"]):
-        if isinstance(slot, Const):
+        if isinstance(slot, Const) and isinstance(op._attrs.get(slot.attr), RunValue):
+            tensor = op._attrs[slot.attr].tensor  # known per run: TF's input is that tensor
+            node.input.append(_input_name(tensor))
+            kinds.append(tensor.dtype)
+        elif isinstance(slot, Const):
             value = _const_value(op, slot)
             source = known.get(slot.name)
             if source is None:

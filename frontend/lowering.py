@@ -22,7 +22,8 @@ import numpy as np
 from lowerflow import ir
 from lowerflow.frontend.control_flow import IF_TYPES, LOOP_VAR, WHILE_TYPES
 from lowerflow.frontend.graph import Operation, Tensor
-from lowerflow.frontend.shape_values import resolve
+from lowerflow.frontend import dynamic_lowering as dynamic
+from lowerflow.frontend.shape_values import RunValueError, resolve
 from lowerflow.ir.opdef import ELEMENTWISE
 from lowerflow.ir.ops.random import COUNTER_TYPE, RUN_COUNTER
 
@@ -50,6 +51,9 @@ class Step:
     writes: list[Operation]  # state ops (as `reads`) whose new values follow the fetches
     host: list[Tensor] = field(default_factory=list)  # fetched session queries
     prints: list[Operation] = field(default_factory=list)  # tf.Print ops: their data follow the writes
+    # (fetch index, count index): fetches whose leading dim is known at run time; the counts
+    # are the last results (frontend/dynamic_lowering.py)
+    extents: list[tuple[int, int]] = field(default_factory=list)
 
 
 def needed_ops(fetches: list[Tensor], targets: list[Operation], fed: set, within=None) -> list[Operation]:
@@ -99,7 +103,10 @@ def variable_type(var: Operation) -> ir.TensorType:
 
 
 class _Lowerer:
+    extent: dict | None = None  # value -> its run-time leading dim (dynamic_lowering.py); None in regions
+
     def __init__(self, feeds: dict[Tensor, ir.TensorType]):
+        self.extent = {}
         self.func = ir.Function("step")
         self.block = self.func.body  # where ops are built (a region's block when lowering a branch)
         self.env: dict[Tensor, ir.Value] = {}
@@ -136,6 +143,8 @@ class _Lowerer:
         raise KeyError(f"tensor {t.name} was not computed before use")
 
     def write(self, var: Operation, new: ir.Value, op: Operation) -> None:
+        if dynamic.is_dynamic(self, new):
+            raise dynamic.refuse("assigning such a value to a variable", op)
         expected = variable_type(var)
         if new.type.shape != expected.shape:
             raise RunShapeError(f"Assign requires shapes of both tensors to match. lhs shape= "
@@ -156,6 +165,12 @@ class _Lowerer:
                     f"{t.dtype.name}" + (f" and shape {t.shape.as_list()}" if t.shape.ndims is not None else ""))
         elif kind == "PlaceholderWithDefault":
             self.env.setdefault(op.outputs[0], self.value(op.inputs[0]))
+        elif kind in dynamic.PRODUCERS:
+            if self.extent is None:
+                raise dynamic.refuse("a value-dependent shape inside tf.cond or tf.while_loop", op)
+            dynamic.PRODUCERS[kind](self, op)
+        elif kind == "Print" and any(dynamic.is_dynamic(self, self.value(t)) for t in op.inputs[1:]):
+            raise dynamic.refuse("tf.Print of such a value", op)
         elif kind == "Print":  # the identity; its data become extra results (frontend/logging_ops.py)
             self.env.setdefault(op.outputs[0], self.value(op.inputs[0]))
             self.prints.append(op)
@@ -170,24 +185,41 @@ class _Lowerer:
         elif kind in IF_TYPES + WHILE_TYPES:
             from lowerflow.frontend.control_lowering import lower_control  # it builds on this module
 
+            if any(dynamic.is_dynamic(self, self.value(t)) for t in op.inputs if t.op.type != _VARIABLE):
+                raise dynamic.refuse("tf.cond or tf.while_loop over such a value", op)
             lower_control(self, op)
         else:
             ir_name = ir.TF_TO_IR.get(kind)
             if ir_name is None:
                 raise NotImplementedError(f"no IR lowering for TF op type '{kind}' (node {op.name})")
-            operands, attrs = resolve(op, self.value)
+            try:
+                operands, attrs = resolve(op, self.value)
+            except RunValueError as e:
+                if kind == "Reshape" and self.extent:
+                    return dynamic.lower_run_reshape(self, op, e)
+                if kind not in ("StridedSlice", "Slice") or self.extent is None:
+                    raise
+                return dynamic.lower_fed_slice(self, op)
             opdef = ir.get_op(ir_name)
             if opdef.has(RUN_COUNTER):
                 operands.insert(0, self.run_counter(op))
             if opdef.expand is not None:  # defined by other ops at this signature's shapes
                 results = opdef.expand(lambda name, args, attrs: self.build(name, args, attrs, op).results,
                                        operands, attrs)
+                if self.extent:
+                    dynamic.mark_like(self, ir_name, operands, results)
             else:
                 results = self.build(ir_name, operands, attrs, op).results
             for t, v in zip(op.outputs, results):
                 self.env.setdefault(t, v)
 
     def build(self, ir_name: str, operands, attrs, op: Operation) -> ir.Operation:
+        if self.extent and any(v in self.extent for v in operands):
+            return dynamic.consume(self, ir_name, operands, attrs, op)
+        return self.build_static(ir_name, operands, attrs, op)
+
+    def build_static(self, ir_name: str, operands, attrs, op: Operation) -> ir.Operation:
+        """`build` with no run-time extents to take care of."""
         try:
             return ir.build(self.block, ir_name, operands, attrs, location=op.name)
         except ValueError as e:
@@ -226,7 +258,10 @@ def lower(fetches: list[Tensor], targets: list[Operation], feeds: dict[Tensor, i
         lw.lower_op(op)
     native = [t for t in fetches if t.op.type not in HOST_OPS]
     printed = [t for op in lw.prints for t in op.inputs[1:]]
-    results = [lw.fetch(t) for t in native] + [lw.state[v] for v in lw.writes] + [lw.value(t) for t in printed]
-    lw.func.set_return(results, [t.name for t in native] + [v.name for v in lw.writes] + [t.name for t in printed])
+    fetched = [lw.fetch(t) for t in native]
+    counts, extents = dynamic.fetch_counts(lw, fetched)
+    results = fetched + [lw.state[v] for v in lw.writes] + [lw.value(t) for t in printed] + counts
+    lw.func.set_return(results, [t.name for t in native] + [v.name for v in lw.writes] + [t.name for t in printed]
+                       + [f"{native[i].name}/extent" for i, _ in extents])
     return Step(lw.func, list(feeds), lw.reads, native, lw.writes,
-                [t for t in fetches if t.op.type in HOST_OPS], lw.prints)
+                [t for t in fetches if t.op.type in HOST_OPS], lw.prints, extents)

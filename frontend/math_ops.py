@@ -132,10 +132,19 @@ def div(x, y, name: str | None = None) -> Tensor:
     return apply("RealDiv" if x.dtype.is_floating else "FloorDiv", [x, y], name=name or "div")
 
 
+def _coordinates(condition, x, y, name: str | None) -> Tensor:
+    """One-argument tf.where: the coordinates of the true elements (frontend/dynamic_ops.py)."""
+    if x is not None or y is not None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    from lowerflow.frontend.dynamic_ops import where_coordinates  # it builds on this module
+
+    return where_coordinates(condition, name)
+
+
 def where_v2(condition, x=None, y=None, name: str | None = None) -> Tensor:
     """3-argument tf.where_v2: condition, x and y broadcast together."""
     if x is None or y is None:
-        raise NotImplementedError("tf.where with one argument (coordinates) is not supported")
+        return _coordinates(condition, x, y, name)
     x, y = convert_operands([x, y])
     return apply("SelectV2", [convert_to_tensor(condition), x, y], name=name or "SelectV2")
 
@@ -144,7 +153,7 @@ def where(condition, x=None, y=None, name: str | None = None) -> Tensor:
     """3-argument TF1 tf.where (op Select): a vector condition selects rows of x and y, as
     in TF1; other shapes broadcast (where TF1 would refuse them: a defined difference)."""
     if x is None or y is None:
-        raise NotImplementedError("tf.where with one argument (coordinates) is not supported")
+        return _coordinates(condition, x, y, name)
     condition = convert_to_tensor(condition)
     x, y = convert_operands([x, y])
     rank, crank = x.shape.ndims, condition.shape.ndims

@@ -69,8 +69,9 @@ def create(op_type: str, inputs: list[Tensor], attrs: dict, name: str, shape=Non
 
 # ---- lowering: the values, per run signature ------------------------------------------
 
-class RunValueError(ValueError):
-    """A shape-like argument depends on fed values, not only on fed shapes."""
+class RunValueError(ValueError, NotImplementedError):
+    """A shape-like argument depends on fed values, not only on fed shapes (a Session reports
+    it as UnimplementedError)."""
 
 
 def resolve(op: Operation, value_of) -> tuple[list, dict]:

@@ -4,7 +4,8 @@ begin/end/strides and the five bit masks (cf. TF1's array_ops._slice_helper).
 Each index becomes one spec entry: an int shrinks its axis (end = begin + 1), a slice sets
 begin/end/stride (omitted bounds set begin_mask/end_mask bits), `...` sets ellipsis_mask
 and `None` (tf.newaxis) new_axis_mask. Indices must be known when the graph is built:
-ints, or scalar integer tensors computed from constants.
+ints, or scalar integer tensors computed from constants (a bool index and `x[b:n]` with a
+fed `n` are handled before, by frontend/dynamic_ops.py).
 """
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ class SliceSpec:
         self.strides.append(stride)
 
 
-def _is_bool(index) -> bool:
+def is_bool_index(index) -> bool:
+    """Whether `tensor[index]` is TF1's boolean-mask indexing (tf.boolean_mask)."""
     if isinstance(index, Tensor):
         return index.dtype.is_bool
     return isinstance(index, (bool, np.bool_)) or isinstance(index, np.ndarray) and index.dtype == bool
@@ -42,8 +44,6 @@ def _is_bool(index) -> bool:
 
 def slice_spec(index, to_int) -> SliceSpec:
     """The StridedSlice spec of `tensor[index]`; `to_int(value)` resolves one index value."""
-    if _is_bool(index):
-        raise NotImplementedError("indexing with a boolean mask (tf.boolean_mask) is not supported")
     spec = SliceSpec()
     for s in index if isinstance(index, (list, tuple)) else [index]:
         if isinstance(s, slice):

@@ -102,6 +102,9 @@ SPECS["Split"] = Spec((Const("split_dim", "axis", "int"), "value"), {"num_split"
 SPECS["SplitV"] = Spec(("value", Const("size_splits", "size_splits", "ints"), Const("split_dim", "axis", "int")),
                        {"num_split": ("num_split", "i", None)}, types={"T": 0, "Tlen": _I32})
 SPECS["SparseSoftmaxCrossEntropyWithLogits"] = Spec(("features", "labels"), types={"T": 0, "Tlabels": 1})
+SPECS["Where"] = Spec(("input",))  # shapes known at run time (frontend/dynamic_ops.py)
+SPECS["Unique"] = Spec(attrs={"out_idx": ("out_idx", "type", "int32")})
+SPECS["DynamicPartition"] = Spec(("data", "partitions"), {"num_partitions": ("num_partitions", "i", None)})
 for _name in ("ArgMax", "ArgMin"):
     SPECS[_name] = Spec(("input", Const("dimension", "axis", "int")),
                         {"output_type": ("output_type", "type", "int64")}, types={"T": 0, "Tidx": _I32})

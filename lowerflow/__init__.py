@@ -12,6 +12,7 @@ from lowerflow.frontend.array_ops import range_ as range, slice_ as slice  # noq
 from lowerflow.frontend.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
 from lowerflow.frontend.control_flow import case, cond, while_loop
 from lowerflow.frontend.functional_ops import foldl, foldr, map_fn, scan
+from lowerflow.frontend.dynamic_ops import boolean_mask, dynamic_partition, unique
 from lowerflow.frontend.tensor_array import TensorArray
 from lowerflow.frontend.core_ops import (
     constant, convert_to_tensor, group, identity, no_op, placeholder, placeholder_with_default,

@@ -122,6 +122,10 @@ def graph_function(fetches, feeds: Sequence, session: Session | None = None,
         t = _numeric(graph.as_graph_element(f, allow_operation=False), "feed")
         feed_types[t] = _feed_type(t, concrete.get(t))
     step = lower(tensors, [], feed_types)
+    if step.extents:  # the C API has fixed output shapes (frontend/dynamic_lowering.py)
+        raise NotImplementedError("AOT-compiled functions have static result shapes, but "
+                                  + ", ".join(step.fetches[i].name for i, _ in step.extents)
+                                  + " has a leading dim known only at run time")
     if step.writes or step.host:
         what = [v.name for v in step.writes] + [t.name for t in step.host]
         raise ValueError(f"AOT-compiled functions are pure: the slice writes or queries session state "

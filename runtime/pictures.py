@@ -36,7 +36,8 @@ _REGION_KINDS = {"lf.fusion": "elementwise", "lf.reduce_fusion": "reduction", "l
 # An op's kind is that of the ir/ops module (family) declaring it.
 _FAMILY_KINDS = {"elementwise": "elementwise", "reduction": "reduction", "linalg": "matmul", "conv": "matmul",
                  "shape": "shape/array", "array": "shape/array", "like": "shape/array", "random": "random",
-                 "control": "control", "pool": "reduction"}  # pooling: windowed reductions
+                 "control": "control", "pool": "reduction",
+                 "dynamic": "shape/array"}  # pooling: windowed reductions
 
 
 def kernel_kind(op_name: str) -> str:

@@ -21,6 +21,7 @@ from lowerflow.backend.errors import ARGUMENT_MISMATCH
 from lowerflow.frontend import graph as graph_mod
 from lowerflow.frontend.graph import Graph, Operation, Tensor
 from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderError, lower
+from lowerflow.frontend.dynamic_lowering import trimmer
 from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.runtime import debug, errors, print_host, summary_host, tracing
@@ -98,6 +99,9 @@ class _Plan:
         self.finish = self._finisher(elements, native, scalar)
         self.native = exe.unchecked_caller(shown)  # run_unchecked, specialised (executable.py)
         self.shown = shown
+        if step.extents:  # fetches cut to their run-time lengths (frontend/dynamic_lowering.py)
+            self.native = trimmer(self.native, step.extents, self.printed_at + sum(
+                len(op.inputs) - 1 for op in step.prints))
         # One state op read and written (a counter, a training step on one variable): no loops.
         self.read_one = step.reads[0] if len(step.reads) == 1 else None
         self.write_one = step.writes[0] if len(step.writes) == 1 else None

@@ -4,3 +4,4 @@ from lowerflow.ir.ops import linalg, random, reduction  # noqa: F401
 from lowerflow.ir.ops import array, like, shape  # noqa: F401
 from lowerflow.ir.ops import control, fusion, loop, pool  # noqa: F401
 from lowerflow.ir.ops import conv  # noqa: F401
+from lowerflow.ir.ops import dynamic  # noqa: F401

@@ -439,6 +439,8 @@ def _gather_grad(e, op: GradOp, grads):
     (params, indices), g = op.inputs, grads[0]
     shape, index_rank = e.shape(params), len(e.shape(indices))
     axis = op.attrs["axis"] % len(shape)
+    if shape[axis] is None and axis == 0:
+        return [e("lf.segment_sum_like", g, indices, params), None]
     if shape[axis] is None:
         raise LookupError("GatherV2: the gradient needs params' gathered dim known when the graph is built")
     rank = len(shape) - 1 + index_rank

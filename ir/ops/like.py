@@ -14,6 +14,8 @@ gradients of gradients work.
   are put back at `axes` (the reduced axes of a reduction without keepdims; absent: none).
 - `lf.reshape_like(a, like)`: `a`'s elements in `like`'s shape.
 - `lf.split_like(g, *likes){axis}`: `g` split along `axis` into pieces of the `likes`' shapes.
+- `lf.segment_sum_like(data, ids, like)`: `lf.unsorted_segment_sum` into `like`'s leading dim
+  of segments (gather's gradient when the gathered dim is unknown at build time).
 - `lf.slice_grad(g, like){op, ...}`: zeros of `like`'s shape with `g` at the elements that
   the slice `op` (`lf.slice` or `lf.strided_slice`, its attributes alongside) reads.
 """
@@ -107,6 +109,29 @@ register(OpDef("lf.reshape_like", _like_type,
                grad=lambda e, op, grads: [e("lf.reshape_like", grads[0], op.inputs[0]), None],
                expand=_reshape_like_expand))
 
+
+def _segment_sum_like_expand(build, operands, attrs):
+    data, ids, like = operands
+    return build("lf.unsorted_segment_sum", [data, ids], {"num_segments": like.type.shape[0]})
+
+
+def _segment_sum_like_reference(args, attrs):
+    data, ids, like = args
+    out = np.zeros((like.shape[0],) + data.shape[ids.ndim:], data.dtype)
+    keep = ids.reshape(-1) >= 0
+    np.add.at(out, ids.reshape(-1)[keep], data.reshape((ids.size,) + data.shape[ids.ndim:])[keep])
+    return [out]
+
+
+def _segment_sum_like_type(types, attrs) -> list[TensorType]:
+    data, ids, like = types
+    return [TensorType(like.shape[:1] + data.shape[ids.rank:], data.dtype)]
+
+
+register(OpDef("lf.segment_sum_like", _segment_sum_like_type, _segment_sum_like_reference, ("LfSegmentSumLike",),
+               _PURE, expand=_segment_sum_like_expand,
+               grad=lambda e, op, grads: [e("lf.gather", grads[0], e("lf.max", op.inputs[1], e.const(0, op.inputs[1])),
+                                            axis=0), None, None]))
 
 def _forward_attrs(attrs: dict) -> dict:
     return {k: v for k, v in attrs.items() if k != "op"}

@@ -136,7 +136,7 @@ TF1_ERRORS = {
     "zero_step": (lambda x: x[::0], ValueError, "strides[0] must be non-zero"),
     "bad_index": (lambda x: x[[0, 1], [0]], TypeError, "Only integers, slices"),
     "float_index": (lambda x: x[1.0], TypeError, "Only integers, slices"),
-    "bool_mask": (lambda x: x[True], NotImplementedError, "boolean mask"),
+    "bool_mask": (lambda x: x[True], ValueError, "mask cannot be scalar."),
     "gather_indices": (lambda x: tf.gather(x, [0.5]), TypeError, "indices"),
     "gather_axis": (lambda x: tf.gather(x, [0], axis=2), ValueError, "axis = 2 not in [-2, 2)"),
     "one_hot_dtype": (lambda x: tf.one_hot([0], 2, on_value=1.0, dtype=tf.int32), TypeError, "on_value"),
