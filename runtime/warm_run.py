@@ -57,8 +57,8 @@ def pure_entry(plan) -> Callable[[list], Any] | None:
     """For a plan of a step without state or prints whose outputs are the fetched values as
     they are (`_Plan.direct`), its allocating native entry (`Executable.allocating_entry`):
     a warm call then is that one builtin call. None for other plans (they go through
-    `_Plan.call`)."""
-    if plan.reads or plan.writes or plan.prints or not plan.direct or plan.exe.n_bound:
+    `_Plan.call`, as do fetches cut to their run-time lengths: `step.extents`)."""
+    if plan.reads or plan.writes or plan.prints or plan.step.extents or not plan.direct or plan.exe.n_bound:
         return None
     return plan.exe.allocating_entry(plan.shown)
 

@@ -245,3 +245,19 @@ def test_aot_refuses_a_run_time_length(tmp_path):
         with pytest.raises(NotImplementedError, match="known only at run time"):
             tf.aot.compile([y], [x], name="masked", out_dir=str(tmp_path))
         assert tf.aot.compile([tf.reduce_sum(y)], [x], name="summed", out_dir=str(tmp_path)) is not None
+
+
+def test_warm_runs_and_callables_keep_cutting_to_the_run_time_length():
+    """A warm run of a step without state takes a one-call native path: a fetch with a
+    run-time length must not take it (it would return the padded bound)."""
+    with tf.Graph().as_default():
+        x, m = tf.placeholder(tf.float32, [None]), tf.placeholder(tf.bool, [None])
+        y = tf.boolean_mask(x, m)
+        values = np.arange(5, dtype=np.float32)
+        masks = [np.array([1, 0, 1, k % 2, 0], bool) for k in range(4)]
+        with tf.Session() as sess:
+            for mask in masks:
+                np.testing.assert_array_equal(sess.run(y, {x: values, m: mask}), values[mask])
+            call = sess.make_callable(y, [x, m])
+            for mask in masks:
+                np.testing.assert_array_equal(call(values, mask), values[mask])
