@@ -69,9 +69,12 @@ class WarmRun:
         self.last = None  # the plan to pass values to unchecked; None: check them first
 
     def add(self, arrays: list[np.ndarray], plan) -> None:
-        """Remember `plan` for the shapes of `arrays` (checked feeds, in key order)."""
-        if len(self.plans) < self.limit:
-            self.plans[self._shapes(arrays)] = plan
+        """Remember `plan` for the shapes of `arrays` (checked feeds, in key order); at the
+        bound (the compile cache's, `compile_cache.max_entries`) the others are forgotten
+        first, so the plan just made is always found."""
+        if len(self.plans) >= self.limit:
+            self.plans.clear()
+        self.plans[self._shapes(arrays)] = plan
 
     def _shapes(self, arrays: list[np.ndarray]):
         return arrays[0].shape if self.single else tuple([a.shape for a in arrays])
