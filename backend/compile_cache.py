@@ -2,7 +2,8 @@
 
 `CACHE.executable(func, ...)` is how every runtime path gets native code for an optimised IR
 function (Session runs, `make_callable`, traced twins); `CACHE.get_or_build` holds other
-loaded code by content hash (the Dask workers' AOT functions), under the same bound.
+loaded code by content hash (the Dask workers' AOT functions), under the same bound; and
+`CACHE.aot_object` emits ahead-of-time objects through the same disk cache.
 
 - Memory: at most `LOWERFLOW_JIT_CACHE_MAX` entries (`max_entries`, default 256), least
   recently used dropped first. The same number bounds what the runtime keeps per session
@@ -35,11 +36,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from lowerflow.backend import jit
+from lowerflow.backend import cache, jit
 from lowerflow.backend.executable import Executable, bound_values, compile_function, key_text
 from lowerflow.ir import Function
 
 DEFAULT_MAX = 256
+#: AOT objects emitted by LLVM, and read from the disk cache instead (tests read them).
+AOT_STATS: dict[str, int] = {"emitted": 0, "cache_hits": 0}
 
 V = TypeVar("V")
 
@@ -138,13 +141,27 @@ class CompileCache:
         exe = self.get_or_build(("jit", threads, trace, printed), build)
         return exe.with_bound(bound) if bound else exe
 
+    def aot_object(self, llvm_ir: str, cpu: str) -> bytes:
+        """The relocatable object of `llvm_ir` for `cpu` (`jit.emit_object`), from the disk
+        cache when any process emitted it before (keyed by the text, the CPU and what every
+        disk entry is keyed by); AOT objects are not kept in memory."""
+        key = cache.cache_key("\n".join(["aot", cache.COMPILER_FINGERPRINT, cpu, llvm_ir]))
+        entry = cache.load(key)
+        if entry is not None:
+            AOT_STATS["cache_hits"] += 1
+            return entry.obj
+        obj = jit.emit_object(llvm_ir, cpu)
+        AOT_STATS["emitted"] += 1
+        cache.store(key, cache.Entry(obj, []))
+        return obj
+
     def clear(self) -> None:
         """Drop every entry (code still referenced elsewhere stays alive until it is not)."""
         with self._lock:
             items, self._items = self._items, OrderedDict()
         items.clear()  # outside the lock: freeing engines runs their finalisers
 
-    def user(self) -> "Callable[[], None]":
+    def user(self) -> Callable[[], None]:
         """Register a user (a Session); the function returned unregisters it (once, however
         often it is called). When the last user goes, the table is emptied and freed heap is
         returned to the system."""

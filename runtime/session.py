@@ -165,7 +165,7 @@ class Session:
         self._print_counts: dict = {}  # tf.Print's first_n, per op (runtime/print_host.py)
         # A user of the compile cache until closed (or collected): the last one to go empties it.
         self._cache_user = CACHE.user()
-        weakref.finalize(self, self._cache_user)
+        weakref.finalize(self, self._cache_user).atexit = False  # exiting frees everything anyway
         if debug_level() >= 1:  # LOWERFLOW_DEBUG: time every run (runtime/debug.py)
             self.run = debug.timed_run(self.run)
 

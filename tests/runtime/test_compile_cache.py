@@ -234,3 +234,48 @@ def test_rss_returns_after_closing_every_session(small_cache, monkeypatch):
     gc.collect()
     assert not jit_entries()
     assert rss_mb() - start < 4.0
+
+
+def test_aot_objects_come_from_the_disk_cache(tmp_path):
+    """An AOT compile of code emitted before (by any process) reads the object from disk."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [3], name="x")
+        y = tf.exp(x) * 2.0 - 7.5
+        before = dict(compile_cache.AOT_STATS)
+        first = tf.aot.compile(y, [x], name="twice", out_dir=tmp_path / "a")
+        second = tf.aot.compile(y, [x], name="twice", out_dir=tmp_path / "b")
+    assert compile_cache.AOT_STATS["emitted"] == before["emitted"] + 1
+    assert compile_cache.AOT_STATS["cache_hits"] == before["cache_hits"] + 1
+    assert first.object.read_bytes() == second.object.read_bytes()
+    got = tf.aot.load(tmp_path / "b", "twice")(np.array([0.0, 1.0, -1.0], np.float32))
+    np.testing.assert_allclose(got, np.exp([0.0, 1.0, -1.0]) * 2.0 - 7.5, rtol=1e-6)
+
+
+def test_freeing_a_jit_module_frees_its_cached_arena(small_cache, monkeypatch):
+    """A step with temporaries caches its arena between calls; `JitModule.close` calls the
+    step's release function first (else the arena would leak with the engine)."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [64])
+        t = tf.tanh(x)
+        chain = t - tf.reduce_mean(t) * tf.reduce_max(t)  # the reductions' results are temporaries
+        with tf.Session() as sess:
+            value = np.linspace(-1, 1, 64, dtype=np.float32)
+            first = sess.run(chain, {x: value})
+            (plan,) = sess._plans.values()
+            jitted = plan.exe._jit
+            assert "arena_cache" in plan.exe.source_ir
+            release = jit._RELEASE_TYPE(jitted.address("step_release"))
+            release()  # frees the cached arena: the next call allocates (and caches) another
+            np.testing.assert_array_equal(sess.run(chain, {x: value}), first)
+            del plan
+    calls = []
+    real = jit._RELEASE_TYPE
+    monkeypatch.setattr(jit, "_RELEASE_TYPE", lambda address: calls.append(address) or real(address))
+    assert jitted._release == [jitted.address("step_release")]
+    expected = list(jitted._release)
+    jitted.close()
+    assert jitted.closed and calls == expected
+    jitted.close()  # once only
+    assert calls == expected
