@@ -7,12 +7,18 @@ typed pointer per feed (in feed order), then one per fetch (in fetch order):
     int NAME_run(const float *x, ..., float *y, ...);   /* 0, or a status code */
     const char *NAME_error(int code);                    /* the code's meaning */
     const char *NAME_hash(void);                         /* the artifacts' content hash */
+    void NAME_release(void);                             /* free the cached arena */
 
 `NAME_run` builds the backend's `buffers` table on its own stack and calls the step
-(`codegen.py`), which allocates its temporaries per call: there is no global mutable
-state, so the entry is reentrant and thread-safe. Every other definition of the module
-becomes `internal`, so the object exports exactly these three symbols (its only undefined
-ones are libc/libm). `NAME_hash` returns the hash that `NAME.json` and `NAME.h`
+(`codegen.py`). The module's one piece of global mutable state is the step's arena cache:
+one pointer to a block for temporaries (a step that needs none has none), taken by a call
+with an atomic exchange and put back with a compare-exchange; a call that finds it empty
+(the first, or one concurrent with another) allocates its own block and frees it or caches
+it on return. So `NAME_run` is reentrant and thread-safe, concurrent calls never share
+temporaries, and a warm call allocates nothing. The cached block stays allocated until
+`NAME_release` frees it (safe at any time: a call in flight keeps its own block) or the
+process exits. Every other definition of the module becomes `internal`, so the object
+exports exactly these four symbols (its only undefined ones are libc/libm). `NAME_hash` returns the hash that `NAME.json` and `NAME.h`
 (`NAME_HASH`) also carry, so a loader can tell that the three come from one compile. Buffers need no alignment beyond their C element type's: the
 backend's loads and stores use natural alignment (only its own arena and constants are
 64-byte aligned). Status codes are `errors.STATUS_MESSAGES` (append-only).
@@ -28,6 +34,7 @@ from math import prod
 
 from llvmlite import ir
 
+from lowerflow.backend.codegen import release_name
 from lowerflow.backend.errors import STATUS_MESSAGES
 from lowerflow.backend.lltypes import I8, I32, I64, PTR
 from lowerflow.ir import TensorType
@@ -107,8 +114,9 @@ def check_target_cpu(cpu: str) -> None:
 
 
 def add_entry_points(m: ir.Module, name: str, step: ir.Function, n_params: int, digest: str) -> None:
-    """Add `NAME_run`, `NAME_error` and `NAME_hash` (returning `digest`) to `m` (which holds
-    `step`); internalise the rest."""
+    """Add `NAME_run`, `NAME_error`, `NAME_hash` (returning `digest`) and `NAME_release` to
+    `m` (which holds `step` and its release function, `codegen.release_name`); internalise
+    the rest."""
     run = ir.Function(m, ir.FunctionType(I32, [PTR] * n_params), f"{name}_run")
     b = ir.IRBuilder(run.append_basic_block("entry"))
     table = b.alloca(PTR, size=ir.Constant(I64, n_params), name="buffers")
@@ -118,7 +126,11 @@ def add_entry_points(m: ir.Module, name: str, step: ir.Function, n_params: int, 
     _add_error_function(m, f"{name}_error")
     hash_fn = ir.Function(m, ir.FunctionType(PTR, []), f"{name}_hash")
     ir.IRBuilder(hash_fn.append_basic_block("entry")).ret(_c_string(m, digest))
-    exported = {run.name, f"{name}_error", hash_fn.name}
+    release = ir.Function(m, ir.FunctionType(ir.VoidType(), []), f"{name}_release")
+    rb = ir.IRBuilder(release.append_basic_block("entry"))
+    rb.call(m.get_global(release_name(step.name)), [])
+    rb.ret_void()
+    exported = {run.name, f"{name}_error", hash_fn.name, release.name}
     for g in m.global_values:
         defined = not (isinstance(g, ir.Function) and g.is_declaration)
         if defined and g.name not in exported and g.linkage in ("", "external"):
@@ -170,8 +182,11 @@ def c_header(name: str, args: list[Param], results: list[Param], cpu: str, diges
         codes.rstrip("\n"),
         f" *   {name}_error(code) returns the code's message (a static string).",
         f" *   {name}_hash() returns {name}_HASH: this header, {name}.json and the code are one compile.",
-        " *   Reentrant and thread-safe: no global state; temporaries are allocated per call",
-        " *   (aligned_alloc) and freed before returning.",
+        " *   Reentrant and thread-safe. Global state: one cached block for temporaries (if the",
+        " *   step needs any), taken and put back atomically; a call that finds it taken",
+        " *   allocates its own (aligned_alloc), so concurrent calls never share temporaries.",
+        f" *   The cached block stays allocated until {name}_release() frees it (safe at any",
+        " *   time, also while other threads call; a later call allocates a new one).",
         " */",
         f"#ifndef {guard}",
         f"#define {guard}",
@@ -194,6 +209,7 @@ def c_header(name: str, args: list[Param], results: list[Param], cpu: str, diges
         proto,
         f"const char *{name}_error(int code);",
         f"const char *{name}_hash(void);",
+        f"void {name}_release(void);",
         "",
         "#ifdef __cplusplus",
         "}",

@@ -28,7 +28,10 @@ back with a compare-exchange, or frees it when another call already did. So the 
 reentrant, and a warm step allocates no arena: a fresh multi-MiB arena per call costs a page
 fault per 4 KiB page, more than the kernels that use it (a 16 MiB softmax temporary: ~10 ms
 against ~1 ms of work). (Packed GEMMs still allocate their packing buffers per call.) The
-cached arena lives as long as the process, or is leaked with a freed JIT module.
+module also defines `void <name>_release(void)` (`release_name`), which frees the cached
+arena: a JIT module calls it before its engine is freed (`jit.JitModule.close`), and an AOT
+object exports it as `NAME_release` (`aot_abi.py`). That one pointer is the module's only
+global mutable state.
 """
 from __future__ import annotations
 
@@ -194,7 +197,25 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
     if arena_size:
         _give_back_arena(m, b, cache, arena)
     b.ret(status)
+    _add_release(m, release_name(name), cache)
     return m
+
+
+def release_name(name: str) -> str:
+    """The function `void <name>_release(void)` that frees the step's cached arena (if any)."""
+    return f"{name}_release"
+
+
+def _add_release(m: ir.Module, fn_name: str, cache: ir.GlobalVariable | None) -> None:
+    """Define `fn_name`: take the cached arena out (atomically) and free it. A call running
+    meanwhile keeps its own arena and puts it back later, so this never frees one in use;
+    without an arena the function does nothing."""
+    fn = ir.Function(m, ir.FunctionType(ir.VoidType(), []), fn_name)
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    if cache is not None:
+        cached = b.atomic_rmw("xchg", cache, ir.Constant(PTR, None), "acquire", name="cached")
+        b.call(declare(m, "free", ir.VoidType(), [PTR]), [cached])
+    b.ret_void()
 
 
 def _stamper(m: ir.Module, b: ir.IRBuilder, times: ir.Value):

@@ -8,7 +8,10 @@ no lock); where that object layout is not verified, a persistent ctypes table wi
 is the fallback. Outputs are new `np.empty` arrays, 64-byte aligned when large (numpy
 gives only 16 B; misalignment cost 29 % in cache); a step with 1 MiB of outputs or more
 takes their memory from buffers no array references any more (`_Recycler`). The
-Executable holds its engine: calling code of a freed engine segfaults. `compile_function` looks in the disk cache (`cache.py`) before compiling.
+Executable holds its engine: calling code of a freed engine segfaults; the engine (and the
+step's cached arena) is freed when the last reference to it goes (`jit.JitModule`).
+`compile_function` looks in the disk cache (`cache.py`) before compiling; the runtime gets
+executables through the one compile cache in front of it (`compile_cache.py`).
 cf. TF's `tfcompile` XlaCompiledCpuFunction (buffer table + one entry point).
 """
 from __future__ import annotations
@@ -23,7 +26,7 @@ import threading
 import numpy as np
 
 from lowerflow.backend import cache, jit, parallel, pyentry
-from lowerflow.backend.codegen import build_ir_module, kernel_ops
+from lowerflow.backend.codegen import build_ir_module, kernel_ops, release_name
 from lowerflow.backend.errors import ARGUMENT_MISMATCH, NativeError
 from lowerflow.backend.kernels import Target, bound_constants
 from lowerflow.backend.planner import ALIGN
@@ -367,7 +370,7 @@ def compile_function(func: Function, *, name: str = "step", threads: int = 1,
         if threads > 1:
             parallel.available()  # the object may call libgomp: load it, as codegen would have
         try:
-            jitted = jit.JitModule(entry.obj, entry.externals)
+            jitted = jit.JitModule(entry.obj, entry.externals, (release_name(name),))
         except RuntimeError:  # e.g. a symbol this process lacks: compile afresh below
             pass
         else:
@@ -377,7 +380,7 @@ def compile_function(func: Function, *, name: str = "step", threads: int = 1,
     text = jit_module_text(func, name, threads, trace)
     llvm_ir, obj, externals = jit.compile_object(text)
     NATIVE_STATS["compiles"] += 1
-    jitted = jit.JitModule(obj, externals)  # before caching: never store code that fails to load
+    jitted = jit.JitModule(obj, externals, (release_name(name),))  # before caching: never store code that fails to load
     cache.store(key, cache.Entry(obj, externals))
     return Executable(jitted, name, *types, lambda: text, llvm_ir, bound=bound_values(func))
 

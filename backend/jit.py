@@ -24,6 +24,7 @@ import threading
 
 import llvmlite.binding as llvm
 from llvmlite.binding import ffi
+from llvmlite.binding.common import _is_shutting_down
 from llvmlite.binding.newpassmanagers import NewPassManager
 
 _INIT_LOCK = threading.Lock()
@@ -152,12 +153,19 @@ def compile_object(llvm_ir: str) -> tuple[str, bytes, list[str]]:
     return text, jit_target_machine().emit_object(mod), externals
 
 
+#: Process-wide counters (tests read them): JIT modules loaded and freed.
+JIT_STATS: dict[str, int] = {"loaded": 0, "freed": 0}
+_RELEASE_TYPE = ctypes.CFUNCTYPE(None)
+
+
 class JitModule:
     """An MCJIT engine holding one object (from `compile_object`); keep it alive while its
     code can run. Built from an empty module plus `add_object_file`, so fresh code and
-    code from the disk cache load the same way."""
+    code from the disk cache load the same way. `release` names functions of the object
+    (`void f(void)`) that free what its code keeps between calls (a step's cached arena,
+    `codegen.py`): `close` calls them, then frees the engine; so does collecting the module."""
 
-    def __init__(self, obj: bytes, externals: list[str]):
+    def __init__(self, obj: bytes, externals: list[str], release: tuple[str, ...] = ()):
         _check_externals(externals)
         tm = jit_target_machine()
         empty = llvm.parse_assembly("")
@@ -165,12 +173,33 @@ class JitModule:
         self._engine = llvm.create_mcjit_compiler(empty, tm)
         self._engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         self._engine.finalize_object()
+        self._release = [self.address(name) for name in release]
+        JIT_STATS["loaded"] += 1
 
     def address(self, name: str) -> int:
         addr = self._engine.get_function_address(name)
         if not addr:  # returns 0 rather than raising
             raise RuntimeError(f"symbol '{name}' not found in the JIT-compiled module")
         return addr
+
+    @property
+    def closed(self) -> bool:
+        return self._engine is None
+
+    def close(self) -> None:
+        """Free what the code keeps, then the engine and its code. Only for an owner that
+        knows nothing can call the code any more (calling freed code segfaults)."""
+        engine, self._engine = self._engine, None
+        if engine is None:
+            return
+        for address in self._release:
+            _RELEASE_TYPE(address)()
+        engine.close()
+        JIT_STATS["freed"] += 1
+
+    def __del__(self, _is_shutting_down=_is_shutting_down) -> None:
+        if getattr(self, "_engine", None) is not None and not _is_shutting_down():
+            self.close()
 
 
 def emit_object(llvm_ir: str, cpu: str = "host") -> bytes:

@@ -2,23 +2,26 @@
 
 Phase 1 runs `--signatures` (default 10,000) distinct run signatures (a new feed shape each,
 so each is lowered and compiled) on one Session, then closes it. Phase 2 runs the same
-signatures again on a new Session: the process-wide table dropped most of them, so each is
+signatures again on a new Session: closing the first emptied the in-memory table, so each is
 lowered again and its code loaded from the disk cache (a private temporary one), with no
 LLVM optimisation. Phase 3 creates, runs and closes `--sessions` (default 10,000) Sessions
 over one graph. RSS (from /proc/self/statm) is printed every tenth of each phase.
 
-The bound: at most `LOWERFLOW_JIT_CACHE_MAX` executables (default 256) stay
-alive in the process-wide table and at most as many plans in a session, so lowerflow's own
-memory grows by about that many executables (~130 KB each: ~35 MB) and then stays flat;
-phases 2 and 3 add almost nothing. LLVM keeps ~2 KB per first-time compile: the
-PassBuilder's instrumentation callbacks, which llvmlite allocates and never frees. (It
-used to be ~90 KB: llvmlite 0.50 never frees a ModulePassManager, and the global LLVM
-context kept every module's constants; `backend/jit.py` frees the one and gives each
-module a context of its own.) Documented bound: +300 MB over 10,000 compiles; measured
-+35.6 MB at 2,000, about +50 MB expected at 10,000 (docs/performance.md, "Long-running
-processes"). Closing the session does not lower RSS: the table keeps its 256 executables
-for the next session, and freed heap stays with the allocator. Phase 1 takes ~20-40 ms
-per signature on an idle machine (several minutes).
+The bounds: the backend's compile cache (`backend/compile_cache.py`) keeps at most
+`LOWERFLOW_JIT_CACHE_MAX` executables (default 256) in memory, and a session at most as many
+plans and warm runs, so memory grows by about that many executables (~70 KB each) and then
+stays flat: documented bound +300 MB over 10,000 compiles. Closing the last session empties
+the table (the code stays on disk) and trims the heap (`malloc_trim`), so RSS returns close
+to the start: the goal is within 10%. What stays is LLVM's: ~2-3 KB per first-time compile,
+the PassBuilder's instrumentation callbacks, which llvmlite 0.50 allocates with `new` and never
+frees (reusing one PassBuilder is no way out: every run registers callbacks on it that point
+into that run's stack). Measured (2 loaded cores, 10,000 of each): start 129.9 MB, peak
++55.7 MB, +40.2 MB after phase 1's close, phase 2 +10.8 MB while running and -0.1 MB after
+its close, phase 3 -1.6 MB; every session closed: +38.6 MB (+30%), not the 10% goal. Of
+that, ~7 MB is one-time growth over the first ~250 compiles (with LOWERFLOW_JIT_CACHE_MAX=1
+too) and the rest ~3.4 KB per first-time compile (LLVM's leak above, plus pages it pins
+among the freed engines: ~1.2 KB per compile with a table of 1). Phase 1 takes ~20-50 ms
+per signature (several minutes).
 """
 from __future__ import annotations
 
@@ -44,8 +47,12 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * _PAGE / 2**20
 
 
+_PEAK = [0.0]  # the highest RSS reported
+
+
 def report(label: str, start: float, t0: float) -> float:
     now = rss_mb()
+    _PEAK[0] = max(_PEAK[0], now)
     print(f"{label:>28}: RSS {now:8.1f} MB ({now - start:+7.1f} MB)  {time.perf_counter() - t0:7.1f} s", flush=True)
     return now
 
@@ -105,6 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"phase 1 (compiles): {end1 - start:+.1f} MB, {closed1 - start:+.1f} MB after close")
     print(f"phase 2 (cached):   {end2 - closed1:+.1f} MB more, {closed2 - closed1:+.1f} MB after close")
     print(f"phase 3 (sessions): {final - closed2:+.1f} MB more")
+    print(f"start {start:.1f} MB, peak {_PEAK[0]:.1f} MB ({_PEAK[0] - start:+.1f}), every session closed "
+          f"{final:.1f} MB ({100 * (final - start) / start:+.1f}% of the start; goal: within 10%)")
 
 
 if __name__ == "__main__":

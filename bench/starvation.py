@@ -13,7 +13,7 @@ a test: on 2 shared cores single ratios swing by 2x with the host's load.
 
 What was found (2 shared cores, CPython 3.11; docs/performance.md, "Long-running
 processes"): a compile no longer holds a lock that other signatures need (it held the
-session's lock and the process-wide executable table's: `runtime/executable_cache.py`).
+session's lock and the process-wide executable table's: `backend/compile_cache.py`).
 The rest is the GIL. A tiny run is Python (feed conversion, plan lookup, outputs: 2-10 µs)
 around a 0.1 µs native call, so four runner threads want the GIL all the time and the
 unrelated thread gets what CPython's switching gives it (the fair share is 1/5: 5x).

@@ -31,7 +31,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from lowerflow import ir
-from lowerflow.backend import NativeError, build_ir_module, emit_object
+from lowerflow.backend import NativeError, build_ir_module
+from lowerflow.backend.compile_cache import CACHE
 from lowerflow.backend.aot_abi import (
     Param, add_entry_points, c_header, check_entry_name, check_target_cpu, make_params,
 )
@@ -230,7 +231,7 @@ def compile_in_memory(func: ir.Function, *, name: str, target_cpu: str = "host")
     described["hash"] = content_hash(described)
     add_entry_points(llvm_module, name, llvm_module.get_global(f"{name}_step"), len(args) + len(results),
                      described["hash"])
-    return CompiledObject(described, emit_object(str(llvm_module), target_cpu),
+    return CompiledObject(described, CACHE.aot_object(str(llvm_module), target_cpu),
                           c_header(name, args, results, cpu, described["hash"]))
 
 

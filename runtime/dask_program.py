@@ -4,7 +4,8 @@ Workers get no Python graph and no pickled closure. A `Program` is the ahead-of-
 compile of one graph slice held in memory (`aot.CompiledObject`: the bytes of `NAME.o`,
 the signature `NAME.json`, the header) plus a small manifest: the fingerprint of the
 CPU the object was compiled for and the IR text it was compiled from. A worker loads it
-with the AOT loader (`aot.load`) once per content hash and keeps it. On a CPU with
+with the AOT loader (`aot.load`) once per content hash and keeps it in the backend's compile
+cache (`compile_cache.CACHE`, under its one bound: least recently used code dropped first). On a CPU with
 another fingerprint (name or features: what the disk cache keys objects by, since an
 object for one CPU may use instructions another lacks) the worker compiles the IR text
 itself first. Failures leave the worker as the `tf.errors` class a Session raises for
@@ -18,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,6 +26,7 @@ import numpy as np
 
 from lowerflow import ir
 from lowerflow.backend import NativeError
+from lowerflow.backend.compile_cache import CACHE
 from lowerflow.backend.jit import host_cpu
 from lowerflow.frontend.lowering import RunShapeError, UnfedPlaceholderError
 from lowerflow.runtime import errors
@@ -34,8 +35,6 @@ from lowerflow.runtime.aot import AotFunction, CompiledObject, compile_in_memory
 #: Per-process counters (tests read them): programs loaded, and of those, compiled here from IR.
 PROGRAM_STATS: dict[str, int] = {"loads": 0, "recompiles": 0}
 
-_LOADED: dict[str, AotFunction] = {}  # content hash -> loaded code, for this worker's lifetime
-_LOCK = threading.Lock()
 
 
 def host_fingerprint() -> str:
@@ -100,11 +99,7 @@ def arguments(program: Program, values: dict) -> list:
 def load_program(program: Program) -> AotFunction:
     """The callable code of `program` in this process: loaded once per content hash,
     compiled from its IR text first when this CPU is not the one it was compiled for."""
-    with _LOCK:
-        fn = _LOADED.get(program.key)
-        if fn is None:
-            fn = _LOADED[program.key] = _load(program)
-        return fn
+    return CACHE.get_or_build(("aot", program.key), lambda: _load(program))
 
 
 def _load(program: Program) -> AotFunction:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import weakref
 from typing import Any, Callable
 
 import numpy as np
 
 from lowerflow import ir
-from lowerflow.backend import NATIVE_STATS, Executable, NativeError, bound_values, compile_function, key_text, parallel
+from lowerflow.backend import NATIVE_STATS, Executable, NativeError, parallel
+from lowerflow.backend.compile_cache import CACHE, SingleFlight, max_entries
 from lowerflow.backend.errors import ARGUMENT_MISMATCH
 from lowerflow.frontend import graph as graph_mod
 from lowerflow.frontend.graph import Graph, Operation, Tensor
@@ -26,12 +28,10 @@ from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
 from lowerflow.runtime import debug, errors, print_host, summary_host, tracing
 from lowerflow.runtime.config import ConfigProto, debug_level
-from lowerflow.runtime.executable_cache import LRUCache, SingleFlight, max_entries
 from lowerflow.runtime.fetch import FetchMapper
 from lowerflow.runtime.variable_store import SessionState
 from lowerflow.runtime.warm_run import MISS, ArgumentMismatchError, WarmRun, WarmStatic, cacheable, fetch_key
 
-_EXECUTABLES: LRUCache[Executable] = LRUCache()  # compiled code by IR text, bounded (executable_cache.py)
 
 
 def optimise_step(func: ir.Function, pipeline: str) -> tuple[ir.Function, PassManager]:
@@ -43,20 +43,6 @@ def optimise_step(func: ir.Function, pipeline: str) -> tuple[ir.Function, PassMa
     pm.run(module)
     verify(module)
     return module.functions[0], pm
-
-
-def compile_optimised(func: ir.Function, pipeline: str, threads: int = 1, trace: bool = False) -> Executable:
-    """The executable of an optimised `func` (large kernels on `threads` threads; traced:
-    also returning its kernel times), shared with every function that prints the same."""
-    printed = key_text(func)  # bound constants elided: the code is the same for every value
-    key = f"{pipeline}\n{threads}\n{'trace' * trace}\n{printed}"
-    bound = bound_values(func)
-
-    def build() -> Executable:
-        exe = compile_function(func, threads=threads, printed=printed, trace=trace)
-        return exe.with_bound(None) if bound else exe  # the table keeps the code, not the constants
-    exe = _EXECUTABLES.get_or_build(key, build)
-    return exe.with_bound(bound) if bound else exe
 
 
 class _Plan:
@@ -206,6 +192,9 @@ class Session:
         self._closed = False
         self._context_managers: list = []
         self._print_counts: dict = {}  # tf.Print's first_n, per op (runtime/print_host.py)
+        # A user of the compile cache until closed (or collected): the last one to go empties it.
+        self._cache_user = CACHE.user()
+        weakref.finalize(self, self._cache_user).atexit = False  # exiting frees everything anyway
         if debug_level() >= 1:  # LOWERFLOW_DEBUG: time every run (runtime/debug.py)
             self.run = debug.timed_run(self.run)
 
@@ -215,12 +204,15 @@ class Session:
 
     # -- lifetime and defaults --
     def close(self) -> None:
+        """Free what the session holds: variable values, plans and their code (`compile_cache.py`:
+        closing the last open session also empties the process's in-memory code table)."""
         self._closed = True
         self._state.clear()
         self._plans.clear()
         self._mappers.clear()
         self._feed_infos.clear()
         self._warm.clear()
+        self._cache_user()
 
     def as_default(self):
         return graph_mod.default_session(self)
@@ -280,7 +272,7 @@ class Session:
         except TypeError:
             return
         if warm is None:
-            if len(self._warm) >= 4096:
+            if len(self._warm) >= max_entries():  # the bound of code held (compile_cache.py)
                 self._warm.clear()
             # One fetched tensor or op: its value is the first of the plan's (no rebuilding).
             build = None if isinstance(fetches, (Tensor, Operation)) else mapper.build
@@ -408,7 +400,7 @@ class Session:
         func, pm = optimise_step(step.func, self._pipeline)
         times.append(time.perf_counter())
         before = dict(NATIVE_STATS)
-        exe = compile_optimised(func, self._pipeline, self._threads, trace)
+        exe = CACHE.executable(func, threads=self._threads, trace=trace)
         times.append(time.perf_counter())
         level = debug_level()
         if level:

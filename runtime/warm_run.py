@@ -97,9 +97,12 @@ class WarmRun:
         self.pure = None  # (`last`'s pure entry, `last`) if it has one: read as one pair
 
     def add(self, arrays: list[np.ndarray], plan) -> None:
-        """Remember `plan` for the shapes of `arrays` (checked feeds, in key order)."""
-        if len(self.plans) < self.limit:
-            self.plans[self._shapes(arrays)] = plan
+        """Remember `plan` for the shapes of `arrays` (checked feeds, in key order); at the
+        bound (the compile cache's, `compile_cache.max_entries`) the others are forgotten
+        first, so the plan just made is always found."""
+        if len(self.plans) >= self.limit:
+            self.plans.clear()
+        self.plans[self._shapes(arrays)] = plan
 
     def _shapes(self, arrays: list[np.ndarray]):
         return arrays[0].shape if self.single else tuple([a.shape for a in arrays])

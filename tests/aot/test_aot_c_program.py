@@ -86,6 +86,8 @@ def test_header_documents_the_signature(header_dir):
     assert "#define hdr_ARG1_RANK 0" in text and "hdr_ARG1_SHAPE" not in text
     assert 'extern "C"' in text and "const char *hdr_error(int code);" in text
     assert "Alignment" in text and "thread-safe" in text
+    assert "no global state" not in text and "Global state: one cached block for temporaries" in text
+    assert "void hdr_release(void);" in text
 
 
 def test_header_compiles_as_c_and_cpp(header_dir):

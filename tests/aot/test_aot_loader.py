@@ -209,6 +209,37 @@ def test_reentrant_from_threads(model):
     assert not mismatches
 
 
+def test_release_frees_the_cached_arena_while_others_run(model):
+    """`NAME_release` (the header's one global: the cached arena) is safe beside running calls:
+    a call in flight keeps its own arena; calls after it allocate or cache a new one."""
+    fn = aot.load(model, "deep")
+    release = fn._lib.deep_release
+    release.restype, release.argtypes = None, []
+    inputs = [RNG.normal(size=(2, 3)).astype(np.float32) for _ in range(4)]
+    expected = [fn(x) for x in inputs]
+    release()
+    release()  # twice: nothing cached the second time
+    np.testing.assert_array_equal(fn(inputs[0]), expected[0])
+    mismatches: list[int] = []
+
+    def work(i: int) -> None:
+        for _ in range(200):
+            if not np.array_equal(fn(inputs[i]), expected[i]):
+                mismatches.append(i)
+
+    def releaser() -> None:
+        for _ in range(400):
+            release()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    threads.append(threading.Thread(target=releaser))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not mismatches
+
+
 def test_recompiled_library_is_reloaded(tmp_path):
     """dlopen caches by path: a second load after recompiling must run the new code."""
     g = tf.Graph()

@@ -1,4 +1,4 @@
-"""An AOT object and library export exactly NAME_run/NAME_error/NAME_hash and need nothing beyond
+"""An AOT object and library export exactly NAME_run/NAME_error/NAME_hash/NAME_release and need nothing beyond
 libc/libm (acceptance 2): the step, kernels and constants are internal."""
 from __future__ import annotations
 
@@ -44,6 +44,6 @@ def test_library_needs_only_libc_and_libm(artifacts):
 
 def test_only_the_entry_points_are_exported(artifacts):
     name = artifacts.object.stem
-    want = {f"{name}_run", f"{name}_error", f"{name}_hash"}
+    want = {f"{name}_run", f"{name}_error", f"{name}_hash", f"{name}_release"}
     assert exported_symbols(artifacts.object) == want
     assert exported_symbols(artifacts.library) - {"_init", "_fini"} == want

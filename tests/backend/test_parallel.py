@@ -10,9 +10,8 @@ import pytest
 from test_structure import binary_fn, rand
 
 import lowerflow as tf
-from lowerflow.backend import NativeError, build_llvm_module, compile_function, parallel
+from lowerflow.backend import NativeError, build_llvm_module, compile_cache, compile_function, parallel
 from lowerflow.ir import ELEM_TYPES, Block, Function, build, tensor
-from lowerflow.runtime import session as session_mod
 
 F32, I32 = ELEM_TYPES["f32"], ELEM_TYPES["i32"]
 pytestmark = pytest.mark.skipif(not parallel.available(), reason="libgomp.so.1 is not installed")
@@ -99,12 +98,12 @@ def test_session_compiles_with_intra_op_threads(monkeypatch):
     """ConfigProto.intra_op_parallelism_threads reaches compile_function (0: every core this
     process may run on)."""
     seen = []
-    real = session_mod.compile_function
+    real = compile_cache.compile_function
 
     def spy(func, **kw):
         seen.append(kw.get("threads"))
         return real(func, **kw)
-    monkeypatch.setattr(session_mod, "compile_function", spy)
+    monkeypatch.setattr(compile_cache, "compile_function", spy)
     for k, cfg in enumerate([tf.ConfigProto(intra_op_parallelism_threads=1), tf.ConfigProto(),
                              tf.ConfigProto(intra_op_parallelism_threads=2)]):
         with tf.Graph().as_default():

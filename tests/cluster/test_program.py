@@ -10,6 +10,7 @@ import pytest
 
 import lowerflow as tf
 from lowerflow import ir
+from lowerflow.backend.compile_cache import CACHE
 from lowerflow.runtime import dask_program
 
 
@@ -44,7 +45,7 @@ def test_run_errors_are_tf_errors(program):
 
 
 def test_another_cpu_compiles_the_ir_text(program, monkeypatch):
-    monkeypatch.setattr(dask_program, "_LOADED", {})
+    CACHE.clear()  # loaded programs live in the compile cache
     before = dict(dask_program.PROGRAM_STATS)
     foreign = dask_program.Program(program.compiled, "another-cpu:0", program.ir_text)
     y, _ = dask_program.run_program(foreign, np.full((2, 3), 2, np.float32), np.zeros(3, np.int32))
@@ -54,7 +55,7 @@ def test_another_cpu_compiles_the_ir_text(program, monkeypatch):
 
 
 def test_ir_text_of_another_signature_is_refused(program, monkeypatch):
-    monkeypatch.setattr(dask_program, "_LOADED", {})
+    CACHE.clear()  # loaded programs live in the compile cache
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [5], name="x")

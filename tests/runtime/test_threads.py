@@ -176,9 +176,9 @@ def test_a_compile_blocks_only_its_own_signature(monkeypatch):
     """While one thread's compile is stalled, the same session runs a compiled signature and
     compiles another one, and other sessions compile; a second caller of the stalled
     signature waits for that compile instead of starting its own."""
-    from lowerflow.runtime import session as session_mod
+    from lowerflow.backend import compile_cache
 
-    real, entered, release, stalled = session_mod.compile_function, threading.Event(), threading.Event(), []
+    real, entered, release, stalled = compile_cache.compile_function, threading.Event(), threading.Event(), []
 
     def slow_compile(func, **kwargs):
         if "lf.tanh" in ir.print_function(func):
@@ -187,7 +187,7 @@ def test_a_compile_blocks_only_its_own_signature(monkeypatch):
             assert release.wait(60)
         return real(func, **kwargs)
 
-    monkeypatch.setattr(session_mod, "compile_function", slow_compile)
+    monkeypatch.setattr(compile_cache, "compile_function", slow_compile)
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [3])
