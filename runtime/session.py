@@ -91,6 +91,7 @@ class _Plan:
         # One state op read and written (a counter, a training step on one variable): no loops.
         self.read_one = step.reads[0] if len(step.reads) == 1 else None
         self.write_one = step.writes[0] if len(step.writes) == 1 else None
+        self.fetches_op = len(elements) == 1 and isinstance(elements[0], Operation)  # run(train_op)
 
     def _finisher(self, elements: list, native: dict, scalar: set) -> Callable[[list, "Session"], list]:
         """The fetched values from the outputs; for one element (the usual `run(x)`,
@@ -140,12 +141,20 @@ class _Plan:
         try:
             return self.native(feeds)
         except NativeError as e:
-            if e.code == ARGUMENT_MISMATCH:  # a warm call passed values unchecked (warm_run.py)
-                raise ArgumentMismatchError(None, None, e.message) from None
-            raise errors.exception_type_from_error_code(e.tf_code)(None, None, e.message) from None
+            raise self.error(e.code) from None
         except (MemoryError, ValueError):  # numpy could not allocate the outputs ("array is too big")
             shapes = ", ".join(str(t) for t in self.exe.result_types)
             raise errors.ResourceExhaustedError(None, None, f"OOM when allocating the outputs {shapes}") from None
+
+
+    @staticmethod
+    def error(status: int) -> Exception:
+        """The TF1 error of a native step's non-zero `status` (`ArgumentMismatchError`: a warm
+        call passed values unchecked, `warm_run.py`)."""
+        e = NativeError(status)
+        if status == ARGUMENT_MISMATCH:
+            return ArgumentMismatchError(None, None, e.message)
+        return errors.exception_type_from_error_code(e.tf_code)(None, None, e.message)
 
 
 def _one_home(homes: list[dict]) -> dict | None:
@@ -317,7 +326,7 @@ class Session:
         order = sorted(range(len(feed_tensors)), key=lambda i: (feed_tensors[i].op._id, feed_tensors[i].value_index))
         build = None if isinstance(fetches, (Tensor, Operation)) else mapper.build  # as in `_remember_warm`
         warm = WarmRun(type(fetches), build, feed_tensors, order, max_entries())
-        static: list[_Plan] = []  # no feeds: the one plan
+        static: list[WarmStatic] = []  # no feeds: the one plan
 
         def run_callable(*values, options=None, run_metadata=None):
             if self._closed:
@@ -328,8 +337,8 @@ class Session:
                 return self._run_traced(fetches, dict(zip(feed_tensors, values)), run_metadata)
             if not values:
                 if not static:
-                    static.append(self._plan_for(mapper, ()))
-                return mapper.build(static[0].call(self, []))
+                    static.append(WarmStatic(type(fetches), build, self._plan_for(mapper, ())))
+                return static[0](self, None)
             out = warm(self, list(values))
             if out is MISS:  # feed shapes not seen yet: check them, find or compile the plan
                 arrays = [self._feed_value(t, v) for t, v in zip(feed_tensors, values)]

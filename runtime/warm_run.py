@@ -78,12 +78,52 @@ def _pure_call(sess, plan, entry, feeds: list) -> list | None:
     return None if outs == ARGUMENT_MISMATCH else plan.call(sess, feeds)
 
 
+def state_entry(plan) -> tuple | None:
+    """For a plan of a step that reads one state op and writes one (a variable counter, a
+    training step of one variable, a random op's run counter) and prints nothing: what
+    `_state_call` needs, resolved once: (allocating native entry, the written op's lock,
+    the dict read, the op read, the dict written, the op written, the written value's index,
+    `plan.finish` or None when the outputs are the values). None for other plans."""
+    if plan.read_one is None or plan.write_one is None or plan.prints or plan.step.extents or plan.exe.n_bound:
+        return None
+    entry = plan.exe.allocating_entry(plan.shown)
+    if entry is None:
+        return None
+    return (entry, plan.locks, plan.read_from, plan.read_one, plan.write_into, plan.write_one,
+            plan.n_fetches, None if plan.direct else plan.finish)
+
+
+def _state_call(sess, plan, state: tuple, feeds: list) -> list | None:
+    """`plan.call(sess, feeds)` through its `state_entry`: under the written op's lock, the
+    entry on the feeds and the value read, and the written value committed only when the
+    step succeeded; None when the entry refused the feeds (`ARGUMENT_MISMATCH`). An
+    uninitialised variable or a failed allocation is `plan.call`'s to report.
+    `WarmStatic.__call__` inlines this."""
+    entry, lock, source, read, home, write, at, finish = state
+    with lock:
+        try:
+            outs = entry(feeds + [source[read]])
+        except (KeyError, MemoryError, ValueError):
+            outs = None
+        if type(outs) is list:
+            home[write] = outs[at]
+    if type(outs) is list:
+        NATIVE_STATS["calls"] += 1
+        return outs if finish is None else finish(outs, sess)
+    if outs is None:
+        return plan.call(sess, feeds)
+    if outs == ARGUMENT_MISMATCH:
+        return None
+    NATIVE_STATS["calls"] += 1
+    raise plan.error(outs)
+
+
 class WarmRun:
     """One (fetch structure, feed keys): `__call__(sess, values)` runs on feed values given in
     the keys' order, or returns `MISS`. `build` None: the fetch is one tensor or operation,
     whose value is the plan's first."""
 
-    __slots__ = ("build", "kind", "last", "limit", "order", "plans", "pure", "single", "tensors")
+    __slots__ = ("build", "kind", "last", "limit", "order", "plans", "pure", "single", "state", "tensors")
 
     def __init__(self, kind: type, build: Callable[[list], Any], tensors: list, order: list[int], limit: int):
         self.kind = kind  # the exact fetch container type (namedtuples equal tuples)
@@ -95,6 +135,7 @@ class WarmRun:
         self.limit = limit
         self.last = None  # the plan to pass values to unchecked; None: check them first
         self.pure = None  # (`last`'s pure entry, `last`) if it has one: read as one pair
+        self.state = None  # (`last`, its `state_entry`) if it has one
 
     def add(self, arrays: list[np.ndarray], plan) -> None:
         """Remember `plan` for the shapes of `arrays` (checked feeds, in key order); at the
@@ -131,6 +172,12 @@ class WarmRun:
                 feeds = list(feeds.values()) if type(feeds) is dict else feeds
                 out = plan.call(sess, feeds)
                 return out[0] if self.build is None else self.build(out)
+        elif self.state is not None:
+            values = list(values.values()) if type(values) is dict else values
+            plan, state = self.state
+            out = _state_call(sess, plan, state, values if self.order is None else [values[i] for i in self.order])
+            if out is not None:
+                return out[0] if self.build is None else self.build(out)
         elif self.last is not None:
             values = list(values.values()) if type(values) is dict else values
             try:
@@ -154,22 +201,47 @@ class WarmRun:
         self.last = None if converted or not plan.exe.checks_arguments else plan
         entry = None if self.last is None else pure_entry(plan)
         self.pure = None if entry is None else (entry, plan)
+        state = None if self.last is None or entry is not None else state_entry(plan)
+        self.state = None if state is None else (plan, state)
         out = plan.call(sess, values if self.order is None else [values[i] for i in self.order])
         return out[0] if self.build is None else self.build(out)
 
 
 class WarmStatic:
     """A fetch structure run without feeds: its one plan, called (a pure step through its
-    entry)."""
+    entry, a step of one state op through its `state_entry`)."""
 
-    __slots__ = ("build", "entry", "kind", "plan")
+    __slots__ = ("build", "entry", "kind", "plan", "state")
 
     def __init__(self, kind: type, build: Callable[[list], Any], plan):
         self.kind, self.build, self.plan = kind, build, plan
         self.entry = pure_entry(plan)
+        state = None if self.entry is not None else state_entry(plan)
+        # `run(train_op)`: nothing to build, the value is None
+        self.state = None if state is None else (state, build is None and plan.fetches_op)
 
     def __call__(self, sess, values: None) -> Any:
-        out = None if self.entry is None else _pure_call(sess, self.plan, self.entry, [])
-        if out is None:
-            out = self.plan.call(sess, [])
+        if self.state is not None:  # `_state_call`, inlined: the whole of a counter step
+            (entry, lock, source, read, home, write, at, finish), none = self.state
+            with lock:
+                try:
+                    outs = entry([source[read]])
+                except (KeyError, MemoryError, ValueError):
+                    outs = None
+                if type(outs) is list:
+                    home[write] = outs[at]
+            if type(outs) is list:
+                NATIVE_STATS["calls"] += 1
+                if none:
+                    return None
+                out = outs if finish is None else finish(outs, sess)
+            elif outs is None or outs == ARGUMENT_MISMATCH:
+                out = self.plan.call(sess, [])  # its TF1 error, or the value
+            else:
+                NATIVE_STATS["calls"] += 1
+                raise self.plan.error(outs)
+        else:
+            out = None if self.entry is None else _pure_call(sess, self.plan, self.entry, [])
+            if out is None:
+                out = self.plan.call(sess, [])
         return out[0] if self.build is None else self.build(out)
