@@ -81,16 +81,16 @@ def _pure_call(sess, plan, entry, feeds: list) -> list | None:
 def state_entry(plan) -> tuple | None:
     """For a plan of a step that reads one state op and writes one (a variable counter, a
     training step of one variable, a random op's run counter) and prints nothing: what
-    `_state_call` needs, resolved once: (allocating native entry, the written op's lock,
-    the dict read, the op read, the dict written, the op written, the written value's index,
+    `_state_call` needs, resolved once: (allocating native entry, the written op's lock's
+    `acquire` and `release`, the dict read, the op read, the dict written, the op written, the written value's index,
     `plan.finish` or None when the outputs are the values). None for other plans."""
     if plan.read_one is None or plan.write_one is None or plan.prints or plan.step.extents or plan.exe.n_bound:
         return None
     entry = plan.exe.allocating_entry(plan.shown)
     if entry is None:
         return None
-    return (entry, plan.locks, plan.read_from, plan.read_one, plan.write_into, plan.write_one,
-            plan.n_fetches, None if plan.direct else plan.finish)
+    return (entry, plan.locks.acquire, plan.locks.release, plan.read_from, plan.read_one,
+            plan.write_into, plan.write_one, plan.n_fetches, None if plan.direct else plan.finish)
 
 
 def _state_call(sess, plan, state: tuple, feeds: list) -> list | None:
@@ -99,14 +99,17 @@ def _state_call(sess, plan, state: tuple, feeds: list) -> list | None:
     step succeeded; None when the entry refused the feeds (`ARGUMENT_MISMATCH`). An
     uninitialised variable or a failed allocation is `plan.call`'s to report.
     `WarmStatic.__call__` inlines this."""
-    entry, lock, source, read, home, write, at, finish = state
-    with lock:
+    entry, acquire, release, source, read, home, write, at, finish = state
+    acquire()  # not `with lock`: its `__exit__` call would be a third of the run
+    try:
         try:
             outs = entry(feeds + [source[read]])
         except (KeyError, MemoryError, ValueError):
             outs = None
         if type(outs) is list:
             home[write] = outs[at]
+    finally:
+        release()
     if type(outs) is list:
         NATIVE_STATS["calls"] += 1
         return outs if finish is None else finish(outs, sess)
@@ -222,14 +225,17 @@ class WarmStatic:
 
     def __call__(self, sess, values: None) -> Any:
         if self.state is not None:  # `_state_call`, inlined: the whole of a counter step
-            (entry, lock, source, read, home, write, at, finish), none = self.state
-            with lock:
+            (entry, acquire, release, source, read, home, write, at, finish), none = self.state
+            acquire()
+            try:
                 try:
                     outs = entry([source[read]])
                 except (KeyError, MemoryError, ValueError):
                     outs = None
                 if type(outs) is list:
                     home[write] = outs[at]
+            finally:
+                release()
             if type(outs) is list:
                 NATIVE_STATS["calls"] += 1
                 if none:
