@@ -327,12 +327,13 @@ class Session:
         build = None if isinstance(fetches, (Tensor, Operation)) else mapper.build  # as in `_remember_warm`
         warm = WarmRun(type(fetches), build, feed_tensors, order, max_entries())
         static: list[WarmStatic] = []  # no feeds: the one plan
+        n_feeds = len(feed_tensors)
 
         def run_callable(*values, options=None, run_metadata=None):
             if self._closed:
                 raise errors.CancelledError(None, None, "Session has been closed.")
-            if len(values) != len(feed_tensors):
-                raise TypeError(f"Expected {len(feed_tensors)} feed values, got {len(values)}")
+            if len(values) != n_feeds:
+                raise TypeError(f"Expected {n_feeds} feed values, got {len(values)}")
             if run_metadata is not None and getattr(options, "trace_level", 0):
                 return self._run_traced(fetches, dict(zip(feed_tensors, values)), run_metadata)
             if not values:
