@@ -189,3 +189,26 @@ def test_concurrent_counter_steps_lose_nothing():
                 t.join()
             assert sess._warm[(add, None)].state is not None
             assert sess.run(v) == 3200.0
+
+
+def _counter_and_failure(module):
+    """The values of warm counter steps and of a failing update, and the error class."""
+    g = module.Graph()
+    with g.as_default():
+        c = module.Variable(np.zeros(2, np.float32))
+        step = module.assign_add(c, module.constant(np.ones(2, np.float32)))
+        v = module.Variable(3)
+        upd = module.assign(v, 100 // (v - 1))
+        with module.Session(graph=g) as sess:
+            sess.run([c.initializer, v.initializer])
+            counts = [sess.run(step).tolist() for _ in range(3)]
+            values = [int(sess.run(upd)) for _ in range(4)]
+            with pytest.raises(module.errors.OpError) as e:
+                sess.run(upd)
+            return counts, values, type(e.value).__name__, int(sess.run(v))
+
+
+def test_warm_state_steps_as_tensorflow():
+    tf1 = pytest.importorskip("tensorflow").compat.v1
+    tf1.disable_eager_execution()
+    assert _counter_and_failure(tf) == _counter_and_failure(tf1)
