@@ -225,6 +225,22 @@ def test_conv2d_transpose_gradients_against_tf():
                     "w": R.standard_normal((3, 3, 2, 4)).astype(np.float32)}, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_backprop_functions_against_tf(dtype):
+    """tf.nn.conv2d_backprop_input / conv2d_backprop_filter (the native ops for float32,
+    composed for float64), NHWC (TF's CPU kernels lack some NCHW cases)."""
+    def build(tf):
+        x, dy = tf.placeholder(dtype, [2, 7, 8, 3]), tf.placeholder(dtype, [2, 4, 4, 4])
+        w = tf.placeholder(dtype, [3, 2, 3, 4])
+        outs = [tf.nn.conv2d_backprop_input([2, 7, 8, 3], w, dy, [1, 2, 2, 1], "SAME"),
+                tf.nn.conv2d_backprop_filter(x, [3, 2, 3, 4], dy, [1, 2, 2, 1], "SAME"),
+                tf.nn.conv2d_backprop_filter(x, [3, 2, 3, 4], dy[:, :3], [1, 2, 2, 1], "VALID")]
+        return {"x": x, "w": w, "dy": dy}, outs
+    compare(build, {"x": R.standard_normal((2, 7, 8, 3)).astype(dtype),
+                    "w": R.standard_normal((3, 2, 3, 4)).astype(dtype),
+                    "dy": R.standard_normal((2, 4, 4, 4)).astype(dtype)}, rtol=1e-4, atol=1e-4)
+
+
 def test_float64_stays_composed():
     """Other dtypes than float32 are the composed convolution (no native kernel for them)."""
     x = R.standard_normal((1, 5, 5, 2))
