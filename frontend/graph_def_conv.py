@@ -4,7 +4,7 @@ Our Conv2D, Conv2DBackpropFilter, MaxPool and AvgPool ops are NHWC with TF's att
 convolution's padding is explicit, so the GraphDefs lowerflow writes import row by row
 (`tf_op_specs.py`). TensorFlow writes them with SAME or VALID padding, in NCHW too, and its
 Conv2DBackpropInput takes the input's shape as a constant (`input_sizes`) where ours takes a
-tensor of that shape: such nodes import through the frontend functions that build these ops
+tensor of that shape, and the native ops are float32 only: such nodes import through the frontend functions that build these ops
 (`conv_ops.py`, `pool_ops.py`), which resolve the padding and put NCHW between transposes.
 """
 from __future__ import annotations
@@ -41,9 +41,10 @@ def tf_form(node) -> bool:
     fmt = _s(node, "data_format", "NHWC")
     if node.op in _POOLS:
         return fmt != "NHWC"
-    if node.op == "Conv2DBackpropInput":
-        return True
-    return node.op in _CONVS and (fmt != "NHWC" or _s(node, "padding", "") != "EXPLICIT")
+    if node.op not in _CONVS:
+        return False
+    native = "T" not in node.attr or node.attr["T"].type == tf_values.DT["float32"]  # other dtypes: composed
+    return node.op == "Conv2DBackpropInput" or not native or fmt != "NHWC" or _s(node, "padding", "") != "EXPLICIT"
 
 
 def build(node, inputs: list):

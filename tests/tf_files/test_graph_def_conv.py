@@ -63,6 +63,10 @@ def _tf_graph(tf1):
             v = xt if fmt == "NCHW" else x
             fetches += [tf1.nn.max_pool(v, ksize, strides, padding, data_format=fmt, name=f"max_{name}"),
                         tf1.nn.avg_pool(v, ksize, strides, padding, data_format=fmt, name=f"avg_{name}")]
+        x64 = tf1.cast(x, tf1.float64)  # composed here (the native ops are float32), explicit padding
+        pads = [[0, 0], [1, 0], [2, 1], [0, 0]]
+        y64 = tf1.nn.conv2d(x64, F.astype(np.float64), [1, 1, 2, 1], pads, name="conv64")
+        fetches += [y64, tf1.nn.conv2d_backprop_filter(x64, F.shape, y64, [1, 1, 2, 1], pads, name="df64")]
         fetches += [tf1.nn.bias_add(x, B, name="bias_nhwc"),
                     tf1.nn.bias_add(xt, B, data_format="NCHW", name="bias_nchw")]
         refs += fetches[len(refs):]
@@ -100,7 +104,7 @@ def test_bad_explicit_paddings(tf1, fmt):
         pads = [[0, 0], [1, 1], [1, 1], [0, 0]] if fmt == "NHWC" else [[0, 0], [0, 0], [1, 1], [1, 1]]
         tf1.nn.conv2d(x, np.ones([2, 2, 2, 1], np.float32), [1, 1, 1, 1], pads, data_format=fmt, name="c")
     gd = tf.GraphDef.FromString(g.as_graph_def().SerializeToString())
-    node = [n for n in gd.node if n.name == "c"][0]
+    node = next(n for n in gd.node if n.name == "c")
     del node.attr["explicit_paddings"].list.i[:]
     node.attr["explicit_paddings"].list.i.extend([0, 0, 1, 1])
     with tf.Graph().as_default(), pytest.raises(ValueError, match="8 explicit.paddings"):
