@@ -204,7 +204,7 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, 
     """tf.nn.conv2d_backprop_filter: conv2d's gradient with respect to a filter of
     `filter_sizes`: the Conv2DBackpropFilter op for float32, else the gradient of a composed conv2d."""
     from lowerflow.frontend.gradients import gradients
-    sizes = [int(v) for v in filter_sizes]
+    sizes = [int(v) for v in array_ops.constant_value(filter_sizes, "filter_sizes").reshape(-1)]
     with name_scope(name, "Conv2DBackpropFilter", [input, out_backprop]) as scope:
         x, dy = convert_to_tensor(input), convert_to_tensor(out_backprop)
         if not _native(x):

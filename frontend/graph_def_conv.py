@@ -62,6 +62,5 @@ def build(node, inputs: list):
         sizes = [int(v) for v in array_ops.constant_value(inputs[0], "input_sizes").reshape(-1)]
         return conv_ops.conv2d_transpose(inputs[2], inputs[1], sizes, strides, padding, data_format=fmt,
                                          dilations=dilations)
-    sizes = [int(v) for v in array_ops.constant_value(inputs[1], "filter_sizes").reshape(-1)]
-    return conv_ops.conv2d_backprop_filter(inputs[0], sizes, inputs[2], strides, padding, data_format=fmt,
+    return conv_ops.conv2d_backprop_filter(inputs[0], inputs[1], inputs[2], strides, padding, data_format=fmt,
                                            dilations=dilations)

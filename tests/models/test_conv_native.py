@@ -233,7 +233,7 @@ def test_backprop_functions_against_tf(dtype):
         x, dy = tf.placeholder(dtype, [2, 7, 8, 3]), tf.placeholder(dtype, [2, 4, 4, 4])
         w = tf.placeholder(dtype, [3, 2, 3, 4])
         outs = [tf.nn.conv2d_backprop_input([2, 7, 8, 3], w, dy, [1, 2, 2, 1], "SAME"),
-                tf.nn.conv2d_backprop_filter(x, [3, 2, 3, 4], dy, [1, 2, 2, 1], "SAME"),
+                tf.nn.conv2d_backprop_filter(x, tf.constant([3, 2, 3, 4]), dy, [1, 2, 2, 1], "SAME"),
                 tf.nn.conv2d_backprop_filter(x, [3, 2, 3, 4], dy[:, :3], [1, 2, 2, 1], "VALID")]
         return {"x": x, "w": w, "dy": dy}, outs
     compare(build, {"x": R.standard_normal((2, 7, 8, 3)).astype(dtype),
