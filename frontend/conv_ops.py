@@ -191,6 +191,36 @@ def conv2d_transpose(value, filter=None, output_shape=None, strides=None, paddin
         return y if data_format == "NHWC" else _back(y, data_format, scope)
 
 
+def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=None, padding=None,
+                          use_cudnn_on_gpu=True, data_format="NHWC", dilations=(1, 1, 1, 1), name=None,
+                          filters=None) -> Tensor:
+    """tf.nn.conv2d_backprop_input: conv2d's gradient with respect to an input of `input_sizes`."""
+    return conv2d_transpose(out_backprop, filters if filter is None else filter, input_sizes, strides, padding,
+                            data_format, name or "Conv2DBackpropInput", dilations=dilations)
+
+
+def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, use_cudnn_on_gpu=True,
+                           data_format="NHWC", dilations=(1, 1, 1, 1), name=None) -> Tensor:
+    """tf.nn.conv2d_backprop_filter: conv2d's gradient with respect to a filter of
+    `filter_sizes`: the Conv2DBackpropFilter op for float32, else the gradient of a composed conv2d."""
+    from lowerflow.frontend.gradients import gradients
+    sizes = [int(v) for v in array_ops.constant_value(filter_sizes, "filter_sizes").reshape(-1)]
+    with name_scope(name, "Conv2DBackpropFilter", [input, out_backprop]) as scope:
+        x, dy = convert_to_tensor(input), convert_to_tensor(out_backprop)
+        if not _native(x):
+            like = array_ops.zeros(sizes, x.dtype)
+            forward = conv2d(x, like, strides, padding, data_format=data_format, dilations=dilations)
+            _check_transpose(dy, like, forward.shape)
+            (result,) = gradients(forward, like, grad_ys=dy)
+            return array_ops.identity(result, name=scope)
+        data_format = _check_format(data_format)
+        x, dy = _nhwc(x, data_format), _nhwc(dy, data_format)
+        _check_rank4(x, "input")
+        strides, dilations, pads = _conv_setup(x, sizes[:2], strides, padding, data_format, dilations)
+        attrs = {**_geometry(strides, dilations, pads), "filter_sizes": sizes}
+        return apply("Conv2DBackpropFilter", [x, dy], attrs, name=scope)
+
+
 def _check_transpose(value: Tensor, like: Tensor, forward_shape) -> None:
     """conv2d_transpose's `value` must have the shape of the convolution of `output_shape`."""
     from lowerflow.frontend.tensor_shape import TensorShape

@@ -20,7 +20,7 @@ import numpy as np
 from google.protobuf import message, text_format
 
 from lowerflow import ir
-from lowerflow.frontend import dtypes, protos, tf_values
+from lowerflow.frontend import dtypes, graph_def_conv, protos, tf_values
 from lowerflow.frontend.control_flow import IF_TYPES, LOOP_VAR, WHILE_TYPES, Branch
 from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from lowerflow.frontend.graph_def_control import V1_CONTROL_FLOW, ImportedOutputs, import_if, import_while
@@ -226,6 +226,8 @@ class _Importer:
         with outside, self.graph.control_dependencies(controls):
             if like:
                 op = self._create(like[0], inputs, like[2], name)
+            elif graph_def_conv.tf_form(node):
+                op = self._composite(node, inputs, name, graph_def_conv.build)
             elif node.op in SPECS:
                 op = self._direct(node, SPECS[node.op], inputs, name)
             elif node.op in _RESOURCE:
@@ -289,11 +291,11 @@ class _Importer:
             attrs["shape"] = tuple(attrs["shape"])
         return self.graph.create_op(op_type, inputs, outputs, attrs, name=name + "/")
 
-    def _composite(self, node, inputs: list, name: str) -> Operation:
+    def _composite(self, node, inputs: list, name: str, build=None) -> Operation:
         """A TF op type we build from others: its ops under the node's scope, then an
         Identity named as the node (so `name:0` is its output)."""
         with self.graph.as_default(), self.graph.name_scope(name + "/"):
-            out = _COMPOSITES[node.op](node, inputs)
+            out = (build or _COMPOSITES[node.op])(node, inputs)
         op = self.graph.create_op("Identity", [out], [(out.dtype, out.shape)], {}, name=name + "/")
         return op
 

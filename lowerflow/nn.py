@@ -9,7 +9,7 @@ from lowerflow.frontend.nn_ops import (  # noqa: F401
     bias_add, elu, l2_normalize, leaky_relu, log_softmax, moments, relu6, selu, softmax, softplus,
 )
 from lowerflow.frontend.conv_ops import (  # noqa: F401
-    conv1d, conv2d, conv2d_transpose, depthwise_conv2d, depthwise_conv2d_native, separable_conv2d,
+    conv1d, conv2d, conv2d_backprop_filter, conv2d_backprop_input, conv2d_transpose, depthwise_conv2d, depthwise_conv2d_native, separable_conv2d,
 )
 from lowerflow.frontend.pool_ops import avg_pool, avg_pool2d, max_pool, max_pool2d  # noqa: F401
 from lowerflow.frontend.nn_impl import (  # noqa: F401

@@ -179,9 +179,18 @@ def _grad_input_grad(e, op: GradOp, grads):
             e("lf.conv2d", g, f, **attrs)]
 
 
+def _grad_filter_grad(e, op: GradOp, grads):
+    """TF's _Conv2DBackpropFilterGrad: the filter gradient is bilinear in the input and
+    out_backprop, so the input's gradient is the input gradient taking `g` as the filter, and
+    out_backprop's the convolution of the input by `g`."""
+    (x, dy), g = op.inputs, grads[0]
+    attrs = _geometry_of(op)
+    return [e("lf.conv2d_backprop_input", x, g, dy, **attrs), e("lf.conv2d", x, g, **attrs)]
+
+
 register(OpDef("lf.conv2d", _infer_forward, _reference_forward, ("Conv2D",), frozenset({PURE}), GEOMETRY,
                grad=_grad_forward))
 register(OpDef("lf.conv2d_backprop_input", _infer_input_grad, _reference_input_grad, ("Conv2DBackpropInput",),
                frozenset({PURE}), GEOMETRY, grad=_grad_input_grad))
 register(OpDef("lf.conv2d_backprop_filter", _infer_filter_grad, _reference_filter_grad,
-               ("Conv2DBackpropFilter",), frozenset({PURE}), (*GEOMETRY, "filter_sizes")))
+               ("Conv2DBackpropFilter",), frozenset({PURE}), (*GEOMETRY, "filter_sizes"), grad=_grad_filter_grad))

@@ -225,6 +225,66 @@ def test_conv2d_transpose_gradients_against_tf():
                     "w": R.standard_normal((3, 3, 2, 4)).astype(np.float32)}, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_backprop_functions_against_tf(dtype):
+    """tf.nn.conv2d_backprop_input / conv2d_backprop_filter (the native ops for float32,
+    composed for float64), NHWC (TF's CPU kernels lack some NCHW cases)."""
+    def build(tf):
+        x, dy = tf.placeholder(dtype, [2, 7, 8, 3]), tf.placeholder(dtype, [2, 4, 4, 4])
+        w = tf.placeholder(dtype, [3, 2, 3, 4])
+        outs = [tf.nn.conv2d_backprop_input([2, 7, 8, 3], w, dy, [1, 2, 2, 1], "SAME"),
+                tf.nn.conv2d_backprop_filter(x, tf.constant([3, 2, 3, 4]), dy, [1, 2, 2, 1], "SAME"),
+                tf.nn.conv2d_backprop_filter(x, [3, 2, 3, 4], dy[:, :3], [1, 2, 2, 1], "VALID")]
+        return {"x": x, "w": w, "dy": dy}, outs
+    compare(build, {"x": R.standard_normal((2, 7, 8, 3)).astype(dtype),
+                    "w": R.standard_normal((3, 2, 3, 4)).astype(dtype),
+                    "dy": R.standard_normal((2, 4, 4, 4)).astype(dtype)}, rtol=1e-4, atol=1e-4)
+
+
+SECOND = [([1, 1, 1, 1], "SAME", [1, 1, 1, 1]), ([1, 2, 2, 1], "VALID", [1, 1, 1, 1]),
+          ([1, 2, 1, 1], [[0, 0], [1, 2], [0, 1], [0, 0]], [1, 1, 1, 1]), ([1, 1, 1, 1], "SAME", [1, 2, 2, 1])]
+
+
+def _gradient_norm(tf, x, w, strides, padding, dilations):
+    """||d loss/dx||^2 + ||d loss/dw||^2 of loss = sum(conv^2)/2: out_backprop is the
+    convolution itself, so the second derivatives go through both operands of both
+    backprop ops."""
+    y = tf.nn.conv2d(x, w, strides, padding, dilations=dilations)
+    gx, gw = tf.gradients(tf.reduce_sum(y * y) * 0.5, [x, w])
+    return tf.reduce_sum(gx * gx) + tf.reduce_sum(gw * gw)
+
+
+def test_second_order_gradients_against_tf():
+    """tf.gradients of a gradient norm: the gradients of Conv2DBackpropFilter and
+    Conv2DBackpropInput (TF's _Conv2DBackpropFilterGrad / _Conv2DBackpropInputGrad)."""
+    def build(tf):
+        x, w = tf.placeholder(tf.float32, [2, 7, 6, 3]), tf.placeholder(tf.float32, [3, 2, 3, 4])
+        norms = [_gradient_norm(tf, x, w, *case) for case in SECOND]
+        return {"x": x, "w": w}, norms + tf.gradients(tf.add_n(norms), [x, w])
+    compare(build, {"x": R.standard_normal((2, 7, 6, 3)).astype(np.float32) * 0.5,
+                    "w": R.standard_normal((3, 2, 3, 4)).astype(np.float32) * 0.5}, rtol=2e-4, atol=2e-4)
+
+
+@pytest.mark.parametrize("case", SECOND[1:3])
+def test_second_order_gradients_against_finite_differences(case):
+    """The directional derivative of the gradient norm along a random direction, by central
+    differences in float32 (the native kernels' dtype): step 1e-2, error O(step^2)."""
+    xv, wv = R.standard_normal((1, 6, 5, 2)).astype(np.float32), R.standard_normal((3, 2, 2, 3)).astype(np.float32)
+    vx, vw = R.standard_normal(xv.shape).astype(np.float32), R.standard_normal(wv.shape).astype(np.float32)
+    with tf.Graph().as_default():
+        x, w = tf.placeholder(tf.float32, xv.shape), tf.placeholder(tf.float32, wv.shape)
+        norm = _gradient_norm(tf, x, w, *case)
+        gx, gw = tf.gradients(norm, [x, w])
+        assert {"Conv2DBackpropFilter", "Conv2DBackpropInput"} <= {op.type for op in x.graph.get_operations()}
+        with tf.Session() as sess:
+            got_x, got_w = sess.run([gx, gw], {x: xv, w: wv})
+            h = 1e-2
+            up, down = (sess.run(norm, {x: xv + s * h * vx, w: wv + s * h * vw}) for s in (1, -1))
+    want = (np.float64(up) - np.float64(down)) / (2 * h)
+    got = np.sum(got_x.astype(np.float64) * vx) + np.sum(got_w.astype(np.float64) * vw)
+    np.testing.assert_allclose(got, want, rtol=2e-3)
+
+
 def test_float64_stays_composed():
     """Other dtypes than float32 are the composed convolution (no native kernel for them)."""
     x = R.standard_normal((1, 5, 5, 2))
