@@ -191,7 +191,10 @@ def lower_dynamic_partition(lw, op: Operation) -> None:
 
 
 def lower_fed_slice(lw, op: Operation) -> None:
-    """A slice whose bound on axis 0 is fed (StridedSlice's end, Slice's size)."""
+    """A slice whose bound on axis 0 is fed (StridedSlice's end, Slice's size); of a static
+    leading dim only (the extent is counted from the static dim)."""
+    if is_dynamic(lw, lw.value(op.inputs[0])):
+        raise refuse("a fed slice bound of such a value", op)
     (_fed_strided_slice if op.type == "StridedSlice" else _fed_slice_size)(lw, op)
 
 

@@ -168,6 +168,8 @@ class _Lowerer:
         elif kind in dynamic.PRODUCERS:
             if self.extent is None:
                 raise dynamic.refuse("a value-dependent shape inside tf.cond or tf.while_loop", op)
+            if any(dynamic.is_dynamic(self, self.value(t)) for t in op.inputs):  # its padding would count
+                raise dynamic.refuse(f"'{kind}' of such a value", op)
             dynamic.PRODUCERS[kind](self, op)
         elif kind == "Print" and any(dynamic.is_dynamic(self, self.value(t)) for t in op.inputs[1:]):
             raise dynamic.refuse("tf.Print of such a value", op)
