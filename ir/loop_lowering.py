@@ -27,6 +27,16 @@ carry no `parallel` hint: the reduction kernels run on one thread (a thread spli
 reductions is a choice of its own, to be measured). The innermost fold loop is `vector` when
 it is unit-stride; the float sum's reassociation (`loop.fold`'s liberty) is what lets O3
 vectorise it.
+
+When the innermost dim (size-1 dims aside) is kept, that nest would walk each output
+element's elements with a stride (a column sum: every bias gradient). Then the reduction
+folds row by row into the output buffer instead (cf. XLA's column reduction, numpy's
+add.reduce over axis 0): the buffer set to the start, loops over every dim in the input's
+C order with the kept innermost one `vector`, each element folded into its output element
+(load, fold, store), then a mean's division. Each output element still folds its elements
+one at a time in C order of the reduced dims, so the result is the strided nest's, bit for
+bit; the vectoriser works across the row. It needs the accumulator to be the result's
+dtype: float16 (summed in float32) and integer means (in int64) keep the first nest.
 """
 from __future__ import annotations
 
