@@ -155,3 +155,72 @@ func.func @reduce_fusion(%x: tensor<3x5xf32>, %v: tensor<5xf32>) -> tensor<3xf32
   "func.return"(%s) : (tensor<3xf32>) -> ()
 }
 
+
+// -----
+
+// A sum over the leading axes (the innermost dim kept: a bias gradient): the output buffer
+// is set to the -0.0 start, then every element is folded into its output element in the
+// input's C order, the kept dim innermost and `vector` (load, fold, store; nothing carried),
+// so a whole row vectorises; each output element still sees its elements in C order.
+// (A kept innermost dim narrower than 16 keeps the per-element nest: the all of @mean_i32_any_all.)
+// CHECK-LABEL: func.func @sum_leading
+// CHECK-NEXT:    %[[K:.*]] = "loop.kernel"(%arg0) ({
+// CHECK-NEXT:    ^bb0(%[[OUT:.*]]: memref<16xf32>, %[[IN:.*]]: memref<2x3x16xf32>):
+// CHECK-NEXT:      %[[Z:.*]] = "loop.constant"() {type = f32, value = -0.0 : f64} : () -> f32
+// CHECK-NEXT:      "loop.for"() ({
+// CHECK-NEXT:      ^bb0(%[[C:.*]]: index):
+// CHECK-NEXT:        "loop.store"(%[[Z]], %[[OUT]], %[[C]]) : (f32, memref<16xf32>, index) -> ()
+// CHECK-NEXT:        "lf.yield"() : () -> ()
+// CHECK-NEXT:      }) {lower = 0 : i64, step = 1 : i64, upper = 16 : i64, vector = true} : () -> ()
+// CHECK-NEXT:      "loop.for"() ({
+// CHECK-NEXT:      ^bb0(%[[I:.*]]: index):
+// CHECK-NEXT:        "loop.for"() ({
+// CHECK-NEXT:        ^bb0(%[[J:.*]]: index):
+// CHECK-NEXT:          "loop.for"() ({
+// CHECK-NEXT:          ^bb0(%[[L:.*]]: index):
+// CHECK-NEXT:            %[[A:.*]] = "loop.load"(%[[OUT]], %[[L]]) : (memref<16xf32>, index) -> f32
+// CHECK-NEXT:            %[[X:.*]] = "loop.load"(%[[IN]], %[[I]], %[[J]], %[[L]]) : (memref<2x3x16xf32>, index, index, index) -> f32
+// CHECK-NEXT:            %[[N:.*]] = "loop.fold"(%[[A]], %[[X]]) {op = "lf.add"} : (f32, f32) -> f32
+// CHECK-NEXT:            "loop.store"(%[[N]], %[[OUT]], %[[L]]) : (f32, memref<16xf32>, index) -> ()
+// CHECK-NEXT:            "lf.yield"() : () -> ()
+// CHECK-NEXT:          }) {lower = 0 : i64, step = 1 : i64, upper = 16 : i64, vector = true} : () -> ()
+// CHECK-NEXT:          "lf.yield"() : () -> ()
+// CHECK-NEXT:        }) {lower = 0 : i64, step = 1 : i64, upper = 3 : i64} : () -> ()
+// CHECK-NEXT:        "lf.yield"() : () -> ()
+// CHECK-NEXT:      }) {lower = 0 : i64, step = 1 : i64, upper = 2 : i64} : () -> ()
+// CHECK-NEXT:      "lf.yield"() : () -> ()
+// CHECK-NEXT:    }) {lf.offset = [-1 : i64]} : (tensor<2x3x16xf32>) -> tensor<16xf32>
+func.func @sum_leading(%x: tensor<2x3x16xf32>) -> tensor<16xf32> {
+  %0 = "lf.reduce_sum"(%x) {axes = [0, 1], keepdims = false} : (tensor<2x3x16xf32>) -> tensor<16xf32>
+  "func.return"(%0) : (tensor<16xf32>) -> ()
+}
+
+// -----
+
+// A reduce fusion's mean over the first axis, kept: the fused element (x * v, v broadcast by
+// a stride-0 view) computed in the row loop, folded into the output (its size-1 dim dropped
+// by a view), then a last vector pass divides by the count.
+// CHECK-LABEL: func.func @mean_leading_fusion
+// CHECK:         %[[VV:.*]] = "loop.view"(%{{.*}}) {shape = [4 : i64, 16 : i64], strides = [0 : i64, 1 : i64]}
+// CHECK-NEXT:    %[[VO:.*]] = "loop.view"(%{{.*}}) {shape = [16 : i64], strides = [1 : i64]} : (memref<1x16xf32>) -> memref<16xf32>
+// CHECK-NEXT:    %[[Z:.*]] = "loop.constant"() {type = f32, value = -0.0 : f64} : () -> f32
+// CHECK-NEXT:    %[[CNT:.*]] = "loop.constant"() {type = f32, value = 4.0 : f64} : () -> f32
+// CHECK:           "loop.store"(%[[Z]], %[[VO]], %{{.*}})
+// CHECK:             %[[A:.*]] = "loop.load"(%[[VO]], %[[J:.*]]) : (memref<16xf32>, index) -> f32
+// CHECK-NEXT:        %[[P:.*]] = "loop.load"(%{{.*}}, %{{.*}}, %[[J]])
+// CHECK-NEXT:        %[[Q:.*]] = "loop.load"(%[[VV]], %{{.*}}, %[[J]])
+// CHECK-NEXT:        %[[M:.*]] = "loop.scalar"(%[[P]], %[[Q]]) {op = "lf.mul"} : (f32, f32) -> f32
+// CHECK-NEXT:        %[[N:.*]] = "loop.fold"(%[[A]], %[[M]]) {op = "lf.add"} : (f32, f32) -> f32
+// CHECK-NEXT:        "loop.store"(%[[N]], %[[VO]], %[[J]])
+// CHECK:           }) {lower = 0 : i64, step = 1 : i64, upper = 16 : i64, vector = true} : () -> ()
+// CHECK:           %[[S:.*]] = "loop.load"(%[[VO]], %[[K:.*]]) : (memref<16xf32>, index) -> f32
+// CHECK-NEXT:      %[[D:.*]] = "loop.scalar"(%[[S]], %[[CNT]]) {op = "lf.div"} : (f32, f32) -> f32
+// CHECK-NEXT:      "loop.store"(%[[D]], %[[VO]], %[[K]])
+// CHECK-NEXT:      "lf.yield"() : () -> ()
+// CHECK-NEXT:    }) {lower = 0 : i64, step = 1 : i64, upper = 16 : i64, vector = true} : () -> ()
+// CHECK-NOT:     lf.reduce_fusion
+func.func @mean_leading_fusion(%x: tensor<4x16xf32>, %v: tensor<16xf32>) -> tensor<1x16xf32> {
+  %m = "lf.mul"(%x, %v) : (tensor<4x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  %s = "lf.reduce_mean"(%m) {axes = [0], keepdims = true} : (tensor<4x16xf32>) -> tensor<1x16xf32>
+  "func.return"(%s) : (tensor<1x16xf32>) -> ()
+}
