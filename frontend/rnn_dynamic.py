@@ -42,8 +42,8 @@ def _time_and_batch(flat: list):
         steps.assert_is_compatible_with(shape[0])
         fixed.assert_is_compatible_with(shape[1])
         if shape[2:].as_list()[0] is None:
-            raise ValueError(f"Input size (depth of inputs) must be accessible via shape inference, but "
-                             f"saw value None.")
+            raise ValueError("Input size (depth of inputs) must be accessible via shape inference, but "
+                             "saw value None.")
     if steps.value is None:
         raise NotImplementedError("tf.nn.dynamic_rnn in lowerflow needs the number of time steps when the "
                                   "graph is built (a static time dimension of inputs)")

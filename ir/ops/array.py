@@ -481,7 +481,7 @@ def _update_row_reference(args, attrs):
 
 def _update_row_grad(e, op: GradOp, grads):
     """The buffer's gradient is g with row i zeroed; the row's is row i of g."""
-    (buffer, index, row), g = op.inputs, grads[0]
+    (_, index, row), g = op.inputs, grads[0]
     return [e("lf.update_row", g, index, e("lf.fill_like", row, value=0)), None, e("lf.gather", g, index, axis=0)]
 
 

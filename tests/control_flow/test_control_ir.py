@@ -41,7 +41,7 @@ def test_if_verifies_prints_and_parses_back():
 @pytest.mark.parametrize("text, message", [
     (_func(_if(NEG, YIELD_A, f"(tensor<3xi1>, {V}) -> {V}"), args=f"%p: tensor<3xi1>, %x: {V}"),
      r"predicate must be a tensor<i1> scalar, got tensor<3xi1>"),
-    (_func(_if(NEG, f'    "lf.yield"() : () -> ()')), r"else region must yield \(tensor<3xf32>\), yields \(\)"),
+    (_func(_if(NEG, '    "lf.yield"() : () -> ()')), r"else region must yield \(tensor<3xf32>\), yields \(\)"),
     (_func(_if(f'    %k = "lf.constant"() {{value = dense<7.0> : {V}}} : () -> {V}\n    "lf.yield"(%k) : ({V}) -> ()',
                f'    %k = "lf.constant"() {{value = dense<7.0> : {V}}} : () -> {V}\n    "lf.yield"(%k) : ({V}) -> ()',
                arg=f"%a: {S}")),

@@ -8,7 +8,7 @@ import pytest
 
 from lowerflow.ir import Function, Module, build, tensor
 from lowerflow.ir.parser import parse_module
-from lowerflow.ir.types import F32, I32
+from lowerflow.ir.types import F32
 from lowerflow.ir.verifier import verify
 from lowerflow.passes import PassManager
 from lowerflow.passes.constant_fold import ConstantFold
