@@ -152,6 +152,16 @@ def builtin(address: int, name: str, owner: object, mask: int = 0):
     return _new_builtin(ctypes.byref(method), (owner, method, mask), None)
 
 
+def _glue(m: ir.Module, name: str) -> ir.Function:
+    """An entry `PyObject *name(PyObject *self, PyObject *args)`, left out of O3 (`optnone`):
+    its straight-line checks gain little from it, and optimising two entries besides the step
+    made a small graph's first run ~1.4x slower."""
+    fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR]), name)
+    fn.attributes.add("noinline")
+    fn.attributes.add("optnone")
+    return fn
+
+
 def entry_name(name: str) -> str:
     return f"{name}_py"
 
@@ -159,7 +169,7 @@ def entry_name(name: str) -> str:
 def add_pyobject_entry(m: ir.Module, name: str, n_slots: int, checked: list[TensorType] = ()) -> None:
     """Define `<name>_py(self, list)` in `m`, calling the already defined step `name`; the
     first `len(checked)` slots must match those types (else `ARGUMENT_MISMATCH`)."""
-    fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR]), entry_name(name))
+    fn = _glue(m, entry_name(name))
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     table = b.alloca(PTR, size=max(n_slots, 1), name="table")
     _read_arguments(b, m, fn.args[1], n_slots, checked, table)
@@ -248,7 +258,7 @@ def add_allocating_entry(m: ir.Module, name: str, n_args: int, checked: list[Ten
     `mask` comes back as a numpy scalar (the step writes it on the stack), as TF1 returns
     a fetched 0-d value; the others as new C-contiguous arrays. A failed allocation
     returns NULL with numpy's MemoryError set."""
-    fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR]), alloc_entry_name(name))
+    fn = _glue(m, alloc_entry_name(name))
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     n = n_args + len(results)
     table = b.alloca(PTR, size=max(n, 1), name="table")
