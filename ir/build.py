@@ -5,6 +5,12 @@ from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.opdef import get_op
 
 
+def typed(name: str, operands: list[Value], attrs: dict, location: str | None = None) -> Operation:
+    """`name(operands)` typed by the op's `infer` rule, not yet in a block (a pass's replacement)."""
+    return Operation(name, operands, get_op(name).infer([v.type for v in operands], attrs), attrs,
+                     location=location)
+
+
 def build(block: Block, name: str, operands: list[Value], attrs: dict | None = None,
           location: str | None = None) -> Operation:
     """Append `name(operands)` to `block`, typed by the op's `infer` rule."""

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar
 
+from lowerflow.ir.build import typed
 from lowerflow.ir.core import Function, Operation
 from lowerflow.ir.opdef import get_op
 from lowerflow.ir.ops.array import norm_axis
@@ -38,8 +39,7 @@ def _narrowed(split: Operation, uses: Counter) -> tuple[int, list[Operation]] | 
     operands = list(product.operands)
     operands[side] = part.results[kept[0]]
     attrs = dict(product.attributes)
-    narrow = Operation("lf.matmul", operands, get_op("lf.matmul").infer([v.type for v in operands], attrs), attrs,
-                       location=product.location)
+    narrow = typed("lf.matmul", operands, attrs, product.location)
     return kept[0], [part, narrow]
 
 

@@ -24,8 +24,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from lowerflow.ir.build import typed
 from lowerflow.ir.core import Function, Operation, Value
-from lowerflow.ir.opdef import get_op
 from lowerflow.passes.manager import FunctionPass, register_pass
 
 #: The fewest leaves of one signature worth merging.
@@ -62,25 +62,20 @@ def _leaves(root: Operation, uses: Counter) -> list[Value]:
     return out
 
 
-def _new(name: str, operands: list[Value], attrs: dict, location) -> Operation:
-    types = get_op(name).infer([v.type for v in operands], attrs)
-    return Operation(name, operands, types, attrs, location=location)
-
-
 def _merged(key: tuple, leaves: list[Value], location) -> list[Operation]:
     """The ops computing the one product (or column sum) of `leaves`, last the result."""
     ops = [v.op for v in leaves]
     if key[0] == "lf.reduce_sum":  # ones[1, K] @ stacked: the GEMM reads the rows in order
-        stacked = _new("lf.concat", [o.operands[0] for o in ops], {"axis": 0}, location)
+        stacked = typed("lf.concat", [o.operands[0] for o in ops], {"axis": 0}, location)
         rows, out = stacked.results[0].type, leaves[0].type
-        ones = _new("lf.constant", [], {"value": np.ones((1, rows.shape[0]), rows.dtype.np_dtype)}, location)
-        product = _new("lf.matmul", [ones.results[0], stacked.results[0]], {"transpose_a": False,
+        ones = typed("lf.constant", [], {"value": np.ones((1, rows.shape[0]), rows.dtype.np_dtype)}, location)
+        product = typed("lf.matmul", [ones.results[0], stacked.results[0]], {"transpose_a": False,
                                                                              "transpose_b": False}, location)
-        return [stacked, ones, product, _new("lf.reshape", [product.results[0]], {"shape": list(out.shape)}, location)]
+        return [stacked, ones, product, typed("lf.reshape", [product.results[0]], {"shape": list(out.shape)}, location)]
     _, ta, tb = key[:3]
-    a = _new("lf.concat", [o.operands[0] for o in ops], {"axis": 0 if ta else 1}, location)
-    b = _new("lf.concat", [o.operands[1] for o in ops], {"axis": 1 if tb else 0}, location)
-    return [a, b, _new("lf.matmul", [a.results[0], b.results[0]], dict(ops[0].attributes), location)]
+    a = typed("lf.concat", [o.operands[0] for o in ops], {"axis": 0 if ta else 1}, location)
+    b = typed("lf.concat", [o.operands[1] for o in ops], {"axis": 1 if tb else 0}, location)
+    return [a, b, typed("lf.matmul", [a.results[0], b.results[0]], dict(ops[0].attributes), location)]
 
 
 @register_pass
@@ -123,6 +118,6 @@ class SumProducts(FunctionPass):
             terms.append(new[-1].results[0])
         total = terms[0]
         for t in terms[1:]:
-            new.append(_new("lf.add", [total, t], {}, root.location))
+            new.append(typed("lf.add", [total, t], {}, root.location))
             total = new[-1].results[0]
         return new, total
