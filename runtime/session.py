@@ -88,6 +88,9 @@ class _Plan:
         if step.extents:  # fetches cut to their run-time lengths (frontend/dynamic_lowering.py)
             self.native = trimmer(self.native, step.extents, self.printed_at + sum(
                 len(op.inputs) - 1 for op in step.prints))
+        # The native outputs need no host work besides `finish` (no prints, no run-time lengths
+        # to cut, no bound constants): a warm run may call the allocating entry (`warm_run.py`).
+        self.bare = not (step.prints or step.extents or exe.n_bound)
         # One state op read and written (a counter, a training step on one variable): no loops.
         self.read_one = step.reads[0] if len(step.reads) == 1 else None
         self.write_one = step.writes[0] if len(step.writes) == 1 else None

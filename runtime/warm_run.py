@@ -57,8 +57,8 @@ def pure_entry(plan) -> Callable[[list], Any] | None:
     """For a plan of a step without state or prints whose outputs are the fetched values as
     they are (`_Plan.direct`), its allocating native entry (`Executable.allocating_entry`):
     a warm call then is that one builtin call. None for other plans (they go through
-    `_Plan.call`, as do fetches cut to their run-time lengths: `step.extents`)."""
-    if plan.reads or plan.writes or plan.prints or plan.step.extents or not plan.direct or plan.exe.n_bound:
+    `_Plan.call`, as does every plan that is not `_Plan.bare`)."""
+    if plan.reads or plan.writes or not plan.bare or not plan.direct:
         return None
     return plan.exe.allocating_entry(plan.shown)
 
@@ -84,7 +84,7 @@ def state_entry(plan) -> tuple | None:
     `_state_call` needs, resolved once: (allocating native entry, the written op's lock's
     `acquire` and `release`, the dict read, the op read, the dict written, the op written, the written value's index,
     `plan.finish` or None when the outputs are the values). None for other plans."""
-    if plan.read_one is None or plan.write_one is None or plan.prints or plan.step.extents or plan.exe.n_bound:
+    if plan.read_one is None or plan.write_one is None or not plan.bare:
         return None
     entry = plan.exe.allocating_entry(plan.shown)
     if entry is None:
