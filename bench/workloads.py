@@ -247,9 +247,13 @@ def adam_graph(tf, batch: int, layers: tuple, lr: float, **_):
 
 
 def adam_state(layers: tuple, **_) -> dict[str, np.ndarray]:
+    """The MLP's Adam state (`with_adam_slots`)."""
+    return with_adam_slots(mlp_init(layers))
+
+
+def with_adam_slots(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The parameters, then Adam's slots m and v per parameter, then beta1^t and beta2^t
     (TF1's `beta1_power`, `beta2_power`, which start at beta1 and beta2)."""
-    params = mlp_init(layers)
     state = dict(params)
     for slot in ("m", "v"):
         state.update({f"{k}/{slot}": np.zeros_like(v) for k, v in params.items()})

@@ -13,7 +13,7 @@ import functools
 
 import numpy as np
 
-from bench.workloads import ADAM, Workload, _one_hot, _softmax, _xent, adam_step, uniform
+from bench.workloads import ADAM, Workload, _one_hot, _softmax, _xent, adam_step, uniform, with_adam_slots
 
 FULL = {"batch": 64, "image": 28, "channels": (1, 32, 64), "hidden": 1024, "kernel": 5}
 QUICK = {"batch": 2, "image": 8, "channels": (1, 4, 8), "hidden": 16, "kernel": 3}
@@ -120,14 +120,8 @@ def train_expr(xp, x, y, *state, lr: float, **_):
 
 
 def train_state(**params) -> dict[str, np.ndarray]:
-    """The parameters, Adam's m and v per parameter, then beta1^t and beta2^t."""
-    weights = cnn_init(**params)
-    state = dict(weights)
-    for slot in ("m", "v"):
-        state.update({f"{k}/{slot}": np.zeros_like(v) for k, v in weights.items()})
-    state["beta1_power"] = np.float32(ADAM["beta1"])
-    state["beta2_power"] = np.float32(ADAM["beta2"])
-    return state
+    """The CNN's Adam state (`with_adam_slots`)."""
+    return with_adam_slots(cnn_init(**params))
 
 
 def conv_graph(tf, batch: int, size: int, cin: int, cout: int, kernel: int, **_):
