@@ -261,3 +261,25 @@ def test_warm_runs_and_callables_keep_cutting_to_the_run_time_length():
             call = sess.make_callable(y, [x, m])
             for mask in masks:
                 np.testing.assert_array_equal(call(values, mask), values[mask])
+
+
+def test_boolean_mask_gradient_against_finite_differences():
+    """d/dx sum(w * boolean_mask(x, m)^2), central differences in float64, masks of several
+    counts through one compiled signature."""
+    rng = np.random.default_rng(3)
+    with tf.Graph().as_default():
+        x, m = tf.placeholder(tf.float64, [None, 3]), tf.placeholder(tf.bool, [None])
+        picked = tf.boolean_mask(x, m)
+        loss = tf.reduce_sum(tf.square(picked) * tf.constant([1.0, -2.0, 0.5], tf.float64))
+        (grad,) = tf.gradients(loss, [x])
+        with tf.Session() as sess:
+            for mask in ([1, 0, 1, 1, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]):
+                mask, value = np.array(mask, bool), rng.normal(size=(5, 3))
+                got = sess.run(grad, {x: value, m: mask})
+                numeric = np.zeros_like(value)
+                for i in np.ndindex(value.shape):
+                    step = np.zeros_like(value)
+                    step[i] = 1e-6
+                    up, down = (sess.run(loss, {x: value + s * step, m: mask}) for s in (1, -1))
+                    numeric[i] = (up - down) / 2e-6
+                np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-6)
