@@ -321,12 +321,25 @@ def _first_run(ops: int) -> Workload:
 
 def _steady_chain(ops: int) -> Workload:
     # XLA's compile of the 1000-op chain outgrows the bench worker's 8 GiB (see first_run_1000)
-    # and, in the bench's own process, the machine's memory
+    # and, in the bench's own process, the machine's memory: jax 0.10 on CPU aborts with
+    # std::bad_alloc from 1000 ops while 999 compile in 0.7 s
     too_big = {"jax": "XLA's compile exceeds 8 GiB, as in first_run_1000"} if ops >= 1000 else {}
     return Workload(f"chain_{ops}", f"warm sess.run of a {ops}-op elementwise chain", chain_graph, chain_expr,
                     {"n": 1 << 16, "ops": ops}, {"n": 16, "ops": ops},
                     lambda n, ops, **_: f"{ops} ops, " + _elems(n), bytes=lambda n, **_: 8 * n,
                     not_for=too_big)
+
+
+def big_constant_graph(tf, n: int, salt: float = 0.0, **_):
+    """x + c with c an n-element constant: what a large constant costs a first run (it is
+    hashed and bound, never printed into the IR text)."""
+    def build():
+        return tf.placeholder(tf.float32, [n], name="x") + tf.constant(uniform((n,), seed=1)) + salt
+    return build, {"x": uniform((n,))}
+
+
+def big_constant_expr(xp, x, n: int, salt: float = 0.0, **_):
+    return x + uniform((n,), seed=1) + salt
 
 
 def _elems(n: int, **_) -> str:
@@ -364,6 +377,8 @@ WORKLOADS: list[Workload] = [
     _first_run(10),
     _first_run(100),
     _first_run(1000),
+    Workload("first_run_const", "fresh Session, first run of x + a large constant", big_constant_graph,
+             big_constant_expr, {"n": 10_000_000}, {"n": 1 << 12}, _elems, mode="first_run"),
 ]
 
 from bench.workloads_cnn import CNN_WORKLOADS  # noqa: E402  (built on the definitions above)
