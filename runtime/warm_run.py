@@ -218,7 +218,7 @@ class WarmRun:
 
 class WarmStatic:
     """A fetch structure run without feeds: its one plan, called (a pure step through its
-    entry, a step of one state op through its `state_entry`)."""
+    entry, a step of state ops through its `state_entry`)."""
 
     __slots__ = ("build", "entry", "kind", "plan", "state")
 
