@@ -172,10 +172,7 @@ class _AllOf:
         for lock in reversed(self._locks):
             lock.release()
 
-    def acquire(self) -> None:
-        """`__enter__`, under a lock's name: the warm path (`warm_run.state_entry`) calls
-        `acquire` and `release` of one lock or of several alike."""
-        self.__enter__()
-
-    def release(self) -> None:
-        self.__exit__()
+    # A lock's names, for the warm path (`warm_run.state_entry`), which calls `acquire` and
+    # `release` of one lock or of several alike (aliases: no call more).
+    acquire = __enter__
+    release = __exit__
