@@ -45,9 +45,9 @@ pause (a serial window, the caller's own Python work, a sleep) finds its team as
 futex, and on a VM the wake-up of an idle vCPU can cost more than the region; judged alone,
 that region sent every probe back to serial, so a quiet process stayed in the serial mode
 once it had entered it (the logistic-regression step's 64 / 100 µs modes). The region after
-it finds the team spinning and tells a congested machine from a late wake-up. The check is two clock reads per
-ticket, per barrier and per thread's body and a few instructions per region; nothing is
-read from /proc.
+it finds the team spinning and tells a congested machine from a late wake-up. The check is
+two clock reads per ticket, per barrier and per thread's body and a few instructions per
+region; nothing is read from /proc.
 """
 from __future__ import annotations
 

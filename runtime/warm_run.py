@@ -81,10 +81,10 @@ def _pure_call(sess, plan, entry, feeds: list) -> list | None:
 def state_entry(plan) -> tuple | None:
     """For a plan of a step that reads state ops of one owner and writes state ops of one
     owner (a variable counter, a training step, a random op's run counter) and prints
-    nothing: what `_state_call` needs, resolved once: (native entry, `status_entry`, the written
-    ops' locks' `acquire` and `release`, the dict read, the op read or a tuple of them, the
-    dict written, the op written or a tuple of them, the first written value's index,
-    `plan.finish` or None when the outputs are the values). None for other plans."""
+    nothing: what `_state_call` needs, resolved once: (the native entry, `status_entry`; the
+    written ops' locks' `acquire` and `release`; the dict read, the op read or a tuple of
+    them; the dict written, the op written or a tuple of them; the first written value's
+    index; `plan.finish`, or None when the outputs are the values). None for other plans."""
     if not plan.reads or not plan.writes or plan.read_from is None or plan.write_into is None or not plan.bare:
         return None
     entry = plan.exe.status_entry(plan.shown)

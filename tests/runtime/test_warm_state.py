@@ -1,7 +1,8 @@
 """The warm path of steps that read and write state ops of one owner (runtime/warm_run.py
 `state_entry`): a variable counter, a random op's run counter, an update of one variable
-from another, a training step of several variables. Each test checks that the path is taken, and that it answers as the plan's
-`call` does: values, TF1's errors, no commit on failure, no update lost between threads."""
+from another, a step of several variables. Each test checks that the path is taken, and
+that it answers as the plan's `call` does: values, TF1's errors, no commit on failure, no
+update lost between threads."""
 import threading
 
 import numpy as np
