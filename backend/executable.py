@@ -257,6 +257,22 @@ class Executable:
             return outs
         return run
 
+    def status_entry(self, scalars: frozenset[int] = frozenset()) -> Callable[[list], Any] | None:
+        """A callable with `allocating_entry`'s protocol (the list of arguments and bound
+        constants in, the list of outputs or a status int out): that entry where the step
+        has one, else one closure that allocates the outputs here (large ones aligned) and
+        calls the builtin entry. None without a builtin entry, or for 0-d `scalars` the
+        closure would return as arrays."""
+        entry = self.allocating_entry(scalars)
+        if entry is not None or self._fn_py is None or scalars:
+            return entry
+        fn, new_outputs = self._fn_py, self._new_outputs
+
+        def run(args: list) -> list | int:
+            outs = new_outputs()
+            return fn(args + outs) or outs
+        return run
+
     def returns_scalars(self, scalars: frozenset[int]) -> bool:
         """Whether `unchecked_caller(scalars)` returns those 0-d results as numpy scalars."""
         return self._alloc_address != 0 and all(i < pyentry.MASK_BITS for i in scalars)

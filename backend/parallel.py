@@ -38,11 +38,16 @@ Congestion. Shorter spinning and tickets do not stop a team from losing on an ov
 machine: a region still ends when its last thread gets a core back. So each region is
 judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time;
 the GEMMs', `fork(judged=False)`, whose mixed tickets or fixed shares that misjudges, by the
-calling thread's idle time: `_judge_idle`), and one that did not pay makes the following
-forks run serially, on the calling thread, for a backoff (50 ms to 0.8 s: doubled by each
-region that does not pay, halved by each one that does). The check is two clock reads per
-ticket, per barrier and per thread's body and a few instructions per region; nothing is
-read from /proc.
+calling thread's idle time: `_judge_idle`), and two in a row that did not pay make the
+following forks run serially, on the calling thread, for a backoff (50 ms to 0.8 s: doubled
+by each backing off, halved by each region that pays). Why two: the first region after a
+pause (a serial window, the caller's own Python work, a sleep) finds its team asleep on the
+futex, and on a VM the wake-up of an idle vCPU can cost more than the region; judged alone,
+that region sent every probe back to serial, so a quiet process stayed in the serial mode
+once it had entered it (the logistic-regression step's 64 / 100 µs modes). The region after
+it finds the team spinning and tells a congested machine from a late wake-up. The check is
+two clock reads per ticket, per barrier and per thread's body and a few instructions per
+region; nothing is read from /proc.
 """
 from __future__ import annotations
 
@@ -107,6 +112,10 @@ BACKOFF_NS = 50_000_000
 MAX_BACKOFF_NS = 800_000_000
 BACKOFF_SYMBOL = "lowerflow_backoff_ns"
 _BACKOFF = ctypes.c_int64(BACKOFF_NS)
+#: 1 after a region that did not pay while the one before it paid (a first strike: the
+#: next region decides), else 0.
+STRUCK_SYMBOL = "lowerflow_struck"
+_STRUCK = ctypes.c_int64(0)
 
 
 @functools.cache
@@ -116,6 +125,7 @@ def available() -> bool:
     llvm.add_symbol(FORKED_SYMBOL, ctypes.addressof(_FORKED))
     llvm.add_symbol(SERIAL_SYMBOL, ctypes.addressof(_SERIAL_UNTIL))
     llvm.add_symbol(BACKOFF_SYMBOL, ctypes.addressof(_BACKOFF))
+    llvm.add_symbol(STRUCK_SYMBOL, ctypes.addressof(_STRUCK))
     if not _load_gomp():
         return False
     return all(llvm.address_of_symbol(s) for s in _SYMBOLS)
@@ -363,16 +373,24 @@ def _judge_idle(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value
 
 
 def _back_off(b: ir.IRBuilder, lost: ir.Value, end: ir.Value, until: ir.Value, backoff: ir.Value) -> None:
-    """A region judged `lost` makes forks serial until `end` + `backoff` and doubles
-    `backoff`; one that paid halves it (to BACKOFF_NS)."""
+    """A region judged `lost` right after another one makes forks serial until `end` +
+    `backoff` and doubles `backoff` (a first one only strikes: the module docstring says
+    why); one that paid clears the strike and halves `backoff` (to BACKOFF_NS)."""
+    struck = _external(b.module, STRUCK_SYMBOL, I64)
+    zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
     with b.if_else(lost) as (did_not_pay, paid):
         with did_not_pay:
-            wait = b.load_atomic(backoff, "monotonic", 8, typ=I64)
-            b.store_atomic(b.add(end, wait), until, "monotonic", 8)
-            longer = b.shl(wait, ir.Constant(I64, 1))
-            cap = ir.Constant(I64, MAX_BACKOFF_NS)
-            b.store_atomic(b.select(b.icmp_signed("<", longer, cap), longer, cap), backoff, "monotonic", 8)
+            again = b.icmp_signed("!=", b.load_atomic(struck, "monotonic", 8, typ=I64), zero)
+            with b.if_then(again):
+                wait = b.load_atomic(backoff, "monotonic", 8, typ=I64)
+                b.store_atomic(b.add(end, wait), until, "monotonic", 8)
+                longer = b.shl(wait, ir.Constant(I64, 1))
+                cap = ir.Constant(I64, MAX_BACKOFF_NS)
+                b.store_atomic(b.select(b.icmp_signed("<", longer, cap), longer, cap), backoff, "monotonic", 8)
+            # a back-off's probe (its team asleep through the window) starts with no strike
+            b.store_atomic(b.select(again, zero, one), struck, "monotonic", 8)
         with paid:  # halved, not reset: on a machine that stays busy, collapses keep coming
+            b.store_atomic(zero, struck, "monotonic", 8)
             half = b.lshr(b.load_atomic(backoff, "monotonic", 8, typ=I64), ir.Constant(I64, 1))
             floor = ir.Constant(I64, BACKOFF_NS)
             b.store_atomic(b.select(b.icmp_signed(">", half, floor), half, floor), backoff, "monotonic", 8)

@@ -79,23 +79,26 @@ def _pure_call(sess, plan, entry, feeds: list) -> list | None:
 
 
 def state_entry(plan) -> tuple | None:
-    """For a plan of a step that reads one state op and writes one (a variable counter, a
-    training step of one variable, a random op's run counter) and prints nothing: what
-    `_state_call` needs, resolved once: (allocating native entry, the written op's lock's
-    `acquire` and `release`, the dict read, the op read, the dict written, the op written, the written value's index,
-    `plan.finish` or None when the outputs are the values). None for other plans."""
-    if plan.read_one is None or plan.write_one is None or not plan.bare:
+    """For a plan of a step that reads state ops of one owner and writes state ops of one
+    owner (a variable counter, a training step, a random op's run counter) and prints
+    nothing: what `_state_call` needs, resolved once: (the native entry, `status_entry`; the
+    written ops' locks' `acquire` and `release`; the dict read, the op read or a tuple of
+    them; the dict written, the op written or a tuple of them; the first written value's
+    index; `plan.finish`, or None when the outputs are the values). None for other plans."""
+    if not plan.reads or not plan.writes or plan.read_from is None or plan.write_into is None or not plan.bare:
         return None
-    entry = plan.exe.allocating_entry(plan.shown)
+    entry = plan.exe.status_entry(plan.shown)
     if entry is None:
         return None
-    return (entry, plan.locks.acquire, plan.locks.release, plan.read_from, plan.read_one,
-            plan.write_into, plan.write_one, plan.n_fetches, None if plan.direct else plan.finish)
+    read = plan.read_one if plan.read_one is not None else tuple(plan.reads)
+    write = plan.write_one if plan.write_one is not None else tuple(plan.writes)
+    return (entry, plan.locks.acquire, plan.locks.release, plan.read_from, read,
+            plan.write_into, write, plan.n_fetches, None if plan.direct else plan.finish)
 
 
 def _state_call(sess, plan, state: tuple, feeds: list) -> list | None:
-    """`plan.call(sess, feeds)` through its `state_entry`: under the written op's lock, the
-    entry on the feeds and the value read, and the written value committed only when the
+    """`plan.call(sess, feeds)` through its `state_entry`: under the written ops' locks, the
+    entry on the feeds and the values read, and the written values committed only when the
     step succeeded; None when the entry refused the feeds (`ARGUMENT_MISMATCH`). An
     uninitialised variable or a failed allocation is `plan.call`'s to report.
     `WarmStatic.__call__` inlines this."""
@@ -103,11 +106,14 @@ def _state_call(sess, plan, state: tuple, feeds: list) -> list | None:
     acquire()  # not `with lock`: its `__exit__` call would be a third of the run
     try:
         try:
-            outs = entry(feeds + [source[read]])
+            outs = entry(feeds + ([source[r] for r in read] if type(read) is tuple else [source[read]]))
         except (KeyError, MemoryError, ValueError):
             outs = None
         if type(outs) is list:
-            home[write] = outs[at]
+            if type(write) is tuple:
+                home.update(zip(write, outs[at:]))
+            else:
+                home[write] = outs[at]
     finally:
         release()
     if type(outs) is list:
@@ -212,7 +218,7 @@ class WarmRun:
 
 class WarmStatic:
     """A fetch structure run without feeds: its one plan, called (a pure step through its
-    entry, a step of one state op through its `state_entry`)."""
+    entry, a step of state ops through its `state_entry`)."""
 
     __slots__ = ("build", "entry", "kind", "plan", "state")
 
@@ -229,11 +235,14 @@ class WarmStatic:
             acquire()
             try:
                 try:
-                    outs = entry([source[read]])
+                    outs = entry([source[r] for r in read] if type(read) is tuple else [source[read]])
                 except (KeyError, MemoryError, ValueError):
                     outs = None
                 if type(outs) is list:
-                    home[write] = outs[at]
+                    if type(write) is tuple:
+                        home.update(zip(write, outs[at:]))
+                    else:
+                        home[write] = outs[at]
             finally:
                 release()
             if type(outs) is list:

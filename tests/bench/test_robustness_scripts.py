@@ -1,4 +1,4 @@
-"""Smoke test of `python -m bench.starvation`: it runs and prints ratios, whatever they are
+"""Smoke tests of `python -m bench.starvation` and `bench.modes`: they run and print numbers, whatever they are
 (timings belong in docs/performance.md, not in assertions)."""
 from __future__ import annotations
 
@@ -24,3 +24,12 @@ def test_starvation_runs_lowerflow_and_prints_medians(capsys, monkeypatch):
     assert re.search(r"^1 runner threads: [\d,]+ runs/s together", out, re.M)
     assert re.search(r"^unrelated Python loop: " + RATIO, out, re.M)
     assert re.search(r"^first run \(compile\) in a thread: " + RATIO, out, re.M)
+
+
+def test_modes_child_reports_time_backoffs_and_addresses():
+    """`python -m bench.modes`'s per-process record, on the small sizes."""
+    from bench import modes
+    row = modes._child("train_logreg", 1, 1, quick=True)
+    assert row["us"] > 0 and row["min_us"] <= row["us"]
+    assert row["serial_runs"].endswith("/200") and row["backoffs"] >= 0
+    assert 0 <= row["x_mod4k"] < 4096 and 0 <= row["var_mod4k"] < 4096

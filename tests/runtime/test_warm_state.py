@@ -1,7 +1,8 @@
-"""The warm path of steps that read one state op and write one (runtime/warm_run.py
+"""The warm path of steps that read and write state ops of one owner (runtime/warm_run.py
 `state_entry`): a variable counter, a random op's run counter, an update of one variable
-from another. Each test checks that the path is taken, and that it answers as the plan's
-`call` does: values, TF1's errors, no commit on failure, no update lost between threads."""
+from another, a step of several variables. Each test checks that the path is taken, and
+that it answers as the plan's `call` does: values, TF1's errors, no commit on failure, no
+update lost between threads."""
 import threading
 
 import numpy as np
@@ -136,6 +137,32 @@ def test_one_variable_from_another():
             sess.run(tf.assign(a, np.ones(3, np.float32)))
             np.testing.assert_array_equal(sess.run(copy), [2, 2, 2])
             np.testing.assert_array_equal(sess.run(b), [2, 2, 2])
+
+
+def test_several_variables_and_a_large_one():
+    """Two variables read and written, one of them 64 KiB (its output allocated and aligned
+    in Python: no allocating entry): the values of each step committed together, and a
+    failed step commits neither."""
+    g = tf.Graph()
+    with g.as_default():
+        w = tf.Variable(np.zeros((128, 128), np.float32))
+        n = tf.Variable(1)
+        x = tf.placeholder(tf.float32, [128, 128])
+        step = tf.group(tf.assign_add(w, x), tf.assign(n, 12 // (n + 1) + n * 0))
+        with tf.Session() as sess:
+            sess.run([w.initializer, n.initializer])
+            one = np.ones((128, 128), np.float32)
+            for _ in range(3):
+                assert sess.run(step, {x: one}) is None
+            plan, state = sess._warm[(step, (x,))].state
+            assert state is not None and plan.exe.allocating_entry() is None
+            np.testing.assert_array_equal(sess.run(w), one * 3)
+            assert sess.run(n) == 12 // (12 // (12 // 2 + 1) + 1)
+            sess.run(n.assign(-1))
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Integer division by zero"):
+                sess.run(step, {x: one})
+            np.testing.assert_array_equal(sess.run(w), one * 3)
+            assert sess.run(n) == -1
 
 
 def test_random_op_counter_advances_once_per_run():
