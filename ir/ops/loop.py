@@ -40,6 +40,10 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
       }) {lower = 0, step = 1, upper = 8} : (f32) -> f32
 - "loop.view" sees a contiguous buffer with another shape and element strides (offset 0;
   stride 0 on a broadcast dim), checked to stay inside the buffer.
+- "loop.alloc" {shape, type} is a C-contiguous scratch buffer of the enclosing loop body
+  (cf. MLIR's `memref.alloca`): a new one, its contents undefined, each time the op runs, so
+  a buffer allocated inside a `parallel` loop is private to its iteration. The backend
+  keeps it on the stack of the function it is emitted into (a row fusion's carried row).
 - "loop.load"/"loop.store" take one index per dim; an index that is a loop's induction
   variable is checked against the dim's size.
 - "loop.scalar" {op = "lf.add", ...the op's attributes} is any elementwise tensor op applied
@@ -71,7 +75,7 @@ from lowerflow.ir.types import INDEX, ElemType, MemRefType, TensorType, memref
 KERNEL, FOR, VIEW_OP, LOAD, STORE = "loop.kernel", "loop.for", "loop.view", "loop.load", "loop.store"
 SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.index_arith"
 CALL_KERNEL, FOLD, CONSTANT = "loop.call_kernel", "loop.fold", "loop.constant"
-INDEX_SELECT, INDEX_CAST = "loop.index_select", "loop.index_cast"
+INDEX_SELECT, INDEX_CAST, ALLOC = "loop.index_select", "loop.index_cast", "loop.alloc"
 #: the elementwise ops a "loop.fold" may combine with
 FOLD_OPS = ("lf.add", "lf.mul", "lf.max", "lf.min", "lf.or", "lf.and")
 
@@ -205,6 +209,25 @@ def _view_reference(args, attrs):
 
 register(OpDef(VIEW_OP, _view_infer, _view_reference, (), frozenset({PURE}), ("shape", "strides"),
                verify=_view_verify))
+
+
+def _alloc_infer(types, attrs):
+    shape, t = attrs["shape"], attrs["type"]
+    if types or not isinstance(t, ElemType):
+        raise TypeError("takes no operands and needs a scalar 'type'")
+    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                              for d in shape):
+        raise TypeError(f"'shape' must be a list of non-negative ints, got {shape!r}")
+    return [memref(shape, t)]
+
+
+def _alloc_interpret(op: Operation, args: list, run_region) -> list:
+    """A new buffer; floats start as NaN, so a read before any store shows in the results."""
+    t = op.result.type
+    return [np.full(t.shape, np.nan if t.dtype.is_float else 0, t.dtype.np_dtype)]
+
+
+register(OpDef(ALLOC, _alloc_infer, None, (), frozenset(), ("shape", "type"), interpret=_alloc_interpret))
 
 
 def _check_bounds(buf: Value, indices: list[Value]) -> None:
