@@ -31,6 +31,7 @@ from math import prod
 
 from llvmlite import ir
 from lowerflow.backend import parallel
+from lowerflow.backend.errors import CHECK_STATUS
 from lowerflow.backend.kernels import (
     KERNEL_LOWERINGS,
     KernelCtx,
@@ -279,6 +280,16 @@ def _index_cast(e: LoopEmitter, op: Operation) -> None:
     e.env[op.result] = i if t.bits == 64 else e.b.trunc(i, reg_type(t))
 
 
+def _to_index(e: LoopEmitter, op: Operation) -> None:
+    """An integer scalar as an index (i64): sign-extended (unsigned: zero-extended) when narrower."""
+    x, t = e.env[op.operands[0]], op.operands[0].type
+    e.env[op.result] = x if t.bits == 64 else (e.b.sext if t.is_signed else e.b.zext)(x, I64)
+
+
+def _check(e: LoopEmitter, op: Operation) -> None:
+    e.kc.error_if(e.b, e.env[op.operands[0]], CHECK_STATUS[op.attributes["error"]])
+
+
 def _call_kernel(e: LoopEmitter, op: Operation) -> None:
     raise NotImplementedError(f"no native lowering for micro-kernel '{op.attributes['name']}'")
 
@@ -296,6 +307,8 @@ LOOP_LOWERINGS: dict[str, LoopLowering] = {
     loop.INDEX_ARITH: _index_arith,
     loop.INDEX_SELECT: lambda e, op: e.env.__setitem__(op.result, e.b.select(*(e.env[v] for v in op.operands))),
     loop.INDEX_CAST: _index_cast,
+    loop.TO_INDEX: _to_index,
+    loop.CHECK: _check,
     loop.CALL_KERNEL: _call_kernel,
     loop.FOLD: _fold,
     loop.CONSTANT: lambda e, op: e.env.__setitem__(op.result, constant(op.result.type, op.attributes["value"])),

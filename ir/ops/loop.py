@@ -56,7 +56,11 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
 - "loop.const_index" and "loop.index_arith" {op = "add" | "sub" | "mul" | "floordiv" |
   "mod" | "min" | "max"} are index arithmetic; "loop.index_select" (i1, index, index) picks
   an index (a scalar is picked by "loop.scalar" {op = "lf.select"}); "loop.index_cast"
-  {type = i32 | i64 | ...} is an index as an integer scalar (ArgMax's result).
+  {type = i32 | i64 | ...} is an index as an integer scalar (ArgMax's result), "loop.to_index"
+  an integer scalar as an index (a label picking its logit: the caller keeps it in bounds).
+- "loop.check" {error = "label_range" | ...} (i1) fails the step with that error when its
+  operand is true (the backend's status code of that name; the interpreter raises
+  ValueError): bad input found inside a loop, e.g. a label outside [0, classes).
 - "loop.call_kernel" {name = "gemm_tile"} runs a named micro-kernel (`MICRO_KERNELS`) on
   buffers: the pieces written by hand once per target, such as the GEMM's register tile.
 Loop bodies end in "lf.yield", with no operands except a "loop.for"'s carried values.
@@ -76,6 +80,9 @@ KERNEL, FOR, VIEW_OP, LOAD, STORE = "loop.kernel", "loop.for", "loop.view", "loo
 SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.index_arith"
 CALL_KERNEL, FOLD, CONSTANT = "loop.call_kernel", "loop.fold", "loop.constant"
 INDEX_SELECT, INDEX_CAST, ALLOC = "loop.index_select", "loop.index_cast", "loop.alloc"
+TO_INDEX, CHECK = "loop.to_index", "loop.check"
+#: what a "loop.check" may report (the backend gives each its status code and message)
+CHECK_ERRORS = ("label_range",)
 #: the elementwise ops a "loop.fold" may combine with
 FOLD_OPS = ("lf.add", "lf.mul", "lf.max", "lf.min", "lf.or", "lf.and")
 
@@ -358,6 +365,28 @@ def _index_cast_infer(types, attrs):
     return [t]
 
 
+def _to_index_infer(types, attrs):
+    if len(types) != 1 or not isinstance(types[0], ElemType) or types[0].is_float or types[0].is_bool:
+        raise TypeError(f"takes one integer scalar, got ({', '.join(map(str, types))})")
+    return [INDEX]
+
+
+def _check_infer(types, attrs):
+    if attrs["error"] not in CHECK_ERRORS:
+        raise ValueError(f"unknown error {attrs['error']!r} (one of {', '.join(CHECK_ERRORS)})")
+    if len(types) != 1 or not (isinstance(types[0], ElemType) and types[0].is_bool):
+        raise TypeError(f"takes one i1 condition, got ({', '.join(map(str, types))})")
+    return []
+
+
+def _check_interpret(op: Operation, args: list, run_region) -> list:
+    if args[0]:
+        raise ValueError(f"the step fails with '{op.attributes['error']}' (a loop.check's condition holds)")
+    return []
+
+
+register(OpDef(TO_INDEX, _to_index_infer, lambda args, attrs: [int(args[0])], (), frozenset({PURE})))
+register(OpDef(CHECK, _check_infer, None, (), frozenset(), ("error",), interpret=_check_interpret))
 register(OpDef(INDEX_SELECT, _index_select_infer, lambda args, attrs: [args[1] if args[0] else args[2]], (),
                frozenset({PURE})))
 register(OpDef(INDEX_CAST, _index_cast_infer, lambda args, attrs: [attrs["type"].np_dtype.type(args[0])], (),

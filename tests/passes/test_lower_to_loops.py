@@ -106,6 +106,13 @@ def test_hand_written_loop_ir_interprets():
      "'shape' must be a list of non-negative ints"),
     ('    %s = "loop.alloc"() {shape = [4], type = f32} : () -> memref<4xf64>', "memref<4xf32>"),
     ('    %s = "loop.alloc"() {shape = [4]} : () -> memref<4xf32>', "type"),
+    (_loop('      %v = "loop.load"(%in, %i) : (memref<4xf32>, index) -> f32\n'
+           '      %j = "loop.to_index"(%v) : (f32) -> index'), "takes one integer scalar"),
+    (_loop('      %v = "loop.load"(%in, %i) : (memref<4xf32>, index) -> f32\n'
+           '      "loop.check"(%v) {error = "label_range"} : (f32) -> ()'), "takes one i1 condition"),
+    (_loop('      %v = "loop.load"(%in, %i) : (memref<4xf32>, index) -> f32\n'
+           '      %b = "loop.scalar"(%v, %v) {op = "lf.lt"} : (f32, f32) -> i1\n'
+           '      "loop.check"(%b) {error = "no_such_error"} : (i1) -> ()'), "unknown error 'no_such_error'"),
 ])
 def test_verifier_rejects(body, message):
     try:
