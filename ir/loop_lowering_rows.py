@@ -26,7 +26,7 @@ from __future__ import annotations
 from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.loop_build import counted, empty_kernel, scalar_of, view
 from lowerflow.ir.loop_fold import Fold
-from lowerflow.ir.ops.fusion import ROW_FUSION, RowSchedule, row_access, row_schedule
+from lowerflow.ir.ops.fusion import ROW_FUSION, RowPhase, RowSchedule, row_access, row_schedule
 from lowerflow.ir.ops.loop import ALLOC, LOAD, STORE
 from lowerflow.ir.types import memref
 
@@ -68,6 +68,7 @@ class _RowNest:
             out = view(body, buf, [rows, self.cols] if row else [rows], [self.cols, 1] if row else [1])
             self.results.setdefault(v, []).append(out)
         self.folds = {red: Fold(red, self.cols, body, True) for p in phases for red in p.reductions}
+        self.scratch: dict[Value, Value] = {}  # carried value -> its row's "loop.alloc" (build)
 
     def build(self) -> None:
         loop = counted(self.body, 0, self.schedule.rows, parallel=True)
@@ -78,28 +79,32 @@ class _RowNest:
                         for v in self.schedule.carried if v not in self.results}
         scalars: dict[Value, Value] = {}  # row scalars known so far (registers)
         for phase in self.schedule.phases:
-            for o in phase.scalar_ops:
-                scalars[o.result] = scalar_of(block, o, [self._read(block, v, r, None, scalars, {})
-                                                         for v in o.operands])
-            if not (phase.row_ops or phase.reductions):
-                continue
-            folds = [self.folds[red] for red in phase.reductions]
-            column = counted(block, 0, self.cols, [f.start for f in folds], vector=True)
-            inner = column.regions[0]
-            j, accs = inner.args[0], inner.args[1:]
-            local: dict[Value, Value] = {}
-            for o in phase.row_ops:
-                local[o.result] = value = scalar_of(inner, o, [self._read(inner, v, r, j, scalars, local)
-                                                               for v in o.operands])
-                self._write(inner, o.result, value, r, j)
-            inner.add("lf.yield", [f.step(inner, acc, self._read(inner, red.operands[0], r, j, scalars, local))
-                                   for f, red, acc in zip(folds, phase.reductions, accs)])
-            for f, red, acc in zip(folds, phase.reductions, column.results):
-                scalars[red.result] = f.finish(block, acc)
+            self._phase(block, r, phase, scalars)
         for v, outs in self.results.items():
             for out in outs if v in scalars else ():
                 block.add(STORE, [scalars[v], out, r])
         block.add("lf.yield")
+
+    def _phase(self, block: Block, r: Value, phase: RowPhase, scalars: dict) -> None:
+        """One phase of row r: its row-scalar ops, then its loop over the columns (adds the
+        row scalars it computes to `scalars`)."""
+        for o in phase.scalar_ops:
+            scalars[o.result] = scalar_of(block, o, [self._read(block, v, r, None, scalars, {}) for v in o.operands])
+        if not (phase.row_ops or phase.reductions):
+            return
+        folds = [self.folds[red] for red in phase.reductions]
+        column = counted(block, 0, self.cols, [f.start for f in folds], vector=True)
+        inner = column.regions[0]
+        j, accs = inner.args[0], inner.args[1:]
+        local: dict[Value, Value] = {}
+        for o in phase.row_ops:
+            local[o.result] = value = scalar_of(inner, o, [self._read(inner, v, r, j, scalars, local)
+                                                           for v in o.operands])
+            self._write(inner, o.result, value, r, j)
+        inner.add("lf.yield", [f.step(inner, acc, self._read(inner, red.operands[0], r, j, scalars, local))
+                               for f, red, acc in zip(folds, phase.reductions, accs)])
+        for f, red, acc in zip(folds, phase.reductions, column.results):
+            scalars[red.result] = f.finish(block, acc)
 
     def _read(self, block: Block, v: Value, r: Value, j: Value | None, scalars: dict, local: dict) -> Value:
         """Value `v` at row r, column j (None: a row scalar's only column)."""
