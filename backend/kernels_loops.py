@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from math import prod
 
 from llvmlite import ir
-from lowerflow.backend import parallel
+from lowerflow.backend import kernels_random, parallel
 from lowerflow.backend.errors import CHECK_STATUS
 from lowerflow.backend.kernels import (
     KERNEL_LOWERINGS,
@@ -294,6 +294,15 @@ def _call_kernel(e: LoopEmitter, op: Operation) -> None:
     raise NotImplementedError(f"no native lowering for micro-kernel '{op.attributes['name']}'")
 
 
+def _constant(e: LoopEmitter, op: Operation) -> None:
+    """A scalar constant; an unsigned one at or above 2**(bits - 1) by its two's complement
+    (LLVM spells integer constants signed)."""
+    t, value = op.result.type, op.attributes["value"]
+    if t.is_int and value >= 1 << (t.bits - 1):
+        value -= 1 << t.bits
+    e.env[op.result] = constant(t, value)
+
+
 LoopLowering = Callable[[LoopEmitter, Operation], None]
 
 LOOP_LOWERINGS: dict[str, LoopLowering] = {
@@ -311,7 +320,8 @@ LOOP_LOWERINGS: dict[str, LoopLowering] = {
     loop.CHECK: _check,
     loop.CALL_KERNEL: _call_kernel,
     loop.FOLD: _fold,
-    loop.CONSTANT: lambda e, op: e.env.__setitem__(op.result, constant(op.result.type, op.attributes["value"])),
+    loop.CONSTANT: _constant,
+    loop.MIX: lambda e, op: e.env.__setitem__(op.result, kernels_random.mix(e.b, e.env[op.operands[0]])),
 }
 
 

@@ -61,6 +61,9 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
 - "loop.check" {error = "label_range" | ...} (i1) fails the step with that error when its
   operand is true (the backend's status code of that name; the interpreter raises
   ValueError): bad input found inside a loop, e.g. a label outside [0, classes).
+- "loop.mix" (ui64) -> ui64 is SplitMix64's finaliser (`ops/random.py`): the one step of
+  the counter-based random ops' streams that the elementwise ops do not spell (shifts and
+  xors); the rest of a generator is "loop.scalar"s on ui64 (wrapping) and floats.
 - "loop.call_kernel" {name = "gemm_tile"} runs a named micro-kernel (`MICRO_KERNELS`) on
   buffers: the pieces written by hand once per target, such as the GEMM's register tile.
 Loop bodies end in "lf.yield", with no operands except a "loop.for"'s carried values.
@@ -73,16 +76,17 @@ from dataclasses import dataclass
 import numpy as np
 from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.opdef import ELEMENTWISE, PURE, OpDef, get_op, register
+from lowerflow.ir.ops import random
 from lowerflow.ir.ops.structure import REGION, SCOPED
-from lowerflow.ir.types import INDEX, ElemType, MemRefType, TensorType, memref
+from lowerflow.ir.types import INDEX, U64, ElemType, MemRefType, TensorType, memref
 
 KERNEL, FOR, VIEW_OP, LOAD, STORE = "loop.kernel", "loop.for", "loop.view", "loop.load", "loop.store"
 SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.index_arith"
 CALL_KERNEL, FOLD, CONSTANT = "loop.call_kernel", "loop.fold", "loop.constant"
 INDEX_SELECT, INDEX_CAST, ALLOC = "loop.index_select", "loop.index_cast", "loop.alloc"
-TO_INDEX, CHECK = "loop.to_index", "loop.check"
+TO_INDEX, CHECK, MIX = "loop.to_index", "loop.check", "loop.mix"
 #: what a "loop.check" may report (the backend gives each its status code and message)
-CHECK_ERRORS = ("label_range",)
+CHECK_ERRORS = ("label_range", "empty_range")
 #: the elementwise ops a "loop.fold" may combine with
 FOLD_OPS = ("lf.add", "lf.mul", "lf.max", "lf.min", "lf.or", "lf.and")
 
@@ -385,6 +389,13 @@ def _check_interpret(op: Operation, args: list, run_region) -> list:
     return []
 
 
+def _mix_infer(types, attrs):
+    if types != [U64]:
+        raise TypeError(f"mixes one ui64, got ({', '.join(map(str, types))})")
+    return [U64]
+
+
+register(OpDef(MIX, _mix_infer, lambda args, attrs: [random.mix(np.uint64(args[0]))], (), frozenset({PURE})))
 register(OpDef(TO_INDEX, _to_index_infer, lambda args, attrs: [int(args[0])], (), frozenset({PURE})))
 register(OpDef(CHECK, _check_infer, None, (), frozenset(), ("error",), interpret=_check_interpret))
 register(OpDef(INDEX_SELECT, _index_select_infer, lambda args, attrs: [args[1] if args[0] else args[2]], (),

@@ -113,6 +113,8 @@ def test_hand_written_loop_ir_interprets():
     (_loop('      %v = "loop.load"(%in, %i) : (memref<4xf32>, index) -> f32\n'
            '      %b = "loop.scalar"(%v, %v) {op = "lf.lt"} : (f32, f32) -> i1\n'
            '      "loop.check"(%b) {error = "no_such_error"} : (i1) -> ()'), "unknown error 'no_such_error'"),
+    (_loop('      %j = "loop.index_cast"(%i) {type = i64} : (index) -> i64\n'
+           '      %m = "loop.mix"(%j) : (i64) -> ui64'), "mixes one ui64"),
 ])
 def test_verifier_rejects(body, message):
     try:
