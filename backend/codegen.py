@@ -41,12 +41,13 @@ from llvmlite import ir
 
 from lowerflow.backend.errors import OUT_OF_MEMORY
 from lowerflow.backend.kernels import (PORTABLE, VIEW_LOWERINGS, Buffer, KernelCtx, Target, bound_constants,
-                                       kernel_lowering)
+                                       kernel_lowering, view_lowering)
 from lowerflow.backend.control import CONTROL_LOWERINGS, region_arena_size
 from lowerflow.backend.kernels_loops import check_lowering, loop_level
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.planner import ALIGN, plan_buffers
 from lowerflow.ir import Function, Operation
+from lowerflow.ir.buffers import is_view
 
 
 def _check_static(func: Function) -> None:
@@ -88,7 +89,7 @@ def _emit_kernel(m: ir.Module, op: Operation, index: int, step_name: str,
 def kernel_ops(func: Function) -> list[Operation]:
     """The top-level ops the step calls a kernel for, or branches or loops over (a control op
     is timed as a whole), in call order (what a trace times)."""
-    return [op for op in func.ops[:-1] if op.name not in VIEW_LOWERINGS]
+    return [op for op in func.ops[:-1] if not is_view(op)]
 
 
 class StepBuilder:
@@ -112,8 +113,8 @@ class StepBuilder:
         if stamp:
             stamp(0)
         for op in ops[:-1]:
-            if op.name in VIEW_LOWERINGS:
-                where.update(zip(op.results, VIEW_LOWERINGS[op.name](m, b, op, [where[v] for v in op.operands])))
+            if is_view(op):
+                where.update(zip(op.results, view_lowering(op.name)(m, b, op, [where[v] for v in op.operands])))
                 continue
             for r in op.results:
                 where[r] = out_ptrs[plan.slot_of[r]] if r in plan.slot_of else self.arena_at(base + plan.offset_of[r])
@@ -152,7 +153,9 @@ def build_ir_module(func: Function, name: str = "step", target: Target = PORTABL
         raise ValueError(f"entry name must be a C identifier, got {name!r}")
     _check_static(func)
     for op in _emitted_ops(func.body):  # fail early and by name, before emitting anything
-        if op.name not in VIEW_LOWERINGS and op.name not in CONTROL_LOWERINGS:
+        if is_view(op):
+            view_lowering(op.name)
+        elif op.name not in CONTROL_LOWERINGS:
             check_lowering(op)
     m = ir.Module(name=name)
     step = ir.Function(m, ir.FunctionType(I32, [PTR]), name)

@@ -52,6 +52,8 @@ STATUS: dict[int, Status] = {
                           "loop at maximum_iterations, or give the TensorArray a static size)", UNIMPLEMENTED),
 }
 STATUS_MESSAGES: dict[int, str] = {code: s.message for code, s in STATUS.items()}
+#: the status each error a "loop.check" names fails the step with (`ir/ops/loop.py` CHECK_ERRORS)
+CHECK_STATUS: dict[str, int] = {"label_range": LABEL_RANGE, "empty_range": EMPTY_RANGE}
 
 
 class NativeError(RuntimeError):

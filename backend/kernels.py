@@ -189,6 +189,13 @@ VIEW_LOWERINGS: dict[str, ViewLowering] = {
 }
 
 
+def view_lowering(name: str) -> ViewLowering:
+    """The lowering of an op with the "view" trait; NotImplementedError naming it if none."""
+    if name in VIEW_LOWERINGS:
+        return VIEW_LOWERINGS[name]
+    raise NotImplementedError(f"no view lowering for op '{name}' (it has the 'view' trait)")
+
+
 def kernel_lowering(name: str) -> KernelLowering:
     """The kernel lowering for a top-level op; NotImplementedError naming it if none."""
     if name in KERNEL_LOWERINGS:

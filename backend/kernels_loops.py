@@ -14,7 +14,9 @@ constant trip count, the form the vectoriser wants); others are guarded `counted
 (the matmul epilogue's nest), and the optimised code is the same as the elementwise kernels'
 that emitted LLVM straight from tensor ops before this level existed (names aside).
 The `vector` hint needs no code: O3's loop vectoriser takes the unit-stride innermost loop;
-an `unroll` loop is emitted as its body once per iteration.
+an `unroll` loop is emitted as its body once per iteration. A "loop.alloc" is one alloca in
+the entry block of the function emitted now (so inside a split loop, each chunk function's
+own); a loop whose body reads such a buffer allocated outside it is not split.
 A "loop.for" carrying values keeps them in phis (`kernels_reduce.fold_range`, the loop the
 direct reduction kernels used); "loop.fold" is the reduction step of `kernels_reduce`
 (`fadd reassoc` for a float sum, `llvm.maximum`/`minimum` with `nsz` for a float max/min,
@@ -25,9 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import prod
 
 from llvmlite import ir
-from lowerflow.backend import parallel
+from lowerflow.backend import kernels_random, parallel
+from lowerflow.backend.errors import CHECK_STATUS
 from lowerflow.backend.kernels import (
     KERNEL_LOWERINGS,
     KernelCtx,
@@ -40,7 +44,7 @@ from lowerflow.backend.kernels_reduce import (
     float_sum,
     fold_range,
 )
-from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
+from lowerflow.backend.lltypes import I64, load_elem, mem_type, reg_type, store_elem
 from lowerflow.backend.loops import advance_offset, for_range
 from lowerflow.backend.scalar_ops import ScalarCtx
 from lowerflow.ir import ElemType, Operation
@@ -52,11 +56,13 @@ from lowerflow.ir.ops.reduction import COMBINE
 
 @dataclass(frozen=True)
 class Mem:
-    """A memref at the loop level: kernel buffer `arg` (results, then operands) with `strides`."""
+    """A memref at the loop level: kernel buffer `arg` (results, then operands) with `strides`,
+    or (`arg` None) the stack buffer `local` of a "loop.alloc" in the function emitted now."""
 
-    arg: int
+    arg: int | None
     strides: tuple
     dtype: ElemType
+    local: ir.Value | None = None
 
 
 class LoopEmitter:
@@ -70,7 +76,7 @@ class LoopEmitter:
         return self.kc.b
 
     def ptr(self, mem: Mem) -> ir.Value:
-        return (self.kc.results + self.kc.operands)[mem.arg].ptr
+        return mem.local if mem.arg is None else (self.kc.results + self.kc.operands)[mem.arg].ptr
 
     def offset(self, mem: Mem, indices: list[Value]) -> ir.Value:
         off = ir.Constant(I64, 0)
@@ -185,7 +191,8 @@ def _split(e: LoopEmitter, op: Operation, r: range) -> bool:
     """Run a large parallel loop's iterations in chunks on several threads; False if it stays
     serial (small, no threads, or it reads LLVM values of the function around it other than
     constants)."""
-    if r.start != 0 or r.step != 1 or not all(isinstance(v, (Mem, ir.Constant)) for v in e.env.values()):
+    if r.start != 0 or r.step != 1 or not all(isinstance(v, ir.Constant) or (isinstance(v, Mem) and v.arg is not None)
+                                              for v in e.env.values()):
         return False
     n = len(r) * _inner_points(op)
     scalars = [(loop.scalar_op(o)[0], o.operands[0].type) for o in op.walk() if o.name == loop.SCALAR]
@@ -215,7 +222,15 @@ def _inner_points(op: Operation) -> int:
 
 def _view(e: LoopEmitter, op: Operation) -> None:
     src = e.env[op.operands[0]]
-    e.env[op.result] = Mem(src.arg, op.result.type.strides, src.dtype)
+    e.env[op.result] = Mem(src.arg, op.result.type.strides, src.dtype, src.local)
+
+
+def _alloc(e: LoopEmitter, op: Operation) -> None:
+    """A stack buffer in the entry block of the function emitted now (a chunk function's own
+    when inside a split loop), so one alloca serves every iteration of the loops around it."""
+    t = op.result.type
+    ptr = e.kc.entry.alloca(mem_type(t.dtype), size=max(1, prod(t.shape)), name="scratch")
+    e.env[op.result] = Mem(None, t.strides, t.dtype, ptr)
 
 
 def _load(e: LoopEmitter, op: Operation) -> None:
@@ -265,8 +280,27 @@ def _index_cast(e: LoopEmitter, op: Operation) -> None:
     e.env[op.result] = i if t.bits == 64 else e.b.trunc(i, reg_type(t))
 
 
+def _to_index(e: LoopEmitter, op: Operation) -> None:
+    """An integer scalar as an index (i64): sign-extended (unsigned: zero-extended) when narrower."""
+    x, t = e.env[op.operands[0]], op.operands[0].type
+    e.env[op.result] = x if t.bits == 64 else (e.b.sext if t.is_signed else e.b.zext)(x, I64)
+
+
+def _check(e: LoopEmitter, op: Operation) -> None:
+    e.kc.error_if(e.b, e.env[op.operands[0]], CHECK_STATUS[op.attributes["error"]])
+
+
 def _call_kernel(e: LoopEmitter, op: Operation) -> None:
     raise NotImplementedError(f"no native lowering for micro-kernel '{op.attributes['name']}'")
+
+
+def _constant(e: LoopEmitter, op: Operation) -> None:
+    """A scalar constant; an unsigned one at or above 2**(bits - 1) by its two's complement
+    (LLVM spells integer constants signed)."""
+    t, value = op.result.type, op.attributes["value"]
+    if t.is_int and value >= 1 << (t.bits - 1):
+        value -= 1 << t.bits
+    e.env[op.result] = constant(t, value)
 
 
 LoopLowering = Callable[[LoopEmitter, Operation], None]
@@ -274,6 +308,7 @@ LoopLowering = Callable[[LoopEmitter, Operation], None]
 LOOP_LOWERINGS: dict[str, LoopLowering] = {
     loop.FOR: _for,
     loop.VIEW_OP: _view,
+    loop.ALLOC: _alloc,
     loop.LOAD: _load,
     loop.STORE: _store,
     loop.SCALAR: _scalar,
@@ -281,9 +316,12 @@ LOOP_LOWERINGS: dict[str, LoopLowering] = {
     loop.INDEX_ARITH: _index_arith,
     loop.INDEX_SELECT: lambda e, op: e.env.__setitem__(op.result, e.b.select(*(e.env[v] for v in op.operands))),
     loop.INDEX_CAST: _index_cast,
+    loop.TO_INDEX: _to_index,
+    loop.CHECK: _check,
     loop.CALL_KERNEL: _call_kernel,
     loop.FOLD: _fold,
-    loop.CONSTANT: lambda e, op: e.env.__setitem__(op.result, constant(op.result.type, op.attributes["value"])),
+    loop.CONSTANT: _constant,
+    loop.MIX: lambda e, op: e.env.__setitem__(op.result, kernels_random.mix(e.b, e.env[op.operands[0]])),
 }
 
 

@@ -1,13 +1,12 @@
-"""The counter-based random ops as kernels: the same SplitMix64 streams, unit uniforms,
-Box-Muller normals and rejection-truncated normals as the numpy reference in
-`lowerflow/ir/ops/random.py` (read its docstring), so native and reference values agree
-bit for bit on the random bits and to libm's rounding on the normals.
-
-The stream key is computed once from the run counter (operand 0) and the seed
-attributes; then one loop over the elements, each a pure function of its index, which
-LLVM is free to vectorise. Truncated normals retry per element until |z| <= 2.
-RandomUniformInt with minval >= maxval fails the step with `EMPTY_RANGE` (TF1 raises
-InvalidArgumentError "Need minval < maxval").
+"""TruncatedNormal as a kernel, and the SplitMix64 pieces the loop level's random ops use
+(`mix` is the native lowering of "loop.mix"). RandomUniform, RandomStandardNormal and
+RandomUniformInt go through the loop level (`ir/loop_lowering_random.py`); TruncatedNormal's
+retry per element until |z| <= 2 is a loop with a data-dependent trip count, which the
+loop level has no op for, so it stays here: the same streams, unit uniforms and Box-Muller
+normals as the numpy reference in `lowerflow/ir/ops/random.py` (read its docstring), so
+native and reference values agree bit for bit on the random bits and to libm's rounding on
+the normals. The stream key is computed once from the run counter (operand 0) and the seed
+attributes; then one loop over the elements, each a pure function of its index.
 """
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ from math import pi, prod
 
 from llvmlite import ir
 
-from lowerflow.backend.errors import EMPTY_RANGE
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
 from lowerflow.backend.kernels_reduce import convert
 from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
@@ -97,44 +95,9 @@ def _elements(kc: KernelCtx, op: Operation, value) -> None:
     for_range(b, size, lambda n: store_elem(b, value(b, key, n), out.ptr, n, out.type.dtype), name="n")
 
 
-def lower_uniform(kc: KernelCtx, op: Operation) -> None:
-    dtype = kc.results[0].type.dtype
-    _elements(kc, op, lambda b, key, n: unit_uniform(b, random_bits(b, key, n), dtype))
-
-
-def lower_normal(kc: KernelCtx, op: Operation) -> None:
-    dtype = kc.results[0].type.dtype
-    _elements(kc, op, lambda b, key, n: convert(kc, b, box_muller(kc, b, key, n), F64, dtype))
-
-
 def lower_truncated_normal(kc: KernelCtx, op: Operation) -> None:
     dtype, size = kc.results[0].type.dtype, kc.results[0].type.size
     _elements(kc, op, lambda b, key, n: convert(kc, b, truncated_normal(kc, b, key, n, size), F64, dtype))
 
 
-def lower_uniform_int(kc: KernelCtx, op: Operation) -> None:
-    """minval + bits mod (maxval - minval), in 64 bits, truncated to the dtype."""
-    _, lo_buf, hi_buf = kc.operands
-    dtype = kc.results[0].type.dtype
-    b = kc.b
-
-    def widened(buf) -> ir.Value:
-        v = load_elem(b, buf.ptr, ir.Constant(I64, 0), dtype)
-        return v if dtype.bits == 64 else b.sext(v, I64)
-
-    lo, hi = widened(lo_buf), widened(hi_buf)
-    empty = b.icmp_signed(">=", lo, hi)
-    kc.error_if(b, empty, EMPTY_RANGE)
-    span = b.select(empty, _i64(1), b.sub(hi, lo))  # never divide by zero
-
-    def value(b: ir.IRBuilder, key: ir.Value, n: ir.Value) -> ir.Value:
-        v = b.add(lo, b.urem(random_bits(b, key, n), span))
-        return v if dtype.bits == 64 else b.trunc(v, reg_type(dtype))
-
-    _elements(kc, op, value)
-
-
-KERNEL_LOWERINGS["lf.random_uniform"] = lower_uniform
-KERNEL_LOWERINGS["lf.random_normal"] = lower_normal
 KERNEL_LOWERINGS["lf.truncated_normal"] = lower_truncated_normal
-KERNEL_LOWERINGS["lf.random_uniform_int"] = lower_uniform_int

@@ -30,6 +30,8 @@ from lowerflow.backend.kernels import KERNEL_LOWERINGS, VIEW_LOWERINGS, Buffer, 
 from lowerflow.backend.kernels_reduce import contiguous_strides
 from lowerflow.backend.lltypes import I64, mem_type
 from lowerflow.backend.loops import broadcast_strides, loop_nest, merge_dims
+from lowerflow.ir import OPS
+from lowerflow.ir.opdef import VIEW
 from lowerflow.ir import ElemType, Operation
 from lowerflow.ir.ops.array import pad_widths, slice_window, transpose_perm
 
@@ -175,7 +177,9 @@ def _same_pointer(module: ir.Module, b: ir.IRBuilder, op: Operation, ptrs: list)
     return [ptrs[0]]
 
 
-for _name in ("lf.reshape", "lf.expand_dims", "lf.squeeze"):
+#: every other op with the "view" trait (reshape, expand_dims, squeeze) is its operand's memory
+#: seen with another shape: the trait says which ops are views, this table how they lower
+for _name in [n for n, d in OPS.items() if d.has(VIEW) and n not in VIEW_LOWERINGS]:
     VIEW_LOWERINGS[_name] = _same_pointer
 KERNEL_LOWERINGS.update({
     "lf.transpose": lower_transpose, "lf.slice": lower_slice, "lf.strided_slice": lower_slice,

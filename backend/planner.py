@@ -2,9 +2,10 @@
 against the IR as it is now), else a fresh one from the same analysis,
 `lowerflow.ir.buffers`, where the placement rules are documented.
 
-The codegen lowers the ops in `VIEW_LOWERINGS` as views, the analysis knows views by
-their OpDef's "view" trait. The two must agree, or a temporary's memory could be reused
-while a view of it is still read: a disagreement fails here, naming the op.
+The codegen and the analysis both know views by their OpDef's "view" trait; how a view
+lowers is its `VIEW_LOWERINGS` entry. The table must cover exactly the trait, or a
+temporary's memory could be reused while a view of it is still read: a disagreement fails
+here, naming the op.
 """
 from __future__ import annotations
 

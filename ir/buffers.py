@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lowerflow.ir.core import Block, Function, Operation, Value
-from lowerflow.ir.opdef import VIEW, get_op
+from lowerflow.ir.opdef import OPS, VIEW
 from lowerflow.ir.printer import value_names
 
 ALIGN = 64
@@ -42,8 +42,10 @@ class StalePlanError(ValueError):
 
 
 def is_view(op: Operation) -> bool:
-    """Whether `op`'s results are existing memory (its OpDef has the "view" trait)."""
-    return get_op(op.name).has(VIEW)
+    """Whether `op`'s results are existing memory (its OpDef has the "view" trait; an op with
+    no OpDef is not a view, and whoever lowers it names it)."""
+    opdef = OPS.get(op.name)
+    return opdef is not None and opdef.has(VIEW)
 
 
 def round_up(n: int) -> int:

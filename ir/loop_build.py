@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lowerflow.ir.buffers import OFFSET_ATTR
 from lowerflow.ir.core import Block, Operation, Value
-from lowerflow.ir.ops.loop import CONSTANT, FOR, KERNEL, VIEW_OP
+from lowerflow.ir.ops.loop import CONSTANT, FOR, KERNEL, SCALAR, VIEW_OP
 from lowerflow.ir.types import INDEX, ElemType, memref
 
 
@@ -59,3 +59,9 @@ def scalar_constant(block: Block, value, t: ElemType) -> Value:
     """A "loop.constant" of `value` as a Python number of `t`'s kind."""
     value = bool(value) if t.is_bool else float(value) if t.is_float else int(value)
     return block.add(CONSTANT, [], [t], {"value": value, "type": t}).result
+
+
+def scalar_of(block: Block, op: Operation, operands: list[Value]) -> Value:
+    """Elementwise tensor op `op` applied to the scalars `operands`: a "loop.scalar"."""
+    attrs = {k: v for k, v in op.attributes.items() if k != OFFSET_ATTR}
+    return block.add(SCALAR, operands, [op.result.type.dtype], {"op": op.name, **attrs}).result

@@ -42,28 +42,26 @@ from __future__ import annotations
 
 from math import prod
 
-from lowerflow.ir.buffers import OFFSET_ATTR
 from lowerflow.ir.core import Block, Operation, Value
-from lowerflow.ir.loop_build import c_strides, counted, empty_kernel, plain_loops, scalar_constant, view
+from lowerflow.ir.loop_build import c_strides, counted, empty_kernel, plain_loops, scalar_of, view
+from lowerflow.ir.loop_fold import Fold, accumulator
 from lowerflow.ir.loop_lowering_arg import ARG_OPS, arg_kernel
 from lowerflow.ir.loop_lowering_pool import POOL_OPS, pool_kernel
+from lowerflow.ir.loop_lowering_rows import ROW_OPS, row_kernel
+from lowerflow.ir.loop_lowering_random import RANDOM_OPS, random_kernel
+from lowerflow.ir.loop_lowering_xent import XENT_OPS, xent_kernel
 from lowerflow.ir.opdef import ELEMENTWISE, OPS, broadcast_shapes
 from lowerflow.ir.ops.fusion import fusion_parts
-from lowerflow.ir.ops.loop import FOLD, LOAD, SCALAR, STORE
-from lowerflow.ir.ops.reduction import (
-    COMBINE,
-    accumulator_dtype,
-    identity_element,
-    mean_accumulator_dtype,
-    reduction_axes,
-)
+from lowerflow.ir.ops.loop import LOAD, STORE
+from lowerflow.ir.ops.reduction import COMBINE, reduction_axes
 from lowerflow.ir.ops.structure import REGION
 from lowerflow.ir.strides import broadcast_strides, collapse_dims
-from lowerflow.ir.types import ElemType, elem_type_of
 
 FUSION, REDUCE_FUSION = "lf.fusion", "lf.reduce_fusion"
 #: tensor ops with a loop nest of their own beside the elementwise and reduction ones
-KERNELS = {**{name: arg_kernel for name in ARG_OPS}, **{name: pool_kernel for name in POOL_OPS}}
+KERNELS = {**{name: arg_kernel for name in ARG_OPS}, **{name: pool_kernel for name in POOL_OPS},
+           **{name: row_kernel for name in ROW_OPS}, **{name: xent_kernel for name in XENT_OPS},
+           **{name: random_kernel for name in RANDOM_OPS}}
 
 
 def lowerable(op: Operation) -> bool:
@@ -126,9 +124,7 @@ def _compute(block: Block, body_ops: list[Operation], params: list[Value], yield
     """The body's ops on one element's scalars, in order; the yielded values."""
     env = dict(zip(params, loaded))
     for o in body_ops:
-        attrs = {k: v for k, v in o.attributes.items() if k != OFFSET_ATTR}
-        scalar = block.add(SCALAR, [env[v] for v in o.operands], [o.result.type.dtype], {"op": o.name, **attrs})
-        env[o.result] = scalar.result
+        env[o.result] = scalar_of(block, o, [env[v] for v in o.operands])
     return [env[v] for v in yielded]
 
 
@@ -160,7 +156,7 @@ def _reduction_kernel(op: Operation) -> Operation:
             return _compute(block, producers, params, [x], loaded)[0]
 
         unit = bool(inner) and all(broadcast_strides(b.type.shape, shape)[inner[-1]] in (0, 1) for b in ins)
-        fold = _Fold(reduction, count, body, unit)  # its constants come first
+        fold = Fold(reduction, count, body, unit)  # its constants come first
         if rows:
             fold.rows(body, out, [shape[d] for d in order], [order.index(d) for d in outer], element)
         else:
@@ -184,79 +180,6 @@ def _by_rows(op: Operation, shape: tuple, count: int, outer: list[int], inner: l
     per-element nest)."""
     dtype = op.operands[0].type.dtype
     return bool(inner) and bool(outer) and outer[-1] > inner[-1] and shape[outer[-1]] >= MIN_ROW \
-        and count > 0 and _accumulator(op) == dtype
+        and count > 0 and accumulator(op) == dtype
 
 
-def _accumulator(op: Operation) -> ElemType:
-    """The element type reduction `op` accumulates in."""
-    wide = mean_accumulator_dtype if op.name == "lf.reduce_mean" else accumulator_dtype
-    return elem_type_of(wide(op.operands[0].type.dtype.np_dtype))
-
-
-class _Fold:
-    """One reduction's accumulator: its dtype, start and combining op, and its result."""
-
-    def __init__(self, op: Operation, count: int, body: Block, vector: bool):
-        self.op, self.count, self.vector = op, count, vector
-        self.dtype = op.operands[0].type.dtype
-        self.acc = acc = _accumulator(op)
-        identity = identity_element(op.name, self.dtype.np_dtype)
-        summing = acc.is_float and op.name in ("lf.reduce_sum", "lf.reduce_mean")
-        self.start = scalar_constant(body, -0.0 if count and summing else identity, acc)
-        divide = op.name == "lf.reduce_mean" and (acc.is_float or count)
-        self.divisor = scalar_constant(body, count, acc) if divide else None
-
-    def cast(self, block: Block, v: Value, to: ElemType) -> Value:
-        return v if v.type == to else block.add(SCALAR, [v], [to], {"op": "lf.cast", "to": to}).result
-
-    def result(self, block: Block, ivs: list[Value], dims: list[int], element) -> Value:
-        """The reduced value at the outer indices `ivs`, in the result dtype."""
-        value = self._carry(block, ivs, dims, self.start, element) if self.count else self.start
-        if self.divisor is not None:
-            value = block.add(SCALAR, [value, self.divisor], [self.acc], {"op": "lf.div"}).result
-        return self.cast(block, value, self.dtype)
-
-    def rows(self, body: Block, out: Value, dims: list[int], kept: list[int], element) -> None:
-        """The row-order nest: `out` set to the start, then loops over every dim in C order
-        (the kept innermost one `vector`) folding each element into its output element
-        (load, fold, store), then a mean's division. Each output element still sees its
-        elements in C order of the reduced dims, one at a time: the old nest's order
-        exactly, with the whole row of kept elements vectorised instead of one strided
-        column at a time. `kept` are the positions in `dims` of the output's dims."""
-        kept_dims = [dims[k] for k in kept]
-        _vector_loops(body, kept_dims, lambda block, ivs: block.add(STORE, [self.start, out, *ivs]))
-
-        def step(block: Block, ivs: list[Value]) -> None:
-            at = [ivs[k] for k in kept]
-            acc = block.add(LOAD, [out, *at], [self.acc]).result
-            value = self.cast(block, element(block, ivs), self.acc)
-            folded = block.add(FOLD, [acc, value], [self.acc], {"op": COMBINE[self.op.name]}).result
-            block.add(STORE, [folded, out, *at])
-        _vector_loops(body, dims, step)
-        if self.divisor is not None:
-            _vector_loops(body, kept_dims, lambda block, ivs: block.add(STORE, [block.add(
-                SCALAR, [block.add(LOAD, [out, *ivs], [self.acc]).result, self.divisor], [self.acc],
-                {"op": "lf.div"}).result, out, *ivs]))
-
-    def _carry(self, block: Block, ivs: list[Value], dims: list[int], acc: Value, element) -> Value:
-        """`acc` with every element at `ivs` + the indices of `dims` folded in, in C order."""
-        if not dims:
-            value = self.cast(block, element(block, ivs), self.acc)
-            return block.add(FOLD, [acc, value], [self.acc], {"op": COMBINE[self.op.name]}).result
-        hints = {"vector": True} if len(dims) == 1 and self.vector else {}
-        loop = counted(block, 0, dims[0], [acc], **hints)
-        inner = loop.regions[0]
-        inner.add("lf.yield", [self._carry(inner, [*ivs, inner.args[0]], dims[1:], inner.args[1], element)])
-        return loop.result
-
-
-def _vector_loops(block: Block, dims: list[int], body) -> None:
-    """`body(block, ivs)` inside loops over `dims`, the innermost `vector`, nothing carried."""
-    ivs = []
-    for k, n in enumerate(dims):
-        block = counted(block, 0, n, **({"vector": True} if k == len(dims) - 1 else {})).regions[0]
-        ivs.append(block.args[0])
-    body(block, ivs)
-    while ivs:
-        block.add("lf.yield")
-        block, ivs = block.parent.parent, ivs[:-1]

@@ -40,6 +40,10 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
       }) {lower = 0, step = 1, upper = 8} : (f32) -> f32
 - "loop.view" sees a contiguous buffer with another shape and element strides (offset 0;
   stride 0 on a broadcast dim), checked to stay inside the buffer.
+- "loop.alloc" {shape, type} is a C-contiguous scratch buffer of the enclosing loop body
+  (cf. MLIR's `memref.alloca`): a new one, its contents undefined, each time the op runs, so
+  a buffer allocated inside a `parallel` loop is private to its iteration. The backend
+  keeps it on the stack of the function it is emitted into (a row fusion's carried row).
 - "loop.load"/"loop.store" take one index per dim; an index that is a loop's induction
   variable is checked against the dim's size.
 - "loop.scalar" {op = "lf.add", ...the op's attributes} is any elementwise tensor op applied
@@ -52,7 +56,14 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
 - "loop.const_index" and "loop.index_arith" {op = "add" | "sub" | "mul" | "floordiv" |
   "mod" | "min" | "max"} are index arithmetic; "loop.index_select" (i1, index, index) picks
   an index (a scalar is picked by "loop.scalar" {op = "lf.select"}); "loop.index_cast"
-  {type = i32 | i64 | ...} is an index as an integer scalar (ArgMax's result).
+  {type = i32 | i64 | ...} is an index as an integer scalar (ArgMax's result), "loop.to_index"
+  an integer scalar as an index (a label picking its logit: the caller keeps it in bounds).
+- "loop.check" {error = "label_range" | ...} (i1) fails the step with that error when its
+  operand is true (the backend's status code of that name; the interpreter raises
+  ValueError): bad input found inside a loop, e.g. a label outside [0, classes).
+- "loop.mix" (ui64) -> ui64 is SplitMix64's finaliser (`ops/random.py`): the one step of
+  the counter-based random ops' streams that the elementwise ops do not spell (shifts and
+  xors); the rest of a generator is "loop.scalar"s on ui64 (wrapping) and floats.
 - "loop.call_kernel" {name = "gemm_tile"} runs a named micro-kernel (`MICRO_KERNELS`) on
   buffers: the pieces written by hand once per target, such as the GEMM's register tile.
 Loop bodies end in "lf.yield", with no operands except a "loop.for"'s carried values.
@@ -65,13 +76,17 @@ from dataclasses import dataclass
 import numpy as np
 from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.opdef import ELEMENTWISE, PURE, OpDef, get_op, register
+from lowerflow.ir.ops import random
 from lowerflow.ir.ops.structure import REGION, SCOPED
-from lowerflow.ir.types import INDEX, ElemType, MemRefType, TensorType, memref
+from lowerflow.ir.types import INDEX, U64, ElemType, MemRefType, TensorType, memref
 
 KERNEL, FOR, VIEW_OP, LOAD, STORE = "loop.kernel", "loop.for", "loop.view", "loop.load", "loop.store"
 SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.index_arith"
 CALL_KERNEL, FOLD, CONSTANT = "loop.call_kernel", "loop.fold", "loop.constant"
-INDEX_SELECT, INDEX_CAST = "loop.index_select", "loop.index_cast"
+INDEX_SELECT, INDEX_CAST, ALLOC = "loop.index_select", "loop.index_cast", "loop.alloc"
+TO_INDEX, CHECK, MIX = "loop.to_index", "loop.check", "loop.mix"
+#: what a "loop.check" may report (the backend gives each its status code and message)
+CHECK_ERRORS = ("label_range", "empty_range")
 #: the elementwise ops a "loop.fold" may combine with
 FOLD_OPS = ("lf.add", "lf.mul", "lf.max", "lf.min", "lf.or", "lf.and")
 
@@ -207,6 +222,25 @@ register(OpDef(VIEW_OP, _view_infer, _view_reference, (), frozenset({PURE}), ("s
                verify=_view_verify))
 
 
+def _alloc_infer(types, attrs):
+    shape, t = attrs["shape"], attrs["type"]
+    if types or not isinstance(t, ElemType):
+        raise TypeError("takes no operands and needs a scalar 'type'")
+    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                              for d in shape):
+        raise TypeError(f"'shape' must be a list of non-negative ints, got {shape!r}")
+    return [memref(shape, t)]
+
+
+def _alloc_interpret(op: Operation, args: list, run_region) -> list:
+    """A new buffer; floats start as NaN, so a read before any store shows in the results."""
+    t = op.result.type
+    return [np.full(t.shape, np.nan if t.dtype.is_float else 0, t.dtype.np_dtype)]
+
+
+register(OpDef(ALLOC, _alloc_infer, None, (), frozenset(), ("shape", "type"), interpret=_alloc_interpret))
+
+
 def _check_bounds(buf: Value, indices: list[Value]) -> None:
     """An index that is a loop's induction variable stays inside its dim."""
     for d, (n, i) in enumerate(zip(buf.type.shape, indices)):
@@ -335,6 +369,35 @@ def _index_cast_infer(types, attrs):
     return [t]
 
 
+def _to_index_infer(types, attrs):
+    if len(types) != 1 or not isinstance(types[0], ElemType) or types[0].is_float or types[0].is_bool:
+        raise TypeError(f"takes one integer scalar, got ({', '.join(map(str, types))})")
+    return [INDEX]
+
+
+def _check_infer(types, attrs):
+    if attrs["error"] not in CHECK_ERRORS:
+        raise ValueError(f"unknown error {attrs['error']!r} (one of {', '.join(CHECK_ERRORS)})")
+    if len(types) != 1 or not (isinstance(types[0], ElemType) and types[0].is_bool):
+        raise TypeError(f"takes one i1 condition, got ({', '.join(map(str, types))})")
+    return []
+
+
+def _check_interpret(op: Operation, args: list, run_region) -> list:
+    if args[0]:
+        raise ValueError(f"the step fails with '{op.attributes['error']}' (a loop.check's condition holds)")
+    return []
+
+
+def _mix_infer(types, attrs):
+    if types != [U64]:
+        raise TypeError(f"mixes one ui64, got ({', '.join(map(str, types))})")
+    return [U64]
+
+
+register(OpDef(MIX, _mix_infer, lambda args, attrs: [random.mix(np.uint64(args[0]))], (), frozenset({PURE})))
+register(OpDef(TO_INDEX, _to_index_infer, lambda args, attrs: [int(args[0])], (), frozenset({PURE})))
+register(OpDef(CHECK, _check_infer, None, (), frozenset(), ("error",), interpret=_check_interpret))
 register(OpDef(INDEX_SELECT, _index_select_infer, lambda args, attrs: [args[1] if args[0] else args[2]], (),
                frozenset({PURE})))
 register(OpDef(INDEX_CAST, _index_cast_infer, lambda args, attrs: [attrs["type"].np_dtype.type(args[0])], (),
