@@ -24,7 +24,8 @@ from lowerflow.ir.core import Block, Function, Module
 from lowerflow.ir.ops.control import is_control
 from lowerflow.ir.verifier import VerifyError, verify
 
-DEFAULT_PIPELINE = "prune,constant-fold,cse,canonicalize,sum-products,narrow-products,cse,dce,fuse-rows,fuse,plan-buffers"
+DEFAULT_PIPELINE = ("prune,constant-fold,cse,canonicalize,dce,sum-products,pretranspose,narrow-products,hoist-invariants,"
+                    "cse,dce,fuse-rows,fuse,plan-buffers")
 
 
 class PipelineError(ValueError):

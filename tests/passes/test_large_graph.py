@@ -29,8 +29,9 @@ def test_ten_thousand_ops_through_the_default_pipeline():
     pm = PassManager(DEFAULT_PIPELINE)
     pm.run(m)
     stats = {s.name: s for s in pm.stats}
+    changed = {s.name for s in pm.stats if s.changed}  # a pass that runs twice: either run
     assert stats["prune"].ops_before == 10_001  # and the return
-    assert all(stats[p].changed for p in ("cse", "canonicalize", "dce", "fuse", "plan-buffers"))
+    assert {"cse", "canonicalize", "dce", "fuse", "plan-buffers"} <= changed
     assert stats["fuse"].ops_after < stats["fuse"].ops_before / 4
     assert ARENA_ATTR in func.return_op.attributes
     rng = np.random.default_rng(0)

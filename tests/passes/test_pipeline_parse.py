@@ -50,8 +50,9 @@ def typed_pass(scratch_registry):
 
 def test_default_pipeline():
     passes = parse_pipeline(DEFAULT_PIPELINE)
-    assert [p.name for p in passes] == ["prune", "constant-fold", "cse", "canonicalize", "sum-products",
-                                        "narrow-products", "cse", "dce", "fuse-rows", "fuse", "plan-buffers"]
+    assert [p.name for p in passes] == ["prune", "constant-fold", "cse", "canonicalize", "dce", "sum-products",
+                                        "pretranspose", "narrow-products", "hoist-invariants", "cse", "dce", "fuse-rows", "fuse",
+                                        "plan-buffers"]
     assert pipeline_text(passes) == DEFAULT_PIPELINE
 
 

@@ -1,6 +1,7 @@
-"""`sum-products` and `narrow-products` keep the meaning: their FileCheck cases
-(tests/ir/sum-products.mlir, narrow-products.mlir) run through the interpreter and natively
-before and after the pass, and an unrolled RNN's gradient, whose kernel and bias gradients
+"""`sum-products`, `narrow-products`, `pretranspose` and `hoist-invariants` keep the meaning:
+their FileCheck cases (tests/ir/sum-products.mlir, narrow-products.mlir, pretranspose.mlir,
+control-hoist-invariants.mlir) run through the interpreter and natively before and after the
+pass, and an unrolled RNN's gradient, whose kernel and bias gradients
 are such sums and whose input gradients such splits, against TensorFlow."""
 from __future__ import annotations
 
@@ -17,15 +18,19 @@ from lowerflow.passes import PassManager
 
 HERE = Path(__file__).parents[1] / "ir"
 CASES = [("sum-products", t) for t in (HERE / "sum-products.mlir").read_text().split("// -----")] + \
-    [("narrow-products", t) for t in (HERE / "narrow-products.mlir").read_text().split("// -----")]
+    [("narrow-products", t) for t in (HERE / "narrow-products.mlir").read_text().split("// -----")] + \
+    [("pretranspose", t) for t in (HERE / "pretranspose.mlir").read_text().split("// -----")] + \
+    [("hoist-invariants", t) for t in (HERE / "control-hoist-invariants.mlir").read_text().split("// -----")]
 
 
 def _inputs(func, rng):
+    """Normal floats; integers in [1, 3), so that the loops' counters run and indices fit."""
     return [rng.standard_normal(a.type.shape).astype(a.type.dtype.np_dtype) if a.type.dtype.is_float
-            else rng.integers(-3, 4, a.type.shape).astype(a.type.dtype.np_dtype) for a in func.args]
+            else rng.integers(1, 3, a.type.shape).astype(a.type.dtype.np_dtype) for a in func.args]
 
 
-@pytest.mark.parametrize("name, text", CASES, ids=["kernel_grad", "bias_grad", "kept", "columns", "rows"])
+@pytest.mark.parametrize("name, text", CASES, ids=["kernel_grad", "bias_grad", "kept", "columns", "rows",
+                                                           "shared_b", "loop_b", "hoisted", "integer_operand"])
 def test_the_pass_keeps_the_values(name, text):
     before = parse_module(text).functions[0]
     after = PassManager(f"{name},cse,dce").run(parse_module(text)).functions[0]
