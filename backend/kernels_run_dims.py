@@ -1,0 +1,136 @@
+"""Kernels of the ops whose sizes have no static bound (`lf.run_range`, `lf.run_one_hot`,
+`lf.run_fill`, `lf.run_reshape`, `lf.run_tile`; `ir/ops/dynamic.py`).
+
+Each takes its run-time dims as its last operand, a static i64 vector the step's shape
+prelude computed and the runtime allocated the result from (`runtime/run_dims.py`), and
+loads its loop bounds from it: the code is the same for every value, so a signature
+compiles once. The result is written through its output slot, never the arena (its size
+is unknown when the step is compiled).
+"""
+from __future__ import annotations
+
+from llvmlite import ir
+
+from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
+from lowerflow.backend.lltypes import I1, I64, PTR, declare, load_elem, reg_type, store_elem
+from lowerflow.backend.loops import counted_loop
+from lowerflow.ir import Operation
+from lowerflow.ir.types import I64 as I64_ELEM
+
+_ZERO = ir.Constant(I64, 0)
+
+
+def _dims(kc: KernelCtx) -> list[ir.Value]:
+    """The run-time dims (the last operand), loaded once."""
+    dims = kc.operands[-1]
+    return [load_elem(kc.b, dims.ptr, ir.Constant(I64, j), I64_ELEM) for j in range(dims.type.shape[0])]
+
+
+def _total(b: ir.IRBuilder, dims: list[ir.Value]) -> ir.Value:
+    n = ir.Constant(I64, 1)
+    for d in dims:
+        n = b.mul(n, d, flags=("nuw", "nsw"))
+    return n
+
+
+def _constant(dtype, value) -> ir.Constant:
+    t = reg_type(dtype)
+    return ir.Constant(t, float(value) if dtype.is_float else int(value))
+
+
+def lower_run_range(kc: KernelCtx, op: Operation) -> None:
+    """start, start + delta, ...: a running value in the dtype (TF1's kernel), n of them."""
+    (out,), (start, delta, _) = kc.results, kc.operands
+    b, dtype = kc.b, out.type.dtype
+    (n,) = _dims(kc)
+    first, step = load_elem(b, start.ptr, _ZERO, dtype), load_elem(b, delta.ptr, _ZERO, dtype)
+    pre = b.block
+    loop, done = kc.fn.append_basic_block("range.loop"), kc.fn.append_basic_block("range.done")
+    b.cbranch(b.icmp_signed("<", _ZERO, n), loop, done)
+    b.position_at_end(loop)
+    i, value = b.phi(I64, "i"), b.phi(reg_type(dtype), "value")
+    store_elem(b, value, out.ptr, i, dtype)
+    nxt = b.add(i, ir.Constant(I64, 1), flags=("nuw", "nsw"))
+    following = b.fadd(value, step) if dtype.is_float else b.add(value, step)
+    i.add_incoming(_ZERO, pre)
+    i.add_incoming(nxt, loop)
+    value.add_incoming(first, pre)
+    value.add_incoming(following, loop)
+    b.cbranch(b.icmp_signed("<", nxt, n), loop, done)
+    b.position_at_end(done)
+
+
+def lower_run_one_hot(kc: KernelCtx, op: Operation) -> None:
+    """out[a, d, c] = on if indices[a, c] == d else off, d below the run-time depth."""
+    (out,), (indices, _) = kc.results, kc.operands
+    b, dtype = kc.b, out.type.dtype
+    (depth,) = _dims(kc)
+    shape = indices.type.shape
+    axis = len(shape) if op.attributes["axis"] == -1 else op.attributes["axis"]
+    outer, inner = 1, 1
+    for d in shape[:axis]:
+        outer *= d
+    for d in shape[axis:]:
+        inner *= d
+    on, off = _constant(dtype, op.attributes["on_value"]), _constant(dtype, op.attributes["off_value"])
+    signed = indices.type.dtype.is_signed
+
+    def per_outer(a: ir.Value) -> None:
+        def per_depth(d: ir.Value) -> None:
+            row = b.mul(b.add(b.mul(a, depth, flags=("nsw",)), d, flags=("nsw",)), ir.Constant(I64, inner),
+                        flags=("nsw",))
+
+            def per_inner(c: ir.Value) -> None:
+                at = b.add(b.mul(a, ir.Constant(I64, inner), flags=("nsw",)), c, flags=("nsw",))
+                index = load_elem(b, indices.ptr, at, indices.type.dtype)
+                wide = (b.sext if signed else b.zext)(index, I64) if index.type != I64 else index
+                store_elem(b, b.select(b.icmp_signed("==", wide, d), on, off), out.ptr,
+                           b.add(row, c, flags=("nsw",)), dtype)
+
+            counted_loop(b, _ZERO, ir.Constant(I64, inner), per_inner, name="c")
+
+        counted_loop(b, _ZERO, depth, per_depth, name="d")
+
+    counted_loop(b, _ZERO, ir.Constant(I64, outer), per_outer, name="a")
+
+
+def lower_run_fill(kc: KernelCtx, op: Operation) -> None:
+    (out,), (value, _) = kc.results, kc.operands
+    b, dtype = kc.b, out.type.dtype
+    v = load_elem(b, value.ptr, _ZERO, dtype)
+    counted_loop(b, _ZERO, _total(b, _dims(kc)), lambda i: store_elem(b, v, out.ptr, i, dtype))
+
+
+def lower_run_reshape(kc: KernelCtx, op: Operation) -> None:
+    """The operand's bytes (the prelude checked that the dims hold as many elements)."""
+    (out,), (x, _) = kc.results, kc.operands
+    if x.type.nbytes:
+        memcpy = declare(kc.module, "llvm.memcpy.p0.p0.i64", ir.VoidType(), [PTR, PTR, I64, I1])
+        kc.b.call(memcpy, [out.ptr, x.ptr, ir.Constant(I64, x.type.nbytes), ir.Constant(I1, 0)])
+
+
+def lower_run_tile(kc: KernelCtx, op: Operation) -> None:
+    """out[i_0, ..., i_k] = x[i_0 mod s_0, ...] over the run-time dims of the result."""
+    (out,), (x, _) = kc.results, kc.operands
+    b, dtype, shape = kc.b, out.type.dtype, x.type.shape
+    dims = _dims(kc)
+
+    def nest(j: int, at_out: ir.Value, at_in: ir.Value) -> None:
+        if j == len(shape):
+            store_elem(b, load_elem(b, x.ptr, at_in, dtype), out.ptr, at_out, dtype)
+            return
+
+        def body(i: ir.Value) -> None:
+            src = b.urem(i, ir.Constant(I64, shape[j]))
+            nest(j + 1, b.add(b.mul(at_out, dims[j], flags=("nsw",)), i, flags=("nsw",)),
+                 b.add(b.mul(at_in, ir.Constant(I64, shape[j]), flags=("nsw",)), src, flags=("nsw",)))
+
+        counted_loop(b, _ZERO, dims[j], body, name=f"t{j}")
+
+    if x.type.size:
+        nest(0, _ZERO, _ZERO)
+
+
+KERNEL_LOWERINGS.update({"lf.run_range": lower_run_range, "lf.run_one_hot": lower_run_one_hot,
+                         "lf.run_fill": lower_run_fill, "lf.run_reshape": lower_run_reshape,
+                         "lf.run_tile": lower_run_tile})

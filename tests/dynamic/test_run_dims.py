@@ -1,0 +1,151 @@
+"""Sizes set by fed values with no static bound (frontend/run_dims.py): one_hot(depth=n),
+range, fill/zeros/ones, tile and reshape with fed sizes, against TensorFlow's tf.compat.v1
+(values, dtypes, static shapes, error classes and words), several values through ONE
+compiled signature per fetch (the shape prelude and the main step, compiled once)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import lowerflow as lf
+from lowerflow.backend import NATIVE_STATS
+from fidelity.tf1 import tf1
+
+
+def _one_hot(m):
+    n = m.placeholder(m.int32, [])
+    idx = m.constant([[0, 2], [1, -1], [5, 3]])
+    return [m.one_hot(idx, n), m.one_hot(idx, n, axis=0, on_value=3, off_value=-1),
+            m.one_hot(m.constant([1, 0], m.uint8), n, axis=-1, dtype=m.float64)], (n,), [4, 0, 1, 6, -1]
+
+
+def _range(m):
+    n = m.placeholder(m.int32, [])
+    return [m.range(n), m.range(n, dtype=m.float32), m.range(2, n, 3), m.range(n, -4, -2)], (n,), \
+        [5, 0, 1, 9, -3]
+
+
+def _range3(m):
+    p = m.placeholder(m.float32, [3])
+    q = m.placeholder(m.int64, [3])
+    return [m.range(p[0], p[1], p[2]), m.range(q[0], q[1], q[2])], (p, q), \
+        [([0, 1, 0.3], [0, 10, 3]), ([5, 1, -0.5], [10, 0, -3]), ([0, 1, 0], [3, 3, 1]),
+         ([5, 1, 1], [5, 1, 1]), ([1, 5, -1], [1, 5, -1]), ([1, 2, 1], [0, 10, 0])]
+
+
+def _filled(m):
+    n = m.placeholder(m.int32, [])
+    d = m.placeholder(m.int64, [2])
+    return [m.zeros([n, 4]), m.ones(d, m.int32), m.fill(d, 2.5), m.fill([n], True)], (n, d), \
+        [(3, [2, 3]), (0, [0, 2]), (1, [4, 1]), (-1, [2, 2]), (2, [-1, 3]), (2, [3, -2])]
+
+
+def _tile(m):
+    k = m.placeholder(m.int32, [2])
+    x = m.constant([[1, 2, 3], [4, 5, 6]], m.float32)
+    return [m.tile(x, k), m.tile(m.constant([[7]], m.int64), k)], (k,), [[2, 2], [0, 3], [1, 1], [3, 0], [-1, 2]]
+
+
+def _reshape(m):
+    s = m.placeholder(m.int32, [2])
+    t = m.placeholder(m.int64, [3])
+    x = m.constant(np.arange(12, dtype=np.float32))
+    return [m.reshape(x, s), m.reshape(m.constant(np.arange(12)), t)], (s, t), \
+        [([3, 4], [2, 3, 2]), ([-1, 6], [2, -1, 3]), ([5, 2], [1, 1, 12]), ([-1, -1], [2, 2, 2]),
+         ([-2, -6], [-1, 5, 1]), ([0, -1], [0, 2, 6]), ([12, 1], [12, -3, 1])]
+
+
+CASES = {"one_hot": _one_hot, "range": _range, "range3": _range3, "filled": _filled, "tile": _tile,
+         "reshape": _reshape}
+
+
+def _feed(phs, v):
+    v = v if isinstance(v, tuple) else (v,)
+    return {p: np.asarray(a, p.dtype.as_numpy_dtype) for p, a in zip(phs, v)}
+
+
+def _runs(m, build):
+    """Per fetch: its static shape, then the outcome of each value (a value, or the error's
+    class and message) through one session; and the compile counts after the first run."""
+    out, compiles = [], []
+    with m.Graph().as_default():
+        fetches, phs, values = build(m)
+        with m.Session() as sess:
+            for f in fetches:
+                runs = [f.shape.as_list(), f.dtype.name]
+                for j, v in enumerate(values):
+                    try:
+                        runs.append(("ok", sess.run(f, _feed(phs, v))))
+                    except Exception as e:  # noqa: BLE001 - the class and words are the outcome compared
+                        runs.append(("raises", type(e).__name__, str(e)))
+                    if m is lf and j == 0:
+                        before = NATIVE_STATS["compiles"] + NATIVE_STATS["cache_hits"], len(sess._plans)
+                if m is lf:
+                    compiles.append((NATIVE_STATS["compiles"] + NATIVE_STATS["cache_hits"], len(sess._plans))
+                                    == before)
+                out.append(runs)
+    return out, compiles
+
+
+def _tf_words(message: str) -> str:
+    """TF's message less its node context and the allocator's name."""
+    return re.split(r"\n|\[\[|\s+by allocator", message)[0].strip().replace("Graph execution error:", "").strip()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_as_tensorflow(name):
+    tf = tf1()
+    want, _ = _runs(tf, CASES[name])
+    got, one_compile = _runs(lf, CASES[name])
+    assert all(one_compile), one_compile  # no recompile (and no new plan) per value
+    for g, w in zip(got, want):
+        assert g[:2] == w[:2], (name, g[:2], w[:2])  # static shape and dtype at build time
+        for a, b in zip(g[2:], w[2:]):
+            assert a[0] == b[0], (name, a, b)
+            if a[0] == "ok":
+                a, b = np.asarray(a[1]), np.asarray(b[1])
+                assert a.dtype == b.dtype and a.shape == b.shape, (name, a, b)
+                np.testing.assert_array_equal(a, b)
+            else:
+                assert a[1] == b[1], (name, a, b)
+                words = _tf_words(b[2])
+                if words:  # TF 2.x graph mode puts the kernel's words in the log, not always the message
+                    assert a[2].startswith(words), (name, a[2], words)
+
+
+def test_values_match_numpy_without_tensorflow():
+    """The same graphs against numpy where TensorFlow is absent."""
+    with lf.Graph().as_default():
+        fetches, (n,), _ = _one_hot(lf)
+        r = lf.range(n)
+        with lf.Session() as sess:
+            for depth in (3, 0, 7):
+                idx = np.array([[0, 2], [1, -1], [5, 3]])
+                np.testing.assert_array_equal(sess.run(fetches[0], {n: depth}),
+                                              (idx[..., None] == np.arange(depth)).astype(np.float32))
+                np.testing.assert_array_equal(sess.run(r, {n: depth}), np.arange(depth, dtype=np.int32))
+
+
+def test_absurd_size_is_resource_exhausted():
+    with lf.Graph().as_default():
+        n = lf.placeholder(lf.int64, [])
+        d = lf.placeholder(lf.int32, [])
+        big = [lf.range(n), lf.one_hot(lf.zeros([1000], lf.int32), d), lf.zeros(lf.stack([d, d, d]))]
+        with lf.Session() as sess:
+            for f, feed in zip(big, ({n: 1 << 50}, {d: 2**31 - 1}, {d: 2**30})):
+                with pytest.raises(lf.errors.ResourceExhaustedError, match=r"OOM when allocating tensor with shape\["):
+                    sess.run(f, feed)
+            assert sess.run(big[1], {d: 3}).shape == (1000, 3)
+
+
+def test_uses_other_than_fetching_are_refused():
+    """An op on such a value is refused when the signature is lowered, in words that say why."""
+    with lf.Graph().as_default():
+        n = lf.placeholder(lf.int32, [])
+        with lf.Session() as sess:
+            for y in (lf.range(n) * 2, lf.reduce_sum(lf.one_hot([1], n))):
+                with pytest.raises(lf.errors.UnimplementedError, match="sizes a value by fed values"):
+                    sess.run(y, {n: 3})
+            assert sess.run([lf.range(n), n + 1], {n: 2})[0].tolist() == [0, 1]
