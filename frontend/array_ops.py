@@ -422,6 +422,8 @@ def _run_scalar(value, dtype: dtypes.DType | None, what: str, standin):
         t = convert_to_tensor(value)
         if t.shape.ndims not in (None, 0):
             raise ValueError(f"{what} must be a scalar, got {t!r}") from None
+        if dtype is not None and t.dtype is not dtype:  # as TF1's range casts its bounds
+            t = cast(t, dtype)
         return shape_values.RunValue(t, standin)
 
 

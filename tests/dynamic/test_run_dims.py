@@ -149,3 +149,36 @@ def test_uses_other_than_fetching_are_refused():
                 with pytest.raises(lf.errors.UnimplementedError, match="sizes a value by fed values"):
                     sess.run(y, {n: 3})
             assert sess.run([lf.range(n), n + 1], {n: 2})[0].tolist() == [0, 1]
+
+
+def test_graph_defs_both_ways():
+    """Exported, a fed size is TF's tensor input and the graph runs in TF with lowerflow's
+    values; TF's own GraphDef of such ops imports and runs here."""
+    tf = tf1()
+    with lf.Graph().as_default() as g:
+        n = lf.placeholder(lf.int32, [], name="n")
+        d = lf.placeholder(lf.int32, [2], name="d")
+        outs = [lf.one_hot([0, 2, 1], n), lf.range(n), lf.range(1, n, 2, dtype=lf.float32), lf.zeros([n, 4]),
+                lf.fill(d, 1.5), lf.tile([[1, 2]], d), lf.reshape(lf.range(6), lf.stack([n, -1]))]
+        with lf.Session() as sess:
+            want = sess.run(outs, {n: 3, d: [2, 2]})
+        graph_def = tf.GraphDef.FromString(g.as_graph_def().SerializeToString())
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            got = sess.run([o.name for o in outs], {"n:0": 3, "d:0": [2, 2]})
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    with tf.Graph().as_default() as h:
+        n = tf.placeholder(tf.int32, [], name="n")
+        outs = [tf.one_hot([0, 2, 1], n), tf.range(n), tf.zeros([n, 4]), tf.range(1, n, 2, dtype=tf.float32)]
+        with tf.Session() as sess:
+            want = sess.run(outs, {n: 4})
+    with lf.Graph().as_default():
+        lf.import_graph_def(h.as_graph_def(), name="")
+        with lf.Session() as sess:
+            got = sess.run([o.name for o in outs], {"n:0": 4})
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
