@@ -49,7 +49,8 @@ from lowerflow.backend.planner import ALIGN, plan_buffers
 from lowerflow.ir import Function, Operation
 
 #: Ops whose results have run-time dims (`backend/kernels_run_dims.py`): written only to slots.
-RUN_DIMS_OPS = frozenset({"lf.run_range", "lf.run_one_hot", "lf.run_fill", "lf.run_reshape", "lf.run_tile"})
+RUN_DIMS_OPS = frozenset({"lf.run_range", "lf.run_one_hot", "lf.run_fill", "lf.run_reshape", "lf.run_tile",
+                          "lf.run_map"})
 
 
 def _check_static(func: Function) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
+from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx, scalar_lowering
+from lowerflow.backend.scalar_ops import ScalarCtx
+from lowerflow.ir.ops.reduction import COMBINE, identity_element, reduction_axes
 from lowerflow.backend.lltypes import I1, I64, PTR, declare, load_elem, reg_type, store_elem
 from lowerflow.backend.loops import counted_loop
 from lowerflow.ir import Operation
@@ -131,6 +133,85 @@ def lower_run_tile(kc: KernelCtx, op: Operation) -> None:
         nest(0, _ZERO, _ZERO)
 
 
-KERNEL_LOWERINGS.update({"lf.run_range": lower_run_range, "lf.run_one_hot": lower_run_one_hot,
+def _scalar(kc: KernelCtx, name: str, attrs: dict, operands: list, out_dtype, values: list[ir.Value],
+            b: ir.IRBuilder) -> ir.Value:
+    ctx = ScalarCtx(kc.module, [o.type.dtype for o in operands], out_dtype, attrs, kc.error_if)
+    return scalar_lowering(name)(b, values, ctx)
+
+
+def lower_run_map(kc: KernelCtx, op: Operation) -> None:
+    """An elementwise op over values of the run-time dims (one flat loop) and scalars."""
+    (out,), operands = kc.results, kc.operands[:-1]
+    b = kc.b
+    name = op.attributes["op"]
+    inner = {k: v for k, v in op.attributes.items() if k != "op"}
+    scalars = {j: load_elem(b, o.ptr, _ZERO, o.type.dtype) for j, o in enumerate(operands) if not o.type.shape}
+
+    def body(i: ir.Value) -> None:
+        values = [scalars[j] if j in scalars else load_elem(b, o.ptr, i, o.type.dtype) for j, o in enumerate(operands)]
+        store_elem(b, _scalar(kc, name, inner, operands, out.type.dtype, values, b), out.ptr, i, out.type.dtype)
+
+    counted_loop(b, _ZERO, _total(b, _full_shape(kc, out.type.shape)), body)
+
+
+def _full_shape(kc: KernelCtx, shape: tuple) -> list[ir.Value]:
+    """`shape` with its `?` dims taken, in order, from the run-time dims."""
+    given = iter(_dims(kc))
+    return [next(given) if d is None else ir.Constant(I64, d) for d in shape]
+
+
+def lower_run_reduce(kc: KernelCtx, op: Operation) -> None:
+    """A reduction of every run-time dim (and maybe others): the output set to the identity,
+    then every element in C order folded into its output element; a mean divided after."""
+    (out,), (x, _) = kc.results, kc.operands
+    b, dtype = kc.b, out.type.dtype
+    name = op.attributes["op"]
+    axes = set(reduction_axes(op.attributes, x.type.rank))
+    dims = _full_shape(kc, x.type.shape)
+    start = _constant(dtype, identity_element(name, dtype.np_dtype)) if not dtype.is_bool else \
+        ir.Constant(I1, int(identity_element(name, dtype.np_dtype)))
+    n_out = out.type.size
+    counted_loop(b, _ZERO, ir.Constant(I64, n_out), lambda i: store_elem(b, start, out.ptr, i, dtype))
+    kept = [j for j in range(x.type.rank) if j not in axes]
+    kept_sizes = [x.type.shape[j] for j in kept]
+    fold = COMBINE[name]
+
+    def nest(j: int, at_in: ir.Value, at_out: ir.Value) -> None:
+        if j == x.type.rank:
+            acc = load_elem(b, out.ptr, at_out, dtype)
+            v = load_elem(b, x.ptr, at_in, dtype)
+            store_elem(b, _scalar(kc, fold, {}, [x, x], dtype, [acc, v], b), out.ptr, at_out, dtype)
+            return
+
+        def body(i: ir.Value) -> None:
+            nxt_out = at_out
+            if j in kept:
+                nxt_out = b.add(b.mul(at_out, ir.Constant(I64, kept_sizes[kept.index(j)]), flags=("nsw",)), i,
+                                flags=("nsw",))
+            nest(j + 1, b.add(b.mul(at_in, dims[j], flags=("nsw",)), i, flags=("nsw",)), nxt_out)
+
+        counted_loop(b, _ZERO, dims[j], body, name=f"r{j}")
+
+    nest(0, _ZERO, _ZERO)
+    if name == "lf.reduce_mean":
+        count = ir.Constant(I64, 1)
+        for j in axes:
+            count = b.mul(count, dims[j], flags=("nsw",))
+
+        def divide(i: ir.Value) -> None:
+            v = load_elem(b, out.ptr, i, dtype)
+            if dtype.is_float:
+                q = b.fdiv(v, b.sitofp(count, v.type))
+            else:
+                wide = b.sext(v, I64) if v.type != I64 else v
+                safe = b.select(b.icmp_signed("==", count, _ZERO), ir.Constant(I64, 1), count)
+                q = b.trunc(b.sdiv(wide, safe), v.type) if v.type != I64 else b.sdiv(wide, safe)
+            store_elem(b, q, out.ptr, i, dtype)
+
+        counted_loop(b, _ZERO, ir.Constant(I64, n_out), divide, name="mean")
+
+
+KERNEL_LOWERINGS.update({"lf.run_map": lower_run_map, "lf.run_reduce": lower_run_reduce,
+                         "lf.run_range": lower_run_range, "lf.run_one_hot": lower_run_one_hot,
                          "lf.run_fill": lower_run_fill, "lf.run_reshape": lower_run_reshape,
                          "lf.run_tile": lower_run_tile})

@@ -15,7 +15,9 @@ not computation: they are answered by the runtime and never enter the IR.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -108,12 +110,12 @@ def variable_type(var: Operation) -> ir.TensorType:
 
 class _Lowerer:
     extent: dict | None = None  # value -> its run-time leading dim (dynamic_lowering.py); None in regions
-    unbounded: set | frozenset = frozenset()  # values sized by fed values (run_dims.py): fetched only
+    unbounded: Mapping = MappingProxyType({})  # value sized by fed values -> its dims argument (run_dims.py)
 
     def __init__(self, feeds: dict[Tensor, ir.TensorType]):
         self.extent = {}
         self.run_dims: list[run_dims.RunDims] = []  # ops sized by fed values (run_dims.py)
-        self.unbounded: set[ir.Value] = set()  # their results: fetched only
+        self.unbounded: dict[ir.Value, ir.Value] = {}  # their results and what they give
         self.func = ir.Function("step")
         self.block = self.func.body  # where ops are built (a region's block when lowering a branch)
         self.env: dict[Tensor, ir.Value] = {}
@@ -232,7 +234,7 @@ class _Lowerer:
 
     def build(self, ir_name: str, operands, attrs, op: Operation) -> ir.Operation:
         if self.unbounded and any(v in self.unbounded for v in operands):
-            raise run_dims.refuse(f"'{op.type}' of such a value", op)
+            return run_dims.consume(self, ir_name, operands, attrs, op)
         if self.extent and any(v in self.extent for v in operands):
             return dynamic.consume(self, ir_name, operands, attrs, op)
         return self.build_static(ir_name, operands, attrs, op)
@@ -281,7 +283,11 @@ def lower(fetches: list[Tensor], targets: list[Operation], feeds: dict[Tensor, i
     counts, extents = dynamic.fetch_counts(lw, fetched)
     prelude = run_dims.finish(lw, feeds)
     results = fetched + [lw.state[v] for v in lw.writes] + [lw.value(t) for t in printed] + counts
-    lw.func.set_return(results, [t.name for t in native] + [v.name for v in lw.writes] + [t.name for t in printed]
-                       + [f"{native[i].name}/extent" for i, _ in extents])
+    hidden = run_dims.hidden(lw, results)  # run-time-sized temporaries: slots the runtime allocates
+    lw.func.set_return(results + hidden, [t.name for t in native] + [v.name for v in lw.writes]
+                       + [t.name for t in printed] + [f"{native[i].name}/extent" for i, _ in extents]
+                       + [f"run_dims/temporary{j}" for j in range(len(hidden))])
+    if prelude is not None:
+        prelude.hidden = len(hidden)
     return Step(lw.func, list(feeds), lw.reads, native, lw.writes,
                 [t for t in fetches if t.op.type in HOST_OPS], lw.prints, extents, prelude)

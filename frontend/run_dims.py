@@ -28,10 +28,14 @@ import numpy as np
 from lowerflow import ir
 from lowerflow.frontend import shape_values
 from lowerflow.frontend.graph import Operation, Tensor
+from lowerflow.ir.opdef import ELEMENTWISE
+from lowerflow.ir.ops.reduction import reduction_axes
 from lowerflow.ir.ops.shape import elem_attr
 from lowerflow.ir.types import I64, TensorType
 
 TYPES = ("OneHot", "Range", "Fill", "Reshape", "Tile")
+_REDUCTIONS = ("lf.reduce_sum", "lf.reduce_mean", "lf.reduce_prod", "lf.reduce_max", "lf.reduce_min",
+               "lf.reduce_any", "lf.reduce_all")
 
 
 @dataclass
@@ -51,12 +55,15 @@ class Prelude:
     func: ir.Function
     ops: list[RunDims]
     quoted: list[int]  # how many quoted values follow each op's dims and code
+    hidden: int = 0  # the main step's last results: run-time-sized temporaries (`hidden`)
 
 
 def refuse(what: str, op: Operation) -> NotImplementedError:
     return NotImplementedError(f"{what}: lowerflow sizes a value by fed values with no static bound "
                                f"(tf.one_hot(depth=n), tf.range(n), tf.fill, tf.zeros, tf.ones, tf.reshape, "
-                               f"tf.tile with a fed size) only to fetch it [[node {op.name} (op: {op.type})]]")
+                               f"tf.tile with a fed size) only to fetch it, to apply elementwise ops to it (with "
+                               f"scalars or values of the same size), or to reduce all its run-time dims "
+                               f"[[node {op.name} (op: {op.type})]]")
 
 
 def _tensors(op: Operation) -> dict[str, Tensor]:
@@ -108,8 +115,39 @@ def lower(lw, op: Operation) -> None:
         operands, name, ir_attrs = [data], {"Fill": "lf.run_fill", "Reshape": "lf.run_reshape",
                                             "Tile": "lf.run_tile"}[op.type], {}
     result = lw.build_static(name, operands + [dims], ir_attrs, op).result
-    lw.unbounded.add(result)
+    lw.unbounded[result] = dims
     lw.env.setdefault(op.outputs[0], result)
+
+
+def consume(lw, name: str, operands: list, attrs: dict, op: Operation) -> ir.Operation:
+    """An IR op given values sized at run time: an elementwise op over values of one dims
+    argument and scalars (`lf.run_map`), or a reduction of all their run-time dims to a
+    static result (`lf.run_reduce`); anything else is refused."""
+    sized = [v for v in operands if v in lw.unbounded]
+    dims = lw.unbounded[sized[0]]
+    opdef = ir.get_op(name)
+    if any(lw.unbounded[v] is not dims or v.type != sized[0].type for v in sized):
+        raise refuse(f"'{op.type}' of values sized by different fed values", op)
+    if opdef.has(ELEMENTWISE):
+        if any(v not in lw.unbounded and v.type.shape for v in operands):
+            raise refuse(f"'{op.type}' of such a value and a non-scalar of a static shape", op)
+        result_op = lw.build_static("lf.run_map", list(operands) + [dims], {"op": name, **attrs}, op)
+        lw.unbounded[result_op.result] = dims
+        return result_op
+    if name in _REDUCTIONS and sized[0].type.dtype.np_name != "float16":
+        (x,) = operands
+        axes = reduction_axes(attrs, x.type.rank)
+        if all(j in axes for j, d in enumerate(x.type.shape) if d is None):
+            return lw.build_static("lf.run_reduce", [x, dims], {"op": name, **attrs}, op)
+    raise refuse(f"'{op.type}' of such a value", op)
+
+
+def hidden(lw, results: list) -> list:
+    """The run-time-sized values the step computes but does not return: the step writes
+    them to output slots too (their size is unknown when it is compiled), which the runtime
+    allocates and drops."""
+    returned = set(results)
+    return [v for v in lw.unbounded if v not in returned]
 
 
 def finish(lw, feeds: dict) -> Prelude | None:

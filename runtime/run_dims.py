@@ -39,6 +39,7 @@ def caller(prelude: run_dims.Prelude, dims_call: Callable[[list], list], exe: Ex
     specs = [(tuple(t.shape), t.dtype.np_dtype, _type_name(t)) for t in func.result_types]
     starts = np.cumsum([0] + [2 + n for n in prelude.quoted]).tolist()
     limit = max_bytes()
+    hidden = prelude.hidden
 
     def run(args: list) -> list:
         outs = dims_call(args[:n_feeds])
@@ -60,7 +61,10 @@ def caller(prelude: run_dims.Prelude, dims_call: Callable[[list], list], exe: Ex
                         None, None, f"OOM when allocating tensor with shape[{','.join(map(str, shape))}] and type "
                         f"{name} on /job:localhost/replica:0/task:0/device:CPU:0 by allocator cpu")
             arrays.append(np.empty(shape, dtype))
-        return exe.run_into(list(args) + dims, arrays)
+        outs = exe.run_into(list(args) + dims, arrays)
+        if hidden:
+            del outs[-hidden:]
+        return outs
     return run
 
 

@@ -193,3 +193,43 @@ def _run_tile_reference(args, attrs):
 
 
 register(OpDef("lf.run_tile", _run_tile_infer, _run_tile_reference, (), _PURE, grad=not_differentiable))
+
+
+def _inner(attrs: dict) -> tuple[str, dict]:
+    """(the op a run_map or run_reduce applies, that op's own attributes)."""
+    return attrs["op"], {k: v for k, v in attrs.items() if k != "op"}
+
+
+def _run_map_infer(types, attrs):
+    from lowerflow.ir.opdef import get_op  # noqa: PLC0415 (the inner op's own rule)
+
+    name, inner = _inner(attrs)
+    *operands, dims = types
+    _dims_operand(dims, None, "lf.run_map")
+    return get_op(name).infer(operands, inner)
+
+
+def _run_map_reference(args, attrs):
+    from lowerflow.ir.opdef import get_op  # noqa: PLC0415
+
+    name, inner = _inner(attrs)
+    return get_op(name).reference(list(args[:-1]), inner)
+
+
+register(OpDef("lf.run_map", _run_map_infer, _run_map_reference, (), _PURE, grad=not_differentiable))
+
+
+def _run_reduce_infer(types, attrs):
+    from lowerflow.ir.opdef import get_op  # noqa: PLC0415
+
+    name, inner = _inner(attrs)
+    x, dims = types
+    _dims_operand(dims, None, "lf.run_reduce")
+    (out,) = get_op(name).infer([x], inner)
+    if not out.is_static:
+        raise TypeError(f"lf.run_reduce must reduce every run-time dim of {x}, got {out}")
+    return [out]
+
+
+register(OpDef("lf.run_reduce", _run_reduce_infer, lambda args, attrs: _run_map_reference(args, attrs), (), _PURE,
+               grad=not_differentiable))

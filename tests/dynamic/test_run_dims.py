@@ -57,8 +57,19 @@ def _reshape(m):
          ([-2, -6], [-1, 5, 1]), ([0, -1], [0, 2, 6]), ([12, 1], [12, -3, 1])]
 
 
+def _consumers(m):
+    n = m.placeholder(m.int32, [])
+    x = m.placeholder(m.float32, [])
+    r = m.range(n)
+    hot = m.one_hot([[0, 2], [1, 3]], n)
+    return [r * 2 + 1, m.cast(r, m.float32) / x, m.reduce_sum(r), m.reduce_mean(m.cast(r, m.float32)),
+            m.reduce_sum(hot, [2]), m.reduce_max(hot * x, [1, 2]), m.reduce_mean(r + 3, keepdims=True),
+            m.reduce_prod(r + 1), m.reduce_any(r > 3), m.square(hot) - hot, m.reduce_sum(m.zeros([n, 3]) + x, [0, 1]),
+            m.reduce_min(m.floordiv(r, n))], (n, x), [(4, 2.0), (6, -0.5), (1, 0.0), (0, 1.0)]
+
+
 CASES = {"one_hot": _one_hot, "range": _range, "range3": _range3, "filled": _filled, "tile": _tile,
-         "reshape": _reshape}
+         "reshape": _reshape, "consumers": _consumers}
 
 
 def _feed(phs, v):
@@ -145,7 +156,8 @@ def test_uses_other_than_fetching_are_refused():
     with lf.Graph().as_default():
         n = lf.placeholder(lf.int32, [])
         with lf.Session() as sess:
-            for y in (lf.range(n) * 2, lf.reduce_sum(lf.one_hot([1], n))):
+            for y in (lf.range(n) + lf.range(n), lf.range(n) + lf.constant([1, 2]), lf.reduce_sum(lf.one_hot([1], n), 0),
+                      lf.matmul(lf.one_hot([1], n), lf.ones([2, 2])), lf.expand_dims(lf.range(n), 0)):
                 with pytest.raises(lf.errors.UnimplementedError, match="sizes a value by fed values"):
                     sess.run(y, {n: 3})
             assert sess.run([lf.range(n), n + 1], {n: 2})[0].tolist() == [0, 1]
