@@ -145,10 +145,16 @@ def lower_run_map(kc: KernelCtx, op: Operation) -> None:
     b = kc.b
     name = op.attributes["op"]
     inner = {k: v for k, v in op.attributes.items() if k != "op"}
-    scalars = {j: load_elem(b, o.ptr, _ZERO, o.type.dtype) for j, o in enumerate(operands) if not o.type.shape}
+    scalars = {j: load_elem(b, o.ptr, _ZERO, o.type.dtype) for j, o in enumerate(operands)
+               if o.type.is_static and o.type.size == 1}
+
+    def at(i: ir.Value, o) -> ir.Value:
+        """A static operand is the trailing dims of the result (the prelude checked them)."""
+        return b.urem(i, ir.Constant(I64, o.type.size)) if o.type.is_static else i
 
     def body(i: ir.Value) -> None:
-        values = [scalars[j] if j in scalars else load_elem(b, o.ptr, i, o.type.dtype) for j, o in enumerate(operands)]
+        values = [scalars[j] if j in scalars else load_elem(b, o.ptr, at(i, o), o.type.dtype)
+                  for j, o in enumerate(operands)]
         store_elem(b, _scalar(kc, name, inner, operands, out.type.dtype, values, b), out.ptr, i, out.type.dtype)
 
     counted_loop(b, _ZERO, _total(b, _full_shape(kc, out.type.shape)), body)

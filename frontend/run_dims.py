@@ -21,7 +21,7 @@ the best partial ones (`[batch, None]` for one_hot).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from lowerflow.ir.ops.shape import elem_attr
 from lowerflow.ir.types import I64, TensorType
 
 TYPES = ("OneHot", "Range", "Fill", "Reshape", "Tile")
+CHECKS = 100  # check codes from here on: an elementwise consumer's size (`RunDims.checks`)
 _REDUCTIONS = ("lf.reduce_sum", "lf.reduce_mean", "lf.reduce_prod", "lf.reduce_max", "lf.reduce_min",
                "lf.reduce_any", "lf.reduce_all")
 
@@ -46,6 +47,9 @@ class RunDims:
     op: Operation
     dims: ir.Value
     data_shape: tuple = ()
+    # run-time checks of elementwise consumers: (dims index, the static size it must be, the
+    # consumer's node name, its operands' shapes with None for run-time dims)
+    checks: list = field(default_factory=list)
 
 
 @dataclass
@@ -129,8 +133,7 @@ def consume(lw, name: str, operands: list, attrs: dict, op: Operation) -> ir.Ope
     if any(lw.unbounded[v] is not dims or v.type != sized[0].type for v in sized):
         raise refuse(f"'{op.type}' of values sized by different fed values", op)
     if opdef.has(ELEMENTWISE):
-        if any(v not in lw.unbounded and v.type.shape for v in operands):
-            raise refuse(f"'{op.type}' of such a value and a non-scalar of a static shape", op)
+        _check_static_operands(lw, dims, sized[0].type.shape, operands, op)
         result_op = lw.build_static("lf.run_map", list(operands) + [dims], {"op": name, **attrs}, op)
         lw.unbounded[result_op.result] = dims
         return result_op
@@ -140,6 +143,23 @@ def consume(lw, name: str, operands: list, attrs: dict, op: Operation) -> ir.Ope
         if all(j in axes for j, d in enumerate(x.type.shape) if d is None):
             return lw.build_static("lf.run_reduce", [x, dims], {"op": name, **attrs}, op)
     raise refuse(f"'{op.type}' of such a value", op)
+
+
+def _check_static_operands(lw, dims: ir.Value, shape: tuple, operands: list, op: Operation) -> None:
+    """Static operands of an elementwise op over run-time-sized values: a scalar (one
+    element), or the trailing dims of `shape`, whose run-time ones the prelude checks."""
+    record = next(r for r in lw.run_dims if r.dims is dims)
+    for v in operands:
+        if v in lw.unbounded or v.type.size == 1:
+            continue
+        s = v.type.shape
+        tail = shape[len(shape) - len(s):] if len(s) <= len(shape) else None
+        if tail is None or any(a != b if a is not None else b == 1 for a, b in zip(tail, s)):
+            raise refuse(f"'{op.type}' of such a value and a static shape {list(s)} other than its trailing dims", op)
+        for j, (a, b) in enumerate(zip(tail, s)):
+            if a is None:
+                at = sum(d is None for d in shape[:len(shape) - len(s) + j])
+                record.checks.append((at, b, op.name, [shape if u in lw.unbounded else u.type.shape for u in operands]))
 
 
 def hidden(lw, results: list) -> list:
@@ -179,7 +199,12 @@ def _prelude(lw, feeds: dict) -> Prelude:
         raise refuse("a size computed from a variable, a random op or another run-time size", lw.run_dims[0].op)
     results, names, quoted = [], [], []
     for r in lw.run_dims:
-        dims, code, said = _SHAPES[r.op.type](_Builder(pl, r.op), r)
+        b = _Builder(pl, r.op)
+        dims, code, said = _SHAPES[r.op.type](b, r)
+        for k, (at, size, _, _) in enumerate(r.checks):  # elementwise consumers' sizes
+            given = b("lf.reshape", b("lf.slice", dims, begin=[at], size=[1]), shape=[])
+            bad = b("lf.and", b("lf.eq", code, b.c(0)), b("lf.ne", given, b.c(size)))
+            code = b.pick(bad, b.c(CHECKS + k), code)
         results += [dims, code] + said
         names += [f"{r.op.name}/dims", f"{r.op.name}/check"] + [f"{r.op.name}/quoted{j}" for j in range(len(said))]
         quoted.append(len(said))
@@ -285,9 +310,16 @@ def _first(values, test) -> int:
     return next(i for i, v in enumerate(np.asarray(values).tolist()) if test(v))
 
 
-def message(r: RunDims, code: int, quoted: list[np.ndarray]) -> str:
-    """TF's words for check `code` of op `r` (quoting the prelude's values)."""
+def message(r: RunDims, code: int, quoted: list[np.ndarray], dims: np.ndarray) -> str:
+    """TF's words for check `code` of op `r` (quoting the prelude's values and its dims)."""
     kind = r.op.type
+    if code >= CHECKS:
+        _, _, node, shapes = r.checks[code - CHECKS]
+        text = []
+        for shape in shapes:  # a run-time-sized operand's `?` dims are the dims, in order
+            given = iter(dims.tolist())
+            text.append("[" + ",".join(str(next(given) if d is None else d) for d in shape) + "]")
+        return f"Incompatible shapes: {' vs. '.join(text)} [[node {node}]]"
     if kind == "OneHot":
         return f"depth must be non-negative, got: {_num(quoted[0])}"
     if kind == "Range":

@@ -49,7 +49,9 @@ def caller(prelude: run_dims.Prelude, dims_call: Callable[[list], list], exe: Ex
             code = int(outs[s + 1])
             if code:
                 said = outs[s + 2:s + 2 + prelude.quoted[j]]
-                raise errors.InvalidArgumentError(None, None, f"{run_dims.message(r, code, said)} [[node {r.op.name}]]")
+                words = run_dims.message(r, code, said, outs[s])
+                node = "" if "[[node" in words else f" [[node {r.op.name}]]"  # a consumer's check names its node
+                raise errors.InvalidArgumentError(None, None, words + node)
             dims.append(np.ascontiguousarray(outs[s], np.int64))
         arrays = []
         for (shape, dtype, name), owner in zip(specs, owners):

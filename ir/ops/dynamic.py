@@ -206,7 +206,10 @@ def _run_map_infer(types, attrs):
     name, inner = _inner(attrs)
     *operands, dims = types
     _dims_operand(dims, None, "lf.run_map")
-    return get_op(name).infer(operands, inner)
+    sized = next((t for t in operands if not t.is_static), None)
+    if sized is None:
+        raise TypeError("lf.run_map needs an operand of run-time dims")
+    return [t.with_shape(sized.shape) for t in get_op(name).infer(operands, inner)]
 
 
 def _run_map_reference(args, attrs):

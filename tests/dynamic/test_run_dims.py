@@ -68,8 +68,18 @@ def _consumers(m):
             m.reduce_min(m.floordiv(r, n))], (n, x), [(4, 2.0), (6, -0.5), (1, 0.0), (0, 1.0)]
 
 
+def _broadcasts(m):
+    """Static operands as the trailing dims of a run-time-sized value: checked at run time."""
+    n = m.placeholder(m.int32, [])
+    logits = m.placeholder(m.float32, [3, 4])
+    hot = m.one_hot([0, 3, 1], n)
+    return [m.reduce_sum(hot * m.nn.log_softmax(logits), 1), hot + m.constant([1.0, 2, 3, 4]),
+            m.zeros([n, 4]) + logits], (n, logits), \
+        [(v, np.arange(12).reshape(3, 4) / 7) for v in (4, 5, 3, 0)]
+
+
 CASES = {"one_hot": _one_hot, "range": _range, "range3": _range3, "filled": _filled, "tile": _tile,
-         "reshape": _reshape, "consumers": _consumers}
+         "reshape": _reshape, "consumers": _consumers, "broadcasts": _broadcasts}
 
 
 def _feed(phs, v):
@@ -118,7 +128,7 @@ def test_same_as_tensorflow(name):
             if a[0] == "ok":
                 a, b = np.asarray(a[1]), np.asarray(b[1])
                 assert a.dtype == b.dtype and a.shape == b.shape, (name, a, b)
-                np.testing.assert_array_equal(a, b)
+                np.testing.assert_allclose(a, b, rtol=1e-6, atol=0)  # log_softmax's last ulp
             else:
                 assert a[1] == b[1], (name, a, b)
                 words = _tf_words(b[2])
@@ -156,11 +166,13 @@ def test_uses_other_than_fetching_are_refused():
     with lf.Graph().as_default():
         n = lf.placeholder(lf.int32, [])
         with lf.Session() as sess:
-            for y in (lf.range(n) + lf.range(n), lf.range(n) + lf.constant([1, 2]), lf.reduce_sum(lf.one_hot([1], n), 0),
+            for y in (lf.range(n) + lf.range(n), lf.one_hot([1, 2], n) * lf.ones([2, 1]), lf.reduce_sum(lf.one_hot([1], n), 0),
                       lf.matmul(lf.one_hot([1], n), lf.ones([2, 2])), lf.expand_dims(lf.range(n), 0)):
                 with pytest.raises(lf.errors.UnimplementedError, match="sizes a value by fed values"):
                     sess.run(y, {n: 3})
             assert sess.run([lf.range(n), n + 1], {n: 2})[0].tolist() == [0, 1]
+            with pytest.raises(lf.errors.InvalidArgumentError, match=r"Incompatible shapes: \[3\] vs. \[2\]"):
+                sess.run(lf.range(n) + lf.constant([1, 2]), {n: 3})
 
 
 def test_graph_defs_both_ways():
