@@ -415,6 +415,11 @@ class Session:
         before = dict(NATIVE_STATS)
         exe = CACHE.executable(func, threads=self._threads, trace=trace)
         times.append(time.perf_counter())
+        level = debug_level()
+        if level:
+            source = "compiled" if NATIVE_STATS["compiles"] > before["compiles"] else \
+                "disk cache" if NATIVE_STATS["cache_hits"] > before["cache_hits"] else "shared executable"
+            debug.compiled(level, func, pm, exe, times, source)
         if step.prelude is not None:  # results sized by fed values: the shape prelude first
             if trace:
                 raise errors.UnimplementedError(None, None, "tracing a step with results sized by fed values")
@@ -422,11 +427,6 @@ class Session:
             plan = _Plan(step, exe, elements, self._state)
             plan.native = run_dims.caller(step.prelude, prelude.unchecked_caller(), exe, func, len(step.feeds))
             return plan
-        level = debug_level()
-        if level:
-            source = "compiled" if NATIVE_STATS["compiles"] > before["compiles"] else \
-                "disk cache" if NATIVE_STATS["cache_hits"] > before["cache_hits"] else "shared executable"
-            debug.compiled(level, func, pm, exe, times, source)
         if trace:
             return _TracedPlan(step, exe, elements, self._state, tracing.kernel_records(func, self._graph))
         return _Plan(step, exe, elements, self._state)
