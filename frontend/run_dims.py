@@ -137,12 +137,32 @@ def consume(lw, name: str, operands: list, attrs: dict, op: Operation) -> ir.Ope
         result_op = lw.build_static("lf.run_map", list(operands) + [dims], {"op": name, **attrs}, op)
         lw.unbounded[result_op.result] = dims
         return result_op
+    if name in ("lf.shape", "lf.size", "lf.rank"):
+        return _shape_query(lw, name, sized[0], dims, attrs, op)
     if name in _REDUCTIONS and sized[0].type.dtype.np_name != "float16":
         (x,) = operands
         axes = reduction_axes(attrs, x.type.rank)
         if all(j in axes for j, d in enumerate(x.type.shape) if d is None):
             return lw.build_static("lf.run_reduce", [x, dims], {"op": name, **attrs}, op)
     raise refuse(f"'{op.type}' of such a value", op)
+
+
+def _shape_query(lw, name: str, x: ir.Value, dims: ir.Value, attrs: dict, op: Operation) -> ir.Operation:
+    """tf.shape, tf.size, tf.rank of a run-time-sized value: from its dims argument."""
+    out = ir.get_op(name).infer([x.type], attrs)[0].dtype
+    if name == "lf.rank":
+        return lw.build_static("lf.constant", [], {"value": np.asarray(x.type.rank, out.np_dtype)}, op)
+    pieces, j = [], 0
+    for d in x.type.shape:
+        if d is None:
+            pieces.append(lw.build_static("lf.slice", [dims], {"begin": [j], "size": [1]}, op).result)
+            j += 1
+        else:
+            pieces.append(_const(lw, [d], np.int64, op))
+    shape = pieces[0] if len(pieces) == 1 else lw.build_static("lf.concat", pieces, {"axis": 0}, op).result
+    if name == "lf.size":
+        shape = lw.build_static("lf.reduce_prod", [shape], {"keepdims": False}, op).result
+    return lw.build_static("lf.cast", [shape], {"to": out}, op)
 
 
 def _check_static_operands(lw, dims: ir.Value, shape: tuple, operands: list, op: Operation) -> None:
