@@ -50,7 +50,7 @@ from lowerflow.ir import Function, Operation
 
 #: Ops whose results have run-time dims (`backend/kernels_run_dims.py`): written only to slots.
 RUN_DIMS_OPS = frozenset({"lf.run_range", "lf.run_one_hot", "lf.run_fill", "lf.run_reshape", "lf.run_tile",
-                          "lf.run_map"})
+                          "lf.run_map", "lf.run_reduce"})
 
 
 def _check_static(func: Function) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx, scalar_lowering
+from lowerflow.backend.kernels import KERNEL_LOWERINGS, VIEW_LOWERINGS, KernelCtx, scalar_lowering
 from lowerflow.backend.scalar_ops import ScalarCtx
 from lowerflow.ir.ops.reduction import COMBINE, identity_element, reduction_axes
 from lowerflow.backend.lltypes import I1, I64, PTR, declare, load_elem, reg_type, store_elem
@@ -167,8 +167,9 @@ def _full_shape(kc: KernelCtx, shape: tuple) -> list[ir.Value]:
 
 
 def lower_run_reduce(kc: KernelCtx, op: Operation) -> None:
-    """A reduction of every run-time dim (and maybe others): the output set to the identity,
-    then every element in C order folded into its output element; a mean divided after."""
+    """A reduction of every run-time dim, or of none (and maybe of static ones): the output
+    set to the identity, then every element in C order folded into its output element; a
+    mean divided after."""
     (out,), (x, _) = kc.results, kc.operands
     b, dtype = kc.b, out.type.dtype
     name = op.attributes["op"]
@@ -176,10 +177,10 @@ def lower_run_reduce(kc: KernelCtx, op: Operation) -> None:
     dims = _full_shape(kc, x.type.shape)
     start = _constant(dtype, identity_element(name, dtype.np_dtype)) if not dtype.is_bool else \
         ir.Constant(I1, int(identity_element(name, dtype.np_dtype)))
-    n_out = out.type.size
-    counted_loop(b, _ZERO, ir.Constant(I64, n_out), lambda i: store_elem(b, start, out.ptr, i, dtype))
     kept = [j for j in range(x.type.rank) if j not in axes]
-    kept_sizes = [x.type.shape[j] for j in kept]
+    kept_sizes = [dims[j] for j in kept]  # run-time ones too: a reduction may keep every run-time dim
+    n_out = _total(b, kept_sizes)
+    counted_loop(b, _ZERO, n_out, lambda i: store_elem(b, start, out.ptr, i, dtype))
     fold = COMBINE[name]
 
     def nest(j: int, at_in: ir.Value, at_out: ir.Value) -> None:
@@ -192,8 +193,7 @@ def lower_run_reduce(kc: KernelCtx, op: Operation) -> None:
         def body(i: ir.Value) -> None:
             nxt_out = at_out
             if j in kept:
-                nxt_out = b.add(b.mul(at_out, ir.Constant(I64, kept_sizes[kept.index(j)]), flags=("nsw",)), i,
-                                flags=("nsw",))
+                nxt_out = b.add(b.mul(at_out, kept_sizes[kept.index(j)], flags=("nsw",)), i, flags=("nsw",))
             nest(j + 1, b.add(b.mul(at_in, dims[j], flags=("nsw",)), i, flags=("nsw",)), nxt_out)
 
         counted_loop(b, _ZERO, dims[j], body, name=f"r{j}")
@@ -214,9 +214,10 @@ def lower_run_reduce(kc: KernelCtx, op: Operation) -> None:
                 q = b.trunc(b.sdiv(wide, safe), v.type) if v.type != I64 else b.sdiv(wide, safe)
             store_elem(b, q, out.ptr, i, dtype)
 
-        counted_loop(b, _ZERO, ir.Constant(I64, n_out), divide, name="mean")
+        counted_loop(b, _ZERO, n_out, divide, name="mean")
 
 
+VIEW_LOWERINGS["lf.run_static"] = lambda module, b, op, ptrs: [ptrs[0]]  # the buffer, checked by the prelude
 KERNEL_LOWERINGS.update({"lf.run_map": lower_run_map, "lf.run_reduce": lower_run_reduce,
                          "lf.run_range": lower_run_range, "lf.run_one_hot": lower_run_one_hot,
                          "lf.run_fill": lower_run_fill, "lf.run_reshape": lower_run_reshape,

@@ -47,9 +47,10 @@ class RunDims:
     op: Operation
     dims: ir.Value
     data_shape: tuple = ()
-    # run-time checks of elementwise consumers: (dims index, the static size it must be, the
-    # consumer's node name, its operands' shapes with None for run-time dims)
+    # run-time checks of consumers: (dims index, the static size it must be, the consumer's
+    # node name, its operands' shapes with None for run-time dims, "elementwise" or "matmul")
     checks: list = field(default_factory=list)
+    pinned: dict = field(default_factory=dict)  # dims index -> the static size a check requires
 
 
 @dataclass
@@ -130,6 +131,9 @@ def consume(lw, name: str, operands: list, attrs: dict, op: Operation) -> ir.Ope
     sized = [v for v in operands if v in lw.unbounded]
     dims = lw.unbounded[sized[0]]
     opdef = ir.get_op(name)
+    records = {v: next(r for r in lw.run_dims if r.dims is lw.unbounded[v]) for v in sized}
+    if all(_static_shape(records[v], v) is not None for v in sized):  # every run-time dim checked static
+        return lw.build(name, [_pin(lw, records[v], v, op) if v in records else v for v in operands], attrs, op)
     if any(lw.unbounded[v] is not dims or v.type != sized[0].type for v in sized):
         raise refuse(f"'{op.type}' of values sized by different fed values", op)
     if opdef.has(ELEMENTWISE):
@@ -137,14 +141,55 @@ def consume(lw, name: str, operands: list, attrs: dict, op: Operation) -> ir.Ope
         result_op = lw.build_static("lf.run_map", list(operands) + [dims], {"op": name, **attrs}, op)
         lw.unbounded[result_op.result] = dims
         return result_op
+    if name == "lf.matmul":
+        return _matmul(lw, operands, attrs, dims, op)
     if name in ("lf.shape", "lf.size", "lf.rank"):
         return _shape_query(lw, name, sized[0], dims, attrs, op)
     if name in _REDUCTIONS and sized[0].type.dtype.np_name != "float16":
         (x,) = operands
         axes = reduction_axes(attrs, x.type.rank)
-        if all(j in axes for j, d in enumerate(x.type.shape) if d is None):
-            return lw.build_static("lf.run_reduce", [x, dims], {"op": name, **attrs}, op)
+        reduced = {j in axes for j, d in enumerate(x.type.shape) if d is None}
+        if len(reduced) == 1:  # every run-time dim reduced (a static result), or none (one of these dims)
+            result_op = lw.build_static("lf.run_reduce", [x, dims], {"op": name, **attrs}, op)
+            if False in reduced:
+                lw.unbounded[result_op.result] = dims
+            return result_op
     raise refuse(f"'{op.type}' of such a value", op)
+
+
+def _static_shape(record: RunDims, v: ir.Value) -> list | None:
+    """`v`'s shape with its run-time dims as the sizes the prelude checks them to have; None
+    while one is unchecked (`v` is sized by `record`'s dims)."""
+    given = iter(range(v.type.shape.count(None)))
+    shape = [record.pinned.get(next(given)) if d is None else d for d in v.type.shape]
+    return None if None in shape else shape
+
+
+def _pin(lw, record: RunDims, v: ir.Value, op: Operation) -> ir.Value:
+    """`v` seen with the static type its checked dims give (one view per value)."""
+    key = ("pinned", v)
+    if key not in lw.unbounded:
+        lw.unbounded[key] = lw.build_static("lf.run_static", [v, record.dims], {"shape": _static_shape(record, v)},
+                                            op).result
+    return lw.unbounded[key]
+
+
+def _matmul(lw, operands: list, attrs: dict, dims: ir.Value, op: Operation) -> ir.Operation:
+    """A matmul whose run-time dims are all contracted with a static operand's (a one-hot
+    times an embedding): the prelude checks them equal, then it is the static matmul."""
+    a, b = operands
+    if (a in lw.unbounded) == (b in lw.unbounded) or a.type.rank != 2 or b.type.rank != 2:
+        raise refuse("a matmul of two such values, or of rank other than 2", op)
+    sized, other = (a, b) if a in lw.unbounded else (b, a)
+    k_sized = (0 if attrs.get("transpose_a") else 1) if sized is a else (1 if attrs.get("transpose_b") else 0)
+    k_other = (1 if attrs.get("transpose_b") else 0) if sized is a else (0 if attrs.get("transpose_a") else 1)
+    if any(d is None for j, d in enumerate(sized.type.shape) if j != k_sized):
+        raise refuse("a matmul whose run-time dim is not contracted with a static operand's", op)
+    record = next(r for r in lw.run_dims if r.dims is dims)
+    record.checks.append((0, other.type.shape[k_other], op.name,
+                          [sized.type.shape if v is sized else v.type.shape for v in operands], "matmul"))
+    record.pinned[0] = other.type.shape[k_other]
+    return lw.build("lf.matmul", [_pin(lw, record, v, op) if v is sized else v for v in operands], attrs, op)
 
 
 def _shape_query(lw, name: str, x: ir.Value, dims: ir.Value, attrs: dict, op: Operation) -> ir.Operation:
@@ -179,7 +224,9 @@ def _check_static_operands(lw, dims: ir.Value, shape: tuple, operands: list, op:
         for j, (a, b) in enumerate(zip(tail, s)):
             if a is None:
                 at = sum(d is None for d in shape[:len(shape) - len(s) + j])
-                record.checks.append((at, b, op.name, [shape if u in lw.unbounded else u.type.shape for u in operands]))
+                record.checks.append((at, b, op.name, [shape if u in lw.unbounded else u.type.shape for u in operands],
+                                      "elementwise"))
+                record.pinned[at] = b
 
 
 def hidden(lw, results: list) -> list:
@@ -187,7 +234,7 @@ def hidden(lw, results: list) -> list:
     them to output slots too (their size is unknown when it is compiled), which the runtime
     allocates and drops."""
     returned = set(results)
-    return [v for v in lw.unbounded if v not in returned]
+    return [v for v in lw.unbounded if isinstance(v, ir.Value) and v not in returned]
 
 
 def finish(lw, feeds: dict) -> Prelude | None:
@@ -221,7 +268,7 @@ def _prelude(lw, feeds: dict) -> Prelude:
     for r in lw.run_dims:
         b = _Builder(pl, r.op)
         dims, code, said = _SHAPES[r.op.type](b, r)
-        for k, (at, size, _, _) in enumerate(r.checks):  # elementwise consumers' sizes
+        for k, (at, size, *_) in enumerate(r.checks):  # consumers' sizes
             given = b("lf.reshape", b("lf.slice", dims, begin=[at], size=[1]), shape=[])
             bad = b("lf.and", b("lf.eq", code, b.c(0)), b("lf.ne", given, b.c(size)))
             code = b.pick(bad, b.c(CHECKS + k), code)
@@ -334,11 +381,13 @@ def message(r: RunDims, code: int, quoted: list[np.ndarray], dims: np.ndarray) -
     """TF's words for check `code` of op `r` (quoting the prelude's values and its dims)."""
     kind = r.op.type
     if code >= CHECKS:
-        _, _, node, shapes = r.checks[code - CHECKS]
+        _, _, node, shapes, kind = r.checks[code - CHECKS]
         text = []
         for shape in shapes:  # a run-time-sized operand's `?` dims are the dims, in order
             given = iter(dims.tolist())
             text.append("[" + ",".join(str(next(given) if d is None else d) for d in shape) + "]")
+        if kind == "matmul":
+            return f"Matrix size-incompatible: In[0]: {text[0]}, In[1]: {text[1]} [[node {node}]]"
         return f"Incompatible shapes: {' vs. '.join(text)} [[node {node}]]"
     if kind == "OneHot":
         return f"depth must be non-negative, got: {_num(quoted[0])}"

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowerflow.ir.opdef import PURE, OpDef, not_differentiable, register
+from lowerflow.ir.opdef import PURE, VIEW, OpDef, not_differentiable, register
+from lowerflow.ir.ops.reduction import reduction_axes
 from lowerflow.ir.ops.shape import elem_attr
 from lowerflow.ir.types import BOOL, I32, I64, TensorType
 
@@ -229,10 +230,33 @@ def _run_reduce_infer(types, attrs):
     x, dims = types
     _dims_operand(dims, None, "lf.run_reduce")
     (out,) = get_op(name).infer([x], inner)
-    if not out.is_static:
-        raise TypeError(f"lf.run_reduce must reduce every run-time dim of {x}, got {out}")
+    axes = reduction_axes(inner, x.rank)
+    if len({j in axes for j, d in enumerate(x.shape) if d is None}) > 1:
+        raise TypeError(f"lf.run_reduce reduces every run-time dim of {x} or none, got axes {list(axes)}")
     return [out]
 
 
 register(OpDef("lf.run_reduce", _run_reduce_infer, lambda args, attrs: _run_map_reference(args, attrs), (), _PURE,
                grad=not_differentiable))
+
+
+def _run_static_infer(types, attrs):
+    x, dims = types
+    _dims_operand(dims, None, "lf.run_static")
+    shape = tuple(attrs["shape"])
+    if len(shape) != x.rank or any(a is not None and a != b for a, b in zip(x.shape, shape)):
+        raise TypeError(f"lf.run_static cannot see {x} as {list(shape)}")
+    return [TensorType(shape, x.dtype)]
+
+
+def _run_static_reference(args, attrs):
+    x = args[0]
+    if tuple(x.shape) != tuple(attrs["shape"]):
+        raise ValueError(f"a run-time-sized value of shape {list(x.shape)} was checked to be {attrs['shape']}")
+    return [x]
+
+
+# A run-time-sized value whose run-time dims the shape prelude checked equal to static ones (a
+# matmul's contraction with a static operand): the same buffer, seen with a static type.
+register(OpDef("lf.run_static", _run_static_infer, _run_static_reference, (), frozenset({PURE, VIEW}),
+               ("shape",), grad=not_differentiable))

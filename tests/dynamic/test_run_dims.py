@@ -66,7 +66,20 @@ def _consumers(m):
             m.reduce_sum(hot, [2]), m.reduce_max(hot * x, [1, 2]), m.reduce_mean(r + 3, keepdims=True),
             m.reduce_prod(r + 1), m.reduce_any(r > 3), m.square(hot) - hot, m.reduce_sum(m.zeros([n, 3]) + x, [0, 1]),
             m.reduce_min(m.floordiv(r, n)), m.shape(hot), m.size(r, out_type=m.int64), m.shape(m.fill([n, 2], x)),
-            m.rank(hot)], (n, x), [(4, 2.0), (6, -0.5), (1, 0.0), (0, 1.0)]
+            m.rank(hot), m.reduce_sum(hot, 0), m.reduce_mean(hot * x, [0, 1], keepdims=True)], (n, x), \
+        [(4, 2.0), (6, -0.5), (1, 0.0), (0, 1.0)]
+
+
+def _gradients(m):
+    """A one-hot of a fed depth times a static matrix: the prelude checks the depth, after
+    which the one-hot has a static type (its gradients are static ops)."""
+    n = m.placeholder(m.int32, [])
+    w = m.placeholder(m.float32, [5, 2])
+    hot = m.one_hot([0, 3, 1], n)
+    y = m.matmul(hot, w)
+    loss = m.reduce_sum(y * y) + m.reduce_sum(hot * 0.5)
+    return [y, m.gradients(loss, [w])[0], m.matmul(w, hot, transpose_a=True, transpose_b=True),
+            m.reduce_sum(hot * m.ones([5]) * 2.0)], (n, w), [(5, np.arange(10).reshape(5, 2)), (4, np.ones((5, 2)))]
 
 
 def _broadcasts(m):
@@ -80,7 +93,8 @@ def _broadcasts(m):
 
 
 CASES = {"one_hot": _one_hot, "range": _range, "range3": _range3, "filled": _filled, "tile": _tile,
-         "reshape": _reshape, "consumers": _consumers, "broadcasts": _broadcasts}
+         "reshape": _reshape, "consumers": _consumers, "broadcasts": _broadcasts,
+         "gradients": _gradients}
 
 
 def _feed(phs, v):
@@ -167,8 +181,8 @@ def test_uses_other_than_fetching_are_refused():
     with lf.Graph().as_default():
         n = lf.placeholder(lf.int32, [])
         with lf.Session() as sess:
-            for y in (lf.range(n) + lf.range(n), lf.one_hot([1, 2], n) * lf.ones([2, 1]), lf.reduce_sum(lf.one_hot([1], n), 0),
-                      lf.matmul(lf.one_hot([1], n), lf.ones([2, 2])), lf.expand_dims(lf.range(n), 0)):
+            for y in (lf.range(n) + lf.range(n), lf.one_hot([1, 2], n) * lf.ones([2, 1]), lf.reduce_sum(lf.fill(lf.stack([n, n]), 1.0), 0),
+                      lf.matmul(lf.one_hot([1], n), lf.one_hot([1], n), transpose_b=True), lf.expand_dims(lf.range(n), 0)):
                 with pytest.raises(lf.errors.UnimplementedError, match="sizes a value by fed values"):
                     sess.run(y, {n: 3})
             assert sess.run([lf.range(n), n + 1], {n: 2})[0].tolist() == [0, 1]
