@@ -241,6 +241,9 @@ def finish(lw, feeds: dict) -> Prelude | None:
     """Move the dims arguments after every other argument, and build the shape prelude."""
     if not lw.run_dims:
         return None
+    if lw.extent:  # the two kinds each own the plan's native call
+        raise refuse("a step that also computes a leading dim known only at run time (tf.boolean_mask, ...)",
+                     lw.run_dims[0].op)
     args = lw.func.body.args
     names = dict(zip(args, lw.func.arg_names))
     moved = [r.dims for r in lw.run_dims]

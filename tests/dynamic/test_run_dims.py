@@ -181,10 +181,11 @@ def test_uses_other_than_fetching_are_refused():
     with lf.Graph().as_default():
         n = lf.placeholder(lf.int32, [])
         with lf.Session() as sess:
-            for y in (lf.range(n) + lf.range(n), lf.one_hot([1, 2], n) * lf.ones([2, 1]), lf.reduce_sum(lf.fill(lf.stack([n, n]), 1.0), 0),
+            k = lf.placeholder(lf.bool, [None])
+            for y in ([lf.range(n), lf.boolean_mask(lf.ones([4]), k)], lf.range(n) + lf.range(n), lf.one_hot([1, 2], n) * lf.ones([2, 1]), lf.reduce_sum(lf.fill(lf.stack([n, n]), 1.0), 0),
                       lf.matmul(lf.one_hot([1], n), lf.one_hot([1], n), transpose_b=True), lf.expand_dims(lf.range(n), 0)):
                 with pytest.raises(lf.errors.UnimplementedError, match="sizes a value by fed values"):
-                    sess.run(y, {n: 3})
+                    sess.run(y, {n: 3, k: [True, False, True, True]})
             assert sess.run([lf.range(n), n + 1], {n: 2})[0].tolist() == [0, 1]
             with pytest.raises(lf.errors.InvalidArgumentError, match=r"Incompatible shapes: \[3\] vs. \[2\]"):
                 sess.run(lf.range(n) + lf.constant([1, 2]), {n: 3})
