@@ -8,16 +8,17 @@ phases of one signature:
 
 1. the *shape prelude*, a small step of its own (`Prelude.func`) over the same feeds, computes
    every such op's dims (an i64 vector) and a check code (0, or which of TF's checks failed:
-   `MESSAGES`), plus the values TF's message quotes;
+   `message`), plus the values TF's message quotes;
 2. the runtime (`runtime/run_dims.py`) raises TF's error for a failed check, allocates each
    result from its dims (an absurd size: ResourceExhaustedError), and calls the main step,
    which takes the dims as its last arguments: the op becomes `lf.run_range`,
    `lf.run_one_hot`, `lf.run_fill`, `lf.run_reshape` or `lf.run_tile` (`ir/ops/dynamic.py`),
    whose result type has `?` dims and whose kernel loads its loop bounds from the dims.
 
-The result can be fetched; any other use of it (an op on it, an assignment, tf.Print, control
-flow) raises UnimplementedError when the signature is lowered. Build-time static shapes are
-the best partial ones (`[batch, None]` for one_hot).
+The result can be fetched and given to the consumers `consume` lists (each a run-time-sized
+value too, in an output slot the runtime allocates: `hidden`); any other use of it raises
+UnimplementedError when the signature is lowered. Build-time static shapes are the best
+partial ones (`[batch, None]` for one_hot).
 """
 from __future__ import annotations
 
@@ -125,16 +126,18 @@ def lower(lw, op: Operation) -> None:
 
 
 def consume(lw, name: str, operands: list, attrs: dict, op: Operation) -> ir.Operation:
-    """An IR op given values sized at run time: an elementwise op over values of one dims
-    argument and scalars (`lf.run_map`), or a reduction of all their run-time dims to a
-    static result (`lf.run_reduce`); anything else is refused."""
+    """An IR op given values sized at run time: the static op once the prelude checks every
+    run-time dim static; else an elementwise op over values of one dims argument, scalars and
+    trailing static dims (`lf.run_map`), a reduction of all their run-time dims or of none
+    (`lf.run_reduce`), a shape query, a matmul contracting them with a static operand's;
+    anything else is refused."""
     sized = [v for v in operands if v in lw.unbounded]
     dims = lw.unbounded[sized[0]]
     opdef = ir.get_op(name)
     records = {v: next(r for r in lw.run_dims if r.dims is lw.unbounded[v]) for v in sized}
     if all(_static_shape(records[v], v) is not None for v in sized):  # every run-time dim checked static
         return lw.build(name, [_pin(lw, records[v], v, op) if v in records else v for v in operands], attrs, op)
-    if any(lw.unbounded[v] is not dims or v.type != sized[0].type for v in sized):
+    if any(lw.unbounded[v] is not dims or v.type.shape != sized[0].type.shape for v in sized):
         raise refuse(f"'{op.type}' of values sized by different fed values", op)
     if opdef.has(ELEMENTWISE):
         _check_static_operands(lw, dims, sized[0].type.shape, operands, op)

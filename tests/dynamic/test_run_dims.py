@@ -66,7 +66,7 @@ def _consumers(m):
             m.reduce_sum(hot, [2]), m.reduce_max(hot * x, [1, 2]), m.reduce_mean(r + 3, keepdims=True),
             m.reduce_prod(r + 1), m.reduce_any(r > 3), m.square(hot) - hot, m.reduce_sum(m.zeros([n, 3]) + x, [0, 1]),
             m.reduce_min(m.floordiv(r, n)), m.shape(hot), m.size(r, out_type=m.int64), m.shape(m.fill([n, 2], x)),
-            m.rank(hot), m.reduce_sum(hot, 0), m.reduce_mean(hot * x, [0, 1], keepdims=True)], (n, x), \
+            m.rank(hot), m.reduce_sum(hot, 0), m.where(hot > 0.5, hot * x, m.cast(hot, m.float32)), m.reduce_mean(hot * x, [0, 1], keepdims=True)], (n, x), \
         [(4, 2.0), (6, -0.5), (1, 0.0), (0, 1.0)]
 
 
