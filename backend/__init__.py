@@ -18,7 +18,7 @@ from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
 from lowerflow.backend import kernels_matmul, kernels_random, kernels_reduce  # noqa: F401,E402  (register kernels)
 from lowerflow.backend import kernels_array, kernels_dynamic, kernels_shape  # noqa: F401,E402  (register kernels)
 from lowerflow.backend import kernels_fused, kernels_loops  # noqa: F401,E402  (register kernels)
-from lowerflow.backend import kernels_conv  # noqa: F401,E402  (register kernels)
+from lowerflow.backend import kernels_conv, kernels_run_dims  # noqa: F401,E402  (register kernels)
 
 __all__ = [
     "compile_function", "key_text", "bound_values", "Executable", "NATIVE_STATS", "NativeError", "STATUS_MESSAGES",

@@ -49,9 +49,22 @@ from lowerflow.backend.planner import ALIGN, plan_buffers
 from lowerflow.ir import Function, Operation
 from lowerflow.ir.buffers import is_view
 
+#: Ops whose results have run-time dims (`backend/kernels_run_dims.py`): written only to slots.
+RUN_DIMS_OPS = frozenset({"lf.run_range", "lf.run_one_hot", "lf.run_fill", "lf.run_reshape", "lf.run_tile",
+                          "lf.run_map", "lf.run_reduce"})
+
 
 def _check_static(func: Function) -> None:
-    for v in list(func.args) + [r for op in _emitted_ops(func.body) for r in op.results]:
+    """Static shapes everywhere, but for the results of run-time-dims ops (`RUN_DIMS_OPS`)
+    that the step returns: the runtime allocates those slots from the shape prelude's dims."""
+    returned = set(func.results)
+    for op in _emitted_ops(func.body):
+        if op.name in RUN_DIMS_OPS and all(r in returned for r in op.results):
+            continue
+        for v in op.results:
+            if not v.type.is_static:
+                raise ValueError(f"native code needs static shapes, got {v.type} in @{func.name}")
+    for v in func.args:
         if not v.type.is_static:
             raise ValueError(f"native code needs static shapes, got {v.type} in @{func.name}")
 

@@ -62,6 +62,8 @@ def _output_factory(types: list[TensorType]) -> Callable[[], list[np.ndarray]]:
     """A function giving output arrays of `types`; large ones 64-byte aligned (numpy gives
     only 16 B). Specialised once: the common single small output costs one np.empty; outputs
     of `_RECYCLE_FROM` bytes or more are recycled (`_Recycler`)."""
+    if not all(t.is_static for t in types):  # run-time dims: the caller allocates (`run_into`)
+        return _needs_outputs
     specs = [(tuple(t.shape), t.dtype.np_dtype, t.nbytes) for t in types]
     if sum(nbytes for _, _, nbytes in specs) >= _RECYCLE_FROM:
         return _Recycler(specs)
@@ -72,6 +74,10 @@ def _output_factory(types: list[TensorType]) -> Callable[[], list[np.ndarray]]:
         ((shape, dtype, _),) = specs
         return lambda: [np.empty(shape, dtype)]
     return lambda: [np.empty(shape, dtype) for shape, dtype, _ in specs]
+
+
+def _needs_outputs() -> list[np.ndarray]:
+    raise ValueError("this step has outputs of run-time dims: its caller allocates them (Executable.run_into)")
 
 
 class _Recycler:
@@ -212,6 +218,12 @@ class Executable:
         self._invoke(args, outs)
         return outs
 
+    def run_into(self, args: list[np.ndarray], outs: list[np.ndarray]) -> list[np.ndarray]:
+        """`run_unchecked` into outputs the caller allocated: a step with run-time dims,
+        whose output sizes its shape prelude computed (`runtime/run_dims.py`)."""
+        self._invoke(args, outs)
+        return outs
+
     def run_unchecked(self, args: list[np.ndarray]) -> list[np.ndarray]:
         """`run` for callers that already guarantee the argument dtypes, shapes and layout
         (the Session: its run signature pins them). Skipping the checks is the fast path."""
@@ -344,7 +356,7 @@ def allocates_natively(results: list[TensorType]) -> bool:
     """Whether a step's entry allocates these outputs itself (`pyentry.add_allocating_entry`):
     small ones only, those numpy's `np.empty` would give (large ones are aligned and
     recycled in Python, `_output_factory`)."""
-    return pyentry.ALLOC_OK and all(t.nbytes < _ALIGN_FROM for t in results) \
+    return pyentry.ALLOC_OK and all(t.is_static and t.nbytes < _ALIGN_FROM for t in results) \
         and sum(t.nbytes for t in results) < _RECYCLE_FROM
 
 

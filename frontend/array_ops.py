@@ -400,11 +400,31 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     if on_dtype is not None and off_dtype is not None and on_dtype is not off_dtype:
         raise TypeError(f"dtype {on_dtype!r} of on_value does not match dtype {off_dtype!r} of off_value")
     dtype = dtypes.as_dtype(dtype or on_dtype or off_dtype or dtypes.float32)
-    attrs = {"depth": static_int(depth, "depth"), "axis": -1 if axis is None else static_int(axis, "axis"),
+    attrs = {"depth": _run_scalar(depth, None, "depth", 1), "axis": -1 if axis is None else static_int(axis, "axis"),
              "on_value": static_scalar(1 if on_value is None else on_value, dtype, "on_value"),
              "off_value": static_scalar(0 if off_value is None else off_value, dtype, "off_value"),
              "dtype": dtype.ir}
-    return _create("OneHot", [convert_to_tensor(indices)], attrs, name or "one_hot", standin=0).outputs[0]
+    indices = convert_to_tensor(indices)
+    if isinstance(attrs["depth"], shape_values.RunValue):  # a fed depth: sized at run time (run_dims.py)
+        dims = None if indices.shape.ndims is None else indices.shape.as_list()
+        if dims is not None:
+            dims.insert(len(dims) if attrs["axis"] == -1 else attrs["axis"], None)
+        return shape_values.create("OneHot", [indices], attrs, name or "one_hot", dims).outputs[0]
+    return _create("OneHot", [indices], attrs, name or "one_hot", standin=0).outputs[0]
+
+
+def _run_scalar(value, dtype: dtypes.DType | None, what: str, standin):
+    """A scalar argument known at build time (an int, or a number of `dtype`), else a RunValue
+    of its tensor: a size computed when the step runs (`frontend/run_dims.py`)."""
+    try:
+        return static_int(value, what) if dtype is None else static_scalar(value, dtype, what)
+    except NotImplementedError:
+        t = convert_to_tensor(value)
+        if t.shape.ndims not in (None, 0):
+            raise ValueError(f"{what} must be a scalar, got {t!r}") from None
+        if dtype is not None and t.dtype is not dtype:  # as TF1's range casts its bounds
+            t = cast(t, dtype)
+        return shape_values.RunValue(t, standin)
 
 
 # ---- generated tensors --------------------------------------------------------------------------
@@ -475,9 +495,22 @@ def range_(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
         start, limit = 0, start
     bounds = {"start": start, "limit": limit, "delta": delta}
     dtype = dtypes.as_dtype(dtype) if dtype is not None else _range_dtype(list(bounds.values()))
-    attrs = {k: static_scalar(v, dtype, k) for k, v in bounds.items()}
+    attrs = {k: _run_scalar(v, dtype, k, None) for k, v in bounds.items()}
     attrs["dtype"] = dtype.ir
+    if shape_values.run_values(attrs):  # a fed bound: sized at run time (run_dims.py)
+        _range_standins(attrs)
+        return shape_values.create("Range", [], attrs, name, [None]).outputs[0]
     return _create("Range", [], attrs, name, ("[]", "[]", "[]")).outputs[0]
+
+
+def _range_standins(attrs: dict) -> None:
+    """Stand-ins of a Range's fed bounds that make an empty, valid range with its known ones."""
+    known = {k: v for k, v in attrs.items() if not isinstance(v, shape_values.RunValue)}
+    start = known.get("start", known.get("limit", 0))
+    limit = known.get("limit", start)
+    for k, v in {"start": start, "limit": limit, "delta": 1 if limit >= start else -1}.items():
+        if isinstance(attrs[k], shape_values.RunValue):
+            attrs[k] = shape_values.RunValue(attrs[k].tensor, v)
 
 
 def linspace(start, stop, num, name=None) -> Tensor:

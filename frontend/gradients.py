@@ -172,6 +172,9 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
             grads.setdefault(y, []).append(_seed(i, y, gy))
         _backprop(graph, ys, xs, stops, grads)
         results = [_aggregate(grads, x) for x in xs]
+        for g, x in zip(results, xs):  # as TF1: a gradient has its input's static shape (where known)
+            if isinstance(g, Tensor) and isinstance(x, Tensor):
+                g.set_shape(x.shape)
         if unconnected == "zero":
             e = GraphEmitter(graph)
             results = [e("lf.fill_like", x, value=0) if g is None else g for g, x in zip(results, xs)]

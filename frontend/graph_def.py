@@ -32,6 +32,7 @@ from lowerflow.frontend.summary_ops import SUMMARY_OPS
 from lowerflow.frontend.tensor_shape import TensorShape
 from lowerflow.ir.ops.random import COUNTER_TYPE, RUN_COUNTER
 from lowerflow.frontend.tf_op_specs import SPECS, Const, Spec
+from lowerflow.frontend import run_dims, shape_values
 from lowerflow.frontend.shape_values import RunValue
 
 PRODUCER = 1882  # the GraphDef version TensorFlow 2.21 writes; import accepts any
@@ -263,12 +264,17 @@ class _Importer:
                 raise ValueError(f"NodeDef '{node.name}' ({node.op}) is missing attr '{tf_name}'")
         if node.op == "GatherV2" and node.attr["batch_dims"].i:
             raise _unimplemented(node, "batch_dims != 0")
-        real, folded, k = [], {}, 0
+        real, folded, k, run = [], {}, 0, False
         for slot in spec.inputs:
             if isinstance(slot, Const):
                 t = inputs[k]
                 folded[slot.name] = _input_name(t)
-                attrs[slot.attr] = _fold(constant_value(t, slot.name), slot.kind, attrs)
+                try:
+                    attrs[slot.attr] = _fold(constant_value(t, slot.name), slot.kind, attrs)
+                except NotImplementedError:
+                    if node.op not in run_dims.TYPES or slot.kind not in ("int", "ints", "scalar"):
+                        raise
+                    attrs[slot.attr], run = _run_value(t, slot.kind), True  # a size set at run time
                 k += 1
             else:
                 count = len(inputs) - sum(isinstance(s, Const) for s in spec.inputs) if slot.startswith("*") else 1
@@ -276,6 +282,11 @@ class _Importer:
                 k += count
         if node.op == "Pad" and folded:
             attrs["constant_values"] = 0
+        if run:  # sized by fed values (frontend/run_dims.py)
+            if node.op == "Range":
+                from lowerflow.frontend.array_ops import _range_standins
+                _range_standins(attrs)
+            return shape_values.create(node.op, real, attrs, name + "/", graph=self.graph)
         op = self._create(node.op, real, attrs, name)
         op._tf_const_inputs = folded  # re-export points at the same Const nodes
         return op
@@ -345,6 +356,16 @@ def _fold(value: np.ndarray, kind: str, attrs: dict):
     if kind == "int":
         return int(flat[0])
     return flat[0].item()
+
+
+def _run_value(t, kind: str) -> RunValue:
+    """A constant input of TF's that depends on fed values, as a RunValue attribute."""
+    if kind != "ints":
+        return RunValue(t, 1)
+    n = t.shape.as_list()[0] if t.shape.ndims == 1 else None
+    if n is None:
+        raise NotImplementedError(f"lowerflow needs the length of {t.name} when the graph is built")
+    return RunValue(t, [1] * n)
 
 
 def _unimplemented(node, why: str = "") -> NotImplementedError:

@@ -15,7 +15,9 @@ not computation: they are answered by the runtime and never enter the IR.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -23,6 +25,7 @@ from lowerflow import ir
 from lowerflow.frontend.control_flow import IF_TYPES, LOOP_VAR, WHILE_TYPES
 from lowerflow.frontend.graph import Operation, Tensor
 from lowerflow.frontend import dynamic_lowering as dynamic
+from lowerflow.frontend import run_dims
 from lowerflow.frontend.shape_values import RunValueError, resolve
 from lowerflow.ir.opdef import ELEMENTWISE
 from lowerflow.ir.ops.random import COUNTER_TYPE, RUN_COUNTER
@@ -54,6 +57,9 @@ class Step:
     # (fetch index, count index): fetches whose leading dim is known at run time; the counts
     # are the last results (frontend/dynamic_lowering.py)
     extents: list[tuple[int, int]] = field(default_factory=list)
+    # the shape prelude of results sized by fed values (frontend/run_dims.py): its dims are
+    # the last arguments
+    prelude: run_dims.Prelude | None = None
 
 
 def needed_ops(fetches: list[Tensor], targets: list[Operation], fed: set, within=None) -> list[Operation]:
@@ -104,9 +110,12 @@ def variable_type(var: Operation) -> ir.TensorType:
 
 class _Lowerer:
     extent: dict | None = None  # value -> its run-time leading dim (dynamic_lowering.py); None in regions
+    unbounded: Mapping = MappingProxyType({})  # value sized by fed values -> its dims argument (run_dims.py)
 
     def __init__(self, feeds: dict[Tensor, ir.TensorType]):
         self.extent = {}
+        self.run_dims: list[run_dims.RunDims] = []  # ops sized by fed values (run_dims.py)
+        self.unbounded: dict[ir.Value, ir.Value] = {}  # their results and what they give
         self.func = ir.Function("step")
         self.block = self.func.body  # where ops are built (a region's block when lowering a branch)
         self.env: dict[Tensor, ir.Value] = {}
@@ -145,6 +154,8 @@ class _Lowerer:
     def write(self, var: Operation, new: ir.Value, op: Operation) -> None:
         if dynamic.is_dynamic(self, new):
             raise dynamic.refuse("assigning such a value to a variable", op)
+        if new in self.unbounded:
+            raise run_dims.refuse("assigning such a value to a variable", op)
         expected = variable_type(var)
         if new.type.shape != expected.shape:
             raise RunShapeError(f"Assign requires shapes of both tensors to match. lhs shape= "
@@ -173,6 +184,8 @@ class _Lowerer:
             dynamic.PRODUCERS[kind](self, op)
         elif kind == "Print" and any(dynamic.is_dynamic(self, self.value(t)) for t in op.inputs[1:]):
             raise dynamic.refuse("tf.Print of such a value", op)
+        elif kind == "Print" and any(self.value(t) in self.unbounded for t in op.inputs):
+            raise run_dims.refuse("tf.Print of such a value", op)
         elif kind == "Print":  # the identity; its data become extra results (frontend/logging_ops.py)
             self.env.setdefault(op.outputs[0], self.value(op.inputs[0]))
             self.prints.append(op)
@@ -189,6 +202,8 @@ class _Lowerer:
 
             if any(dynamic.is_dynamic(self, self.value(t)) for t in op.inputs if t.op.type != _VARIABLE):
                 raise dynamic.refuse("tf.cond or tf.while_loop over such a value", op)
+            if any(self.value(t) in self.unbounded for t in op.inputs if t.op.type != _VARIABLE):
+                raise run_dims.refuse("tf.cond or tf.while_loop over such a value", op)
             lower_control(self, op)
         else:
             ir_name = ir.TF_TO_IR.get(kind)
@@ -199,6 +214,8 @@ class _Lowerer:
             except RunValueError as e:
                 if kind == "Reshape" and self.extent:
                     return dynamic.lower_run_reshape(self, op, e)
+                if kind in run_dims.TYPES and self.extent is not None:
+                    return run_dims.lower(self, op)
                 if kind not in ("StridedSlice", "Slice") or self.extent is None:
                     raise
                 return dynamic.lower_fed_slice(self, op)
@@ -216,6 +233,8 @@ class _Lowerer:
                 self.env.setdefault(t, v)
 
     def build(self, ir_name: str, operands, attrs, op: Operation) -> ir.Operation:
+        if self.unbounded and any(v in self.unbounded for v in operands):
+            return run_dims.consume(self, ir_name, operands, attrs, op)
         if self.extent and any(v in self.extent for v in operands):
             return dynamic.consume(self, ir_name, operands, attrs, op)
         return self.build_static(ir_name, operands, attrs, op)
@@ -262,8 +281,13 @@ def lower(fetches: list[Tensor], targets: list[Operation], feeds: dict[Tensor, i
     printed = [t for op in lw.prints for t in op.inputs[1:]]
     fetched = [lw.fetch(t) for t in native]
     counts, extents = dynamic.fetch_counts(lw, fetched)
+    prelude = run_dims.finish(lw, feeds)
     results = fetched + [lw.state[v] for v in lw.writes] + [lw.value(t) for t in printed] + counts
-    lw.func.set_return(results, [t.name for t in native] + [v.name for v in lw.writes] + [t.name for t in printed]
-                       + [f"{native[i].name}/extent" for i, _ in extents])
+    hidden = run_dims.hidden(lw, results)  # run-time-sized temporaries: slots the runtime allocates
+    lw.func.set_return(results + hidden, [t.name for t in native] + [v.name for v in lw.writes]
+                       + [t.name for t in printed] + [f"{native[i].name}/extent" for i, _ in extents]
+                       + [f"run_dims/temporary{j}" for j in range(len(hidden))])
+    if prelude is not None:
+        prelude.hidden = len(hidden)
     return Step(lw.func, list(feeds), lw.reads, native, lw.writes,
-                [t for t in fetches if t.op.type in HOST_OPS], lw.prints, extents)
+                [t for t in fetches if t.op.type in HOST_OPS], lw.prints, extents, prelude)

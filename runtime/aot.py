@@ -127,6 +127,9 @@ def graph_function(fetches, feeds: Sequence, session: Session | None = None,
         raise NotImplementedError("AOT-compiled functions have static result shapes, but "
                                   + ", ".join(step.fetches[i].name for i, _ in step.extents)
                                   + " has a leading dim known only at run time")
+    if step.prelude is not None:  # a shape prelude and outputs allocated from it (frontend/run_dims.py)
+        raise NotImplementedError("AOT-compiled functions have static shapes, but "
+                                  + ", ".join(r.op.name for r in step.prelude.ops) + " is sized by fed values")
     if step.writes or step.host:
         what = [v.name for v in step.writes] + [t.name for t in step.host]
         raise ValueError(f"AOT-compiled functions are pure: the slice writes or queries session state "

@@ -26,7 +26,7 @@ from lowerflow.frontend.lowering import RunShapeError, Step, UnfedPlaceholderErr
 from lowerflow.frontend.dynamic_lowering import trimmer
 from lowerflow.ir.verifier import verify
 from lowerflow.passes import DEFAULT_PIPELINE, PassManager
-from lowerflow.runtime import debug, errors, print_host, summary_host, tracing
+from lowerflow.runtime import debug, errors, print_host, run_dims, summary_host, tracing
 from lowerflow.runtime.config import ConfigProto, debug_level
 from lowerflow.runtime.fetch import FetchMapper
 from lowerflow.runtime.variable_store import SessionState
@@ -90,7 +90,7 @@ class _Plan:
                 len(op.inputs) - 1 for op in step.prints))
         # The native outputs need no host work besides `finish` (no prints, no run-time lengths
         # to cut, no bound constants): a warm run may call the allocating entry (`warm_run.py`).
-        self.bare = not (step.prints or step.extents or exe.n_bound)
+        self.bare = not (step.prints or step.extents or exe.n_bound or step.prelude)
         # One state op read and written (a counter, a training step on one variable): no loops.
         self.read_one = step.reads[0] if len(step.reads) == 1 else None
         self.write_one = step.writes[0] if len(step.writes) == 1 else None
@@ -420,6 +420,13 @@ class Session:
             source = "compiled" if NATIVE_STATS["compiles"] > before["compiles"] else \
                 "disk cache" if NATIVE_STATS["cache_hits"] > before["cache_hits"] else "shared executable"
             debug.compiled(level, func, pm, exe, times, source)
+        if step.prelude is not None:  # results sized by fed values: the shape prelude first
+            if trace:
+                raise errors.UnimplementedError(None, None, "tracing a step with results sized by fed values")
+            prelude = CACHE.executable(optimise_step(step.prelude.func, self._pipeline)[0], threads=1)
+            plan = _Plan(step, exe, elements, self._state)
+            plan.native = run_dims.caller(step.prelude, prelude.unchecked_caller(), exe, func, len(step.feeds))
+            return plan
         if trace:
             return _TracedPlan(step, exe, elements, self._state, tracing.kernel_records(func, self._graph))
         return _Plan(step, exe, elements, self._state)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowerflow.ir.opdef import PURE, OpDef, not_differentiable, register
+from lowerflow.ir.opdef import PURE, VIEW, OpDef, not_differentiable, register
+from lowerflow.ir.ops.reduction import reduction_axes
 from lowerflow.ir.ops.shape import elem_attr
 from lowerflow.ir.types import BOOL, I32, I64, TensorType
 
@@ -101,3 +102,161 @@ def _partition_reference(args, attrs):
 
 register(OpDef("lf.dynamic_partition", _partition_infer, _partition_reference, ("DynamicPartition",), _PURE,
                ("num_partitions",)))
+
+
+# ---- sizes with no static bound: run-time dims (frontend/run_dims.py) --------------------
+# Each takes `dims`, a tensor<kxi64> computed natively before the step (its shape prelude),
+# and has `?` in its result type where those dims go: the runtime allocates the result from
+# them, and the kernel's loops load their bounds from `dims` (backend/kernels_run_dims.py).
+
+def _dims_operand(dims: TensorType, k: int | None, name: str) -> int:
+    if dims.dtype != I64 or dims.rank != 1 or dims.shape[0] is None or (k is not None and dims.shape[0] != k):
+        raise TypeError(f"{name} takes its run-time dims as a static i64 vector"
+                        f"{'' if k is None else f' of {k}'}, got {dims}")
+    return dims.shape[0]
+
+
+def _run_range_infer(types, attrs):
+    start, delta, dims = types
+    _dims_operand(dims, 1, "lf.run_range")
+    if start.shape or delta.shape or start.dtype != delta.dtype:
+        raise TypeError(f"lf.run_range takes two scalars of one dtype, got {start} and {delta}")
+    return [TensorType((None,), start.dtype)]
+
+
+def _run_range_reference(args, attrs):
+    start, delta, dims = args
+    steps = np.full(int(dims[0]), delta, dtype=start.dtype)
+    if steps.size:
+        steps[0] = start
+    with np.errstate(over="ignore"):
+        return [np.add.accumulate(steps, dtype=start.dtype)]
+
+
+register(OpDef("lf.run_range", _run_range_infer, _run_range_reference, (), _PURE, grad=not_differentiable))
+
+
+def _run_one_hot_infer(types, attrs):
+    indices, dims = types
+    _dims_operand(dims, 1, "lf.run_one_hot")
+    if indices.dtype.np_name not in ("uint8", "int32", "int64"):
+        raise TypeError(f"lf.run_one_hot takes uint8, int32 or int64 indices, got {indices}")
+    axis = attrs["axis"]
+    axis = indices.rank if axis == -1 else axis
+    return [TensorType(indices.shape[:axis] + (None,) + indices.shape[axis:], elem_attr(attrs["dtype"]))]
+
+
+def _run_one_hot_reference(args, attrs):
+    indices, dims = args
+    dtype = elem_attr(attrs["dtype"]).np_dtype
+    hot = indices[..., None] == np.arange(int(dims[0]))
+    out = np.where(hot, np.asarray(attrs["on_value"]).astype(dtype), np.asarray(attrs["off_value"]).astype(dtype))
+    return [np.moveaxis(out, -1, indices.ndim if attrs["axis"] == -1 else attrs["axis"])]
+
+
+register(OpDef("lf.run_one_hot", _run_one_hot_infer, _run_one_hot_reference, (), _PURE,
+               ("on_value", "off_value", "axis", "dtype"), grad=not_differentiable))
+
+
+def _run_fill_infer(types, attrs):
+    value, dims = types
+    if value.shape:
+        raise TypeError(f"lf.run_fill fills with a scalar, got {value}")
+    return [TensorType((None,) * _dims_operand(dims, None, "lf.run_fill"), value.dtype)]
+
+
+register(OpDef("lf.run_fill", _run_fill_infer,
+               lambda args, attrs: [np.full(tuple(int(d) for d in args[1]), args[0], args[0].dtype)],
+               (), _PURE, grad=not_differentiable))
+
+
+def _run_reshape_infer(types, attrs):
+    x, dims = types
+    return [TensorType((None,) * _dims_operand(dims, None, "lf.run_reshape"), x.dtype)]
+
+
+register(OpDef("lf.run_reshape", _run_reshape_infer,
+               lambda args, attrs: [args[0].reshape(tuple(int(d) for d in args[1]))],
+               (), _PURE, grad=not_differentiable))
+
+
+def _run_tile_infer(types, attrs):
+    x, dims = types
+    if _dims_operand(dims, None, "lf.run_tile") != x.rank:
+        raise TypeError(f"lf.run_tile needs one dim per dim of {x}, got {dims}")
+    return [TensorType((None,) * x.rank, x.dtype)]
+
+
+def _run_tile_reference(args, attrs):
+    x, dims = args
+    reps = [int(d) // s if s else 0 for d, s in zip(dims, x.shape)]
+    return [np.tile(x, reps).reshape(tuple(int(d) for d in dims))]
+
+
+register(OpDef("lf.run_tile", _run_tile_infer, _run_tile_reference, (), _PURE, grad=not_differentiable))
+
+
+def _inner(attrs: dict) -> tuple[str, dict]:
+    """(the op a run_map or run_reduce applies, that op's own attributes)."""
+    return attrs["op"], {k: v for k, v in attrs.items() if k != "op"}
+
+
+def _run_map_infer(types, attrs):
+    from lowerflow.ir.opdef import get_op  # noqa: PLC0415 (the inner op's own rule)
+
+    name, inner = _inner(attrs)
+    *operands, dims = types
+    _dims_operand(dims, None, "lf.run_map")
+    sized = next((t for t in operands if not t.is_static), None)
+    if sized is None:
+        raise TypeError("lf.run_map needs an operand of run-time dims")
+    return [t.with_shape(sized.shape) for t in get_op(name).infer(operands, inner)]
+
+
+def _run_map_reference(args, attrs):
+    from lowerflow.ir.opdef import get_op  # noqa: PLC0415
+
+    name, inner = _inner(attrs)
+    return get_op(name).reference(list(args[:-1]), inner)
+
+
+register(OpDef("lf.run_map", _run_map_infer, _run_map_reference, (), _PURE, grad=not_differentiable))
+
+
+def _run_reduce_infer(types, attrs):
+    from lowerflow.ir.opdef import get_op  # noqa: PLC0415
+
+    name, inner = _inner(attrs)
+    x, dims = types
+    _dims_operand(dims, None, "lf.run_reduce")
+    (out,) = get_op(name).infer([x], inner)
+    axes = reduction_axes(inner, x.rank)
+    if len({j in axes for j, d in enumerate(x.shape) if d is None}) > 1:
+        raise TypeError(f"lf.run_reduce reduces every run-time dim of {x} or none, got axes {list(axes)}")
+    return [out]
+
+
+register(OpDef("lf.run_reduce", _run_reduce_infer, lambda args, attrs: _run_map_reference(args, attrs), (), _PURE,
+               grad=not_differentiable))
+
+
+def _run_static_infer(types, attrs):
+    x, dims = types
+    _dims_operand(dims, None, "lf.run_static")
+    shape = tuple(attrs["shape"])
+    if len(shape) != x.rank or any(a is not None and a != b for a, b in zip(x.shape, shape)):
+        raise TypeError(f"lf.run_static cannot see {x} as {list(shape)}")
+    return [TensorType(shape, x.dtype)]
+
+
+def _run_static_reference(args, attrs):
+    x = args[0]
+    if tuple(x.shape) != tuple(attrs["shape"]):
+        raise ValueError(f"a run-time-sized value of shape {list(x.shape)} was checked to be {attrs['shape']}")
+    return [x]
+
+
+# A run-time-sized value whose run-time dims the shape prelude checked equal to static ones (a
+# matmul's contraction with a static operand): the same buffer, seen with a static type.
+register(OpDef("lf.run_static", _run_static_infer, _run_static_reference, (), frozenset({PURE, VIEW}),
+               ("shape",), grad=not_differentiable))

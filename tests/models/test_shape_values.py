@@ -58,11 +58,14 @@ def test_random_shape_from_run_shape():
         assert a.dtype == np.float32 and 0 <= a.min() and a.max() < 1
 
 
-def test_value_dependent_shape_is_refused():
+def test_value_dependent_shape_runs():
+    """A shape set by a fed value is computed when the step runs (frontend/run_dims.py)."""
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None])
         n = tf.placeholder(tf.int32, [])
         y = tf.reshape(x, [n, -1])
         assert y.shape.as_list() == [None, None]
-        with tf.Session() as sess, pytest.raises(tf.errors.UnimplementedError, match="fed shapes alone"):
-            sess.run(y, {x: np.zeros(4, np.float32), n: 2})
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(y, {x: np.arange(4, dtype=np.float32), n: 2}), [[0, 1], [2, 3]])
+            with pytest.raises(tf.errors.InvalidArgumentError, match="requested shape requires a multiple of 3"):
+                sess.run(y, {x: np.zeros(4, np.float32), n: 3})
