@@ -25,6 +25,7 @@ from lowerflow.frontend.control_flow import IF_TYPES, LOOP_VAR, WHILE_TYPES, Bra
 from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from lowerflow.frontend.graph_def_control import ImportedOutputs, import_if, import_while
 from lowerflow.frontend.graph_def_v1 import V1_CONTROL_FLOW, V1Structure, import_units, unrecognised
+from lowerflow.frontend.graph_def_v1_export import expressible, write_v1
 from lowerflow.frontend.graph_def_like import (
     EXPORTS as LIKE_EXPORTS, NotExpressible, export_like, imported_like, is_helper,
 )
@@ -151,11 +152,18 @@ def _fresh(name: str, taken: set) -> str:
 
 
 def as_graph_def(graph: Graph, from_version=None, add_shapes: bool = False) -> "protos.GraphDef":
-    """The graph as TF's GraphDef (`Graph.as_graph_def`)."""
+    """The graph as TF's GraphDef (`Graph.as_graph_def`); control flow as TF's v1
+    (graph_def_v1_export.py) when it can be written so."""
     graph_def = protos.GraphDef()
     graph_def.versions.producer = PRODUCER
     ops = graph.get_operations()
     taken = {op.name for op in ops}
+    if expressible(ops):
+        try:
+            graph_def.node.extend(write_v1(ops, _export_op, _fresh, set(taken), add_shapes))
+            return graph_def
+        except NotExpressible:
+            pass  # the If/While ops under their own types, branches as their ops' names
     for op in ops:
         nodes = _export_op(op, taken)
         if add_shapes and op.outputs:
@@ -262,7 +270,9 @@ class _Importer:
             elif node.op in V1_CONTROL_FLOW:  # not part of a cond or while frame it recognised
                 raise unrecognised(node, "not part of a cond's Switch/Merge or a while loop's frame")
             elif node.op == LOOP_VAR:
-                raise _unimplemented(node, "a loop variable outside its loop")
+                raise _unimplemented(node, "a loop variable of lowerflow's own control flow export, whose branches are "
+                                           "its ops' names (a graph with control flow gradients, which v1 "
+                                           "control flow cannot express)")
             elif node.op in ir.TF_TO_IR:  # an op of ours with no TF counterpart
                 attrs = {k: tf_values.generic_from_attr_value(v) for k, v in node.attr.items()
                          if not k.startswith("_")}

@@ -220,7 +220,6 @@ class V1Structure:
         if len(preds) != 1:
             raise unrecognised(self.nodes[merges[0]], "its branches' Switches have different predicates")
         self._pivots(c, preds.pop())
-        self._prune(c)
         c.pred = self.nodes[min(c.switches)].input[1]
         c.externals = self._externals(c)
         return c
@@ -263,15 +262,6 @@ class V1Structure:
                 c.members.add(name)
                 c.members.update(u for u in self.consumers[name] if self.nodes[u].op == "Identity"
                                  and all(v in c.members for v in self.consumers[u]))
-
-    def _prune(self, c: Construct) -> None:
-        """Leaves out of a cond the nodes also read outside it (not switched: shared)."""
-        while True:
-            shared = {m for m in c.members - set(c.merges) - c.switches
-                      if any(u not in c.members for u in self.consumers[m])}
-            if not shared:
-                return
-            c.members -= shared
 
     def _origin(self, name: str) -> str:
         op = _source(name)[0]

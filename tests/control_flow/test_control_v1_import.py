@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import lowerflow as lf
+from lowerflow.frontend.graph_def import read_graph_def
 
 real_tf = pytest.importorskip("tensorflow")
 tf1 = real_tf.compat.v1
@@ -130,3 +131,53 @@ def test_unrecognised_v1_control_flow_is_refused_naming_the_node(v1):
     for edit, node in ((drop_merge, r"Switch' \(node 'cond/"), (one_side, r"Merge' \(node 'cond/Merge'")):
         with lf.Graph().as_default(), pytest.raises(NotImplementedError, match=f"{node}.*v1 control flow"):
             lf.import_graph_def(_edited(v1[0], edit))
+
+
+# ---- lowerflow's own export (v1 control flow) imports back, into lowerflow and into TF ----
+
+def _feed(get):
+    return [{get("x:0"): X, get("p:0"): a, get("n:0"): b, get("seq:0"): SEQ} for a, b in FEEDS]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """lowerflow's values of the cases, its export written with tf.train.write_graph and
+    read back, and the names of each case's tensors."""
+    with lf.Graph().as_default() as g:
+        x, p = lf.placeholder(lf.float32, [3], name="x"), lf.placeholder(lf.bool, [], name="p")
+        n, seq = lf.placeholder(lf.int32, [], name="n"), lf.placeholder(lf.float32, [6, 2, 3], name="seq")
+        cases = _flat(_cases(lf, x, p, n, seq))
+        with lf.Session() as sess:
+            want = [sess.run(cases, feed) for feed in _feed(g.get_tensor_by_name)]
+        path = lf.train.write_graph(g, str(tmp_path_factory.mktemp("export")), "loops.pbtxt", as_text=True)
+    return read_graph_def(path), {k: [t.name for t in v] for k, v in cases.items()}, want
+
+
+def _run_import(module, graph_def, names):
+    with module.Graph().as_default() as g:
+        module.import_graph_def(graph_def, name="")
+        fetches = {k: [g.get_tensor_by_name(t) for t in ts] for k, ts in names.items()}
+        with module.Session() as sess:
+            return [sess.run(fetches, feed) for feed in _feed(g.get_tensor_by_name)]
+
+
+@pytest.fixture(scope="module")
+def reimported(exported):
+    graph_def, names, _ = exported
+    tf_graph_def = tf1.GraphDef.FromString(graph_def.SerializeToString())
+    return {"lowerflow": _run_import(lf, graph_def, names), "tensorflow": _run_import(tf1, tf_graph_def, names)}
+
+
+def test_lowerflows_export_writes_v1_control_flow(exported):
+    ops = {node.op for node in exported[0].node}
+    assert {"Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond"} <= ops
+    assert not ops & {"If", "StatelessIf", "While", "StatelessWhile", "_LoopVar"}
+
+
+@pytest.mark.parametrize("into", ["lowerflow", "tensorflow"])
+@pytest.mark.parametrize("name", CASES)
+def test_lowerflows_export_imports_back_with_the_same_values(exported, reimported, into, name):
+    for want, got in zip(exported[2], reimported[into]):
+        for w, g in zip(want[name], got[name]):
+            assert np.asarray(g).dtype == np.asarray(w).dtype
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
