@@ -26,6 +26,7 @@ from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from lowerflow.frontend.graph_def_control import ImportedOutputs, import_if, import_while
 from lowerflow.frontend.graph_def_v1 import V1_CONTROL_FLOW, V1Structure, import_units, unrecognised
 from lowerflow.frontend.graph_def_v1_export import expressible, write_v1
+from lowerflow.frontend.graph_def_tensor_array import BUILDERS as TENSOR_ARRAYS
 from lowerflow.frontend.graph_def_like import (
     EXPORTS as LIKE_EXPORTS, NotExpressible, export_like, imported_like, is_helper,
 )
@@ -263,6 +264,9 @@ class _Importer:
                 op = self._create(op_type, inputs, attrs, name)
             elif node.op in _COMPOSITES:
                 op = self._composite(node, inputs, name)
+            elif node.op in TENSOR_ARRAYS:
+                with self.graph.as_default(), self.graph.name_scope(name + "/"):
+                    op = ImportedOutputs(TENSOR_ARRAYS[node.op](node, inputs))
             elif node.op in IF_TYPES:
                 op = import_if(self, node, inputs, name)
             elif node.op in WHILE_TYPES:

@@ -181,3 +181,55 @@ def test_lowerflows_export_imports_back_with_the_same_values(exported, reimporte
         for w, g in zip(want[name], got[name]):
             assert np.asarray(g).dtype == np.asarray(w).dtype
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+# ---- a frozen dynamic_rnn TF made with v1 control flow (TensorArrayV3 flows through the frame) ----
+
+SEQS = np.random.RandomState(2).randn(2, 5, 3).astype(np.float32)  # [batch, time, inputs]
+
+
+def _cells():
+    try:
+        tf1.nn.rnn_cell.BasicLSTMCell  # noqa: B018  (lazy: raises without Keras 2)
+        return tf1.nn.rnn_cell
+    except (AttributeError, ImportError):
+        from tensorflow.python.keras.layers.legacy_rnn import rnn_cell_impl as cells
+        return cells
+
+
+@pytest.fixture(scope="module")
+def frozen_rnns():
+    """The frozen GraphDef of three dynamic_rnns (a time-major LSTM among them; sequence_length
+    adds an Assert, which lowerflow has no op for),
+    the names of their outputs and final states, and TF's values of them."""
+    cells = _cells()
+    tf1.disable_control_flow_v2()
+    try:
+        with tf1.Graph().as_default() as g:
+            x = tf1.placeholder(tf1.float32, [2, 5, 3], name="x")
+            fetches = []
+            for scope, cell, kwargs in (("rnn", cells.BasicRNNCell(4), {}),
+                                        ("lstm", cells.BasicLSTMCell(4), {"time_major": True}),
+                                        ("gru", cells.GRUCell(3), {})):
+                out, state = tf1.nn.dynamic_rnn(cell, x, dtype=tf1.float32, scope=scope, **kwargs)
+                fetches += [out, *(state if isinstance(state, tuple) else [state])]
+            names = [t.name for t in fetches]
+            with tf1.Session() as sess:
+                sess.run(tf1.global_variables_initializer())
+                want = sess.run(fetches, {x: SEQS})
+                frozen = tf1.graph_util.convert_variables_to_constants(
+                    sess, g.as_graph_def(), list(dict.fromkeys(t.op.name for t in fetches)))
+    finally:
+        tf1.enable_control_flow_v2()
+    return frozen, names, want
+
+
+def test_a_frozen_dynamic_rnn_with_v1_control_flow_imports_with_tensorflows_values(frozen_rnns):
+    frozen, names, want = frozen_rnns
+    assert {"TensorArrayV3", "TensorArrayWriteV3", "Enter", "Exit"} <= {n.op for n in frozen.node}
+    with lf.Graph().as_default() as g:
+        fetches = lf.import_graph_def(frozen, return_elements=names, name="import")
+        with lf.Session() as sess:
+            got = sess.run(fetches, {g.get_tensor_by_name("import/x:0"): SEQS})
+    for w, v in zip(want, got):
+        np.testing.assert_allclose(v, w, rtol=1e-5, atol=1e-6)
