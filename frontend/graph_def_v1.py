@@ -69,7 +69,7 @@ class Construct:
     name: str
     members: set = field(default_factory=set)
     externals: list = field(default_factory=list)  # members' inputs from outside
-    parent: "Construct | None" = None
+    parent: Construct | None = None
     merges: list = field(default_factory=list)  # cond: its Merges, the side of each input
     sides: dict = field(default_factory=dict)
     switches: set = field(default_factory=set)

@@ -143,7 +143,7 @@ def test_graphs_with_control_flow_save_and_export(tmp_path):
             tf.train.Saver().save(sess, str(tmp_path / "model"))
         graph_def = graph.as_graph_def()
     assert {"Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond"} <= {node.op for node in graph_def.node}
-    with tf.Graph().as_default() as g:
+    with tf.Graph().as_default():
         tf.import_graph_def(graph_def, name="")
         with tf.Session() as sess:
             sess.run("w/Assign")
