@@ -23,7 +23,10 @@ from lowerflow import ir
 from lowerflow.frontend import dtypes, graph_def_conv, protos, tf_values
 from lowerflow.frontend.control_flow import IF_TYPES, LOOP_VAR, WHILE_TYPES, Branch
 from lowerflow.frontend.graph import Graph, Operation, Tensor, get_default_graph
-from lowerflow.frontend.graph_def_control import V1_CONTROL_FLOW, ImportedOutputs, import_if, import_while
+from lowerflow.frontend.graph_def_control import ImportedOutputs, import_if, import_while
+from lowerflow.frontend.graph_def_v1 import V1_CONTROL_FLOW, V1Structure, import_units, unrecognised
+from lowerflow.frontend.graph_def_v1_export import expressible, write_v1
+from lowerflow.frontend.graph_def_tensor_array import BUILDERS as TENSOR_ARRAYS
 from lowerflow.frontend.graph_def_like import (
     EXPORTS as LIKE_EXPORTS, NotExpressible, export_like, imported_like, is_helper,
 )
@@ -151,11 +154,18 @@ def _fresh(name: str, taken: set) -> str:
 
 
 def as_graph_def(graph: Graph, from_version=None, add_shapes: bool = False) -> "protos.GraphDef":
-    """The graph as TF's GraphDef (`Graph.as_graph_def`)."""
+    """The graph as TF's GraphDef (`Graph.as_graph_def`); control flow as TF's v1
+    (graph_def_v1_export.py) when it can be written so."""
     graph_def = protos.GraphDef()
     graph_def.versions.producer = PRODUCER
     ops = graph.get_operations()
     taken = {op.name for op in ops}
+    if expressible(ops):
+        try:
+            graph_def.node.extend(write_v1(ops, _export_op, _fresh, set(taken), add_shapes))
+            return graph_def
+        except NotExpressible:
+            pass  # the If/While ops under their own types, branches as their ops' names
     for op in ops:
         nodes = _export_op(op, taken)
         if add_shapes and op.outputs:
@@ -196,12 +206,27 @@ class _Importer:
         self.ops: dict[str, Operation] = {}
         self.library: dict = {}  # function name -> FunctionDef (control flow branches)
         self.in_function = False  # importing a branch function: its ops belong to the branch
+        self.v1: V1Structure | None = None  # the GraphDef's v1 control flow
+        self.parent: _Importer | None = None  # a v1 branch's: names not bound here are the parent's
+        self.boundary: set = set()  # a v1 branch's construct nodes: only the outputs bound here exist
+
+    def child(self, bound: dict, boundary: set) -> "_Importer":
+        """The importer of a v1 cond branch or loop body, where `bound` (name -> Tensor) gives
+        the construct's Switch/Merge outputs the branch reads."""
+        inner = _Importer(self.graph, self.prefix, {})
+        inner.input_map, inner.parent, inner.boundary = bound, self, boundary
+        inner.library, inner.in_function, inner.v1 = self.library, True, self.v1
+        return inner
 
     def tensor(self, name: str) -> Tensor:
         op, index, _ = _parse_input(name)
         key = f"{op}:{index}"
         if key in self.input_map:
             return self.graph.as_graph_element(self.input_map[key], allow_operation=False)
+        if op in self.boundary:
+            raise unrecognised(self.v1.nodes[op], f"a branch reads '{name}'")
+        if op not in self.ops and self.parent is not None:
+            return self.parent.tensor(name)
         if op not in self.ops:
             raise ValueError(f"Node '{op}' referenced as an input is not in graph_def")
         outputs = self.ops[op].outputs
@@ -209,7 +234,11 @@ class _Importer:
             raise ValueError(f"Node '{op}' has no output {index} (it has {len(outputs)})")
         return outputs[index]
 
-    def control(self, name: str) -> Operation:
+    def control(self, name: str) -> Operation | None:
+        if name in self.boundary:  # a v1 frame's pivot: no op of ours
+            return None
+        if name not in self.ops and self.parent is not None:
+            return self.parent.control(name)
         if name not in self.ops:
             raise ValueError(f"Node '{name}' referenced as a control input is not in graph_def")
         op = self.ops[name]
@@ -220,7 +249,7 @@ class _Importer:
             return
         like = imported_like(node)
         data = like[1] if like else [i for i in node.input if not i.startswith("^")]
-        controls = [self.control(i[1:]) for i in node.input if i.startswith("^")]
+        controls = [c for c in (self.control(i[1:]) for i in node.input if i.startswith("^")) if c is not None]
         inputs = [self.tensor(i) for i in data]
         name = f"{self.prefix}/{node.name}" if self.prefix else node.name
         outside = contextlib.nullcontext() if self.in_function else self.graph.control_dependencies(None)
@@ -236,13 +265,19 @@ class _Importer:
                 op = self._create(op_type, inputs, attrs, name)
             elif node.op in _COMPOSITES:
                 op = self._composite(node, inputs, name)
+            elif node.op in TENSOR_ARRAYS:
+                with self.graph.as_default(), self.graph.name_scope(name + "/"):
+                    op = ImportedOutputs(TENSOR_ARRAYS[node.op](node, inputs))
             elif node.op in IF_TYPES:
                 op = import_if(self, node, inputs, name)
             elif node.op in WHILE_TYPES:
                 op = import_while(self, node, inputs, name)
-            elif node.op in (LOOP_VAR, *V1_CONTROL_FLOW):
-                raise _unimplemented(node, "v1 control flow (Switch/Merge/Enter/Exit) in a GraphDef is not "
-                                           "supported: build it with control flow v2, TF 2's default")
+            elif node.op in V1_CONTROL_FLOW:  # not part of a cond or while frame it recognised
+                raise unrecognised(node, "not part of a cond's Switch/Merge or a while loop's frame")
+            elif node.op == LOOP_VAR:
+                raise _unimplemented(node, "a loop variable of lowerflow's own control flow export, whose branches are "
+                                           "its ops' names (a graph with control flow gradients, which v1 "
+                                           "control flow cannot express)")
             elif node.op in ir.TF_TO_IR:  # an op of ours with no TF counterpart
                 attrs = {k: tf_values.generic_from_attr_value(v) for k, v in node.attr.items()
                          if not k.startswith("_")}
@@ -477,8 +512,11 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     for key in input_map:
         if _parse_input(key)[0] not in names:
             raise ValueError(f"Attempted to map inputs that were not found in graph_def: [{key}]")
-    for node in _topological(list(graph_def.node)):
-        importer.add(node)
+    if any(n.op in V1_CONTROL_FLOW for n in graph_def.node):
+        _import_v1(importer, list(graph_def.node))
+    else:
+        for node in _topological(list(graph_def.node)):
+            importer.add(node)
     if return_elements is None:
         return None
     results = []
@@ -490,6 +528,17 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         else:
             raise ValueError(f"Requested return_element {element!r} not found in graph_def.")
     return results
+
+
+def _import_v1(importer: _Importer, nodes: list) -> None:
+    """A GraphDef with v1 control flow: its conds and loops become ours (graph_def_v1.py).
+    Its node names are taken first, so the ops our cond/while_loop add never take one."""
+    importer.v1 = V1Structure(nodes)
+    graph = importer.graph
+    for n in nodes:
+        graph._names_in_use.setdefault((f"{importer.prefix}/{n.name}" if importer.prefix else n.name).lower(), 1)
+    with graph.control_dependencies(None):
+        import_units(importer, importer.v1.units(None, [n.name for n in nodes], set()))
 
 
 def read_graph_def(path: str | os.PathLike) -> "protos.GraphDef":

@@ -11,14 +11,12 @@ output argument, which is the op's output index for every op with one output arg
 (the ops such branches hold). A While carries all its inputs as loop variables, TF's loop
 counter and iteration limit included, as TF's cond and body functions take and return them.
 The control node's outputs are the tensors `cond`/`while_loop` return (`node:i`).
-v1 control flow (Switch/Merge/Enter/Exit/NextIteration) is refused by name.
+v1 control flow (Switch/Merge/Enter/Exit/NextIteration) is graph_def_v1.py's.
 """
 from __future__ import annotations
 
 from lowerflow.frontend.control_flow import cond, while_loop
 from lowerflow.frontend.graph import Tensor
-
-V1_CONTROL_FLOW = ("Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond", "RefEnter", "RefSwitch")
 
 
 class ImportedOutputs:

@@ -132,16 +132,34 @@ def test_scan_and_map_fn_need_a_static_length():
 
 
 def test_graphs_with_control_flow_save_and_export(tmp_path):
-    """Checkpoints and graph exports work; importing control flow back is refused by name."""
+    """Checkpoints and graph exports work; control flow exports as TF's v1 and imports back."""
     with tf.Graph().as_default() as graph:
         w = tf.Variable(3.0, name="w")
-        p = tf.placeholder(tf.bool, [])
-        tf.cond(p, lambda: w * 2.0, lambda: w)
-        tf.while_loop(lambda i: i < 3, lambda i: i + 1, [0])
+        p = tf.placeholder(tf.bool, [], name="p")
+        tf.cond(p, lambda: w * 2.0, lambda: w, name="c")
+        tf.while_loop(lambda i: i < 3, lambda i: i + 1, [0], name="loop")
         with tf.Session() as sess:
             sess.run(w.initializer)
             tf.train.Saver().save(sess, str(tmp_path / "model"))
         graph_def = graph.as_graph_def()
-    assert {"StatelessIf", "StatelessWhile"} <= {node.op for node in graph_def.node}
+    assert {"Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond"} <= {node.op for node in graph_def.node}
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            sess.run("w/Assign")
+            assert sess.run(["c/Identity:0", "loop/Identity_2:0"], {"p:0": True}) == [6.0, 3]
+
+
+def test_a_graph_with_a_loops_gradient_exports_its_ops_by_name():
+    """A gradient branch reads its forward branch in place, which no v1 dataflow says: such a
+    graph keeps its If/While ops (branches as their ops' names), and importing it is refused."""
+    with tf.Graph().as_default() as graph:
+        x = tf.placeholder(tf.float32, [])
+        y = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s * x), [0, 1.0])[1]
+        tf.gradients(y, x)
+        graph_def = graph.as_graph_def()
+    assert "StatelessWhile" in {node.op for node in graph_def.node}
     with tf.Graph().as_default(), pytest.raises(NotImplementedError, match="control flow"):
         tf.import_graph_def(graph_def)
+
+
