@@ -23,17 +23,21 @@ partial last strip re-reads its last row instead of zero padding; those rows are
 Shapes and strides are compile-time constants (every function is specialised to one
 matmul), so transposed operands only change the packing loops, which always read along
 the operand's contiguous axis. The two packing buffers come from `aligned_alloc` per
-call (OUT_OF_MEMORY if that fails), not from the step's arena. With `threads` > 1 one `parallel.fork` runs the whole
-panel loop on every thread, and each (jc, pc) panel is shared out dynamically: threads take
-B's strips to pack from one ticket counter, meet at a barrier, then take C's row blocks
-(about ROW_TICKETS per thread) from another. A thread that loses its core
-to another process then packs and multiplies less instead of holding the others up at a
-fixed split. Panels alternate between two Bp buffers, so one barrier a panel suffices: a
-thread packing panel p+1 has passed panel p's barrier, which every thread reached only after
-finishing panel p-1, the last reader of that buffer.
+call (OUT_OF_MEMORY if that fails), not from the step's arena.
+
+With `threads` > 1 one `parallel.fork` runs on every thread, with no barrier: threads first
+take tickets to pack B's panels (all of them, one buffer each: the packed B is the size of
+B), each ticket adding its columns to its panel's counter; then tickets of C's row blocks
+(about ROW_TICKETS per thread), each over every (jc, pc) panel in order, so one thread owns
+its rows' sums and a block waits only until the panels it reads are packed
+(`parallel.wait_at_least`). A thread that loses its core to another process then packs and
+multiplies less, and holds the others up only with a ticket in hand: with a barrier a panel,
+the team waited at each one for a thread that had no core, even one with nothing to do.
+"""
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from llvmlite import ir
@@ -348,8 +352,8 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
     alloc = declare(m, "aligned_alloc", PTR, [I64, I64])
     free = declare(m, "free", ir.VoidType(), [PTR])
     bp_floats = -(-kc_max * nc_max // 16) * 16  # one Bp buffer, whole 64-byte lines
-    bp_buffers = 2 if threads > 1 and (g.k > KC or g.n > NC) else 1
-    bp = b.call(alloc, [_c(64), _c(4 * bp_floats * bp_buffers)])
+    k_panels, n_panels = -(-g.k // KC), -(-g.n // NC)
+    bp = b.call(alloc, [_c(64), _c(4 * bp_floats * (k_panels * n_panels if threads > 1 else 1))])
     ap_bytes = 64 if in_place else -(-kc_max * mc_max * 4 // 64) * 64 * threads  # in place: unused
     ap = b.call(alloc, [_c(64), _c(ap_bytes)])
     oom, run = fn.append_basic_block("oom"), fn.append_basic_block("run")
@@ -361,48 +365,69 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
     b.ret(ir.Constant(I32, OUT_OF_MEMORY))
     b.position_at_end(run)
 
-    def panels(bb: ir.IRBuilder, a_: ir.Value, bm_: ir.Value, c_: ir.Value, ap_: ir.Value, bp_: ir.Value,
-               tickets: ir.Value | None = None, team: parallel.Team | None = None) -> None:
-        """The (jc, pc) panel loops over C. With `tickets` (inside a fork, on every thread)
-        the threads share each panel out by `parallel.ticket_loop`s: B's strips to pack, a
-        barrier, then C's row blocks; panels alternate between two Bp buffers, so the next
-        panel's packing cannot overwrite one a slow thread still reads (one barrier a panel)."""
-        def panel(jc: ir.Value, nc: ir.Value, pb: ir.Value, index: ir.Value) -> None:
-            pc = bb.mul(pb, _c(KC))
-            kc = _imin(bb, _c(KC), bb.sub(_c(g.k), pc))
-            if tickets is None:
-                bb.call(pack_b, [bm_, bp_, jc, pc, nc, kc])
-                bb.call(macro, [a_, c_, ap_, bp_, jc, nc, pc, kc, _c(0), _c(g.m)])
-                return
-            own_bp = _elem(bb, bp_, bb.mul(bb.and_(index, _c(1)), _c(bp_floats)))
-
-            def pack(lo: ir.Value, hi: ir.Value) -> None:
-                bb.call(pack_b, [bm_, _elem(bb, own_bp, bb.mul(lo, kc)), bb.add(jc, lo), pc, bb.sub(hi, lo), kc])
-            def rows(lo: ir.Value, hi: ir.Value) -> None:
-                bb.call(macro, [a_, c_, ap_, own_bp, jc, nc, pc, kc, lo, hi])
-            parallel.ticket_loop(bb, team, _elem64(bb, tickets, bb.mul(index, _c(2))), nc, _c(NR), pack)
-            parallel.barrier(bb, team)
-            parallel.ticket_loop(bb, team, _elem64(bb, tickets, bb.add(bb.mul(index, _c(2)), _c(1))), _c(g.m),
-                                 _c(rows_per), rows)
-
+    def panel_loops(bb: ir.IRBuilder, body: Callable[[ir.Value, ir.Value, ir.Value, ir.Value, ir.Value], None]) -> None:
+        """`body(jc, nc, pc, kc, index)` for each (jc, pc) panel, k-panels inner; `index`
+        numbers the panels (jb * k_panels + pb)."""
         def column_panel(jb: ir.Value) -> None:
             jc = bb.mul(jb, _c(NC))
             nc = _imin(bb, _c(NC), bb.sub(_c(g.n), jc))
-            for_range(bb, k_panels, lambda pb: panel(jc, nc, pb, bb.add(bb.mul(jb, _c(k_panels)), pb)), name="pb")
-        for_range(bb, -(-g.n // NC), column_panel, name="jb")
 
-    k_panels = -(-g.k // KC)
+            def k_panel(pb: ir.Value) -> None:
+                pc = bb.mul(pb, _c(KC))
+                body(jc, nc, pc, _imin(bb, _c(KC), bb.sub(_c(g.k), pc)), bb.add(bb.mul(jb, _c(k_panels)), pb))
+            for_range(bb, k_panels, k_panel, name="pb")
+        for_range(bb, n_panels, column_panel, name="jb")
+
+    def serial(bb: ir.IRBuilder, a_: ir.Value, bm_: ir.Value, c_: ir.Value, ap_: ir.Value, bp_: ir.Value) -> None:
+        """One thread: pack each panel of B, multiply all of C's rows by it."""
+        def panel(jc: ir.Value, nc: ir.Value, pc: ir.Value, kc: ir.Value, _index: ir.Value) -> None:
+            bb.call(pack_b, [bm_, bp_, jc, pc, nc, kc])
+            bb.call(macro, [a_, c_, ap_, bp_, jc, nc, pc, kc, _c(0), _c(g.m)])
+        panel_loops(bb, panel)
+
     rows_per = min(parallel.chunk_size(g.m, MR, threads, ROW_TICKETS), MC)  # MC: a multiple of every MR
     if threads == 1:
-        panels(b, a, bm, c, ap, bp)
+        serial(b, a, bm, c, ap, bp)
     else:
-        tickets = parallel.counters(b, entry, 2 * k_panels * -(-g.n // NC), f"{fn.name}.tickets")
+        # counters: [B strips packed (tickets), C row blocks (tickets), then per panel the
+        # columns of it packed so far]
+        tickets = parallel.counters(b, entry, 2 + k_panels * n_panels, f"{fn.name}.tickets")
+        strips = -(-min(NC, g.n) // NR)
+        per_pack = -(-strips // (threads * parallel.CHUNKS_PER_THREAD))  # strips a packing ticket
 
         def share(wb: ir.IRBuilder, v: list, team: parallel.Team) -> None:
-            own_ap = wb.gep(v[3], [wb.mul(team.tid, _c(kc_max * mc_max))], source_etype=F32, inbounds=True)
-            panels(wb, v[0], v[1], v[2], own_ap, v[4], v[5], team)
+            """Every thread: take tickets to pack B's panels (all of them, into one buffer
+            each), then tickets of C's rows, each over every panel, so no barrier: a row
+            block waits only for the panels it reads to be packed (`parallel.wait_at_least`)."""
+            a_, bm_, c_, ap_, bp_, counter = v
+            own_ap = _elem(wb, ap_, wb.mul(team.tid, _c(kc_max * mc_max)))
+
+            def panel_of(t: ir.Value) -> tuple:
+                index, group = wb.sdiv(t, _c(-(-strips // per_pack))), wb.srem(t, _c(-(-strips // per_pack)))
+                jb, pb = wb.sdiv(index, _c(k_panels)), wb.srem(index, _c(k_panels))
+                jc, pc = wb.mul(jb, _c(NC)), wb.mul(pb, _c(KC))
+                return index, group, jc, _imin(wb, _c(NC), wb.sub(_c(g.n), jc)), pc, _imin(wb, _c(KC), wb.sub(_c(g.k), pc))
+
+            def pack(t: ir.Value, _hi: ir.Value) -> None:
+                index, group, jc, nc, pc, kc = panel_of(t)
+                lo = wb.mul(group, _c(per_pack * NR))
+                cols = wb.sub(_imin(wb, nc, wb.add(lo, _c(per_pack * NR))), lo)
+                with wb.if_then(wb.icmp_signed(">", cols, _c(0))):
+                    dst = _elem(wb, bp_, wb.add(wb.mul(index, _c(bp_floats)), wb.mul(lo, kc)))
+                    wb.call(pack_b, [bm_, dst, wb.add(jc, lo), pc, cols, kc])
+                    wb.atomic_rmw("add", _elem64(wb, counter, wb.add(index, _c(2))), cols, "release")
+
+            def rows(lo: ir.Value, hi: ir.Value) -> None:
+                def panel(jc: ir.Value, nc: ir.Value, pc: ir.Value, kc: ir.Value, index: ir.Value) -> None:
+                    parallel.wait_at_least(wb, team, _elem64(wb, counter, wb.add(index, _c(2))), nc)
+                    wb.call(macro, [a_, c_, own_ap, _elem(wb, bp_, wb.mul(index, _c(bp_floats))),
+                                    jc, nc, pc, kc, lo, hi])
+                panel_loops(wb, panel)
+            parallel.ticket_loop(wb, team, _elem64(wb, counter, _c(0)),
+                                 _c(k_panels * n_panels * -(-strips // per_pack)), _c(1), pack, counted=False)
+            parallel.ticket_loop(wb, team, _elem64(wb, counter, _c(1)), _c(g.m), _c(rows_per), rows)
         parallel.fork(b, entry, [a, bm, c, ap, bp, tickets], threads, share, f"{fn.name}.omp",
-                      lambda: panels(b, a, bm, c, ap, bp), judged=False)  # alone: the serial loops
+                      lambda: serial(b, a, bm, c, ap, bp), judged=False)  # alone: the serial loops
     b.call(free, [ap])
     b.call(free, [bp])
     b.ret(ir.Constant(I32, 0))

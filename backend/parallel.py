@@ -208,27 +208,30 @@ def _add_stat(b: ir.IRBuilder, team: Team, i: int, v: ir.Value) -> None:
 
 
 def ticket_loop(b: ir.IRBuilder, team: Team, counter: ir.Value, n: ir.Value, per: ir.Value,
-                body: Callable[[ir.Value, ir.Value], ir.Value | None]) -> ir.Value:
+                body: Callable[[ir.Value, ir.Value], ir.Value | None], counted: bool = True) -> ir.Value:
     """Emit: until the shared i64 `counter` passes range(n), take the next ticket t (atomic
     increment) and run `body(lo, hi)` for [t*per, min(t*per + per, n)). Every thread of a
     team runs the loop; each ticket runs once, on whichever thread took it, so a slow thread
-    takes fewer. The thread's `team.stats` count the tickets and their time. Returns the i32
-    status: 0, or the first non-zero one `body` returned (this thread then takes no more)."""
+    takes fewer. The thread's `team.stats` count the tickets and their time (unless not
+    `counted`: cheap side work such as a GEMM's packing). Returns the i32 status: 0, or the
+    first non-zero one `body` returned (this thread then takes no more)."""
     fn, ts = b.function, team.ts
-    _add_stat(b, team, 1, b.sdiv(b.add(n, b.sub(per, ir.Constant(I64, 1))), per))
+    if counted:
+        _add_stat(b, team, 1, b.sdiv(b.add(n, b.sub(per, ir.Constant(I64, 1))), per))
     loop, run, done = (fn.append_basic_block(f"ticket.{x}") for x in ("loop", "run", "done"))
     b.branch(loop)
     b.position_at_end(loop)
     lo = b.mul(b.atomic_rmw("add", counter, ir.Constant(I64, 1), "monotonic"), per)
     b.cbranch(b.icmp_signed("<", lo, n), run, done)
     b.position_at_end(run)
-    start = _now_ns(b, ts)
+    start = _now_ns(b, ts) if counted else None
     end = b.add(lo, per)
     rc = body(lo, b.select(b.icmp_signed("<", end, n), end, n))
     if rc is None:
         rc = ir.Constant(I32, 0)
-    _add_stat(b, team, 0, ir.Constant(I64, 1))
-    _add_stat(b, team, 2, b.sub(_now_ns(b, ts), start))
+    if counted:
+        _add_stat(b, team, 0, ir.Constant(I64, 1))
+        _add_stat(b, team, 2, b.sub(_now_ns(b, ts), start))
     tail = b.block
     b.cbranch(b.icmp_unsigned("==", rc, ir.Constant(I32, 0)), loop, done)
     b.position_at_end(done)
@@ -385,6 +388,32 @@ def barrier(b: ir.IRBuilder, team: Team | None = None) -> None:
     b.call(declare(b.module, "GOMP_barrier", ir.VoidType(), []), [])
     if team is not None:
         _add_stat(b, team, 4, b.sub(_now_ns(b, team.ts), began))
+
+
+def wait_at_least(b: ir.IRBuilder, team: Team, counter: ir.Value, value: ir.Value) -> None:
+    """Emit: wait until the shared i64 `counter` (read with acquire: what the threads that
+    raised it wrote before is visible) is at least `value`, yielding the core meanwhile; the
+    time waited counts as idle in `team.stats` (as at a `barrier`). Unlike a barrier it
+    waits only for the work it names: a thread with nothing left to add to `counter`
+    holds no one up, running or not."""
+    fn = b.function
+    wait, done = fn.append_basic_block("wait"), fn.append_basic_block("wait.done")
+
+    def ready() -> ir.Value:
+        return b.icmp_signed(">=", b.load_atomic(counter, "acquire", 8, typ=I64), value)
+    b.cbranch(ready(), done, wait)
+    b.position_at_end(wait)
+    began = _now_ns(b, team.ts)
+    spin = fn.append_basic_block("wait.spin")
+    b.branch(spin)
+    b.position_at_end(spin)
+    b.call(declare(b.module, "sched_yield", I32, []), [])
+    counted = fn.append_basic_block("wait.counted")
+    b.cbranch(ready(), counted, spin)
+    b.position_at_end(counted)
+    _add_stat(b, team, 4, b.sub(_now_ns(b, team.ts), began))
+    b.branch(done)
+    b.position_at_end(done)
 
 
 def team_size(b: ir.IRBuilder) -> ir.Value:
