@@ -34,7 +34,6 @@ its rows' sums and a block waits only until the panels it reads are packed
 multiplies less, and holds the others up only with a ticket in hand: with a barrier a panel,
 the team waited at each one for a thread that had no core, even one with nothing to do.
 """
-"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -50,8 +49,8 @@ from lowerflow.backend.loops import for_range
 F32 = ir.FloatType()
 MC, KC, NC = 96, 256, 2048  # Ap 96 KiB (L2), Bp strip 16-32 KiB (L1), B panel 2 MiB (L3)
 FM = ("contract",)
-#: Row-block tickets per thread and panel: fine, because the threads meet at a barrier after
-#: each panel and wait there for up to one ticket (1024^3: ~0.25 ms of one thread's work, under
+#: Row-block tickets per thread: fine, because a thread that finishes first waits at the
+#: region's end for up to one ticket of the others (1024^3: ~0.7 ms of one thread's work, under
 #: libgomp's spin before it sleeps); a ticket costs ~0.1 µs (an atomic, two clock reads).
 ROW_TICKETS = 16
 
