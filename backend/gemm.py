@@ -426,7 +426,7 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
                                  _c(k_panels * n_panels * -(-strips // per_pack)), _c(1), pack, counted=False)
             parallel.ticket_loop(wb, team, _elem64(wb, counter, _c(1)), _c(g.m), _c(rows_per), rows)
         parallel.fork(b, entry, [a, bm, c, ap, bp, tickets], threads, share, f"{fn.name}.omp",
-                      lambda: serial(b, a, bm, c, ap, bp), judged=False)  # alone: the serial loops
+                      lambda: serial(b, a, bm, c, ap, bp), by_cpu=True)  # alone: the serial loops
     b.call(free, [ap])
     b.call(free, [bp])
     b.ret(ir.Constant(I32, 0))

@@ -79,7 +79,12 @@ _LIBM_OPS = {"lf.sin", "lf.cos", "lf.pow", "lf.mod"}  # scalar libm calls (pow o
 #: 300,000: ~8 ms of `pause` on Zen 4, long enough to hold a core another process needs).
 SPIN_TURNS = 10_000
 _NONE = 0xFFFFFFFF  # status slot value meaning "no chunk failed"
-N_STATS = 5  # `Team.stats`
+N_STATS = 6  # `Team.stats`
+#: A region judged by CPU time (`_judge_cpu`) paid when the serial time it estimates is at
+#: least PAYS times the region's: beside one busy process two threads share two
+#: cores with it, ~1.33x at best, so 1.15x leaves room for the estimate's error, and a team
+#: below it is not worth the risk of being slower than one thread.
+PAYS = 1.15
 #: A calling thread idle this long in one region (waiting at barriers and for the team to
 #: end it), and for a quarter of the region or more, lost it to a thread without a core
 #: (`_judge_idle`): longer than a quiet machine's futex wake-up (tens of µs), shorter than
@@ -186,7 +191,7 @@ def chunk_size(n: int, align: int, threads: int, per_thread: int = CHUNKS_PER_TH
 class Team:
     """What a fork's body knows of its thread: `tid`, its team index, and `stats`, the
     thread's [tickets taken, tickets offered, ns spent in tickets, ns in the body, ns
-    waiting at barriers] (i64s; tid 0's are the calling thread's, read after the region to
+    waiting at barriers, CPU ns in the body (only when judged by CPU time)] (i64s; tid 0's are the calling thread's, read after the region to
     detect a congested machine); `ts`, a timespec slot for reading the clock."""
 
     tid: ir.Value
@@ -194,9 +199,10 @@ class Team:
     ts: ir.Value
 
 
-def _now_ns(b: ir.IRBuilder, ts: ir.Value) -> ir.Value:
-    """CLOCK_MONOTONIC in ns (vDSO: ~20 ns), through the 16-byte timespec at `ts`."""
-    b.call(declare(b.module, "clock_gettime", I32, [I32, PTR]), [ir.Constant(I32, 1), ts])
+def _now_ns(b: ir.IRBuilder, ts: ir.Value, clock: int = 1) -> ir.Value:
+    """CLOCK_MONOTONIC in ns (vDSO: ~20 ns), through the 16-byte timespec at `ts`; `clock`
+    3 is CLOCK_THREAD_CPUTIME_ID, the calling thread's CPU time (a system call)."""
+    b.call(declare(b.module, "clock_gettime", I32, [I32, PTR]), [ir.Constant(I32, clock), ts])
     sec = b.load(ts, typ=I64)
     nsec = b.load(b.gep(ts, [ir.Constant(I64, 1)], source_etype=I64, inbounds=True), typ=I64)
     return b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec)
@@ -255,7 +261,8 @@ ForkBody = Callable[[ir.IRBuilder, list[ir.Value], Team], "ir.Value | None"]
 
 
 def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: int,
-         body: ForkBody, name: str, serial: Callable[[], ir.Value | None], judged: bool = True) -> ir.Value:
+         body: ForkBody, name: str, serial: Callable[[], ir.Value | None], judged: bool = True,
+         by_cpu: bool = False) -> ir.Value:
     """Emit, at `b`, one GOMP_parallel region running `body` on each of `threads` threads
     (`team.tid` its team index; work is shared out by `ticket_loop`s, or by tid), with
     `values` (pointers and i64s) passed through a stack block allocated at `entry` (the
@@ -271,7 +278,9 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     that merely wakes late only takes fewer tickets. `judged=False` (the GEMMs) judges by
     the calling thread's idle time instead (`_judge_idle`): mixing cheap packing tickets with
     row blocks, the caller's tickets misjudge a quiet machine's GEMM as not paying (the MLP
-    ran serial half the time), and fixed shares have no tickets.
+    ran serial half the time), and fixed shares have no tickets. `by_cpu` (the packed GEMM,
+    whose counted tickets all cost the same) judges by the calling thread's CPU time per
+    ticket instead (`_judge_cpu`).
     """
     m = b.module
     worker = ir.Function(m, ir.FunctionType(ir.VoidType(), [PTR]), name)
@@ -293,7 +302,10 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     stats = wb.select(wb.icmp_signed("==", tid, ir.Constant(I64, 0)), shared, own)  # tid 0's: the caller's
     team = Team(tid, stats, wb.alloca(I64, size=ir.Constant(I64, 2), name="ts"))
     began = _now_ns(wb, team.ts)
+    cpu = _now_ns(wb, team.ts, 3) if by_cpu else None
     rc = body(wb, unpacked, team)
+    if by_cpu:
+        _add_stat(wb, team, 5, wb.sub(_now_ns(wb, team.ts, 3), cpu))
     _add_stat(wb, team, 3, wb.sub(_now_ns(wb, team.ts), began))
     if rc is not None:
         failed = worker.append_basic_block("failed")
@@ -321,8 +333,8 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     with b.if_else(together) as (team, alone):
         with team:
             b.call(gomp, [worker, data, ir.Constant(I32, threads), ir.Constant(I32, 0)])
-            (_judge if judged else _judge_idle)(b, stats, start, _now_ns(b, ts), until,
-                                                _external(m, BACKOFF_SYMBOL, I64))
+            judge = _judge_cpu if by_cpu else _judge if judged else _judge_idle
+            judge(b, stats, start, _now_ns(b, ts), until, _external(m, BACKOFF_SYMBOL, I64))
         with alone:
             rc = serial()
             if rc is not None:
@@ -363,6 +375,22 @@ def _judge_idle(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value
     lost = b.and_(b.icmp_signed(">", b.mul(idle, ir.Constant(I64, 4)), wall),
                   b.icmp_signed(">", idle, ir.Constant(I64, IDLE_NS)))
     _back_off(b, lost, end, until, backoff)
+
+
+def _judge_cpu(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, until: ir.Value,
+               backoff: ir.Value) -> None:
+    """`_judge` for regions whose counted tickets cost the same (the packed GEMM's row
+    blocks) on a machine whose cores other processes share: the serial time is estimated
+    from the calling thread's CPU time, not its wall time, in the body (its uncounted side
+    work included) per ticket it took, times the tickets offered; the team paid when that
+    is at least PAYS times the region's wall time. Wall time per ticket would grow
+    with the caller's own waits for a core, and make a team that loses look as if it paid.
+    A caller that took no ticket (it lost its core, the others did the work) counts as paid."""
+    mine, offered, cpu = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
+                          for i in (0, 1, 5))
+    wall = b.mul(b.sub(end, start), b.mul(mine, ir.Constant(I64, round(PAYS * 100))))
+    lost = b.icmp_signed(">", wall, b.mul(b.mul(cpu, offered), ir.Constant(I64, 100)))
+    _back_off(b, b.and_(lost, b.icmp_signed(">", mine, ir.Constant(I64, 0))), end, until, backoff)
 
 
 def _back_off(b: ir.IRBuilder, lost: ir.Value, end: ir.Value, until: ir.Value, backoff: ir.Value) -> None:
