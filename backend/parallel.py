@@ -37,12 +37,13 @@ back-to-back regions of a step). A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins
 Congestion. Shorter spinning and tickets do not stop a team from losing on an oversubscribed
 machine: a region still ends when its last thread gets a core back. So each region is
 judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time;
-the GEMMs', `fork(judged=False)`, whose mixed tickets or fixed shares that misjudges, by the
-calling thread's idle time: `_judge_idle`), and one that did not pay makes the following
+the packed GEMM's, `fork(by_cpu=True)`, by the calling thread's CPU time per row ticket:
+`_judge_cpu`; the narrow GEMM's, `fork(judged=False)`, whose fixed shares have no tickets, by
+the calling thread's idle time: `_judge_idle`), and one that did not pay makes the following
 forks run serially, on the calling thread, for a backoff (50 ms to 0.8 s: doubled by each
 region that does not pay, halved by each one that does). The check is two clock reads per
-ticket, per barrier and per thread's body and a few instructions per region; nothing is
-read from /proc.
+ticket, per barrier and per thread's body (two CPU-time system calls more for `by_cpu`) and
+a few instructions per region; nothing is read from /proc.
 """
 from __future__ import annotations
 
