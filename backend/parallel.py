@@ -386,11 +386,15 @@ def _judge_cpu(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value,
     work included) per ticket it took, times the tickets offered; the team paid when that
     is at least PAYS times the region's wall time. Wall time per ticket would grow
     with the caller's own waits for a core, and make a team that loses look as if it paid.
-    A caller that took no ticket (it lost its core, the others did the work) counts as paid."""
+    A caller that took no ticket (it lost its core, the others did the work) counts as paid,
+    and so does a region shorter than IDLE_NS: it cannot have lost much, and on a quiet
+    machine a small GEMM's wake-up of the other thread would make the estimate err."""
     mine, offered, cpu = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
                           for i in (0, 1, 5))
-    wall = b.mul(b.sub(end, start), b.mul(mine, ir.Constant(I64, round(PAYS * 100))))
-    lost = b.icmp_signed(">", wall, b.mul(b.mul(cpu, offered), ir.Constant(I64, 100)))
+    region = b.sub(end, start)
+    wall = b.mul(region, b.mul(mine, ir.Constant(I64, round(PAYS * 100))))
+    lost = b.and_(b.icmp_signed(">", wall, b.mul(b.mul(cpu, offered), ir.Constant(I64, 100))),
+                  b.icmp_signed(">", region, ir.Constant(I64, IDLE_NS)))
     _back_off(b, b.and_(lost, b.icmp_signed(">", mine, ir.Constant(I64, 0))), end, until, backoff)
 
 
