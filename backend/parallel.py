@@ -37,8 +37,9 @@ back-to-back regions of a step). A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins
 Congestion. Shorter spinning and tickets do not stop a team from losing on an oversubscribed
 machine: a region still ends when its last thread gets a core back. So each region is
 judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time;
-the GEMMs', `fork(judged=False)`, whose mixed tickets or fixed shares that misjudges, by the
-calling thread's idle time: `_judge_idle`), and two in a row that did not pay make the
+the packed GEMM's, `fork(by_cpu=True)`, by the calling thread's CPU time per row ticket:
+`_judge_cpu`; the narrow GEMM's, `fork(judged=False)`, whose fixed shares have no tickets, by
+the calling thread's idle time: `_judge_idle`), and two in a row that did not pay make the
 following forks run serially, on the calling thread, for a backoff (50 ms to 0.8 s: doubled
 by each backing off, halved by each region that pays). Why two: the first region after a
 pause (a serial window, the caller's own Python work, a sleep) finds its team asleep on the
@@ -46,8 +47,8 @@ futex, and on a VM the wake-up of an idle vCPU can cost more than the region; ju
 that region sent every probe back to serial, so a quiet process stayed in the serial mode
 once it had entered it (the logistic-regression step's 64 / 100 µs modes). The region after
 it finds the team spinning and tells a congested machine from a late wake-up. The check is
-two clock reads per ticket, per barrier and per thread's body and a few instructions per
-region; nothing is read from /proc.
+two clock reads per ticket, per barrier and per thread's body (two CPU-time system calls
+more for `by_cpu`) and a few instructions per region; nothing is read from /proc.
 """
 from __future__ import annotations
 
@@ -84,7 +85,12 @@ _LIBM_OPS = {"lf.sin", "lf.cos", "lf.pow", "lf.mod"}  # scalar libm calls (pow o
 #: 300,000: ~8 ms of `pause` on Zen 4, long enough to hold a core another process needs).
 SPIN_TURNS = 10_000
 _NONE = 0xFFFFFFFF  # status slot value meaning "no chunk failed"
-N_STATS = 5  # `Team.stats`
+N_STATS = 6  # `Team.stats`
+#: A region judged by CPU time (`_judge_cpu`) paid when the serial time it estimates is at
+#: least PAYS times the region's: beside one busy process two threads share two
+#: cores with it, ~1.33x at best, so 1.15x leaves room for the estimate's error, and a team
+#: below it is not worth the risk of being slower than one thread.
+PAYS = 1.15
 #: A calling thread idle this long in one region (waiting at barriers and for the team to
 #: end it), and for a quarter of the region or more, lost it to a thread without a core
 #: (`_judge_idle`): longer than a quiet machine's futex wake-up (tens of µs), shorter than
@@ -196,7 +202,7 @@ def chunk_size(n: int, align: int, threads: int, per_thread: int = CHUNKS_PER_TH
 class Team:
     """What a fork's body knows of its thread: `tid`, its team index, and `stats`, the
     thread's [tickets taken, tickets offered, ns spent in tickets, ns in the body, ns
-    waiting at barriers] (i64s; tid 0's are the calling thread's, read after the region to
+    waiting at barriers, CPU ns in the body (only when judged by CPU time)] (i64s; tid 0's are the calling thread's, read after the region to
     detect a congested machine); `ts`, a timespec slot for reading the clock."""
 
     tid: ir.Value
@@ -204,9 +210,10 @@ class Team:
     ts: ir.Value
 
 
-def _now_ns(b: ir.IRBuilder, ts: ir.Value) -> ir.Value:
-    """CLOCK_MONOTONIC in ns (vDSO: ~20 ns), through the 16-byte timespec at `ts`."""
-    b.call(declare(b.module, "clock_gettime", I32, [I32, PTR]), [ir.Constant(I32, 1), ts])
+def _now_ns(b: ir.IRBuilder, ts: ir.Value, clock: int = 1) -> ir.Value:
+    """CLOCK_MONOTONIC in ns (vDSO: ~20 ns), through the 16-byte timespec at `ts`; `clock`
+    3 is CLOCK_THREAD_CPUTIME_ID, the calling thread's CPU time (a system call)."""
+    b.call(declare(b.module, "clock_gettime", I32, [I32, PTR]), [ir.Constant(I32, clock), ts])
     sec = b.load(ts, typ=I64)
     nsec = b.load(b.gep(ts, [ir.Constant(I64, 1)], source_etype=I64, inbounds=True), typ=I64)
     return b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec)
@@ -218,27 +225,30 @@ def _add_stat(b: ir.IRBuilder, team: Team, i: int, v: ir.Value) -> None:
 
 
 def ticket_loop(b: ir.IRBuilder, team: Team, counter: ir.Value, n: ir.Value, per: ir.Value,
-                body: Callable[[ir.Value, ir.Value], ir.Value | None]) -> ir.Value:
+                body: Callable[[ir.Value, ir.Value], ir.Value | None], counted: bool = True) -> ir.Value:
     """Emit: until the shared i64 `counter` passes range(n), take the next ticket t (atomic
     increment) and run `body(lo, hi)` for [t*per, min(t*per + per, n)). Every thread of a
     team runs the loop; each ticket runs once, on whichever thread took it, so a slow thread
-    takes fewer. The thread's `team.stats` count the tickets and their time. Returns the i32
-    status: 0, or the first non-zero one `body` returned (this thread then takes no more)."""
+    takes fewer. The thread's `team.stats` count the tickets and their time (unless not
+    `counted`: cheap side work such as a GEMM's packing). Returns the i32 status: 0, or the
+    first non-zero one `body` returned (this thread then takes no more)."""
     fn, ts = b.function, team.ts
-    _add_stat(b, team, 1, b.sdiv(b.add(n, b.sub(per, ir.Constant(I64, 1))), per))
+    if counted:
+        _add_stat(b, team, 1, b.sdiv(b.add(n, b.sub(per, ir.Constant(I64, 1))), per))
     loop, run, done = (fn.append_basic_block(f"ticket.{x}") for x in ("loop", "run", "done"))
     b.branch(loop)
     b.position_at_end(loop)
     lo = b.mul(b.atomic_rmw("add", counter, ir.Constant(I64, 1), "monotonic"), per)
     b.cbranch(b.icmp_signed("<", lo, n), run, done)
     b.position_at_end(run)
-    start = _now_ns(b, ts)
+    start = _now_ns(b, ts) if counted else None
     end = b.add(lo, per)
     rc = body(lo, b.select(b.icmp_signed("<", end, n), end, n))
     if rc is None:
         rc = ir.Constant(I32, 0)
-    _add_stat(b, team, 0, ir.Constant(I64, 1))
-    _add_stat(b, team, 2, b.sub(_now_ns(b, ts), start))
+    if counted:
+        _add_stat(b, team, 0, ir.Constant(I64, 1))
+        _add_stat(b, team, 2, b.sub(_now_ns(b, ts), start))
     tail = b.block
     b.cbranch(b.icmp_unsigned("==", rc, ir.Constant(I32, 0)), loop, done)
     b.position_at_end(done)
@@ -262,7 +272,8 @@ ForkBody = Callable[[ir.IRBuilder, list[ir.Value], Team], "ir.Value | None"]
 
 
 def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: int,
-         body: ForkBody, name: str, serial: Callable[[], ir.Value | None], judged: bool = True) -> ir.Value:
+         body: ForkBody, name: str, serial: Callable[[], ir.Value | None], judged: bool = True,
+         by_cpu: bool = False) -> ir.Value:
     """Emit, at `b`, one GOMP_parallel region running `body` on each of `threads` threads
     (`team.tid` its team index; work is shared out by `ticket_loop`s, or by tid), with
     `values` (pointers and i64s) passed through a stack block allocated at `entry` (the
@@ -278,7 +289,9 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     that merely wakes late only takes fewer tickets. `judged=False` (the GEMMs) judges by
     the calling thread's idle time instead (`_judge_idle`): mixing cheap packing tickets with
     row blocks, the caller's tickets misjudge a quiet machine's GEMM as not paying (the MLP
-    ran serial half the time), and fixed shares have no tickets.
+    ran serial half the time), and fixed shares have no tickets. `by_cpu` (the packed GEMM,
+    whose counted tickets all cost the same) judges by the calling thread's CPU time per
+    ticket instead (`_judge_cpu`).
     """
     m = b.module
     worker = ir.Function(m, ir.FunctionType(ir.VoidType(), [PTR]), name)
@@ -300,7 +313,10 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     stats = wb.select(wb.icmp_signed("==", tid, ir.Constant(I64, 0)), shared, own)  # tid 0's: the caller's
     team = Team(tid, stats, wb.alloca(I64, size=ir.Constant(I64, 2), name="ts"))
     began = _now_ns(wb, team.ts)
+    cpu = _now_ns(wb, team.ts, 3) if by_cpu else None
     rc = body(wb, unpacked, team)
+    if by_cpu:
+        _add_stat(wb, team, 5, wb.sub(_now_ns(wb, team.ts, 3), cpu))
     _add_stat(wb, team, 3, wb.sub(_now_ns(wb, team.ts), began))
     if rc is not None:
         failed = worker.append_basic_block("failed")
@@ -328,8 +344,8 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     with b.if_else(together) as (team, alone):
         with team:
             b.call(gomp, [worker, data, ir.Constant(I32, threads), ir.Constant(I32, 0)])
-            (_judge if judged else _judge_idle)(b, stats, start, _now_ns(b, ts), until,
-                                                _external(m, BACKOFF_SYMBOL, I64))
+            judge = _judge_cpu if by_cpu else _judge if judged else _judge_idle
+            judge(b, stats, start, _now_ns(b, ts), until, _external(m, BACKOFF_SYMBOL, I64))
         with alone:
             rc = serial()
             if rc is not None:
@@ -372,6 +388,29 @@ def _judge_idle(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value
     _back_off(b, lost, end, until, backoff)
 
 
+def _judge_cpu(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, until: ir.Value,
+               backoff: ir.Value) -> None:
+    """`_judge` for regions whose counted tickets cost the same (the packed GEMM's row
+    blocks) on a machine whose cores other processes share: the serial time is estimated
+    from the calling thread's CPU time, not its wall time, in the body (its uncounted side
+    work included) per ticket it took, times the tickets offered; the team paid when that
+    is at least PAYS times the region's wall time. Wall time per ticket would grow
+    with the caller's own waits for a core, and make a team that loses look as if it paid.
+    A caller that took no ticket (it lost its core, the others did the work) gives no
+    estimate, so the region is not judged: counted as paid, it cleared the strike of the
+    region before, and on one core a team whose regions took turns at that never turned
+    serial. A region shorter than IDLE_NS counts as paid: it cannot have lost much, and on a
+    quiet machine a small GEMM's wake-up of the other thread would make the estimate err."""
+    mine, offered, cpu = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
+                          for i in (0, 1, 5))
+    region = b.sub(end, start)
+    wall = b.mul(region, b.mul(mine, ir.Constant(I64, round(PAYS * 100))))
+    lost = b.and_(b.icmp_signed(">", wall, b.mul(b.mul(cpu, offered), ir.Constant(I64, 100))),
+                  b.icmp_signed(">", region, ir.Constant(I64, IDLE_NS)))
+    with b.if_then(b.icmp_signed(">", mine, ir.Constant(I64, 0))):
+        _back_off(b, lost, end, until, backoff)
+
+
 def _back_off(b: ir.IRBuilder, lost: ir.Value, end: ir.Value, until: ir.Value, backoff: ir.Value) -> None:
     """A region judged `lost` right after another one makes forks serial until `end` +
     `backoff` and doubles `backoff` (a first one only strikes: the module docstring says
@@ -403,6 +442,32 @@ def barrier(b: ir.IRBuilder, team: Team | None = None) -> None:
     b.call(declare(b.module, "GOMP_barrier", ir.VoidType(), []), [])
     if team is not None:
         _add_stat(b, team, 4, b.sub(_now_ns(b, team.ts), began))
+
+
+def wait_at_least(b: ir.IRBuilder, team: Team, counter: ir.Value, value: ir.Value) -> None:
+    """Emit: wait until the shared i64 `counter` (read with acquire: what the threads that
+    raised it wrote before is visible) is at least `value`, yielding the core meanwhile; the
+    time waited counts as idle in `team.stats` (as at a `barrier`). Unlike a barrier it
+    waits only for the work it names: a thread with nothing left to add to `counter`
+    holds no one up, running or not."""
+    fn = b.function
+    wait, done = fn.append_basic_block("wait"), fn.append_basic_block("wait.done")
+
+    def ready() -> ir.Value:
+        return b.icmp_signed(">=", b.load_atomic(counter, "acquire", 8, typ=I64), value)
+    b.cbranch(ready(), done, wait)
+    b.position_at_end(wait)
+    began = _now_ns(b, team.ts)
+    spin = fn.append_basic_block("wait.spin")
+    b.branch(spin)
+    b.position_at_end(spin)
+    b.call(declare(b.module, "sched_yield", I32, []), [])
+    counted = fn.append_basic_block("wait.counted")
+    b.cbranch(ready(), counted, spin)
+    b.position_at_end(counted)
+    _add_stat(b, team, 4, b.sub(_now_ns(b, team.ts), began))
+    b.branch(done)
+    b.position_at_end(done)
 
 
 def team_size(b: ir.IRBuilder) -> ir.Value:

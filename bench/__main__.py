@@ -117,13 +117,15 @@ def _run(args: argparse.Namespace, how: str, argv: list[str] | None) -> int:
         wl = workloads.BY_NAME[name]
         _log(f"{name}...")
         params = wl.params(args.quick)
-        rows.append(harness.run_workload(wl, params, lineup, reps, 0.002 if args.quick else 0.05, salts, _log))
+        reference = machine.sgemm_step(machine.sgemm_n(args.quick)) if wl.flops is not None else None
+        rows.append(harness.run_workload(wl, params, lineup, reps, 0.002 if args.quick else 0.05, salts, _log,
+                                         reference))
         if wl.mode == "first_run" and cache:
             rows.append(harness.run_fresh_process(wl, params, reps, args.threads, salts))
     header["other load during the run"] = load.others()
 
     lines = report.table(rows, [p.name for p in lineup], limits)
-    note_lines = report.notes(rows)
+    note_lines = report.notes(rows, limits)
     print("\n".join(f"{k}: {v}" for k, v in header.items()))
     print("\n".join(report.limits_lines(limits)))
     print()

@@ -68,6 +68,7 @@ class Row:
     workload: Workload
     params: dict
     cells: dict[str, Cell]
+    reference: Cell | None = None  # the sgemm reference sampled in this row's rotation
 
 
 def _short(e: BaseException) -> str:
@@ -126,10 +127,17 @@ class Salts:
         return (self._base + next(self._next)) / 1024
 
 
+REFERENCE = "sgemm reference"  # its sampler's name: no peer is called that
+
+
 def run_workload(wl: Workload, params: dict, peers: list[Peer], reps: int, target_s: float,
-                 salts: Salts, log: Callable[[str], None] = lambda s: None) -> Row:
-    """Set up every peer on `wl`, check its output against numpy, then sample in alternation."""
+                 salts: Salts, log: Callable[[str], None] = lambda s: None,
+                 reference: Callable[[], Any] | None = None) -> Row:
+    """Set up every peer on `wl`, check its output against numpy, then sample in alternation;
+    `reference` (a step: the sgemm a GFLOP/s figure is put against) is sampled in the same
+    rotation, so the row's share of it compares like with like (`Row.reference`)."""
     cells = {p.name: Cell() for p in peers}
+    ref = Cell() if reference is not None else None
     samplers: dict[str, Callable[[], float]] = {}
     runners: list[Runner] = []
     want = None
@@ -165,22 +173,27 @@ def run_workload(wl: Workload, params: dict, peers: list[Peer], reps: int, targe
 
     if wl.mode == "first_run":
         reps = min(reps, FIRST_RUN_MAX_REPS)
+    if ref is not None and samplers:
+        reference()
+        k_ref = _calibrate(reference, target_s)
+        samplers[REFERENCE] = lambda: _timed(reference, k_ref)
+    cells_and_ref = {**cells, REFERENCE: ref}
     names = list(samplers)
     for r in range(reps if names else 0):
         for name in names[r % len(names):] + names[:r % len(names)]:  # rotated: no fixed position
-            if cells[name].na:
+            if cells_and_ref[name].na:
                 continue
             settle()
             try:
-                cells[name].samples.append(samplers[name]())
+                cells_and_ref[name].samples.append(samplers[name]())
             except Exception as e:  # noqa: BLE001  as above: one implementation's failure is data
-                cells[name].na = _short(e)
+                cells_and_ref[name].na = _short(e)
     for runner in runners:
         with contextlib.suppress(Exception):  # a failing close must not lose the row
             runner.close()
     del samplers, runners
     gc.collect()
-    return Row(wl.name, wl, params, cells)
+    return Row(wl.name, wl, params, cells, ref)
 
 
 def run_fresh_process(wl: Workload, params: dict, reps: int, threads: int | None, salts: Salts) -> Row:

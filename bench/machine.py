@@ -5,6 +5,14 @@ copy bandwidth, a matmul the BLAS sgemm rate, a tiny run the cost of one foreign
 Bandwidth counts bytes read plus bytes written, as the workloads' GB/s do (a copy of
 64 MiB moves 128 MiB). The host is a shared VM: compare ratios from one run, not absolute
 numbers across runs.
+
+The sgemm rate is a reference sampled like the workloads: `_sampled_time` takes calibrated
+~50 ms samples with `harness.settle()` before each, as the rows are timed, not single calls
+back to back (OpenBLAS's threads stay spinning between those, a state no row sees). Rows
+with a GFLOP/s figure also sample `sgemm_step` in their own rotation (`harness.run_workload`
+with `reference`), so their "% of sgemm" compares medians from the same minutes: the
+start-of-run figure alone drifted by ±25% against the rows' own numpy sgemm (1024^3 matmul,
+89% of it in one quiet run and 119% in another while numpy÷lowerflow moved 1.15 to 1.12).
 """
 from __future__ import annotations
 
@@ -146,6 +154,31 @@ def _median_time(fn, reps: int, inner: int = 1) -> float:
     return statistics.median(times)
 
 
+def sgemm_n(quick: bool) -> int:
+    """The reference sgemm's size: 1024^3 (128^3 for --quick)."""
+    return 128 if quick else 1024
+
+
+def sgemm_step(n: int):
+    """One OpenBLAS float32 n^3 product (`np.dot`, the BLAS's own threading)."""
+    a = np.random.default_rng(0).random((n, n), np.float32)
+    b = np.random.default_rng(1).random((n, n), np.float32)
+    return lambda: np.dot(a, b)
+
+
+def _sampled_time(step, reps: int, quick: bool) -> float:
+    """Median seconds per `step` over `reps` samples taken as the harness takes a row's."""
+    from bench import harness
+
+    step()
+    k = harness._calibrate(step, 0.002 if quick else 0.05)
+    samples = []
+    for _ in range(reps):
+        harness.settle()
+        samples.append(harness._timed(step, k))
+    return statistics.median(samples)
+
+
 def _copy_time(mib: int, reps: int) -> float:
     src = np.ones(mib << 18, np.float32)
     dst = np.zeros_like(src)  # written once by the warm-up, so no page faults are timed
@@ -157,15 +190,14 @@ def measure(reps: int, quick: bool = False) -> Limits:
     mib = 4 if quick else 64
     copy = _copy_time(mib, reps)
 
-    n = 128 if quick else 1024
-    a = np.random.default_rng(0).random((n, n), np.float32)
-    b = np.random.default_rng(1).random((n, n), np.float32)
-    gemm = _median_time(lambda: np.dot(a, b), reps)
+    n = sgemm_n(quick)
+    step = sgemm_step(n)
+    gemm = _sampled_time(step, reps, quick)
     gemm_1t = None
     try:
         from threadpoolctl import threadpool_limits
         with threadpool_limits(1, user_api="blas"):
-            gemm_1t = _median_time(lambda: np.dot(a, b), reps)
+            gemm_1t = _sampled_time(step, reps, quick)
     except ImportError:
         pass
 

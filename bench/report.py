@@ -44,9 +44,18 @@ def _rate(row: Row, limits: Limits | None) -> str:
         return f"{gbs:.1f} GB/s" + (f" ({100 * gbs / limits.copy_gbs:.0f}% of copy)" if limits else "")
     if wl.flops is not None:
         gflops = wl.flops(**row.params) / lf.seconds / 1e9
-        return f"{gflops:.1f} GFLOP/s" + (f" ({100 * gflops / limits.sgemm_gflops:.0f}% of sgemm)"
-                                          if limits else "")
+        peak = sgemm_gflops(row, limits)
+        return f"{gflops:.1f} GFLOP/s" + (f" ({100 * gflops / peak:.0f}% of sgemm)" if peak else "")
     return ""
+
+
+def sgemm_gflops(row: Row, limits: Limits | None) -> float | None:
+    """The sgemm rate a row's GFLOP/s is put against: the reference sampled in the row's own
+    rotation (the same minutes), else the run's start-of-run figure."""
+    ref = row.reference
+    if ref is not None and ref.seconds is not None and limits is not None:
+        return 2 * limits.sgemm_n ** 3 / ref.seconds / 1e9
+    return limits.sgemm_gflops if limits else None
 
 
 def table(rows: list[Row], peers: list[str], limits: Limits | None) -> list[list[str]]:
@@ -69,10 +78,13 @@ def limits_lines(limits: Limits) -> list[str]:
             f"bare ctypes call (libc labs): {limits.ctypes_us:.3f} µs"]
 
 
-def notes(rows: list[Row]) -> list[str]:
-    """Every n/a reason and output mismatch in full."""
+def notes(rows: list[Row], limits: Limits | None = None) -> list[str]:
+    """Every n/a reason and output mismatch in full, and each row's own sgemm reference."""
     out = []
     for row in rows:
+        peak = sgemm_gflops(row, limits)
+        if row.reference is not None and row.reference.seconds is not None and peak is not None:
+            out.append(f"{row.name}: sgemm reference sampled in the row: {peak:.1f} GFLOP/s")
         for peer, cell in row.cells.items():
             if cell.seconds is None:
                 out.append(f"{row.name} / {peer}: n/a: {cell.na or 'no samples'}")

@@ -197,20 +197,21 @@ def test_forked_child_runs_parallel_kernels(tmp_path):
 
 
 IDLE_SCRIPT = """
-import os, time, numpy as np
+import os, sys, time, numpy as np
 os.sched_setaffinity(0, [min(os.sched_getaffinity(0))])  # one core for a team of two
 from lowerflow.backend import compile_function, parallel
 from lowerflow.ir import ELEM_TYPES, Function, build, tensor
 F32 = ELEM_TYPES["f32"]
-f = Function("step", [tensor([4096, 1024], F32), tensor([1024, 10], F32)])
+m, k, n, narrow = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+f = Function("step", [tensor([m, k], F32), tensor([k, n], F32)])
 f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
 exe = compile_function(f, threads=2)
-assert "GOMP_parallel" in exe.llvm_ir and "gemm_narrow" in exe.llvm_ir
-a, b = np.ones((4096, 1024), np.float32), np.ones((1024, 10), np.float32)
+assert "GOMP_parallel" in exe.llvm_ir and ("gemm_narrow" in exe.llvm_ir) == narrow
+a, b = np.ones((m, k), np.float32), np.ones((k, n), np.float32)
 assert parallel._SERIAL_UNTIL.value == 0
 for _ in range(10):  # until the forks turn serial: (strike before, serial after, strike after) per run
     struck = parallel._STRUCK.value
-    assert (exe.run([a, b])[0] == 1024).all()
+    assert (exe.run([a, b])[0] == k).all()
     serial = parallel._SERIAL_UNTIL.value > time.monotonic_ns()
     print(struck, int(serial), parallel._STRUCK.value)
     if serial:
@@ -218,16 +219,19 @@ for _ in range(10):  # until the forks turn serial: (strike before, serial after
 """
 
 
-def test_a_gemm_that_waits_for_a_thread_without_a_core_turns_forks_serial():
-    """The GEMMs are judged by the calling thread's idle time (`parallel._judge_idle`): on
-    one core, the caller of a 2-thread narrow GEMM waits for the other thread's whole share.
-    A first such region only strikes (a late wake-up looks the same); the second in a row
-    makes the next forks run serially for a backoff and clears the strike. (A region may
-    still pay when the one core happens to run the other thread's share while the caller
-    waits for a core too: the runs are read as a sequence, not counted.)"""
+@pytest.mark.parametrize("m,k,n,narrow", [(4096, 1024, 10, 1), (512, 512, 512, 0)], ids=["narrow", "packed"])
+def test_a_gemm_that_waits_for_a_thread_without_a_core_turns_forks_serial(m, k, n, narrow):
+    """On one core, a 2-thread GEMM does not pay: the narrow GEMM's caller waits for the other
+    thread's whole share (`parallel._judge_idle`), the packed GEMM's caller takes most row
+    tickets at the CPU cost of running alone (`parallel._judge_cpu`). A first such region
+    only strikes (a late wake-up looks the same); the second in a row makes the next forks
+    run serially for a backoff and clears the strike. (A region may still pay when the one
+    core happens to run the other thread's share while the caller waits for a core too:
+    the runs are read as a sequence, not counted.)"""
     if not hasattr(os, "sched_setaffinity") or not parallel.available():
         pytest.skip("no affinity control or no libgomp")
-    out = subprocess.run([sys.executable, "-c", IDLE_SCRIPT], capture_output=True, text=True, timeout=120, check=False)
+    out = subprocess.run([sys.executable, "-c", IDLE_SCRIPT, str(m), str(k), str(n), str(narrow)],
+                         capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     runs = [tuple(map(int, line.split())) for line in out.stdout.splitlines()]
     assert runs[0][0] == 0 and runs[-1] == (1, 1, 0), runs  # serial on a second strike, which it clears

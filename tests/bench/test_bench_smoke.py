@@ -124,3 +124,24 @@ def test_training_exprs_match_the_tf1_graph(name):
     for key, want in zip(keys, state):
         tf_name = key[:-2] + SLOTS[key[-2:]] if key[-2:] in SLOTS else key
         np.testing.assert_allclose(got[tf_name], want, rtol=1e-5, atol=1e-7, err_msg=key)
+
+
+def test_gflops_rows_put_lowerflow_against_their_own_sgemm_samples():
+    """A row with a GFLOP/s figure samples the sgemm reference in its own rotation, and its
+    "% of sgemm" uses that median, not the start-of-run figure (which drifts)."""
+    from bench import machine, report
+    from bench.workloads import BY_NAME
+
+    wl = BY_NAME["matmul"]
+    calls = []
+    step = machine.sgemm_step(16)
+    row = harness.run_workload(wl, {"n": 16}, [peers.Lowerflow()], reps=3, target_s=0.001,
+                               salts=harness.Salts(), reference=lambda: calls.append(1) or step())
+    assert len(row.reference.samples) == 3 and calls
+    limits = machine.Limits(copy_gbs=1.0, copy_mib=1, sgemm_gflops=1e-9, sgemm_1t_gflops=None, sgemm_n=16,
+                            ctypes_us=1.0)
+    peak = 2 * 16 ** 3 / row.reference.seconds / 1e9
+    assert report.sgemm_gflops(row, limits) == pytest.approx(peak)
+    gflops = 2 * 16 ** 3 / row.cells["lowerflow"].seconds / 1e9
+    assert report._rate(row, limits) == f"{gflops:.1f} GFLOP/s ({100 * gflops / peak:.0f}% of sgemm)"
+    assert f"matmul: sgemm reference sampled in the row: {peak:.1f} GFLOP/s" in report.notes([row], limits)
