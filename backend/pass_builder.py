@@ -17,7 +17,8 @@ pair inside a heap chunk of its own (glibc's chunk header read in front of it); 
 are freed only when the same field, pair position and chunk size (give or take malloc's
 rounding) are found again. Memory is
 read through /proc/self/mem, so a stray address reads as an error, never a crash; anything
-unrecognised (another llvmlite, another allocator, no /proc) is left alive as before. Reusing
+unrecognised (another allocator, no /proc) is left alive as before, and so is everything on an
+llvmlite not known to leak it (`LEAKING_VERSIONS`). Reusing
 one PassBuilder is no way out: every run registers callbacks on it that point into that
 run's stack.
 """
@@ -28,10 +29,14 @@ import os
 import struct
 import threading
 
+import llvmlite
 import llvmlite.binding as llvm
 from llvmlite.binding import ffi
 from llvmlite.binding.newpassmanagers import NewPassManager
 
+#: llvmlite versions whose PassBuilders leak their callbacks object: on any other (one that
+#: may delete it itself) nothing is freed here, since freeing it twice would corrupt the heap.
+LEAKING_VERSIONS = ("0.50",)
 _WORD = struct.Struct("<Q")
 _SEARCHED = 256  # bytes of the PassBuilder searched for the field
 _CHUNK_MAX = 16384  # the callbacks object is ~1.5 KB; a larger chunk is not it
@@ -53,6 +58,11 @@ def close_pass_manager(mpm: llvm.ModulePassManager) -> None:
         mpm.close()
 
 
+def leaks_callbacks() -> bool:
+    """Whether this llvmlite is one known to leak each PassBuilder's callbacks object."""
+    return ".".join(llvmlite.__version__.split(".")[:2]) in LEAKING_VERSIONS
+
+
 class InstrumentationFreer:
     """Finds and frees the PassInstrumentationCallbacks a PassBuilder was made with (see
     the module docstring). `layout` is (field offset in the PassBuilder, position of the
@@ -62,7 +72,7 @@ class InstrumentationFreer:
         self._lock = threading.Lock()
         self._mem: int | None = None  # fd of /proc/self/mem, -1 where it cannot be read
         self.layout: tuple[int, int, int] | None = None
-        self.learnt = False
+        self.learnt = not leaks_callbacks()  # nothing to learn where nothing is freed
         self.freed = 0
 
     def _read(self, address: int, size: int) -> bytes | None:
