@@ -100,22 +100,23 @@ class InstrumentationFreer:
             return None
         return size & ~7
 
-    def _match(self, pb_address: int, field: int) -> tuple[int, int, int] | None:
+    def _match(self, pb_address: int, field: int, own: int = 0) -> tuple[int, int, int] | None:
         """(callbacks address, pair position, chunk size) if the word at `field` of the
-        PassBuilder points at a heap chunk outside it holding the pair."""
+        PassBuilder points at a heap chunk holding the pair, outside the PassBuilder's
+        first `own` bytes."""
         word = self._read(pb_address + field, 8)
         if word is None:
             return None
         target = _WORD.unpack(word)[0]
-        own = self._chunk_size(pb_address) or _SEARCHED  # the PassBuilder's own chunk
         size = self._chunk_size(target) if not 0 <= target - pb_address < own else None
         body = self._read(target, size - 8) if size else None
         at = body.find(_WORD.pack(pb_address) + _WORD.pack(target)) if body else -1
         return (target, at, size) if at >= 0 and at % 8 == 0 else None
 
     def _learn(self, pb_address: int) -> None:
+        own = self._chunk_size(pb_address) or _SEARCHED  # its fields point into itself too
         found = [(field, *m[1:]) for field in range(0, _SEARCHED, 8)
-                 if (m := self._match(pb_address, field)) is not None]
+                 if (m := self._match(pb_address, field, own)) is not None]
         self.layout = found[0] if len(found) == 1 else None  # ambiguous: free nothing
         self.learnt = True
 
