@@ -70,13 +70,17 @@ class InstrumentationFreer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._mem: int | None = None  # fd of /proc/self/mem, -1 where it cannot be read
+        self._mem = -1  # fd of /proc/self/mem (opened by `_pid`), -1 where it cannot be read
+        self._pid: int | None = None
         self.layout: tuple[int, int, int] | None = None
         self.learnt = not leaks_callbacks()  # nothing to learn where nothing is freed
         self.freed = 0
 
     def _read(self, address: int, size: int) -> bytes | None:
-        if self._mem is None:
+        if self._pid != os.getpid():  # a forked child must not read its parent's memory
+            self._pid = os.getpid()
+            if self._mem >= 0:
+                os.close(self._mem)
             try:
                 self._mem = os.open("/proc/self/mem", os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
@@ -96,7 +100,7 @@ class InstrumentationFreer:
         if header is None:
             return None
         size = _WORD.unpack(header)[0]
-        if size & _IS_MMAPPED or not 32 <= size & ~7 <= _CHUNK_MAX:
+        if size & _IS_MMAPPED or not _MIN_CHUNK <= size & ~7 <= _CHUNK_MAX:
             return None
         return size & ~7
 
