@@ -6,7 +6,8 @@ Every rule here comes from a crash or slowdown measured with llvmlite:
 - every engine gets its own TargetMachine (an engine owns its TM; sharing one crashes at
   teardown); only the TM used to *build pass pipelines* is shared, it never meets an engine;
 - a fresh PipelineTuningOptions/PassBuilder/ModulePassManager per module (a reused MPM aborts),
-  and the MPM is freed explicitly after its run (llvmlite 0.50 never frees it: `_close_pass_manager`);
+  and what llvmlite 0.50 leaves of them alive (the MPM, the PassBuilder's instrumentation
+  callbacks) is freed after the run (`pass_builder.py`);
 - `verify()` before optimising (LLVM has assertions on: bad IR aborts instead of raising);
 - unrolling and interleaving off: halves compile time, no measured runtime loss;
 - undefined externals are checked before JIT (MCJIT would segfault when called).
@@ -23,9 +24,9 @@ import functools
 import threading
 
 import llvmlite.binding as llvm
-from llvmlite.binding import ffi
 from llvmlite.binding.common import _is_shutting_down
-from llvmlite.binding.newpassmanagers import NewPassManager
+
+from lowerflow.backend import pass_builder
 
 _INIT_LOCK = threading.Lock()
 #: PipelineTuningOptions of every optimisation (part of the cache key). Unrolling and
@@ -108,28 +109,8 @@ def optimise(llvm_ir: str, tm: llvm.TargetMachine | None = None) -> llvm.ModuleR
     mod.triple = llvm.get_process_triple()
     mod.data_layout = str(tm.target_data)
     mod.verify()
-    pto = llvm.create_pipeline_tuning_options(speed_level=PIPELINE["speed_level"])
-    for option, value in PIPELINE.items():
-        setattr(pto, option, value)
-    pb = llvm.create_pass_builder(tm, pto)
-    mpm = pb.getModulePassManager()  # a new MPM every time: reusing one aborts
-    try:
-        mpm.run(mod, pb)
-    finally:
-        _close_pass_manager(mpm)
+    pass_builder.run_pipeline(mod, tm, PIPELINE)
     return mod
-
-
-def _close_pass_manager(mpm: llvm.ModulePassManager) -> None:
-    """Free `mpm`'s native pipeline. In llvmlite 0.50 `ModulePassManager._dispose` resolves
-    to `ObjectRef`'s no-op (ObjectRef precedes NewPassManager in its bases), so closing or
-    collecting it frees nothing: every O3 pipeline leaked ~70 KB, 10,000 compiles ~0.7 GB.
-    Call the real disposal where that no-op is what `close()` would run."""
-    if type(mpm)._dispose is ffi.ObjectRef._dispose:
-        NewPassManager._dispose(mpm)
-        mpm.detach()
-    else:  # pragma: no cover - an llvmlite that fixed its bases
-        mpm.close()
 
 
 def external_symbols(mod: llvm.ModuleRef) -> list[str]:
