@@ -1,5 +1,5 @@
-"""TF1's functional `tf.layers` (`dense`, `conv2d`, `max_pooling2d`, `average_pooling2d`,
-`flatten`, `dropout`, `batch_normalization`) over tf.nn and `tf.get_variable`
+"""TF1's functional `tf.layers` (`dense`, `conv2d`, `conv2d_transpose`, `max_pooling2d`,
+`average_pooling2d`, `flatten`, `dropout`, `batch_normalization`) over tf.nn and `tf.get_variable`
 (cf. TF1's tf.compat.v1.layers).
 
 Each call opens the variable scope TF1's Layer does (`name`, else the layer's base name made
@@ -84,6 +84,51 @@ def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_f
             bias = get_variable("bias", [filters], x.dtype, bias_initializer, bias_regularizer, trainable=trainable)
             y = bias_add(y, bias, data_format=form)
         return _activate(y, activation)
+
+
+def conv2d_transpose(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_format="channels_last",
+                     activation=None, use_bias=True, kernel_initializer=None, bias_initializer=Zeros(),
+                     kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                     kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
+                     reuse=None) -> Tensor:
+    """tf.layers.conv2d_transpose: tf.nn.conv2d_transpose with a [kh, kw, filters, in] kernel,
+    plus bias. Each spatial output is in * stride, plus max(kernel - stride, 0) for "valid"
+    (Keras's deconvolution length); an unknown batch is taken from the input at run time."""
+    x, form = convert_to_tensor(inputs), _format(data_format)
+    if x.shape.ndims != 4:
+        raise ValueError(f"Input 0 of layer conv2d_transpose is incompatible with the layer: expected ndim=4, "
+                         f"found ndim={x.shape.ndims}. Full shape received: {x.shape}")
+    (kh, kw), (sh, sw) = _pair(kernel_size, "kernel_size"), _pair(strides, "strides")
+    spatial = [2, 3] if form == "NCHW" else [1, 2]
+    channels = x.shape[1 if form == "NCHW" else 3].value
+    if channels is None:
+        raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
+    with variable_scope(name, default_name="conv2d_transpose", reuse=reuse):
+        kernel = get_variable("kernel", [kh, kw, filters, channels], x.dtype, kernel_initializer,
+                              kernel_regularizer, trainable=trainable)
+        batch, *sizes = [_deconv_length(x, a, k, st, padding) for a, k, st in zip([0] + spatial, (1, kh, kw),
+                                                                                   (1, sh, sw))]
+        out = [batch, filters, *sizes] if form == "NCHW" else [batch, *sizes, filters]
+        out_shape = array_ops.stack(out) if any(isinstance(d, Tensor) for d in out) else out
+        y = conv_ops.conv2d_transpose(x, kernel, out_shape, [1, 1, sh, sw] if form == "NCHW" else [1, sh, sw, 1],
+                                      padding.upper(), data_format=form)
+        if use_bias:
+            bias = get_variable("bias", [filters], x.dtype, bias_initializer, bias_regularizer, trainable=trainable)
+            y = bias_add(y, bias, data_format=form)
+        return _activate(y, activation)
+
+
+def _deconv_length(x: Tensor, axis: int, kernel: int, stride: int, padding: str):
+    """Dim `axis` of the transposed convolution's output: an int where `x`'s is known, else a
+    tensor of its run-time value (the batch: kernel = stride = 1)."""
+    if padding.lower() not in ("valid", "same"):
+        raise ValueError(f"The `padding` argument must be a list/tuple or one of \"valid\", \"same\" "
+                         f"(or \"causal\", only for `Conv1D`). Received: {padding}")
+    extra = max(kernel - stride, 0) if padding.lower() == "valid" else 0
+    length = x.shape[axis].value
+    if length is None:
+        return array_ops.shape(x)[axis] * stride + extra
+    return length * stride + extra
 
 
 def _pooling(pool, default_name: str):

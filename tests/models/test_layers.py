@@ -2,11 +2,13 @@
 gradients, batch-norm moving averages through UPDATE_OPS, reuse; and tf.app.flags."""
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
 import lowerflow as tf
-from tests.models.helpers import tf1_layers
+from tests.models.helpers import tf1, tf1_layers
 
 R = np.random.default_rng(2)
 X = R.standard_normal((4, 6, 6, 2)).astype(np.float32)
@@ -96,3 +98,80 @@ def test_flags_and_app_run():
     with pytest.raises(SystemExit) as exit_info:
         tf.app.run(lambda argv: len(argv), argv=["prog", "x", "y"])
     assert exit_info.value.code == 3
+
+
+DECONV_X = R.standard_normal((2, 4, 5, 3)).astype(np.float32)
+DECONV_K = R.standard_normal((3, 3, 2, 3)).astype(np.float32) * 0.3
+DECONV_B = [0.1, -0.1]
+#: (padding, strides, batch) and the output's spatial size by Keras's deconvolution lengths
+DECONV_CASES = [("same", 2, None, (8, 10)), ("valid", 2, 2, (9, 11)), ("valid", (1, 2), None, (6, 11)),
+                ("same", 1, 2, (4, 5))]
+
+
+def _deconv_run(tf, build):
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 4, 5, 3])
+        y, variables = build(tf, x)
+        fetches = [y] + tf.gradients(tf.reduce_sum(y * y), [x] + variables)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            return sess.run(fetches, {x: DECONV_X}), sorted(v.name for v in tf.global_variables()), y.shape.as_list()
+
+
+def _deconv_layer(padding, strides, batch):
+    def build(tf, x):
+        if batch is not None:
+            x = tf.reshape(x, [batch, 4, 5, 3])
+        y = tf.layers.conv2d_transpose(x, 2, 3, strides, padding, activation=tf.nn.relu,
+                                       kernel_initializer=tf.constant_initializer(DECONV_K),
+                                       bias_initializer=tf.constant_initializer(DECONV_B))
+        return y, tf.trainable_variables()
+    return build
+
+
+def _deconv_by_hand(padding, strides, batch, size):
+    """The layer written with tf.nn (which needs no Keras), TF1's variable names."""
+    def build(tf, x):
+        if batch is not None:
+            x = tf.reshape(x, [batch, 4, 5, 3])
+        sh, sw = (strides, strides) if isinstance(strides, int) else strides
+        with tf.variable_scope("conv2d_transpose"):
+            kernel = tf.get_variable("kernel", initializer=tf.constant(DECONV_K))
+            bias = tf.get_variable("bias", initializer=tf.constant(DECONV_B, tf.float32))
+        out = tf.stack([tf.shape(x)[0], *size, 2])
+        y = tf.nn.conv2d_transpose(x, kernel, out, [1, sh, sw, 1], padding.upper())
+        y = tf.nn.relu(tf.nn.bias_add(tf.reshape(y, [batch or -1, *size, 2]), bias))
+        return y, [kernel, bias]
+    return build
+
+
+@pytest.mark.parametrize("padding,strides,batch,size", DECONV_CASES)
+def test_conv2d_transpose_layer_against_tf(padding, strides, batch, size):
+    """Output sizes (a run-time batch too), variable names, values and the gradients of input,
+    kernel and bias against TF's tf.nn with TF1's layer names (and TF's own layer, where
+    tf_keras is installed)."""
+    ours = _deconv_run(tf, _deconv_layer(padding, strides, batch))
+    assert ours[1] == ["conv2d_transpose/bias:0", "conv2d_transpose/kernel:0"]
+    assert ours[2] == [batch, *size, 2]
+    references = [_deconv_run(tf1(), _deconv_by_hand(padding, strides, batch, size))]
+    if importlib.util.find_spec("tf_keras"):
+        references.append(_deconv_run(tf1_layers(), _deconv_layer(padding, strides, batch)))
+    for theirs in references:
+        assert ours[1:] == theirs[1:]
+        for a, b in zip(ours[0], theirs[0]):
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_conv2d_transpose_layer_channels_first_is_the_transposed_channels_last():
+    x = DECONV_X
+    with tf.Graph().as_default():
+        init = tf.constant_initializer(DECONV_K)
+        last = tf.layers.conv2d_transpose(tf.constant(x), 2, 3, 2, "valid", kernel_initializer=init, name="a")
+        first = tf.layers.conv2d_transpose(tf.constant(x.transpose(0, 3, 1, 2)), 2, 3, 2, "valid",
+                                           data_format="channels_first", kernel_initializer=init, name="b")
+        assert first.shape.as_list() == [2, 2, 9, 11]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            a, b = sess.run([last, first])
+    np.testing.assert_allclose(a, b.transpose(0, 2, 3, 1), rtol=1e-5, atol=1e-6)
