@@ -57,6 +57,13 @@ def _reshape(m):
          ([-2, -6], [-1, 5, 1]), ([0, -1], [0, 2, 6]), ([12, 1], [12, -3, 1])]
 
 
+def _reshape_empty(m):
+    """TF infers a -1 beside a 0 from the data's nonzero dims (and checks nothing then)."""
+    s = m.placeholder(m.int32, [2])
+    datas = [m.zeros([2, 0, 3]), m.zeros([0]), m.constant(np.arange(6, dtype=np.float32))]
+    return [m.reshape(x, s) for x in datas], (s,), [[0, -1], [-1, 0], [6, -1], [2, -1], [0, 5], [4, -1]]
+
+
 def _consumers(m):
     n = m.placeholder(m.int32, [])
     x = m.placeholder(m.float32, [])
@@ -93,7 +100,7 @@ def _broadcasts(m):
 
 
 CASES = {"one_hot": _one_hot, "range": _range, "range3": _range3, "filled": _filled, "tile": _tile,
-         "reshape": _reshape, "consumers": _consumers, "broadcasts": _broadcasts,
+         "reshape": _reshape, "reshape_empty": _reshape_empty, "consumers": _consumers, "broadcasts": _broadcasts,
          "gradients": _gradients}
 
 
