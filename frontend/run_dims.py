@@ -325,15 +325,17 @@ def _range_shape(b: _Builder, r: RunDims):
     dtype = elem_attr(r.op._attrs["dtype"])
     start, limit, delta = (_scalar(b.pl, r.op, k, dtype) for k in ("start", "limit", "delta"))
     zero = b.c(0, start)
-    up, down = b("lf.gt", delta, zero), b("lf.lt", delta, zero)
-    checks = [b("lf.eq", delta, zero), b("lf.and", up, b("lf.gt", start, limit)),
-              b("lf.and", down, b("lf.lt", start, limit))]
-    code = b.code(checks)
+    up = b("lf.gt", delta, zero)  # TF's kernel tests `start <= limit` (so NaN bounds fail) when
+    checks = [b("lf.eq", delta, zero), b("lf.and", up, b("lf.not", b("lf.le", start, limit))),  # delta > 0,
+              b("lf.and", b("lf.not", up), b("lf.not", b("lf.ge", start, limit)))]  # else `start >= limit`
     span, step = b("lf.abs", b("lf.sub", limit, start)), b("lf.abs", b.pick(checks[0], b.c(1, delta), delta))
     if dtype.is_float:
-        size = b.i64(b("lf.ceil", b("lf.div", span, step)))
+        count = b("lf.ceil", b("lf.div", span, step))
+        checks.append(b("lf.not", b("lf.lt", count, b.c(2.0 ** 63, count))))  # NaN, or past an int64
+        size = b.i64(b.pick(checks[-1], b.c(0, count), count))
     else:
         size = b("lf.floordiv", b("lf.sub", b("lf.add", b.i64(span), b.i64(step)), b.c(1)), b.i64(step))
+    code = b.code(checks)
     size = b.pick(b("lf.eq", code, b.c(0)), size, b.c(0))
     return b("lf.reshape", size, shape=[1]), code, [start, limit, delta]
 
@@ -405,7 +407,8 @@ def message(r: RunDims, code: int, quoted: list[np.ndarray], dims: np.ndarray) -
     if kind == "Range":
         start, limit, delta = map(_num, quoted)
         return [f"Requires delta != 0: {delta}", f"Requires start <= limit when delta > 0: {start}/{limit}",
-                f"Requires start >= limit when delta < 0: {start}/{limit}"][code - 1]
+                f"Requires start >= limit when delta < 0: {start}/{limit}",
+                f"Requires ((limit - start) / delta) <= {np.iinfo(np.int64).max}"][code - 1]
     if kind == "Fill":
         return f"Dimension {_num(quoted[0][_first(quoted[0], lambda v: v < 0)])} must be >= 0"
     if kind == "Tile":
