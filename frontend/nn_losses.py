@@ -11,7 +11,7 @@ loss cast back, as TF does.
 from __future__ import annotations
 
 from lowerflow.frontend import dtypes
-from lowerflow.frontend.core_ops import convert_to_tensor, stop_gradient
+from lowerflow.frontend.core_ops import convert_to_tensor, identity, stop_gradient
 from lowerflow.frontend.graph import Tensor, name_scope
 from lowerflow.frontend.math_ops import (
     abs, add, cast, exp, greater_equal, log, log1p, multiply, negative, relu, subtract, square, where,
@@ -41,6 +41,8 @@ def _softmax_xent(labels: Tensor, logits: Tensor, axis: int, name: str) -> Tenso
     log_sum = log(reduce_sum(exp(shifted), axis, keepdims=True))
     frozen = stop_gradient(log_sum)
     cross = reduce_sum(multiply(labels, subtract(frozen, shifted)), axis)
+    if logits.shape.ndims is not None and logits.shape[axis] == 0:  # no classes: L is -inf, L - sg(L) NaN
+        return identity(cross, name=name)
     return add(cross, reduce_sum(subtract(log_sum, frozen), axis), name=name)
 
 

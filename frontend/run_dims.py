@@ -325,15 +325,17 @@ def _range_shape(b: _Builder, r: RunDims):
     dtype = elem_attr(r.op._attrs["dtype"])
     start, limit, delta = (_scalar(b.pl, r.op, k, dtype) for k in ("start", "limit", "delta"))
     zero = b.c(0, start)
-    up, down = b("lf.gt", delta, zero), b("lf.lt", delta, zero)
-    checks = [b("lf.eq", delta, zero), b("lf.and", up, b("lf.gt", start, limit)),
-              b("lf.and", down, b("lf.lt", start, limit))]
-    code = b.code(checks)
+    up = b("lf.gt", delta, zero)  # TF's kernel tests `start <= limit` (so NaN bounds fail) when
+    checks = [b("lf.eq", delta, zero), b("lf.and", up, b("lf.not", b("lf.le", start, limit))),  # delta > 0,
+              b("lf.and", b("lf.not", up), b("lf.not", b("lf.ge", start, limit)))]  # else `start >= limit`
     span, step = b("lf.abs", b("lf.sub", limit, start)), b("lf.abs", b.pick(checks[0], b.c(1, delta), delta))
     if dtype.is_float:
-        size = b.i64(b("lf.ceil", b("lf.div", span, step)))
+        count = b("lf.ceil", b("lf.div", span, step))
+        checks.append(b("lf.not", b("lf.lt", count, b.c(2.0 ** 63, count))))  # NaN, or past an int64
+        size = b.i64(b.pick(checks[-1], b.c(0, count), count))
     else:
         size = b("lf.floordiv", b("lf.sub", b("lf.add", b.i64(span), b.i64(step)), b.c(1)), b.i64(step))
+    code = b.code(checks)
     size = b.pick(b("lf.eq", code, b.c(0)), size, b.c(0))
     return b("lf.reshape", size, shape=[1]), code, [start, limit, delta]
 
@@ -345,21 +347,26 @@ def _fill_shape(b: _Builder, r: RunDims):
 
 
 def _reshape_shape(b: _Builder, r: RunDims):
-    """TF's Reshape: at most one -1, inferred from the data's size; the rest >= 0."""
+    """TF's Reshape: at most one -1, inferred from the data's size; the rest >= 0. With a 0 in
+    the shape, TF leaves 0s out of both products (so a -1 beside a 0 is still inferred), and
+    checks no multiple when the data has a 0 dim too."""
     shape, n = b.vector("shape"), int(np.prod(r.data_shape, dtype=np.int64))
-    free = b("lf.eq", shape, b.c(-1))
-    known = b("lf.reduce_prod", b.pick(free, b.c(1), shape), keepdims=False)
+    nonzero = int(np.prod([d for d in r.data_shape if d], dtype=np.int64))
+    free, zero = b("lf.eq", shape, b.c(-1)), b("lf.eq", shape, b.c(0))
+    has_zero = b("lf.reduce_any", zero, keepdims=False)
+    known = b("lf.reduce_prod", b.pick(b("lf.or", free, zero), b.c(1), shape), keepdims=False)
     frees = b("lf.reduce_sum", b.i64(free), keepdims=False)
-    one_free = b("lf.eq", frees, b.c(1))
-    safe = b("lf.max", known, b.c(1))
+    safe, elements = b("lf.max", known, b.c(1)), b.pick(has_zero, b.c(nonzero), b.c(n))
+    dims = b.pick(free, b("lf.floordiv", elements, safe), shape)
+    total = b("lf.reduce_prod", dims, keepdims=False)
+    multiple = b("lf.ne", b("lf.mod", elements, safe), b.c(0))
+    if 0 in r.data_shape:
+        multiple = b("lf.and", multiple, b("lf.not", has_zero))
     checks = [b("lf.reduce_any", b("lf.lt", shape, b.c(-1)), keepdims=False), b("lf.gt", frees, b.c(1)),
-              b("lf.and", one_free, b("lf.or", b("lf.eq", known, b.c(0)),
-                                      b("lf.ne", b("lf.mod", b.c(n), safe), b.c(0)))),
-              b("lf.and", b("lf.eq", frees, b.c(0)), b("lf.ne", known, b.c(n)))]
+              b("lf.and", b("lf.eq", frees, b.c(1)), multiple), b("lf.ne", total, b.c(n))]
     code = b.code(checks)
-    dims = b.pick(free, b("lf.floordiv", b.c(n), safe), shape)
     ok = b("lf.eq", code, b.c(0))
-    return b.pick(ok, dims, b("lf.mul", dims, b.c(0))), code, [shape, known]
+    return b.pick(ok, dims, b("lf.mul", dims, b.c(0))), code, [shape, known, total, elements]
 
 
 def _tile_shape(b: _Builder, r: RunDims):
@@ -400,13 +407,14 @@ def message(r: RunDims, code: int, quoted: list[np.ndarray], dims: np.ndarray) -
     if kind == "Range":
         start, limit, delta = map(_num, quoted)
         return [f"Requires delta != 0: {delta}", f"Requires start <= limit when delta > 0: {start}/{limit}",
-                f"Requires start >= limit when delta < 0: {start}/{limit}"][code - 1]
+                f"Requires start >= limit when delta < 0: {start}/{limit}",
+                f"Requires ((limit - start) / delta) <= {np.iinfo(np.int64).max}"][code - 1]
     if kind == "Fill":
         return f"Dimension {_num(quoted[0][_first(quoted[0], lambda v: v < 0)])} must be >= 0"
     if kind == "Tile":
         i = _first(quoted[0], lambda v: v < 0)
         return f"Expected multiples[{i}] >= 0, but got {_num(quoted[0][i])}"
-    shape, known = quoted
+    shape, known, total, elements = quoted
     n = int(np.prod(r.data_shape, dtype=np.int64))
     if code == 1:
         i = _first(shape, lambda v: v < -1)
@@ -416,6 +424,6 @@ def message(r: RunDims, code: int, quoted: list[np.ndarray], dims: np.ndarray) -
         j = _first(shape[i + 1:], lambda v: v == -1) + i + 1
         return f"Only one input size may be -1, not both {i} and {j}"
     if code == 3:
-        return f"Input to reshape is a tensor with {n} values, but the requested shape requires a multiple of " \
-               f"{_num(known)}"
-    return f"Input to reshape is a tensor with {n} values, but the requested shape has {_num(known)}"
+        return f"Input to reshape is a tensor with {_num(elements)} values, but the requested shape requires a " \
+               f"multiple of {_num(known)}"
+    return f"Input to reshape is a tensor with {n} values, but the requested shape has {_num(total)}"

@@ -59,9 +59,12 @@ def reshaped(shape: tuple, target: list[int]) -> tuple:
         return tuple(target)
     missing = None
     if n is not None:
-        if known == 0:
-            raise ValueError("Reshape cannot infer the missing input size for an empty tensor unless "
-                             "all specified input sizes are non-zero")
+        if known == 0:  # TF's kernel leaves 0s out of both products, and checks nothing with an empty input
+            if n:
+                raise ValueError(f"Cannot reshape a tensor with {n} elements to shape "
+                                 f"{shape_str([None if d == -1 else d for d in target])} (0 elements)")
+            return tuple(prod(d for d in shape if d) // prod(d for d in target if d > 0) if d == -1 else d
+                         for d in target)
         if n % known:
             raise ValueError(f"Dimension size must be evenly divisible by {known} but is {n}")
         missing = n // known

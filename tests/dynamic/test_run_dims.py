@@ -35,6 +35,16 @@ def _range3(m):
          ([5, 1, 1], [5, 1, 1]), ([1, 5, -1], [1, 5, -1]), ([1, 2, 1], [0, 10, 0])]
 
 
+def _range_nonfinite(m):
+    """NaN bounds fail TF's `start <= limit` checks; a size past int64 fails its own check."""
+    p = m.placeholder(m.float32, [3])
+    q = m.placeholder(m.float64, [3])
+    nan, inf = float("nan"), float("inf")
+    return [m.range(p[0], p[1], p[2]), m.range(q[0], q[1], q[2])], (p, q), \
+        [([0, nan, 1], [0, nan, 1]), ([nan, 5, 1], [nan, 5, -1]), ([0, 5, nan], [5, 0, nan]),
+         ([0, inf, 1], [-inf, 0, 1]), ([0, 1, inf], [0, 1, -inf]), ([0, 1e30, 1e-5], [0, 1e300, 1e-300])]
+
+
 def _filled(m):
     n = m.placeholder(m.int32, [])
     d = m.placeholder(m.int64, [2])
@@ -55,6 +65,13 @@ def _reshape(m):
     return [m.reshape(x, s), m.reshape(m.constant(np.arange(12)), t)], (s, t), \
         [([3, 4], [2, 3, 2]), ([-1, 6], [2, -1, 3]), ([5, 2], [1, 1, 12]), ([-1, -1], [2, 2, 2]),
          ([-2, -6], [-1, 5, 1]), ([0, -1], [0, 2, 6]), ([12, 1], [12, -3, 1])]
+
+
+def _reshape_empty(m):
+    """TF infers a -1 beside a 0 from the data's nonzero dims (and checks nothing then)."""
+    s = m.placeholder(m.int32, [2])
+    datas = [m.zeros([2, 0, 3]), m.zeros([0]), m.constant(np.arange(6, dtype=np.float32))]
+    return [m.reshape(x, s) for x in datas], (s,), [[0, -1], [-1, 0], [6, -1], [2, -1], [0, 5], [4, -1]]
 
 
 def _consumers(m):
@@ -92,8 +109,8 @@ def _broadcasts(m):
         [(v, np.arange(12).reshape(3, 4) / 7) for v in (4, 5, 3, 0)]
 
 
-CASES = {"one_hot": _one_hot, "range": _range, "range3": _range3, "filled": _filled, "tile": _tile,
-         "reshape": _reshape, "consumers": _consumers, "broadcasts": _broadcasts,
+CASES = {"one_hot": _one_hot, "range": _range, "range3": _range3, "range_nonfinite": _range_nonfinite, "filled": _filled, "tile": _tile,
+         "reshape": _reshape, "reshape_empty": _reshape_empty, "consumers": _consumers, "broadcasts": _broadcasts,
          "gradients": _gradients}
 
 

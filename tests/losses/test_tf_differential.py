@@ -226,3 +226,16 @@ def test_keras_regularizers_match():
             with m.Session() as sess:
                 out += sess.run([k.l2(0.3)(t), k.l1(0.2)(t), k.L1L2(l1=0.1, l2=0.2)(t)])
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 4), (2, 0, 5)])
+def test_softmax_xent_of_no_classes_matches_tensorflow(shape):
+    """A row of no classes costs 0 in TF's kernel (its log-sum-exp is -inf)."""
+    got = []
+    for m in (lf, tf1):
+        with m.Graph().as_default(), m.Session() as sess:
+            x = m.placeholder(m.float32, shape)
+            cost = m.nn.softmax_cross_entropy_with_logits_v2(labels=m.nn.softmax(x, axis=1), logits=x, axis=1)
+            got.append(sess.run(cost, {x: np.zeros(shape, np.float32)}))
+    assert got[0].shape == got[1].shape
+    np.testing.assert_array_equal(got[0], got[1])

@@ -173,3 +173,20 @@ def test_ir_of_shape_ops_prints_and_parses():
     module = parse_module(text)
     verify(module)
     assert print_module(module) == text
+
+
+@pytest.mark.parametrize("shape, target", [([0], [0, -1]), ([2, 0, 3], [-1, 0]), ([2, 0, 3], [0, -1]),
+                                           ([2, 0, 3], [5, -1, 0]), ([0], [4, -1])])
+def test_reshape_empty_infers_minus_one_as_tensorflow(shape, target):
+    """Beside a 0, TF infers a -1 from the data's nonzero dims (its kernel leaves 0s out)."""
+    from fidelity.tf1 import tf1
+    want = []
+    for m in (tf1(), tf):
+        with m.Graph().as_default(), m.Session() as sess:
+            want.append(sess.run(m.reshape(m.zeros(shape), target)))
+    assert want[0].shape == want[1].shape and want[0].dtype == want[1].dtype
+
+
+def test_reshape_nonempty_to_zero_elements_fails_as_tensorflow():
+    with pytest.raises(ValueError, match=r"Cannot reshape a tensor with 6 elements to shape \[0,\?\] \(0 elements\)"):
+        tf.reshape(tf.zeros([6]), [0, -1])
