@@ -73,17 +73,23 @@ def test_optimised_code_is_unchanged_by_the_context(monkeypatch):
     assert str(jit.optimise(text)) == private
 
 
+def growth_over_optimisations(measure, n: int) -> float:
+    """What `measure()` grows by over `n` O3 runs of new kernels, after 20 that warm
+    allocator pools and LLVM's lazily built tables."""
+    for i in range(20):
+        jit.optimise(kernel(i))
+    gc.collect()
+    start = measure()
+    for i in range(20, 20 + n):
+        jit.optimise(kernel(i))
+    gc.collect()
+    return measure() - start
+
+
 def test_many_optimisations_keep_memory_flat():
     """llvmlite 0.50 alone leaks ~70 KB per O3 pipeline (its MPM is never freed) and the
     global context keeps every module's constants: 100 runs grew ~7 MB. Now ~0.2 MB."""
-    for i in range(20):  # warm: allocator pools, LLVM's lazily built tables
-        jit.optimise(kernel(i))
-    gc.collect()
-    start = rss_kib()
-    for i in range(20, 120):
-        jit.optimise(kernel(i))
-    gc.collect()
-    assert rss_kib() - start < 3 * 1024
+    assert growth_over_optimisations(rss_kib, 100) < 3 * 1024
 
 
 class _MallInfo2(ctypes.Structure):
@@ -118,11 +124,4 @@ def test_optimisations_give_back_every_byte_they_allocate():
     freed (1.5 KB each), now a few KB."""
     if malloc_in_use() is None:
         pytest.skip("needs glibc's mallinfo2")
-    for i in range(20):  # warm: LLVM's lazily built tables
-        jit.optimise(kernel(i))
-    gc.collect()
-    start = malloc_in_use()
-    for i in range(20, 170):
-        jit.optimise(kernel(i))
-    gc.collect()
-    assert malloc_in_use() - start < 40 * 1024
+    assert growth_over_optimisations(malloc_in_use, 150) < 40 * 1024
