@@ -16,6 +16,10 @@ Every top-level op of a step function is lowered by exactly one of:
   loop level: `kernels_loops.py` emits the "loop.kernel" that `lowerflow.ir.loop_lowering`
   makes of them (one broadcasting loop nest; above ~100 µs of estimated work its outermost
   loop is split across `kc.target.threads` threads, `parallel.py`).
+- `MICRO_LOWERINGS[name](kc, attrs)`: the named micro-kernels that "loop.call_kernel" calls
+  (`ir/ops/loop_micro.py`), `kc` seen with the call's first buffer as its one result and the
+  others as its operands; one that takes an epilogue ("loop.call_fused") is called as
+  `(kc, attrs, epilogue)` with the results' buffers first (`kernels_loops.Epilogue`).
 A top-level op matching none of these fails at compile time with its name.
 
 To add a kernel (a reduction, matmul, a transpose): write `def lower_x(kc, op)` in a file of
@@ -183,6 +187,8 @@ KernelLowering = Callable[[KernelCtx, Operation], None]
 ViewLowering = Callable[[ir.Module, ir.IRBuilder, Operation, list], list]
 
 KERNEL_LOWERINGS: dict[str, KernelLowering] = {}
+#: named micro-kernels of the loop level (GEMM, convolutions: `kernels_matmul.py`, `kernels_conv.py`)
+MICRO_LOWERINGS: dict[str, Callable] = {}
 
 VIEW_LOWERINGS: dict[str, ViewLowering] = {
     "lf.constant": lambda m, b, op, ptrs: [constant_global(m, op.attributes["value"])],
