@@ -22,6 +22,10 @@ direct reduction kernels used); "loop.fold" is the reduction step of `kernels_re
 (`fadd reassoc` for a float sum, `llvm.maximum`/`minimum` with `nsz` for a float max/min,
 the elementwise op's scalar lowering otherwise), so a reduction emits what its direct kernel
 did.
+"loop.call_kernel" and "loop.call_fused" call the named micro-kernel's emitter in
+`MICRO_LOWERINGS` (`kernels_matmul.py`, `kernels_conv.py`, `kernels_fused.py`) with the
+call's buffers as a kernel's results and operands and, for a fused call, its `Epilogue`:
+the region, emitted through this table wherever the micro-kernel applies it.
 """
 from __future__ import annotations
 

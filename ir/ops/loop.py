@@ -153,6 +153,10 @@ def _kernel_verify(op: Operation) -> None:
     for inner in block.walk():
         if inner.name == STORE and _buffer_of(inner.operands[1]) in read_only:
             raise ValueError("stores into an operand's buffer (operands are read only)")
+        written = inner.operands[:1] if inner.name == CALL_KERNEL else \
+            fused_parts(inner)[0] if inner.name == CALL_FUSED else []
+        if any(_buffer_of(v) in read_only for v in written):
+            raise ValueError(f"'{inner.name}' writes an operand's buffer (operands are read only)")
 
 
 def _kernel_interpret(op: Operation, args: list, run_region) -> list:
@@ -460,7 +464,8 @@ def _fused_verify(op: Operation) -> None:
     for v in [*outs, *extra]:
         if not v.type.is_contiguous or (v in outs and v.type.shape != shape) or \
                 np.broadcast_shapes(v.type.shape, shape) != tuple(shape):
-            raise TypeError(f"{v.type} is not a C-contiguous buffer of (or broadcast to) the product's shape {list(shape)}")
+            raise TypeError(f"{v.type} is not a C-contiguous buffer of (or broadcast to) the product's "
+                            f"shape {list(shape)}")
     want = [outs[0].type.dtype, *(v.type.dtype for v in extra)]
     if [a.type for a in block.args] != want:
         raise TypeError(f"the epilogue takes ({', '.join(map(str, want))}): the product's element, "

@@ -151,6 +151,9 @@ def test_a_gemm_call_interprets_and_runs():
                                                        "memref<3x4xf32>, memref<2x3xf32>)"), "lf.matmul kernel"),
     (GEMM.replace('"gemm"', '"gemm_fast"'), "unknown micro-kernel 'gemm_fast'"),
     (FUSED, "takes no epilogue"),
+    (GEMM.replace("%c, %x, %y", "%y, %x, %c").replace("transpose_a = false", "transpose_a = true").replace(
+        "(memref<2x4xf32>, memref<2x3xf32>, memref<3x4xf32>)", "(memref<3x4xf32>, memref<2x3xf32>, memref<2x4xf32>)"),
+     "writes an operand's buffer"),
 ])
 def test_verifier_rejects_bad_calls(line, message):
     with pytest.raises(VerifyError, match=message):
