@@ -10,8 +10,8 @@ strides, and a load or store computes its element offset as the sum of index * s
 so LICM hoists a broadcast load). A "loop.for" from 0 by 1 is `for_range` (bottom-tested,
 constant trip count, the form the vectoriser wants); others are guarded `counted_loop`s. A
 `parallel` loop whose nest is estimated above `parallel.THRESHOLD_NS` is split across
-`kc.target.threads` threads exactly as `kernels.elementwise_loop` splits its outermost loop
-(the matmul epilogue's nest), and the optimised code is the same as the elementwise kernels'
+`kc.target.threads` threads in chunks of at least 64 points, as the direct elementwise kernels
+split their outermost loop, and the optimised code is the same as the elementwise kernels'
 that emitted LLVM straight from tensor ops before this level existed (names aside).
 The `vector` hint needs no code: O3's loop vectoriser takes the unit-stride innermost loop;
 an `unroll` loop is emitted as its body once per iteration. A "loop.alloc" is one alloca in
