@@ -53,7 +53,8 @@ STATUS: dict[int, Status] = {
 }
 STATUS_MESSAGES: dict[int, str] = {code: s.message for code, s in STATUS.items()}
 #: the status each error a "loop.check" names fails the step with (`ir/ops/loop.py` CHECK_ERRORS)
-CHECK_STATUS: dict[str, int] = {"label_range": LABEL_RANGE, "empty_range": EMPTY_RANGE}
+CHECK_STATUS: dict[str, int] = {"label_range": LABEL_RANGE, "empty_range": EMPTY_RANGE, "index_range": INDEX_RANGE,
+                                "partly_filled": PARTLY_FILLED}
 
 
 class NativeError(RuntimeError):

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from math import prod
 
 from llvmlite import ir
-from lowerflow.backend import kernels_random, parallel
+from lowerflow.backend import parallel
 from lowerflow.backend.errors import CHECK_STATUS
 from lowerflow.backend.kernels import (
     KERNEL_LOWERINGS,
@@ -59,6 +59,7 @@ from lowerflow.ir.core import Block, Value
 from lowerflow.ir.loop_lowering import KERNELS, is_reduction, lower_op, lowerable
 from lowerflow.ir.ops import loop
 from lowerflow.ir.ops.reduction import COMBINE
+from lowerflow.ir.ops.random import MIX1, MIX2
 
 
 @dataclass(frozen=True)
@@ -255,9 +256,14 @@ def _store(e: LoopEmitter, op: Operation) -> None:
 
 
 def _scalar(e: LoopEmitter, op: Operation) -> None:
+    """A "loop.scalar": its elementwise op's scalar lowering; with `contract = false` the
+    result's instruction loses the `contract` flag (so it is never fused into an FMA)."""
     name, attrs = loop.scalar_op(op)
     ctx = ScalarCtx(e.kc.module, [v.type for v in op.operands], op.result.type, attrs, e.kc.error_if)
-    e.env[op.result] = scalar_lowering(name)(e.b, [e.env[v] for v in op.operands], ctx)
+    value = scalar_lowering(name)(e.b, [e.env[v] for v in op.operands], ctx)
+    if not op.attributes.get("contract", True) and isinstance(value, ir.Instruction):
+        value.flags = [f for f in getattr(value, "flags", []) if f != "contract"]
+    e.env[op.result] = value
 
 
 def _floor_divmod(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> tuple[ir.Value, ir.Value]:
@@ -320,6 +326,38 @@ def _micro_ctx(e: LoopEmitter, results: list[Value], operands: list[Value]) -> K
     return kc
 
 
+def _retry(e: LoopEmitter, op: Operation) -> None:
+    """"loop.retry": the body in a loop of basic blocks, the attempt in a phi, left when the
+    body accepts or the limit is reached; the results are the last attempt's values (they
+    dominate the exit, whose one predecessor is the body's last block)."""
+    b, body, limit = e.b, op.regions[0], op.attributes["limit"]
+    pre = b.block
+    again, done = b.append_basic_block("retry"), b.append_basic_block("accepted")
+    b.branch(again)
+    b.position_at_end(again)
+    attempt = b.phi(I64, "attempt")
+    attempt.add_incoming(ir.Constant(I64, 0), pre)
+    e.env[body.args[0]] = attempt
+    accepted, *values = LoopEmitter(e.kc, e.env, e.depth + 1).run(body)
+    following = b.add(attempt, ir.Constant(I64, 1))
+    attempt.add_incoming(following, b.block)
+    b.cbranch(b.or_(accepted, b.icmp_unsigned("==", following, ir.Constant(I64, limit))), done, again)
+    b.position_at_end(done)
+    e.env.update(zip(op.results, values))
+
+
+def _i64(value: int) -> ir.Constant:
+    """A 64-bit constant from an unsigned value (LLVM spells i64 constants signed)."""
+    return ir.Constant(I64, value - (1 << 64) if value >= 1 << 63 else value)
+
+
+def _mix(b: ir.IRBuilder, z: ir.Value) -> ir.Value:
+    """"loop.mix": SplitMix64's finaliser (wrapping i64 arithmetic), as `random.mix`."""
+    z = b.mul(b.xor(z, b.lshr(z, _i64(30))), _i64(MIX1))
+    z = b.mul(b.xor(z, b.lshr(z, _i64(27))), _i64(MIX2))
+    return b.xor(z, b.lshr(z, _i64(31)))
+
+
 def _call_kernel(e: LoopEmitter, op: Operation) -> None:
     first, *rest = op.operands
     micro_lowering(op.attributes["name"])(_micro_ctx(e, [first], rest), loop.call_attrs(op.attributes))
@@ -372,7 +410,8 @@ LOOP_LOWERINGS: dict[str, LoopLowering] = {
     loop.CALL_FUSED: _call_fused,
     loop.FOLD: _fold,
     loop.CONSTANT: _constant,
-    loop.MIX: lambda e, op: e.env.__setitem__(op.result, kernels_random.mix(e.b, e.env[op.operands[0]])),
+    loop.MIX: lambda e, op: e.env.__setitem__(op.result, _mix(e.b, e.env[op.operands[0]])),
+    loop.RETRY: _retry,
 }
 
 

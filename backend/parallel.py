@@ -39,7 +39,8 @@ machine: a region still ends when its last thread gets a core back. So each regi
 judged after it ends (`_judge`: the calling thread's time per ticket gives the serial time;
 the packed GEMM's, `fork(by_cpu=True)`, by the calling thread's CPU time per row ticket:
 `_judge_cpu`; the narrow GEMM's, `fork(judged=False)`, whose fixed shares have no tickets, by
-the calling thread's idle time: `_judge_idle`), and two in a row that did not pay make the
+the calling thread's idle time, or for short regions by its busy time against the region's:
+`_judge_idle`), and two in a row that did not pay make the
 following forks run serially, on the calling thread, for a backoff (50 ms to 0.8 s: doubled
 by each backing off, halved by each region that pays). Why two: the first region after a
 pause (a serial window, the caller's own Python work, a sleep) finds its team asleep on the
@@ -96,6 +97,14 @@ PAYS = 1.15
 #: (`_judge_idle`): longer than a quiet machine's futex wake-up (tens of µs), shorter than
 #: the scheduler slice (~ms) a thread that lost its core waits for.
 IDLE_NS = 200_000
+#: Slow regions (`_judge_idle`: under PAYS, without a long wait) in a row that make one
+#: verdict "did not pay" (so 2 * SLOW_REGIONS make forks serial): a team's first regions
+#: after a serial window are slow on a quiet machine too, as the other core fetches its
+#: share of the operands from the caller's cache (the logistic-regression step reads 800 KB
+#: twice a step), and a probe must outlast them.
+SLOW_REGIONS = 3
+SLOW_SYMBOL = "lowerflow_slow_regions"
+_SLOW = ctypes.c_int64(0)
 _SYMBOLS = ("GOMP_parallel", "GOMP_barrier", "omp_get_thread_num", "omp_get_num_threads")
 
 
@@ -132,6 +141,7 @@ def available() -> bool:
     llvm.add_symbol(SERIAL_SYMBOL, ctypes.addressof(_SERIAL_UNTIL))
     llvm.add_symbol(BACKOFF_SYMBOL, ctypes.addressof(_BACKOFF))
     llvm.add_symbol(STRUCK_SYMBOL, ctypes.addressof(_STRUCK))
+    llvm.add_symbol(SLOW_SYMBOL, ctypes.addressof(_SLOW))
     if not _load_gomp():
         return False
     return all(llvm.address_of_symbol(s) for s in _SYMBOLS)
@@ -340,7 +350,7 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
     with b.if_else(together) as (team, alone):
         with team:
             b.call(gomp, [worker, data, ir.Constant(I32, threads), ir.Constant(I32, 0)])
-            judge = _judge_cpu if by_cpu else _judge if judged else _judge_idle
+            judge = _judge_cpu if by_cpu else _judge if judged else functools.partial(_judge_idle, threads=threads)
             judge(b, stats, start, _now_ns(b, ts), until, _external(m, BACKOFF_SYMBOL, I64))
         with alone:
             rc = serial()
@@ -370,18 +380,37 @@ def _judge(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, unt
 
 
 def _judge_idle(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, until: ir.Value,
-                backoff: ir.Value) -> None:
+                backoff: ir.Value, threads: int) -> None:
     """`_judge` for regions whose tickets differ in cost (a GEMM's packing and row blocks)
     or that split by fixed shares (the narrow GEMM): the team did not pay when the calling
     thread was idle (at barriers, and after its body until the region ended) for a quarter
-    of the region and at least IDLE_NS: it waited for a thread that had no core."""
+    of the region and at least IDLE_NS: it waited for a thread that had no core. A region
+    is slow when the caller's busy time (its body less its waits at barriers: its fixed
+    share) times `threads`, the serial time that estimates, is under PAYS times the
+    region's: a region of tens of µs (the logistic-regression step's products) whose
+    other thread shares the caller's core never waits IDLE_NS, yet the step took 1.7x its
+    serial time. SLOW_REGIONS slow ones in a row make one "did not pay"; a paying region
+    resets the count, and slow ones short of it leave the strike as it was."""
     body, waited = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
                     for i in (3, 4))
     wall = b.sub(end, start)
     idle = b.add(b.sub(wall, body), waited)
-    lost = b.and_(b.icmp_signed(">", b.mul(idle, ir.Constant(I64, 4)), wall),
-                  b.icmp_signed(">", idle, ir.Constant(I64, IDLE_NS)))
-    _back_off(b, lost, end, until, backoff)
+    long_wait = b.and_(b.icmp_signed(">", b.mul(idle, ir.Constant(I64, 4)), wall),
+                       b.icmp_signed(">", idle, ir.Constant(I64, IDLE_NS)))
+    serial = b.mul(b.sub(body, waited), ir.Constant(I64, threads * 100))
+    slow = b.icmp_signed("<", serial, b.mul(wall, ir.Constant(I64, round(PAYS * 100))))
+    count = _external(b.module, SLOW_SYMBOL, I64)
+    zero = ir.Constant(I64, 0)
+    with b.if_else(b.and_(slow, b.not_(long_wait))) as (only_slow, otherwise):
+        with only_slow:  # a verdict only on the SLOW_REGIONS-th in a row: see SLOW_REGIONS
+            seen = b.add(b.load_atomic(count, "monotonic", 8, typ=I64), ir.Constant(I64, 1))
+            enough = b.icmp_signed(">=", seen, ir.Constant(I64, SLOW_REGIONS))
+            b.store_atomic(b.select(enough, zero, seen), count, "monotonic", 8)
+            with b.if_then(enough):
+                _back_off(b, ir.Constant(I1, 1), end, until, backoff)
+        with otherwise:
+            b.store_atomic(zero, count, "monotonic", 8)
+            _back_off(b, long_wait, end, until, backoff)
 
 
 def _judge_cpu(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, until: ir.Value,

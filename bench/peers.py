@@ -140,14 +140,24 @@ class Numpy(Peer):
         return Runner(step=_array_step(wl, params, np, np.asarray, lambda fn: fn, lambda out: out))
 
 
+#: LLVM's post-register-allocation scheduler (its CriticalAntiDepBreaker) exhausts memory on
+#: XLA's fused loop of the 1000-op chain on znver4 (std::bad_alloc in SUnit::ComputeDepth,
+#: seen with jax 0.10.2 beyond 8 GiB; 999 ops compile). Turning that one machine pass off
+#: lets JAX compile every workload; the instruction selection and the optimiser stay XLA's.
+XLA_NO_POST_RA_SCHEDULER = "--xla_backend_extra_options=-post-RA-scheduler=false"
+
+
 class Jax(Peer):
     """The same expression under jax.jit; `block_until_ready` so that timings are complete."""
 
     name, module = "jax", "jax"
-    isolate_first_run = True  # XLA can exhaust memory compiling the 1000-op chain (bench.worker)
+    isolate_first_run = True  # a compile that exhausts memory kills a child, not the run (bench.worker)
 
     def load(self):
         os.environ.setdefault("JAX_PLATFORMS", "cpu")  # don't probe for accelerators
+        flags = os.environ.get("XLA_FLAGS", "")
+        if XLA_NO_POST_RA_SCHEDULER not in flags:
+            os.environ["XLA_FLAGS"] = f"{flags} {XLA_NO_POST_RA_SCHEDULER}".strip()
         return importlib.import_module(self.module)
 
     def version(self) -> str:

@@ -1,8 +1,8 @@
 """First runs measured in a child process: isolation, and fresh processes.
 
-Two uses. XLA needs over 14 GB and then aborts (std::bad_alloc) compiling JAX's 1000-op
-chain on this machine, which would kill the whole suite, so JAX's first runs happen in a
-child with a capped address space that answers one sample per request: the parent keeps
+Two uses. A compile that exhausts memory (XLA did on JAX's 1000-op chain until the JAX peer
+turned LLVM's post-RA scheduler off, `bench/peers.py`) would kill the whole suite, so JAX's
+first runs happen in a child with a capped address space that answers one sample per request: the parent keeps
 alternating, and a dead child becomes "n/a". And when lowerflow gets a disk cache, a first
 run in a brand-new process is the number that cache is for.
 

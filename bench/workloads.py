@@ -320,14 +320,9 @@ def _first_run(ops: int) -> Workload:
 
 
 def _steady_chain(ops: int) -> Workload:
-    # XLA's compile of the 1000-op chain outgrows the bench worker's 8 GiB (see first_run_1000)
-    # and, in the bench's own process, the machine's memory: jax 0.10 on CPU aborts with
-    # std::bad_alloc from 1000 ops while 999 compile in 0.7 s
-    too_big = {"jax": "XLA's compile exceeds 8 GiB, as in first_run_1000"} if ops >= 1000 else {}
     return Workload(f"chain_{ops}", f"warm sess.run of a {ops}-op elementwise chain", chain_graph, chain_expr,
                     {"n": 1 << 16, "ops": ops}, {"n": 16, "ops": ops},
-                    lambda n, ops, **_: f"{ops} ops, " + _elems(n), bytes=lambda n, **_: 8 * n,
-                    not_for=too_big)
+                    lambda n, ops, **_: f"{ops} ops, " + _elems(n), bytes=lambda n, **_: 8 * n)
 
 
 def big_constant_graph(tf, n: int, salt: float = 0.0, **_):

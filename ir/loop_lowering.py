@@ -46,6 +46,7 @@ from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.loop_build import c_strides, compute_scalars, elementwise_nest, empty_kernel, plain_loops, view
 from lowerflow.ir.loop_fold import Fold, accumulator
 from lowerflow.ir.loop_lowering_arg import ARG_OPS, arg_kernel
+from lowerflow.ir.loop_lowering_array import ARRAY_OPS, array_kernel
 from lowerflow.ir.loop_lowering_gemm import GEMM_OPS, gemm_kernel
 from lowerflow.ir.loop_lowering_pool import POOL_OPS, pool_kernel
 from lowerflow.ir.loop_lowering_rows import ROW_OPS, row_kernel
@@ -62,8 +63,8 @@ FUSION, REDUCE_FUSION = "lf.fusion", "lf.reduce_fusion"
 #: tensor ops with a loop nest of their own beside the elementwise and reduction ones
 KERNELS = {**{name: arg_kernel for name in ARG_OPS}, **{name: pool_kernel for name in POOL_OPS},
            **{name: row_kernel for name in ROW_OPS}, **{name: xent_kernel for name in XENT_OPS},
-           **{name: random_kernel for name in RANDOM_OPS}}
-KERNELS.update({name: gemm_kernel for name in GEMM_OPS})
+           **{name: random_kernel for name in RANDOM_OPS},
+           **{name: array_kernel for name in ARRAY_OPS}, **{name: gemm_kernel for name in GEMM_OPS}}
 
 
 def lowerable(op: Operation) -> bool:

@@ -48,7 +48,8 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
   variable is checked against the dim's size.
 - "loop.scalar" {op = "lf.add", ...the op's attributes} is any elementwise tensor op applied
   to scalars: its typing, meaning and native lowering are that op's, so a new elementwise
-  op needs nothing here.
+  op needs nothing here. `contract = false` forbids the backend to fuse its float result
+  into an FMA (LinSpace's start + step * i rounds twice, as numpy and TF's kernel).
 - "loop.fold" {op = "lf.add" | "lf.mul" | "lf.max" | "lf.min" | "lf.or" | "lf.and"} is one
   step of a reduction, acc op element, with a reduction's liberties: a float sum may
   reassociate (the backend's vectorised fold), a float max/min propagates NaN but may
@@ -64,6 +65,16 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
 - "loop.mix" (ui64) -> ui64 is SplitMix64's finaliser (`ops/random.py`): the one step of
   the counter-based random ops' streams that the elementwise ops do not spell (shifts and
   xors); the rest of a generator is "loop.scalar"s on ui64 (wrapping) and floats.
+- "loop.retry" {limit} runs its body for attempts 0, 1, ... (its one index block argument)
+  until the body yields true first, or `limit` attempts ran; its results are the other
+  values that last attempt yielded (a rejection sampler's bounded retry: TruncatedNormal
+  redraws until |z| <= 2). Its body sees the values around it.
+
+      %z = "loop.retry"() ({
+      ^bb0(%t: index):
+        ...
+        "lf.yield"(%accepted, %draw) : (i1, f64) -> ()
+      }) {limit = 100} : () -> f64
 - "loop.call_kernel" {name = "gemm", ...its attributes} runs a named micro-kernel
   (`loop_micro.MICRO_KERNELS`) on buffers: the pieces written by hand once per target, such
   as the GEMM (threaded by its own tickets) or its register tile.
@@ -81,7 +92,8 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
         %r = "loop.scalar"(%s) {op = "lf.relu"} : (f32) -> f32
         "lf.yield"(%r) : (f32) -> ()
       }) {name = "conv2d", inputs = 2, ...} : (memref<...>, ...) -> ()
-Loop bodies end in "lf.yield", with no operands except a "loop.for"'s carried values.
+Loop bodies end in "lf.yield", with no operands except a "loop.for"'s carried values and
+a "loop.retry"'s flag and values.
 """
 from __future__ import annotations
 
@@ -100,9 +112,9 @@ SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.inde
 CALL_KERNEL, FOLD, CONSTANT = "loop.call_kernel", "loop.fold", "loop.constant"
 CALL_FUSED = "loop.call_fused"
 INDEX_SELECT, INDEX_CAST, ALLOC = "loop.index_select", "loop.index_cast", "loop.alloc"
-TO_INDEX, CHECK, MIX = "loop.to_index", "loop.check", "loop.mix"
+TO_INDEX, CHECK, MIX, RETRY = "loop.to_index", "loop.check", "loop.mix", "loop.retry"
 #: what a "loop.check" may report (the backend gives each its status code and message)
-CHECK_ERRORS = ("label_range", "empty_range")
+CHECK_ERRORS = ("label_range", "empty_range", "index_range", "partly_filled")
 #: the elementwise ops a "loop.fold" may combine with
 FOLD_OPS = ("lf.add", "lf.mul", "lf.max", "lf.min", "lf.or", "lf.and")
 
@@ -213,6 +225,38 @@ register(OpDef(FOR, lambda types, attrs: list(types), None, (), frozenset({REGIO
                ("lower", "upper", "step"), verify=_for_verify, interpret=_for_interpret))
 
 
+# ---- loop.retry ------------------------------------------------------------------------
+
+def _retry_verify(op: Operation) -> None:
+    values = [r.type for r in op.results]
+    if op.operands:
+        raise TypeError("takes no operands (the body sees the values around it)")
+    if not all(isinstance(t, ElemType) or t == INDEX for t in values):
+        raise TypeError(f"gives scalars or indices only, got ({', '.join(map(str, values))})")
+    (block,) = op.regions
+    if [a.type for a in block.args] != [INDEX]:
+        raise TypeError("the body takes one index (the attempt)")
+    got = [v.type for v in block.terminator.operands]
+    if not got or not (isinstance(got[0], ElemType) and got[0].is_bool) or got[1:] != values:
+        raise TypeError(f"the body must yield (i1, {', '.join(map(str, values))}): whether the attempt is "
+                        f"accepted, then the results, got ({', '.join(map(str, got))})")
+    limit = op.attributes.get("limit")
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValueError(f"'limit' must be a positive integer, got {limit!r}")
+
+
+def _retry_interpret(op: Operation, args: list, run_region) -> list:
+    for t in range(op.attributes["limit"]):
+        accepted, *values = run_region(op.regions[0], [t])
+        if accepted:
+            break
+    return values
+
+
+register(OpDef(RETRY, lambda types, attrs: [], None, (), frozenset({REGION, SCOPED}), ("limit",),
+               verify=_retry_verify, interpret=_retry_interpret))
+
+
 # ---- buffers ---------------------------------------------------------------------------
 
 def _view_infer(types, attrs):
@@ -309,12 +353,15 @@ register(OpDef(STORE, _store_infer, None, (), frozenset(),
 def scalar_op(op: Operation) -> tuple[str, dict]:
     """(the elementwise op a "loop.scalar" applies, that op's attributes)."""
     attrs = dict(op.attributes)
+    attrs.pop("contract", None)
     return attrs.pop("op"), attrs
 
 
 def _scalar_def(attrs: dict) -> tuple[OpDef, dict]:
     inner = dict(attrs)
     opdef = get_op(inner.pop("op"))
+    if not isinstance(inner.pop("contract", True), bool):
+        raise TypeError("'contract' must be a bool")
     if not opdef.has(ELEMENTWISE) or opdef.has(REGION):
         raise TypeError(f"'{opdef.name}' is not an elementwise op")
     return opdef, inner

@@ -16,7 +16,7 @@ The generator is SplitMix64: the stream key is
 `mix(key + (n + 1) * GOLDEN)`. Uniform floats take the top mantissa-width bits
 (exact in every float type, so [0, 1) holds); normals are Box-Muller in float64
 from two streams per element; truncated normals reject |z| > 2 and retry with
-attempt k reading streams offset by 2 * k * size. Uniform ints are
+attempt k reading streams offset by 2 * k * size (at most `TRUNCATE_ATTEMPTS` attempts). Uniform ints are
 `minval + bits mod (maxval - minval)`, as TF's kernel (with its modulo bias).
 """
 from __future__ import annotations
@@ -33,6 +33,9 @@ GOLDEN = 0x9E3779B97F4A7C15
 MIX1, MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 MANTISSA_BITS = {16: 11, 32: 24, 64: 53}
 TRUNCATE_AT = 2.0  # TruncatedNormal drops values more than two stddevs from the mean
+#: TruncatedNormal's attempts per element: the last one is kept even if |z| > 2 (each
+#: attempt fails with p = 0.0455, so 100 in a row never happen: p < 1e-134)
+TRUNCATE_ATTEMPTS = 100
 _U64 = np.uint64
 
 
@@ -80,13 +83,12 @@ def _normal(key, n, size, dtype):
 
 def _truncated(key, n, size, dtype):
     z = box_muller(key, n)
-    attempt = 0
-    while True:
+    for attempt in range(1, TRUNCATE_ATTEMPTS):
         bad = np.abs(z) > TRUNCATE_AT
         if not bad.any():
-            return z.astype(dtype)
-        attempt += 1
+            break
         z[bad] = box_muller(key, n[bad] + attempt * size)
+    return z.astype(dtype)
 
 
 def _float_op(name: str, tf_name: str, sample) -> None:

@@ -237,3 +237,38 @@ def test_a_gemm_that_waits_for_a_thread_without_a_core_turns_forks_serial(m, k, 
     assert runs[0][0] == 0 and runs[-1] == (1, 1, 0), runs  # serial on a second strike, which it clears
     assert not any(serial for _, serial, _ in runs[:-1]), runs
     assert all(run[0] == previous[2] for previous, run in zip(runs, runs[1:])), runs
+
+
+SHORT_SCRIPT = """
+import os, sys, time, numpy as np
+os.sched_setaffinity(0, [min(os.sched_getaffinity(0))])  # one core for a team of two
+from lowerflow.backend import compile_function, parallel
+from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+F32 = ELEM_TYPES["f32"]
+f = Function("step", [tensor([256, 784], F32), tensor([784, 10], F32)])
+f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
+exe = compile_function(f, threads=2)
+assert "GOMP_parallel" in exe.llvm_ir and "gemm_narrow" in exe.llvm_ir
+a, b = np.ones((256, 784), np.float32), np.ones((784, 10), np.float32)
+for run in range(200):
+    assert (exe.run([a, b])[0] == 784).all()
+    if parallel._SERIAL_UNTIL.value > time.monotonic_ns():
+        print(run, parallel._SLOW.value, parallel._STRUCK.value)
+        break
+"""
+
+
+def test_a_short_gemm_whose_team_shares_one_core_turns_forks_serial():
+    """The logistic-regression step's product (~20 µs) on one core: the caller never waits
+    IDLE_NS for the other thread, but its fixed share times two is under PAYS times the
+    region, so SLOW_REGIONS such regions strike and twice that many turn forks serial, the
+    count and the strike cleared (as they are when a region that waited IDLE_NS, the
+    scheduler running the other thread late, turns them serial sooner)."""
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("no affinity control")
+    out = subprocess.run([sys.executable, "-c", SHORT_SCRIPT], capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split(), "the forks never turned serial"
+    _, slow, struck = map(int, out.stdout.split())
+    assert (slow, struck) == (0, 0), out.stdout

@@ -53,3 +53,35 @@ func.func @ints(%c: tensor<i64>, %lo: tensor<i32>, %hi: tensor<i32>) -> tensor<4
   %0 = "lf.random_uniform_int"(%c, %lo, %hi) {seed = 5, seed2 = 6, shape = [4], dtype = i32} : (tensor<i64>, tensor<i32>, tensor<i32>) -> tensor<4xi32>
   "func.return"(%0) : (tensor<4xi32>) -> ()
 }
+
+// -----
+
+// TruncatedNormal: per element a "loop.retry" whose attempt t draws the Box-Muller normal of
+// element n + t * size and is accepted when |z| <= 2 (at most 100 attempts); the float64
+// draw is cast to the dtype. The element loop carries no vector hint.
+// CHECK-LABEL: func.func @truncated
+// CHECK:           %[[SIZE:.*]] = "loop.constant"() {type = ui64, value = 5 : i64} : () -> ui64
+// CHECK-NEXT:      %[[TWO:.*]] = "loop.constant"() {type = f64, value = 2.0 : f64} : () -> f64
+// CHECK-NEXT:      "loop.for"() ({
+// CHECK-NEXT:      ^bb0(%[[I:.*]]: index):
+// CHECK-NEXT:        %[[N:.*]] = "loop.index_cast"(%[[I]]) {type = ui64} : (index) -> ui64
+// CHECK-NEXT:        %[[Z:.*]] = "loop.retry"() ({
+// CHECK-NEXT:        ^bb0(%[[T:.*]]: index):
+// CHECK-NEXT:          %[[TU:.*]] = "loop.index_cast"(%[[T]]) {type = ui64} : (index) -> ui64
+// CHECK-NEXT:          %[[OFF:.*]] = "loop.scalar"(%[[TU]], %[[SIZE]]) {op = "lf.mul"} : (ui64, ui64) -> ui64
+// CHECK-NEXT:          %[[M:.*]] = "loop.scalar"(%[[N]], %[[OFF]]) {op = "lf.add"} : (ui64, ui64) -> ui64
+// CHECK-NEXT:          %{{.*}} = "loop.scalar"(%[[M]], %[[M]]) {op = "lf.add"} : (ui64, ui64) -> ui64
+// CHECK:               %[[COS:.*]] = "loop.scalar"(%{{.*}}) {op = "lf.cos"} : (f64) -> f64
+// CHECK-NEXT:          %[[DRAW:.*]] = "loop.scalar"(%{{.*}}, %[[COS]]) {op = "lf.mul"} : (f64, f64) -> f64
+// CHECK-NEXT:          %[[ABS:.*]] = "loop.scalar"(%[[DRAW]]) {op = "lf.abs"} : (f64) -> f64
+// CHECK-NEXT:          %[[OK:.*]] = "loop.scalar"(%[[ABS]], %[[TWO]]) {op = "lf.le"} : (f64, f64) -> i1
+// CHECK-NEXT:          "lf.yield"(%[[OK]], %[[DRAW]]) : (i1, f64) -> ()
+// CHECK-NEXT:        }) {limit = 100 : i64} : () -> f64
+// CHECK-NEXT:        %[[H:.*]] = "loop.scalar"(%[[Z]]) {op = "lf.cast", to = f16} : (f64) -> f16
+// CHECK-NEXT:        "loop.store"(%[[H]], %{{.*}}, %[[I]]) : (f16, memref<5xf16>, index) -> ()
+// CHECK-NEXT:        "lf.yield"() : () -> ()
+// CHECK-NEXT:      }) {lower = 0 : i64, step = 1 : i64, upper = 5 : i64} : () -> ()
+func.func @truncated(%c: tensor<i64>) -> tensor<5xf16> {
+  %0 = "lf.truncated_normal"(%c) {seed = 3, seed2 = 4, shape = [5], dtype = f16} : (tensor<i64>) -> tensor<5xf16>
+  "func.return"(%0) : (tensor<5xf16>) -> ()
+}

@@ -115,6 +115,9 @@ def test_hand_written_loop_ir_interprets():
            '      "loop.check"(%b) {error = "no_such_error"} : (i1) -> ()'), "unknown error 'no_such_error'"),
     (_loop('      %j = "loop.index_cast"(%i) {type = i64} : (index) -> i64\n'
            '      %m = "loop.mix"(%j) : (i64) -> ui64'), "mixes one ui64"),
+    (_loop('      %v = "loop.load"(%in, %i) : (memref<4xf32>, index) -> f32\n'
+           '      %w = "loop.scalar"(%v, %v) {op = "lf.mul", contract = 0} : (f32, f32) -> f32'),
+     "'contract' must be a bool"),
 ])
 def test_verifier_rejects(body, message):
     try:
