@@ -37,7 +37,8 @@ from lowerflow.backend import parallel
 from lowerflow.backend.lltypes import I8, I32, I64, load_elem, store_elem
 from lowerflow.backend.loops import collapse_dims, counted_loop, loop_nest
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
-from lowerflow.ir import Operation, TensorType
+from lowerflow.ir import OPS, Operation, TensorType
+from lowerflow.ir.opdef import VIEW
 
 
 @dataclass
@@ -187,6 +188,10 @@ KERNEL_LOWERINGS: dict[str, KernelLowering] = {}
 VIEW_LOWERINGS: dict[str, ViewLowering] = {
     "lf.constant": lambda m, b, op, ptrs: [constant_global(m, op.attributes["value"])],
 }
+#: every other op with the "view" trait (reshape, expand_dims, squeeze) is its operand's memory
+#: seen with another shape: the trait says which ops are views, this table how they lower
+VIEW_LOWERINGS.update((name, lambda m, b, op, ptrs: [ptrs[0]]) for name, d in OPS.items()
+                      if d.has(VIEW) and name not in VIEW_LOWERINGS)
 
 
 def view_lowering(name: str) -> ViewLowering:

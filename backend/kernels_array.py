@@ -13,6 +13,7 @@ queries Shape/Size/Rank (semantics: `lowerflow/ir/ops/array.py` and `shape.py`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import prod
 
 from llvmlite import ir
@@ -20,12 +21,36 @@ from llvmlite import ir
 from lowerflow.backend.errors import INDEX_RANGE, PARTLY_FILLED
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
 from lowerflow.backend.kernels_reduce import constant, fold_range
-from lowerflow.backend.kernels_shape import Side, copy_box
-from lowerflow.backend.lltypes import I64, load_elem, reg_type, store_elem
+from lowerflow.backend.kernels import Buffer
+from lowerflow.backend.lltypes import I64, load_elem, mem_type, reg_type, store_elem
 from lowerflow.backend.loops import for_range, loop_nest
 from lowerflow.ir import ElemType, Operation
 from lowerflow.ir.ops.array import one_hot_axis
 from lowerflow.ir.ops.shape import linspace_step, range_bounds
+
+
+@dataclass
+class Side:
+    """One side of a flat copy: a buffer, the element offset of its first element (an int or
+    an i64 computed at run time) and the element stride of each dim."""
+
+    buf: Buffer
+    base: int | ir.Value
+    strides: list[int]
+
+
+def copy_box(kc: KernelCtx, dims: list[int], dst: Side, src: Side) -> None:
+    """Copy the box `dims` from `src` to `dst` (elements as their memory type)."""
+    if prod(dims) == 0:
+        return
+    mt, b = mem_type(dst.buf.type.dtype), kc.b
+
+    def body(offsets: list[ir.Value]) -> None:
+        value = b.load(b.gep(src.buf.ptr, [offsets[1]], source_etype=mt, inbounds=True), typ=mt)
+        b.store(value, b.gep(dst.buf.ptr, [offsets[0]], source_etype=mt, inbounds=True))
+
+    bases = [ir.Constant(I64, s.base) if isinstance(s.base, int) else s.base for s in (dst, src)]
+    loop_nest(b, dims, [dst.strides, src.strides], body, bases, name="c")
 
 
 

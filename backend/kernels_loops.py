@@ -56,13 +56,15 @@ from lowerflow.ir.ops.reduction import COMBINE
 
 @dataclass(frozen=True)
 class Mem:
-    """A memref at the loop level: kernel buffer `arg` (results, then operands) with `strides`,
-    or (`arg` None) the stack buffer `local` of a "loop.alloc" in the function emitted now."""
+    """A memref at the loop level: kernel buffer `arg` (results, then operands) with `strides`
+    from element `offset`, or (`arg` None) the stack buffer `local` of a "loop.alloc" in the
+    function emitted now."""
 
     arg: int | None
     strides: tuple
     dtype: ElemType
     local: ir.Value | None = None
+    offset: int = 0
 
 
 class LoopEmitter:
@@ -79,7 +81,7 @@ class LoopEmitter:
         return mem.local if mem.arg is None else (self.kc.results + self.kc.operands)[mem.arg].ptr
 
     def offset(self, mem: Mem, indices: list[Value]) -> ir.Value:
-        off = ir.Constant(I64, 0)
+        off = ir.Constant(I64, mem.offset)  # every partial sum stays in the buffer: >= 0
         for i, s in zip(indices, mem.strides):
             off = advance_offset(self.b, off, self.env[i], s)
         return off
@@ -93,9 +95,9 @@ class LoopEmitter:
 
 def loop_level(op: Operation) -> Operation:
     """`op` as the codegen emits it: an elementwise op, reduction, fusion or an op of
-    `loop_lowering.KERNELS` still at the tensor level as its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
-    that came through that pass emits the same); any other op as it is. An elementwise op
-    with a kernel of its own (`lf.broadcast_to`, a copy) keeps it."""
+    `loop_lowering.KERNELS` (the shape ops' copies among them) still at the tensor level as
+    its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
+    that came through that pass emits the same); any other op as it is."""
     return lower_op(op) if _through_loops(op) else op
 
 
@@ -222,7 +224,8 @@ def _inner_points(op: Operation) -> int:
 
 def _view(e: LoopEmitter, op: Operation) -> None:
     src = e.env[op.operands[0]]
-    e.env[op.result] = Mem(src.arg, op.result.type.strides, src.dtype, src.local)
+    t = op.result.type
+    e.env[op.result] = Mem(src.arg, t.strides, src.dtype, src.local, t.offset)
 
 
 def _alloc(e: LoopEmitter, op: Operation) -> None:
