@@ -18,8 +18,10 @@ Every top-level op of a step function is lowered by exactly one of:
   loop is split across `kc.target.threads` threads, `parallel.py`).
 A top-level op matching none of these fails at compile time with its name.
 
-To add a kernel (a reduction, matmul, a transpose): write `def lower_x(kc, op)` in a file of
-its own under backend/, emit loops over `kc.results[0].ptr` etc., and register it with
+A new kernel op is best a loop nest (`lowerflow.ir.loop_lowering.KERNELS`: printable,
+interpretable, FileCheck-tested, as the shape ops' copies are). A kernel written straight in
+llvmlite (the matmul, a convolution): write `def lower_x(kc, op)` in a file of its own under
+backend/, emit loops over `kc.results[0].ptr` etc., and register it with
 `KERNEL_LOWERINGS["lf.x"] = lower_x` (importing that file from `backend/__init__.py`).
 Buffers are C-contiguous and 64-byte aligned when the runtime or the arena allocated them;
 result buffers never overlap operands (the planner guarantees it, hence `noalias`).

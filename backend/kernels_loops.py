@@ -48,6 +48,7 @@ from lowerflow.backend.lltypes import I64, load_elem, mem_type, reg_type, store_
 from lowerflow.backend.loops import advance_offset, for_range
 from lowerflow.backend.scalar_ops import ScalarCtx
 from lowerflow.ir import ElemType, Operation
+from lowerflow.ir.types import U8
 from lowerflow.ir.core import Block, Value
 from lowerflow.ir.loop_lowering import KERNELS, is_reduction, lower_op, lowerable
 from lowerflow.ir.ops import loop
@@ -238,12 +239,29 @@ def _alloc(e: LoopEmitter, op: Operation) -> None:
 
 def _load(e: LoopEmitter, op: Operation) -> None:
     mem = e.env[op.operands[0]]
-    e.env[op.result] = load_elem(e.b, e.ptr(mem), e.offset(mem, op.operands[1:]), mem.dtype)
+    off = e.offset(mem, op.operands[1:])
+    if mem.dtype.is_bool:  # its byte kept too: a bool stored as loaded moves its byte (a copy)
+        byte = e.env[_Byte(op.result)] = load_elem(e.b, e.ptr(mem), off, U8)
+        e.env[op.result] = e.b.icmp_unsigned("!=", byte, ir.Constant(byte.type, 0))
+        return
+    e.env[op.result] = load_elem(e.b, e.ptr(mem), off, mem.dtype)
 
 
 def _store(e: LoopEmitter, op: Operation) -> None:
     mem = e.env[op.operands[1]]
-    store_elem(e.b, e.env[op.operands[0]], e.ptr(mem), e.offset(mem, op.operands[2:]), mem.dtype)
+    off = e.offset(mem, op.operands[2:])
+    byte = e.env.get(_Byte(op.operands[0])) if mem.dtype.is_bool else None
+    if byte is not None:
+        store_elem(e.b, byte, e.ptr(mem), off, U8)
+        return
+    store_elem(e.b, e.env[op.operands[0]], e.ptr(mem), off, mem.dtype)
+
+
+@dataclass(frozen=True)
+class _Byte:
+    """The key of a loaded bool's byte in a `LoopEmitter`'s env (beside its i1 under the value)."""
+
+    value: Value
 
 
 def _scalar(e: LoopEmitter, op: Operation) -> None:

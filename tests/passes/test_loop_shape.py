@@ -162,3 +162,14 @@ def test_no_shape_op_keeps_a_direct_kernel():
 
     for name in SHAPE_OPS:
         assert name in KERNELS and name not in KERNEL_LOWERINGS, name
+
+
+def test_a_bool_copy_moves_its_bytes():
+    """A bool loaded and stored as it is moves its byte (the optimised copy is a memcpy, as
+    numpy's), not an i1 compared and widened back."""
+    from lowerflow.backend.executable import jit_module_text
+    from lowerflow.backend.jit import optimise
+
+    func = _loop_level(_function("lf.concat", [(6, 40), (6, 40)], {"axis": 1}, "i1"))
+    text = str(optimise(jit_module_text(func)))
+    assert "llvm.memcpy" in text and "icmp ne i8" not in text and "icmp ne <" not in text, text
