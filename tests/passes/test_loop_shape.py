@@ -173,3 +173,23 @@ def test_a_bool_copy_moves_its_bytes():
     func = _loop_level(_function("lf.concat", [(6, 40), (6, 40)], {"axis": 1}, "i1"))
     text = str(optimise(jit_module_text(func)))
     assert "llvm.memcpy" in text and "icmp ne i8" not in text and "icmp ne <" not in text, text
+
+
+@pytest.mark.parametrize("layout, message", [
+    ("strided<[1], offset 3>", "expected ':'"),
+    ("strided<[1], size: 3>", "expected 'offset'"),
+    ("strided<[1], offset: x>", "expected an offset"),
+])
+def test_a_malformed_offset_is_a_parse_error(layout, message):
+    from lowerflow.ir import ParseError
+
+    text = f"""func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {{
+  %0 = "loop.kernel"(%x) ({{
+  ^bb0(%out: memref<4xf32>, %in: memref<4xf32>):
+    %v = "loop.view"(%in) {{offset = 3 : i64, shape = [1 : i64], strides = [1 : i64]}} : (memref<4xf32>) -> memref<1xf32, {layout}>
+    "lf.yield"() : () -> ()
+  }}) : (tensor<4xf32>) -> tensor<4xf32>
+  "func.return"(%0) : (tensor<4xf32>) -> ()
+}}"""
+    with pytest.raises(ParseError, match=message):
+        parse_module(text)
