@@ -94,7 +94,8 @@ def _loop_level(func: Function) -> Function:
 
 PARAMS = [(c, d) for c in CASES for d in (["f32", "i32", "i1"] if c[0].endswith(("2d", "empty", "reverse", "rank0"))
                                            else ["f32"])] + \
-    [(c, d) for c in CASES if c[0] in ("concat-1", "pad-reflect", "strided-step", "tile", "unstack-last")
+    [(c, d) for c in CASES if c[0] in ("concat-1", "pad-reflect", "pad-constant", "strided-step", "tile", "unstack-last",
+                                       "fill", "transpose-tiled")
      for d in DTYPES if d not in ("f32",)]
 
 
