@@ -1,13 +1,14 @@
 // RUN: lowerflow-opt %s -p plan-buffers,lower-to-loops --split-input-file | filecheck %s
 // RUN: lowerflow-opt %s -p plan-buffers,lower-to-loops --split-input-file | lowerflow-opt - --split-input-file | filecheck %s
 
-// Transpose, tiled: 16x16 tiles (4 x 2 of them), the destination's rows unit-stride
-// innermost, the source read with its permuted strides; then the strip of the 8 rows the
-// tiles leave, from its offset on both sides.
+// Transpose, tiled (128 source columns of 512 bytes: a power-of-two stride): 16x16 tiles,
+// 8 x 8 of them, the destination's rows unit-stride innermost, the source read with its
+// permuted strides; then the strip of the 8 columns the tiles leave, from its offset on both
+// sides.
 // CHECK-LABEL: func.func @transpose
-// CHECK:         ^bb0(%[[OUT:.*]]: memref<40x64xf32>, %[[IN:.*]]: memref<64x40xf32>):
-// CHECK-NEXT:      %[[D:.*]] = "loop.view"(%[[OUT]]) {shape = [2 : i64, 4 : i64, 16 : i64, 16 : i64], strides = [1024 : i64, 16 : i64, 64 : i64, 1 : i64]}
-// CHECK-NEXT:      %[[S:.*]] = "loop.view"(%[[IN]]) {shape = [2 : i64, 4 : i64, 16 : i64, 16 : i64], strides = [16 : i64, 640 : i64, 1 : i64, 40 : i64]}
+// CHECK:         ^bb0(%[[OUT:.*]]: memref<128x136xf32>, %[[IN:.*]]: memref<136x128xf32>):
+// CHECK-NEXT:      %[[D:.*]] = "loop.view"(%[[OUT]]) {shape = [8 : i64, 8 : i64, 16 : i64, 16 : i64], strides = [2176 : i64, 16 : i64, 136 : i64, 1 : i64]}
+// CHECK-NEXT:      %[[S:.*]] = "loop.view"(%[[IN]]) {shape = [8 : i64, 8 : i64, 16 : i64, 16 : i64], strides = [16 : i64, 2048 : i64, 1 : i64, 128 : i64]}
 // CHECK-NEXT:      "loop.for"() ({
 // CHECK-NEXT:      ^bb0(%[[TI:.*]]: index):
 // CHECK-NEXT:        "loop.for"() ({
@@ -20,15 +21,15 @@
 // CHECK-NEXT:              "loop.store"(%[[V]], %[[D]], %[[TI]], %[[TJ]], %[[I]], %[[J]])
 // CHECK:                 }) {lower = 0 : i64, step = 1 : i64, upper = 16 : i64} : () -> ()
 // CHECK:               }) {lower = 0 : i64, step = 1 : i64, upper = 16 : i64} : () -> ()
-// CHECK:             }) {lower = 0 : i64, step = 1 : i64, upper = 4 : i64} : () -> ()
-// CHECK:           }) {lower = 0 : i64, step = 1 : i64, upper = 2 : i64} : () -> ()
-// CHECK-NEXT:      %[[D2:.*]] = "loop.view"(%[[OUT]]) {offset = 2048 : i64, shape = [8 : i64, 64 : i64], strides = [64 : i64, 1 : i64]}
-// CHECK-NEXT:      %[[S2:.*]] = "loop.view"(%[[IN]]) {offset = 32 : i64, shape = [8 : i64, 64 : i64], strides = [1 : i64, 40 : i64]}
+// CHECK:             }) {lower = 0 : i64, step = 1 : i64, upper = 8 : i64} : () -> ()
 // CHECK:           }) {lower = 0 : i64, step = 1 : i64, upper = 8 : i64} : () -> ()
+// CHECK-NEXT:      %[[D2:.*]] = "loop.view"(%[[OUT]]) {offset = 128 : i64, shape = [128 : i64, 8 : i64], strides = [136 : i64, 1 : i64]}
+// CHECK-NEXT:      %[[S2:.*]] = "loop.view"(%[[IN]]) {offset = 16384 : i64, shape = [128 : i64, 8 : i64], strides = [1 : i64, 128 : i64]}
+// CHECK:           }) {lower = 0 : i64, step = 1 : i64, upper = 128 : i64} : () -> ()
 // CHECK-NOT:     lf.transpose
-func.func @transpose(%x: tensor<64x40xf32>) -> tensor<40x64xf32> {
-  %0 = "lf.transpose"(%x) {perm = [1, 0]} : (tensor<64x40xf32>) -> tensor<40x64xf32>
-  "func.return"(%0) : (tensor<40x64xf32>) -> ()
+func.func @transpose(%x: tensor<136x128xf32>) -> tensor<128x136xf32> {
+  %0 = "lf.transpose"(%x) {perm = [1, 0]} : (tensor<136x128xf32>) -> tensor<128x136xf32>
+  "func.return"(%0) : (tensor<128x136xf32>) -> ()
 }
 
 // -----

@@ -11,7 +11,7 @@ import pytest
 from lowerflow.backend import compile_function
 from lowerflow.ir import Function, Module, build, parse_module, print_module, tensor
 from lowerflow.ir.interp import run_function
-from lowerflow.ir import ELEM_TYPES
+from lowerflow.ir import ELEM_TYPES, loop_lowering_shape
 from lowerflow.ir.verifier import VerifyError, verify as verify_module
 from lowerflow.passes import PassManager
 
@@ -25,7 +25,8 @@ CASES = [
     ("transpose-rank0", "lf.transpose", [()], {"perm": []}),
     ("transpose-tiled", "lf.transpose", [(70, 45)], {"perm": [1, 0]}),  # tiles and both strips
     ("transpose-tiled-batch", "lf.transpose", [(3, 64, 33)], {"perm": [0, 2, 1]}),
-    ("transpose-tiled-4d", "lf.transpose", [(2, 40, 3, 36)], {"perm": [3, 1, 0, 2]}),
+    ("transpose-tiled-reversed", "lf.transpose", [(40, 1, 50)], {"perm": [2, 1, 0]}),
+    ("transpose-4d", "lf.transpose", [(2, 40, 3, 36)], {"perm": [3, 1, 0, 2]}),
     ("transpose-empty", "lf.transpose", [(0, 3)], {"perm": [1, 0]}),
     ("slice", "lf.slice", [(5, 6)], {"begin": [1, 2], "size": [3, -1]}),
     ("slice-rank1", "lf.slice", [(9,)], {"begin": [4], "size": [5]}),
@@ -99,6 +100,13 @@ PARAMS = [(c, d) for c in CASES for d in (["f32", "i32", "i1"] if c[0].endswith(
      for d in DTYPES if d not in ("f32",)]
 
 
+@pytest.fixture(autouse=True)
+def _tile_small(request, monkeypatch):
+    """The "tiled" cases tile though small (the thresholds are for speed, not meaning)."""
+    if "transpose-tiled" in request.node.name:
+        monkeypatch.setattr(loop_lowering_shape, "TILE_LARGE", 0)
+
+
 @pytest.mark.parametrize("case, dtype", PARAMS, ids=[f"{c[0]}-{d}" for c, d in PARAMS])
 def test_shape_op_means_the_same_at_every_level(case, dtype):
     _, op_name, shapes, attrs = case
@@ -125,6 +133,16 @@ def test_loop_level_prints_and_parses_back(case):
     again = parse_module(text)
     verify_module(again)
     assert print_module(again) == text
+
+
+def test_only_large_or_conflicting_transposes_are_tiled():
+    def tiled(shape: tuple, dtype: str = "f32") -> bool:
+        func = _loop_level(_function("lf.transpose", [shape], {}, dtype))
+        return "upper = 16 : i64" in print_module(Module([func]))
+
+    assert tiled((136, 128)) and tiled((96, 1024)) and tiled((4096, 4096)) and tiled((1000, 1000))
+    assert not tiled((400, 400)) and not tiled((64, 784)) and not tiled((70, 45)) and not tiled((1024, 96)) \
+        and not tiled((4096, 8))
 
 
 def test_negative_strides_and_offsets_read_backwards():
