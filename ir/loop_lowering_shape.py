@@ -59,12 +59,12 @@ def whole(buf: Value, shape: Sequence[int] | None = None) -> Side:
 
 #: the side of a transpose's square tiles (elements): a tile's rows on both sides stay in L1
 #: while it is copied, where a plain nest reads one element per cache line from the strided
-#: side (4096x4096 float32: about 3.5x faster than untiled; 16 beat 32, 64 and 128 there)
+#: side (16 beat 32, 64 and 128 on a 4096x4096 float32 transpose)
 TILE = 16
 #: when a transpose is tiled (bytes read): from `TILE_LARGE` on, or from `TILE_CONFLICT` on
 #: when the source's stride is a multiple of `CONFLICT_STRIDE` bytes (a power of two: the
 #: column walked maps to few cache sets). Measured against the plain nest, float32: 4096x4096
-#: 3.5x, 512x512 3.5x, 96x1024 4x, 256x256 2.2x, 784x256 2x, 1000x1000 1.2x and 2000x300
+#: 3.2x, 512x512 3.5x, 96x1024 4x, 256x256 2.2x, 784x256 2x, 1000x1000 1.2x and 2000x300
 #: 1.15x faster tiled; 700x700 even, 400x400 and 64x784 7% and 17x4099 13% slower (untiled)
 TILE_LARGE, TILE_CONFLICT, CONFLICT_STRIDE = 2 << 20, 64 << 10, 512
 
@@ -116,16 +116,16 @@ def _tiled(loops: list[int], strides: list[list[int]], item: int
     destination only, another dim k unit-stride on the source, both at least `TILE` long)
     large enough (`TILE_LARGE`, `TILE_CONFLICT`), its `TILE` x `TILE` tiles, then the strips
     the tiles leave over (innermost remainder, then k's), as plain nests."""
-    whole = [(loops, strides, [0] * len(strides))]
+    plain = [(loops, strides, [0] * len(strides))]
     if len(strides) != 2 or len(loops) < 2:
-        return whole
+        return plain
     (dst, src), j = strides, len(loops) - 1
     ks = [k for k in range(j) if abs(src[k]) == 1]
     if abs(dst[j]) != 1 or abs(src[j]) <= 1 or not ks or loops[ks[0]] < TILE or loops[j] < TILE:
-        return whole
+        return plain
     size = prod(loops) * item
     if size < TILE_LARGE and (size < TILE_CONFLICT or abs(src[j]) * item % CONFLICT_STRIDE):
-        return whole
+        return plain
     k, t = ks[0], TILE
     qk, qj = loops[k] // t, loops[j] // t
     others = [d for d in range(j) if d != k]
