@@ -18,8 +18,10 @@ Every top-level op of a step function is lowered by exactly one of:
   loop is split across `kc.target.threads` threads, `parallel.py`).
 A top-level op matching none of these fails at compile time with its name.
 
-To add a kernel (a reduction, matmul, a transpose): write `def lower_x(kc, op)` in a file of
-its own under backend/, emit loops over `kc.results[0].ptr` etc., and register it with
+A new kernel op is best a loop nest (`lowerflow.ir.loop_lowering.KERNELS`: printable,
+interpretable, FileCheck-tested, as the shape ops' copies are). A kernel written straight in
+llvmlite (the matmul, a convolution): write `def lower_x(kc, op)` in a file of its own under
+backend/, emit loops over `kc.results[0].ptr` etc., and register it with
 `KERNEL_LOWERINGS["lf.x"] = lower_x` (importing that file from `backend/__init__.py`).
 Buffers are C-contiguous and 64-byte aligned when the runtime or the arena allocated them;
 result buffers never overlap operands (the planner guarantees it, hence `noalias`).
@@ -37,7 +39,8 @@ from lowerflow.backend import parallel
 from lowerflow.backend.lltypes import I8, I32, I64, load_elem, store_elem
 from lowerflow.backend.loops import collapse_dims, counted_loop, loop_nest
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
-from lowerflow.ir import Operation, TensorType
+from lowerflow.ir import OPS, Operation, TensorType
+from lowerflow.ir.opdef import VIEW
 
 
 @dataclass
@@ -187,6 +190,10 @@ KERNEL_LOWERINGS: dict[str, KernelLowering] = {}
 VIEW_LOWERINGS: dict[str, ViewLowering] = {
     "lf.constant": lambda m, b, op, ptrs: [constant_global(m, op.attributes["value"])],
 }
+#: every other op with the "view" trait (reshape, expand_dims, squeeze) is its operand's memory
+#: seen with another shape: the trait says which ops are views, this table how they lower
+VIEW_LOWERINGS.update((name, lambda m, b, op, ptrs: [ptrs[0]]) for name, d in OPS.items()
+                      if d.has(VIEW) and name not in VIEW_LOWERINGS)
 
 
 def view_lowering(name: str) -> ViewLowering:
