@@ -22,8 +22,11 @@ Every top-level op of a step function is lowered by exactly one of:
   `(kc, attrs, epilogue)` with the results' buffers first (`kernels_loops.Epilogue`).
 A top-level op matching none of these fails at compile time with its name.
 
-To add a kernel of its own (a transpose, a copy): write `def lower_x(kc, op)` in a file of
-its own under backend/, emit loops over `kc.results[0].ptr` etc., and register it with
+A new kernel op is best a loop nest (`lowerflow.ir.loop_lowering.KERNELS`: printable,
+interpretable, FileCheck-tested, as the shape ops' copies are), with hand-written code it
+needs as a named micro-kernel it calls (`MICRO_LOWERINGS`: the GEMM, the convolutions). A
+kernel written straight in llvmlite: write `def lower_x(kc, op)` in a file of its own under
+backend/, emit loops over `kc.results[0].ptr` etc., and register it with
 `KERNEL_LOWERINGS["lf.x"] = lower_x` (importing that file from `backend/__init__.py`).
 Buffers are C-contiguous and 64-byte aligned when the runtime or the arena allocated them;
 result buffers never overlap operands (the planner guarantees it, hence `noalias`).
@@ -38,7 +41,8 @@ from llvmlite import ir
 
 from lowerflow.backend.lltypes import I8, I32
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS
-from lowerflow.ir import Operation, TensorType
+from lowerflow.ir import OPS, Operation, TensorType
+from lowerflow.ir.opdef import VIEW
 
 
 @dataclass
@@ -143,6 +147,10 @@ MICRO_LOWERINGS: dict[str, Callable] = {}
 VIEW_LOWERINGS: dict[str, ViewLowering] = {
     "lf.constant": lambda m, b, op, ptrs: [constant_global(m, op.attributes["value"])],
 }
+#: every other op with the "view" trait (reshape, expand_dims, squeeze) is its operand's memory
+#: seen with another shape: the trait says which ops are views, this table how they lower
+VIEW_LOWERINGS.update((name, lambda m, b, op, ptrs: [ptrs[0]]) for name, d in OPS.items()
+                      if d.has(VIEW) and name not in VIEW_LOWERINGS)
 
 
 def view_lowering(name: str) -> ViewLowering:

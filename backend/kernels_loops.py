@@ -55,6 +55,7 @@ from lowerflow.backend.lltypes import I64, load_elem, mem_type, reg_type, store_
 from lowerflow.backend.loops import advance_offset, for_range
 from lowerflow.backend.scalar_ops import ScalarCtx
 from lowerflow.ir import ElemType, Operation, TensorType
+from lowerflow.ir.types import U8
 from lowerflow.ir.core import Block, Value
 from lowerflow.ir.loop_lowering import KERNELS, is_reduction, lower_op, lowerable
 from lowerflow.ir.ops import loop
@@ -64,13 +65,15 @@ from lowerflow.ir.ops.random import MIX1, MIX2
 
 @dataclass(frozen=True)
 class Mem:
-    """A memref at the loop level: kernel buffer `arg` (results, then operands) with `strides`,
-    or (`arg` None) the stack buffer `local` of a "loop.alloc" in the function emitted now."""
+    """A memref at the loop level: kernel buffer `arg` (results, then operands) with `strides`
+    from element `offset`, or (`arg` None) the stack buffer `local` of a "loop.alloc" in the
+    function emitted now."""
 
     arg: int | None
     strides: tuple
     dtype: ElemType
     local: ir.Value | None = None
+    offset: int = 0
 
 
 class LoopEmitter:
@@ -87,7 +90,7 @@ class LoopEmitter:
         return mem.local if mem.arg is None else (self.kc.results + self.kc.operands)[mem.arg].ptr
 
     def offset(self, mem: Mem, indices: list[Value]) -> ir.Value:
-        off = ir.Constant(I64, 0)
+        off = ir.Constant(I64, mem.offset)  # every partial sum stays in the buffer: >= 0
         for i, s in zip(indices, mem.strides):
             off = advance_offset(self.b, off, self.env[i], s)
         return off
@@ -101,9 +104,9 @@ class LoopEmitter:
 
 def loop_level(op: Operation) -> Operation:
     """`op` as the codegen emits it: an elementwise op, reduction, fusion or an op of
-    `loop_lowering.KERNELS` still at the tensor level as its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
-    that came through that pass emits the same); any other op as it is. An elementwise op
-    with a kernel of its own (`lf.broadcast_to`, a copy) keeps it."""
+    `loop_lowering.KERNELS` (the shape ops' copies among them) still at the tensor level as
+    its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
+    that came through that pass emits the same); any other op as it is."""
     return lower_op(op) if _through_loops(op) else op
 
 
@@ -234,7 +237,8 @@ def _inner_points(op: Operation) -> int:
 
 def _view(e: LoopEmitter, op: Operation) -> None:
     src = e.env[op.operands[0]]
-    e.env[op.result] = Mem(src.arg, op.result.type.strides, src.dtype, src.local)
+    t = op.result.type
+    e.env[op.result] = Mem(src.arg, t.strides, src.dtype, src.local, t.offset)
 
 
 def _alloc(e: LoopEmitter, op: Operation) -> None:
@@ -247,12 +251,29 @@ def _alloc(e: LoopEmitter, op: Operation) -> None:
 
 def _load(e: LoopEmitter, op: Operation) -> None:
     mem = e.env[op.operands[0]]
-    e.env[op.result] = load_elem(e.b, e.ptr(mem), e.offset(mem, op.operands[1:]), mem.dtype)
+    off = e.offset(mem, op.operands[1:])
+    if mem.dtype.is_bool:  # its byte kept too: a bool stored as loaded moves its byte (a copy)
+        byte = e.env[_Byte(op.result)] = load_elem(e.b, e.ptr(mem), off, U8)
+        e.env[op.result] = e.b.icmp_unsigned("!=", byte, ir.Constant(byte.type, 0))
+        return
+    e.env[op.result] = load_elem(e.b, e.ptr(mem), off, mem.dtype)
 
 
 def _store(e: LoopEmitter, op: Operation) -> None:
     mem = e.env[op.operands[1]]
-    store_elem(e.b, e.env[op.operands[0]], e.ptr(mem), e.offset(mem, op.operands[2:]), mem.dtype)
+    off = e.offset(mem, op.operands[2:])
+    byte = e.env.get(_Byte(op.operands[0])) if mem.dtype.is_bool else None
+    if byte is not None:
+        store_elem(e.b, byte, e.ptr(mem), off, U8)
+        return
+    store_elem(e.b, e.env[op.operands[0]], e.ptr(mem), off, mem.dtype)
+
+
+@dataclass(frozen=True)
+class _Byte:
+    """The key of a loaded bool's byte in a `LoopEmitter`'s env (beside its i1 under the value)."""
+
+    value: Value
 
 
 def _scalar(e: LoopEmitter, op: Operation) -> None:

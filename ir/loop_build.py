@@ -20,12 +20,14 @@ def empty_kernel(op: Operation) -> tuple[Operation, list[Value], list[Value]]:
     return kernel, args[:len(op.results)], args[len(op.results):]
 
 
-def view(body: Block, buf: Value, dims: list[int], strides: list[int]) -> Value:
-    """`buf` seen with `dims` and element `strides` (`buf` itself when that is its type)."""
-    t = memref(dims, buf.type.dtype, strides)
+def view(body: Block, buf: Value, dims: list[int], strides: list[int], offset: int = 0) -> Value:
+    """`buf` seen with `dims` and element `strides` from element `offset` (`buf` itself when
+    that is its type)."""
+    t = memref(dims, buf.type.dtype, strides, offset)
     if t == buf.type:
         return buf
-    return body.add(VIEW_OP, [buf], [t], {"shape": list(dims), "strides": list(strides)}).result
+    attrs = {"shape": list(dims), "strides": list(strides), **({"offset": offset} if offset else {})}
+    return body.add(VIEW_OP, [buf], [t], attrs).result
 
 
 def c_strides(shape: list[int]) -> list[int]:

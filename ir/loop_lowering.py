@@ -51,6 +51,7 @@ from lowerflow.ir.loop_lowering_gemm import GEMM_OPS, gemm_kernel
 from lowerflow.ir.loop_lowering_pool import POOL_OPS, pool_kernel
 from lowerflow.ir.loop_lowering_rows import ROW_OPS, row_kernel
 from lowerflow.ir.loop_lowering_random import RANDOM_OPS, random_kernel
+from lowerflow.ir.loop_lowering_shape import SHAPE_OPS, shape_kernel
 from lowerflow.ir.loop_lowering_xent import XENT_OPS, xent_kernel
 from lowerflow.ir.opdef import ELEMENTWISE, OPS, broadcast_shapes
 from lowerflow.ir.ops.fusion import fusion_parts
@@ -64,7 +65,8 @@ FUSION, REDUCE_FUSION = "lf.fusion", "lf.reduce_fusion"
 KERNELS = {**{name: arg_kernel for name in ARG_OPS}, **{name: pool_kernel for name in POOL_OPS},
            **{name: row_kernel for name in ROW_OPS}, **{name: xent_kernel for name in XENT_OPS},
            **{name: random_kernel for name in RANDOM_OPS},
-           **{name: array_kernel for name in ARRAY_OPS}, **{name: gemm_kernel for name in GEMM_OPS}}
+           **{name: array_kernel for name in ARRAY_OPS}, **{name: shape_kernel for name in SHAPE_OPS},
+           **{name: gemm_kernel for name in GEMM_OPS}}
 
 
 def lowerable(op: Operation) -> bool:

@@ -294,7 +294,8 @@ class _Parser:
         return self.tensor_type()
 
     def memref_type(self) -> MemRefType:
-        """`memref<4x8xf32>` (C-contiguous) or `memref<4x8xf32, strided<[0, 1]>>`."""
+        """`memref<4x8xf32>` (C-contiguous), `memref<4x8xf32, strided<[0, 1]>>` or
+        `memref<4x8xf32, strided<[-8, 1], offset: 24>>`."""
         self.expect("id", "a memref type", "memref")
         self.expect("<")
         dims_pos = self.lex.pos
@@ -302,7 +303,7 @@ class _Parser:
         if None in shape:
             raise self.lex.error(dims_pos, "a memref needs a static shape")
         dtype = self.elem_type()
-        strides = None
+        strides, offset = None, 0
         if self.accept(","):
             self.expect("id", "'strided'", "strided")
             self.expect("<")
@@ -311,9 +312,13 @@ class _Parser:
             strides = tuple(self.integer(t) for t in self.comma_list("]", lambda: self.expect("int", "a stride")))
             if len(strides) != len(shape):
                 raise self.error(strides_tok, f"{len(strides)} strides for a rank-{len(shape)} memref")
+            if self.accept(","):
+                self.expect("id", "'offset'", "offset")
+                self.expect(":")
+                offset = self.integer(self.expect("int", "an offset"))
             self.expect(">")
         self.expect(">")
-        return memref(shape, dtype, strides)
+        return memref(shape, dtype, strides, offset)
 
     def tensor_type(self) -> TensorType:
         self.expect("id", "a tensor type", "tensor")

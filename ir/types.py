@@ -128,12 +128,14 @@ def tensor(shape, dtype: ElemType) -> TensorType:
 @dataclass(frozen=True)
 class MemRefType:
     """A buffer of the loop level: a static shape, element strides per dim (0 on a dim read
-    through broadcasting) and an element type (cf. MLIR's `memref<4x8xf32, strided<[8, 1]>>`;
-    C-contiguous strides print as plain `memref<4x8xf32>`)."""
+    through broadcasting, negative on one read backwards), an element type and the element
+    offset of index 0 into the buffer it views (cf. MLIR's `memref<4x8xf32, strided<[8, 1],
+    offset: 4>>`; C-contiguous strides at offset 0 print as plain `memref<4x8xf32>`)."""
 
     shape: tuple
     strides: tuple
     dtype: ElemType
+    offset: int = 0
 
     @property
     def rank(self) -> int:
@@ -145,18 +147,20 @@ class MemRefType:
 
     @property
     def is_contiguous(self) -> bool:
-        return self.strides == contiguous_strides(self.shape)
+        return self.offset == 0 and self.strides == contiguous_strides(self.shape)
 
     def __str__(self) -> str:
         dims = "".join(f"{d}x" for d in self.shape)
-        layout = "" if self.is_contiguous else f", strided<[{', '.join(map(str, self.strides))}]>"
+        offset = f", offset: {self.offset}" if self.offset else ""
+        layout = "" if self.is_contiguous else f", strided<[{', '.join(map(str, self.strides))}]{offset}>"
         return f"memref<{dims}{self.dtype}{layout}>"
 
 
-def memref(shape, dtype: ElemType, strides=None) -> MemRefType:
-    """A buffer type; C-contiguous unless `strides` says otherwise."""
+def memref(shape, dtype: ElemType, strides=None, offset: int = 0) -> MemRefType:
+    """A buffer type; C-contiguous at offset 0 unless `strides` and `offset` say otherwise."""
     shape = tuple(int(d) for d in shape)
-    return MemRefType(shape, contiguous_strides(shape) if strides is None else tuple(int(s) for s in strides), dtype)
+    strides = contiguous_strides(shape) if strides is None else tuple(int(s) for s in strides)
+    return MemRefType(shape, strides, dtype, int(offset))
 
 
 def contiguous_strides(shape) -> tuple:

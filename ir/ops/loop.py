@@ -38,8 +38,9 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
         %n = "loop.fold"(%acc, %v) {op = "lf.add"} : (f32, f32) -> f32
         "lf.yield"(%n) : (f32) -> ()
       }) {lower = 0, step = 1, upper = 8} : (f32) -> f32
-- "loop.view" sees a contiguous buffer with another shape and element strides (offset 0;
-  stride 0 on a broadcast dim), checked to stay inside the buffer.
+- "loop.view" {shape, strides, offset?} sees a contiguous buffer with another shape and
+  element strides from an element offset (stride 0 on a broadcast dim, negative on a dim
+  read backwards: a reversing slice, a mirrored pad), checked to stay inside the buffer.
 - "loop.alloc" {shape, type} is a C-contiguous scratch buffer of the enclosing loop body
   (cf. MLIR's `memref.alloca`): a new one, its contents undefined, each time the op runs, so
   a buffer allocated inside a `parallel` loop is private to its iteration. The backend
@@ -262,24 +263,36 @@ register(OpDef(RETRY, lambda types, attrs: [], None, (), frozenset({REGION, SCOP
 def _view_infer(types, attrs):
     (t,) = types
     _memref(t, "the viewed operand")
-    return [memref(attrs["shape"], t.dtype, attrs["strides"])]
+    return [memref(attrs["shape"], t.dtype, attrs["strides"], attrs.get("offset", 0))]
+
+
+def view_span(t: MemRefType) -> tuple[int, int]:
+    """The lowest and highest element a view of type `t` reaches (its offset when empty)."""
+    if 0 in t.shape:
+        return t.offset, t.offset
+    steps = [(d - 1) * s for d, s in zip(t.shape, t.strides)]
+    return t.offset + sum(x for x in steps if x < 0), t.offset + sum(x for x in steps if x > 0)
 
 
 def _view_verify(op: Operation) -> None:
     src, view = op.operands[0].type, op.result.type
     if not src.is_contiguous:
         raise ValueError(f"views a contiguous buffer only, not {src}")
-    if len(view.strides) != view.rank or any(s < 0 for s in view.strides):
-        raise ValueError(f"needs one non-negative stride per dim, got {list(view.strides)}")
-    size = int(np.prod(src.shape))
-    if 0 not in view.shape and sum((d - 1) * s for d, s in zip(view.shape, view.strides)) >= size:
+    if len(view.strides) != view.rank:
+        raise ValueError(f"needs one stride per dim, got {list(view.strides)}")
+    low, high = view_span(view)
+    if 0 not in view.shape and (low < 0 or high >= int(np.prod(src.shape))):
         raise ValueError(f"{view} reads outside {src}")
 
 
 def _view_reference(args, attrs):
+    """A numpy view of the buffer (negative strides step back from the offset), so a store
+    through it writes the buffer."""
     (buf,) = args
-    item = buf.itemsize
-    return [np.lib.stride_tricks.as_strided(buf, tuple(attrs["shape"]), tuple(s * item for s in attrs["strides"]))]
+    shape, strides, offset = tuple(attrs["shape"]), attrs["strides"], attrs.get("offset", 0)
+    flat = buf.reshape(-1)
+    start = flat[offset:] if 0 not in shape else flat[:0]
+    return [np.lib.stride_tricks.as_strided(start, shape, tuple(s * buf.itemsize for s in strides))]
 
 
 register(OpDef(VIEW_OP, _view_infer, _view_reference, (), frozenset({PURE}), ("shape", "strides"),
