@@ -10,17 +10,22 @@ Every top-level op of a step function is lowered by exactly one of:
   whose buffers are `kc.results`/`kc.operands` (pointer + static TensorType) and whose
   `kc.target` says what it may use (threads, vector registers). The codegen
   calls it from the step and propagates a non-zero return. Use `kc.b` (an IRBuilder), the
-  loop helpers in `lowerflow.backend.loops`, `kc.scalar(op, values)` for elementwise math,
+  loop helpers in `lowerflow.backend.loops`, `scalar_lowering(name)` for elementwise math,
   `kc.error_if(b, cond, code)` to fail the step, and `kc.entry` for allocas.
 - elementwise ops and "lf.fusion" (their scalar code is `SCALAR_LOWERINGS`) go through the
   loop level: `kernels_loops.py` emits the "loop.kernel" that `lowerflow.ir.loop_lowering`
   makes of them (one broadcasting loop nest; above ~100 µs of estimated work its outermost
   loop is split across `kc.target.threads` threads, `parallel.py`).
+- `MICRO_LOWERINGS[name](kc, attrs)`: the named micro-kernels that "loop.call_kernel" calls
+  (`ir/ops/loop_micro.py`), `kc` seen with the call's first buffer as its one result and the
+  others as its operands; one that takes an epilogue ("loop.call_fused") is called as
+  `(kc, attrs, epilogue)` with the results' buffers first (`kernels_loops.Epilogue`).
 A top-level op matching none of these fails at compile time with its name.
 
 A new kernel op is best a loop nest (`lowerflow.ir.loop_lowering.KERNELS`: printable,
-interpretable, FileCheck-tested, as the shape ops' copies are). A kernel written straight in
-llvmlite (the matmul, a convolution): write `def lower_x(kc, op)` in a file of its own under
+interpretable, FileCheck-tested, as the shape ops' copies are), with hand-written code it
+needs as a named micro-kernel it calls (`MICRO_LOWERINGS`: the GEMM, the convolutions). A
+kernel written straight in llvmlite: write `def lower_x(kc, op)` in a file of its own under
 backend/, emit loops over `kc.results[0].ptr` etc., and register it with
 `KERNEL_LOWERINGS["lf.x"] = lower_x` (importing that file from `backend/__init__.py`).
 Buffers are C-contiguous and 64-byte aligned when the runtime or the arena allocated them;
@@ -30,15 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from math import prod
 
 import numpy as np
 from llvmlite import ir
 
-from lowerflow.backend import parallel
-from lowerflow.backend.lltypes import I8, I32, I64, load_elem, store_elem
-from lowerflow.backend.loops import collapse_dims, counted_loop, loop_nest
-from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
+from lowerflow.backend.lltypes import I8, I32
+from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS
 from lowerflow.ir import OPS, Operation, TensorType
 from lowerflow.ir.opdef import VIEW
 
@@ -89,12 +91,6 @@ class KernelCtx:
             self.entry.store(ir.Constant(I8, 0), flag)
         b.store(b.or_(b.load(flag, typ=I8), b.zext(cond, I8)), flag)
 
-    def scalar(self, op: Operation, values: list[ir.Value], b: ir.IRBuilder | None = None) -> ir.Value:
-        """Op `op`'s value for one element, from its operands' values (SCALAR_LOWERINGS)."""
-        ctx = ScalarCtx(self.module, [v.type.dtype for v in op.operands], op.results[0].type.dtype,
-                        op.attributes, self.error_if)
-        return scalar_lowering(op.name)(b or self.b, values, ctx)
-
     def finish(self) -> None:
         """Return the first raised error code, else 0."""
         b = self.b
@@ -113,47 +109,6 @@ def scalar_lowering(name: str):
         return SCALAR_LOWERINGS[name]
     except KeyError:
         raise NotImplementedError(f"no native lowering for op '{name}'") from None
-
-
-Compute = Callable[[KernelCtx, list[ir.Value]], list[ir.Value]]
-
-
-def elementwise_loop(kc: KernelCtx, iter_shape: tuple, compute: Compute, ops: list[Operation]) -> None:
-    """One loop nest over `iter_shape`: load every operand element (broadcast), `compute`
-    the result values in registers (`ops` are the ones it evaluates: the cost estimate),
-    store them (results may broadcast too). A large nest has its outermost loop split
-    across threads; `compute` gets the KernelCtx of the function it emits into."""
-    n = prod(iter_shape)
-    if n == 0:
-        return
-    ins, outs = kc.operands, kc.results
-    dims, strides = collapse_dims(iter_shape, [buf.type.shape for buf in ins + outs])
-    threads = parallel.threads_for(kc, n * parallel.elementwise_ns(ins + outs, ops))
-    if threads == 1:
-        _nest(kc, dims, strides, compute, [ir.Constant(I64, 0)] * len(strides))
-        return
-    inner = prod(dims[1:])
-
-    def chunk(ckc: KernelCtx, lo: ir.Value, hi: ir.Value) -> None:
-        b = ckc.b
-        counted_loop(b, lo, hi, lambda i: _nest(
-            ckc, dims[1:], [st[1:] for st in strides], compute,
-            [b.mul(i, ir.Constant(i.type, st[0]), flags=("nuw", "nsw")) for st in strides]), name="c")
-    parallel.parallel_for(kc, dims[0], -(-64 // inner), threads, chunk)  # chunks of >= 64 elements
-
-
-def _nest(kc: KernelCtx, dims: list[int], strides: list[list[int]], compute: Compute, base: list[ir.Value]) -> None:
-    """The loop nest of `elementwise_loop` over `dims`, at element offsets `base` per access."""
-    ins, outs, b = kc.operands, kc.results, kc.b
-
-    def body(offsets: list[ir.Value]) -> None:
-        offsets = [o if isinstance(o0, ir.Constant) and o0.constant == 0 else b.add(o0, o, flags=("nuw", "nsw"))
-                   for o0, o in zip(base, offsets)]
-        values = [load_elem(b, buf.ptr, off, buf.type.dtype) for buf, off in zip(ins, offsets)]
-        for buf, off, v in zip(outs, offsets[len(ins):], compute(kc, values)):
-            store_elem(b, v, buf.ptr, off, buf.type.dtype)
-
-    loop_nest(b, dims, strides, body)
 
 
 #: Constants of this many bytes or more are bound, not embedded, in JIT code (`Target.
@@ -186,6 +141,8 @@ KernelLowering = Callable[[KernelCtx, Operation], None]
 ViewLowering = Callable[[ir.Module, ir.IRBuilder, Operation, list], list]
 
 KERNEL_LOWERINGS: dict[str, KernelLowering] = {}
+#: named micro-kernels of the loop level (GEMM, convolutions: `kernels_matmul.py`, `kernels_conv.py`)
+MICRO_LOWERINGS: dict[str, Callable] = {}
 
 VIEW_LOWERINGS: dict[str, ViewLowering] = {
     "lf.constant": lambda m, b, op, ptrs: [constant_global(m, op.attributes["value"])],

@@ -1,4 +1,5 @@
-"""The convolutions of `ir/ops/conv.py` as implicit GEMMs on `gemm.py`'s micro-kernel
+"""The convolutions of `ir/ops/conv.py` (the micro-kernels their loop kernels call:
+`ir/ops/loop_micro.py`) as implicit GEMMs on `gemm.py`'s micro-kernel
 (float32; the frontend composes other dtypes).
 
 A convolution is the product out[M, N] = patches[M, K] @ B[K, N] with M = batch*oh*ow
@@ -38,10 +39,9 @@ from lowerflow.backend import parallel
 from lowerflow.backend.errors import OUT_OF_MEMORY
 from lowerflow.backend.gemm import (F32, KC, MC, ROW_TICKETS, Tile, _c, _elem, _function, _imin, _micro_kernel,
                                      _pack, tile_for)
-from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
+from lowerflow.backend.kernels import MICRO_LOWERINGS, KernelCtx
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.loops import for_range
-from lowerflow.ir import Operation
 from lowerflow.ir.ops.conv import geometry
 
 NS_PER_MAC = 1 / 40  # as the packed GEMM's (kernels_matmul.py)
@@ -433,16 +433,16 @@ def emit_filter_grad(m: ir.Module, g: Conv, threads: int, vector_registers: int)
     return fn
 
 
-def forward_geometry(op: Operation, x_shape, f_shape, out_shape) -> Conv:
-    strides, dilations, pads = geometry(op.attributes)
+def forward_geometry(attrs: dict, x_shape, f_shape, out_shape) -> Conv:
+    strides, dilations, pads = geometry(attrs)
     return Conv(x_shape[0], x_shape[1], x_shape[2], x_shape[3], out_shape[1], out_shape[2], f_shape[0], f_shape[1],
                 tuple(strides), tuple(dilations), (pads[0][0], pads[1][0]), (1, 1), f_shape[3])
 
 
-def _input_grad_geometry(op: Operation, x_shape, f_shape, dy_shape) -> Conv:
+def _input_grad_geometry(attrs: dict, x_shape, f_shape, dy_shape) -> Conv:
     """The input gradient as a stride-1 convolution of out_backprop (dilated by the strides)
     with the flipped filter: dx[iy] gathers dy at vy = iy + ky*d - (span - 1 - top)."""
-    strides, dilations, pads = geometry(op.attributes)
+    strides, dilations, pads = geometry(attrs)
     span = [(k - 1) * d + 1 for k, d in zip(f_shape[:2], dilations)]
     return Conv(dy_shape[0], dy_shape[1], dy_shape[2], dy_shape[3], x_shape[1], x_shape[2], f_shape[0], f_shape[1],
                 (1, 1), tuple(dilations), (span[0] - 1 - pads[0][0], span[1] - 1 - pads[1][0]), tuple(strides),
@@ -459,7 +459,13 @@ def call(kc: KernelCtx, emit, g: Conv, buffers: list, **epilogue) -> None:
         b.call(memset, [out.ptr, ir.Constant(ir.IntType(8), 0), _c(4 * prod(out.type.shape)), ir.Constant(I1, 0)])
         return
     threads = parallel.threads_for(kc, g.m * g.n * g.k * NS_PER_MAC)
-    rc = b.call(emit(kc.module, g, threads, kc.target.vector_registers, **epilogue), [buf.ptr for buf in buffers])
+    return_status(kc, b.call(emit(kc.module, g, threads, kc.target.vector_registers, **epilogue),
+                             [buf.ptr for buf in buffers]))
+
+
+def return_status(kc: KernelCtx, rc: ir.Value) -> None:
+    """Return `rc` from the kernel when it is not 0; go on otherwise."""
+    b = kc.b
     fail, ok = kc.fn.append_basic_block("conv.fail"), kc.fn.append_basic_block("conv.ok")
     b.cbranch(b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), fail, ok)
     b.position_at_end(fail)
@@ -467,34 +473,35 @@ def call(kc: KernelCtx, emit, g: Conv, buffers: list, **epilogue) -> None:
     b.position_at_end(ok)
 
 
-def require_float32(op: Operation) -> None:
-    if op.results[0].type.dtype.name != "f32":
-        raise NotImplementedError(f"no native lowering for op '{op.name}' on {op.results[0].type.dtype.np_name} "
+def require_float32(kc: KernelCtx, op_name: str) -> None:
+    dtype = kc.results[0].type.dtype
+    if dtype.name != "f32":
+        raise NotImplementedError(f"no native lowering for op '{op_name}' on {dtype.np_name} "
                                   "(float32 only; the frontend composes other dtypes)")
 
 
-def lower_conv2d(kc: KernelCtx, op: Operation) -> None:
-    require_float32(op)
+def lower_conv2d(kc: KernelCtx, attrs: dict) -> None:
+    require_float32(kc, "lf.conv2d")
     (x, f), y = kc.operands, kc.results[0]
     if prod(y.type.shape):
-        call(kc, emit_conv, forward_geometry(op, x.type.shape, f.type.shape, y.type.shape), [x, f, y])
+        call(kc, emit_conv, forward_geometry(attrs, x.type.shape, f.type.shape, y.type.shape), [x, f, y])
 
 
-def lower_conv2d_backprop_input(kc: KernelCtx, op: Operation) -> None:
-    require_float32(op)
+def lower_conv2d_backprop_input(kc: KernelCtx, attrs: dict) -> None:
+    require_float32(kc, "lf.conv2d_backprop_input")
     (x, f, dy), dx = kc.operands, kc.results[0]
     if prod(dx.type.shape):
-        call(kc, emit_conv, _input_grad_geometry(op, x.type.shape, f.type.shape, dy.type.shape), [dy, f, dx])
+        call(kc, emit_conv, _input_grad_geometry(attrs, x.type.shape, f.type.shape, dy.type.shape), [dy, f, dx])
 
 
-def lower_conv2d_backprop_filter(kc: KernelCtx, op: Operation) -> None:
-    require_float32(op)
+def lower_conv2d_backprop_filter(kc: KernelCtx, attrs: dict) -> None:
+    require_float32(kc, "lf.conv2d_backprop_filter")
     (x, dy), df = kc.operands, kc.results[0]
     if prod(df.type.shape):
-        g = forward_geometry(op, x.type.shape, df.type.shape, dy.type.shape)
+        g = forward_geometry(attrs, x.type.shape, df.type.shape, dy.type.shape)
         call(kc, emit_filter_grad, g, [x, dy, df])
 
 
-KERNEL_LOWERINGS["lf.conv2d"] = lower_conv2d
-KERNEL_LOWERINGS["lf.conv2d_backprop_input"] = lower_conv2d_backprop_input
-KERNEL_LOWERINGS["lf.conv2d_backprop_filter"] = lower_conv2d_backprop_filter
+# the micro-kernels of ir/ops/loop_micro.py ("conv2d" with an epilogue: kernels_fused.py)
+MICRO_LOWERINGS["conv2d_backprop_input"] = lower_conv2d_backprop_input
+MICRO_LOWERINGS["conv2d_backprop_filter"] = lower_conv2d_backprop_filter

@@ -10,8 +10,8 @@ strides, and a load or store computes its element offset as the sum of index * s
 so LICM hoists a broadcast load). A "loop.for" from 0 by 1 is `for_range` (bottom-tested,
 constant trip count, the form the vectoriser wants); others are guarded `counted_loop`s. A
 `parallel` loop whose nest is estimated above `parallel.THRESHOLD_NS` is split across
-`kc.target.threads` threads exactly as `kernels.elementwise_loop` splits its outermost loop
-(the matmul epilogue's nest), and the optimised code is the same as the elementwise kernels'
+`kc.target.threads` threads in chunks of at least 64 points, as the direct elementwise kernels
+split their outermost loop, and the optimised code is the same as the elementwise kernels'
 that emitted LLVM straight from tensor ops before this level existed (names aside).
 The `vector` hint needs no code: O3's loop vectoriser takes the unit-stride innermost loop;
 an `unroll` loop is emitted as its body once per iteration. A "loop.alloc" is one alloca in
@@ -22,9 +22,14 @@ direct reduction kernels used); "loop.fold" is the reduction step of `kernels_re
 (`fadd reassoc` for a float sum, `llvm.maximum`/`minimum` with `nsz` for a float max/min,
 the elementwise op's scalar lowering otherwise), so a reduction emits what its direct kernel
 did.
+"loop.call_kernel" and "loop.call_fused" call the named micro-kernel's emitter in
+`MICRO_LOWERINGS` (`kernels_matmul.py`, `kernels_conv.py`, `kernels_fused.py`) with the
+call's buffers as a kernel's results and operands and, for a fused call, its `Epilogue`:
+the region, emitted through this table wherever the micro-kernel applies it.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import prod
@@ -34,6 +39,8 @@ from lowerflow.backend import parallel
 from lowerflow.backend.errors import CHECK_STATUS
 from lowerflow.backend.kernels import (
     KERNEL_LOWERINGS,
+    MICRO_LOWERINGS,
+    Buffer,
     KernelCtx,
     kernel_lowering,
     scalar_lowering,
@@ -47,7 +54,7 @@ from lowerflow.backend.kernels_reduce import (
 from lowerflow.backend.lltypes import I64, load_elem, mem_type, reg_type, store_elem
 from lowerflow.backend.loops import advance_offset, for_range
 from lowerflow.backend.scalar_ops import ScalarCtx
-from lowerflow.ir import ElemType, Operation
+from lowerflow.ir import ElemType, Operation, TensorType
 from lowerflow.ir.types import U8
 from lowerflow.ir.core import Block, Value
 from lowerflow.ir.loop_lowering import KERNELS, is_reduction, lower_op, lowerable
@@ -111,7 +118,11 @@ def check_lowering(op: Operation) -> None:
     """NotImplementedError naming the first op of `op` that has no native lowering (also for
     an elementwise op whose loop nest is empty)."""
     if _through_loops(op) and op.name in KERNELS:  # a nest of its own: the scalar ops it uses
-        names = [loop.scalar_op(o)[0] for o in lower_op(op).walk() if o.name == loop.SCALAR]
+        ops = list(lower_op(op).walk())
+        names = [loop.scalar_op(o)[0] for o in ops if o.name == loop.SCALAR]
+        for o in ops:
+            if o.name in (loop.CALL_KERNEL, loop.CALL_FUSED):
+                micro_lowering(o.attributes["name"])
     elif _through_loops(op):
         ops = op.regions[0].ops[:-1] if op.regions else [op]
         names = [o.name for o in ops if o.name not in COMBINE]  # the fold needs no scalar op
@@ -317,6 +328,25 @@ def _check(e: LoopEmitter, op: Operation) -> None:
     e.kc.error_if(e.b, e.env[op.operands[0]], CHECK_STATUS[op.attributes["error"]])
 
 
+def micro_lowering(name: str) -> Callable:
+    """The emitter of a named micro-kernel; NotImplementedError naming it if none."""
+    try:
+        return MICRO_LOWERINGS[name]
+    except KeyError:
+        raise NotImplementedError(f"no native lowering for micro-kernel '{name}'") from None
+
+
+def _buffers(e: LoopEmitter, values: list[Value]) -> list[Buffer]:
+    return [Buffer(e.ptr(e.env[v]), TensorType(v.type.shape, v.type.dtype)) for v in values]
+
+
+def _micro_ctx(e: LoopEmitter, results: list[Value], operands: list[Value]) -> KernelCtx:
+    """`e.kc` (same function, builder and error flags) seen as a kernel of these buffers."""
+    kc = copy.copy(e.kc)
+    kc.results, kc.operands = _buffers(e, results), _buffers(e, operands)
+    return kc
+
+
 def _retry(e: LoopEmitter, op: Operation) -> None:
     """"loop.retry": the body in a loop of basic blocks, the attempt in a phi, left when the
     body accepts or the limit is reached; the results are the last attempt's values (they
@@ -350,7 +380,27 @@ def _mix(b: ir.IRBuilder, z: ir.Value) -> ir.Value:
 
 
 def _call_kernel(e: LoopEmitter, op: Operation) -> None:
-    raise NotImplementedError(f"no native lowering for micro-kernel '{op.attributes['name']}'")
+    first, *rest = op.operands
+    micro_lowering(op.attributes["name"])(_micro_ctx(e, [first], rest), loop.call_attrs(op.attributes))
+
+
+@dataclass(frozen=True)
+class Epilogue:
+    """A "loop.call_fused"'s epilogue as its micro-kernel sees it: the buffers it reads, and
+    `apply(kc, values)`, which emits its region into `kc`'s builder on the product's element
+    and one element of each buffer and gives the yielded values."""
+
+    block: Block
+    buffers: list[Buffer]
+
+    def apply(self, kc: KernelCtx, values: list[ir.Value]) -> list[ir.Value]:
+        return LoopEmitter(kc, dict(zip(self.block.args, values))).run(self.block)
+
+
+def _call_fused(e: LoopEmitter, op: Operation) -> None:
+    outs, ins, extra = loop.fused_parts(op)
+    epilogue = Epilogue(op.regions[0], _buffers(e, extra))
+    micro_lowering(op.attributes["name"])(_micro_ctx(e, outs, ins), loop.call_attrs(op.attributes), epilogue)
 
 
 def _constant(e: LoopEmitter, op: Operation) -> None:
@@ -378,6 +428,7 @@ LOOP_LOWERINGS: dict[str, LoopLowering] = {
     loop.TO_INDEX: _to_index,
     loop.CHECK: _check,
     loop.CALL_KERNEL: _call_kernel,
+    loop.CALL_FUSED: _call_fused,
     loop.FOLD: _fold,
     loop.CONSTANT: _constant,
     loop.MIX: lambda e, op: e.env.__setitem__(op.result, _mix(e.b, e.env[op.operands[0]])),

@@ -1,4 +1,5 @@
-"""MatMul / BatchMatMulV2 ("lf.matmul"): for float32 matrices of at least `PACKED_FROM`
+"""The "gemm" micro-kernel that MatMul / BatchMatMulV2 ("lf.matmul") calls from its loop
+kernel (`ir/loop_lowering_gemm.py`): for float32 matrices of at least `PACKED_FROM`
 multiply-adds and 4 rows, the narrow GEMM of `gemm_narrow.py` where it wins (few columns:
 `gemm_narrow.handles`), else with 4 columns or more the packed GEMM of `gemm.py`
 (transposes included); anything else is a loop nest.
@@ -28,11 +29,11 @@ from lowerflow.backend import parallel
 from lowerflow.backend.errors import OUT_OF_MEMORY
 from lowerflow.backend import gemm_narrow
 from lowerflow.backend.gemm import Gemm, emit_gemm
-from lowerflow.backend.kernels import KERNEL_LOWERINGS, KernelCtx
+from lowerflow.backend.kernels import MICRO_LOWERINGS, KernelCtx
 from lowerflow.backend.kernels_reduce import constant, convert, float_sum, fold_range, offset, scalar_op
 from lowerflow.backend.lltypes import I32, I64, load_elem, store_elem
 from lowerflow.backend.loops import collapse_dims, for_range, loop_nest
-from lowerflow.ir import Operation, elem_type_of
+from lowerflow.ir import elem_type_of
 from lowerflow.ir.ops.linalg import matrix_dims
 from lowerflow.ir.ops.reduction import accumulator_dtype
 
@@ -41,9 +42,10 @@ NS_PER_MAC = 1 / 40  # the packed kernel's rate at 128^3-256^3 (40-50 GMAC/s; 2 
 NS_PER_MAC_NARROW = 1 / 40  # the narrow kernel's (gemm_narrow.py)
 
 
-def lower_matmul(kc: KernelCtx, op: Operation) -> None:
+def lower_gemm(kc: KernelCtx, attrs: dict) -> None:
+    """The "gemm" micro-kernel: c = matmul(a, b) on `kc`'s buffers (`attrs`: the transposes)."""
     (a, bm), c = kc.operands, kc.results[0]
-    ta, tb = op.attributes["transpose_a"], op.attributes["transpose_b"]
+    ta, tb = attrs["transpose_a"], attrs["transpose_b"]
     m, k = matrix_dims(a.type, ta)
     n = matrix_dims(bm.type, tb)[1]
     if prod(c.type.shape) == 0:
@@ -117,4 +119,4 @@ def lower_matmul(kc: KernelCtx, op: Operation) -> None:
         per_batch([ir.Constant(I64, 0)] * 3)
 
 
-KERNEL_LOWERINGS["lf.matmul"] = lower_matmul
+MICRO_LOWERINGS["gemm"] = lower_gemm

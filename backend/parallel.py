@@ -171,13 +171,9 @@ def _load_gomp() -> bool:
             del os.environ["GOMP_SPINCOUNT"]
 
 
-def elementwise_ns(buffers: list, ops: list) -> float:
-    """Estimated ns per element of an elementwise loop over `buffers` evaluating `ops`."""
-    return loop_ns(buffers, [(op.name, op.operands[0].type.dtype) for op in ops])
-
-
 def loop_ns(buffers: list, ops: list[tuple[str, ElemType]]) -> float:
-    """The same estimate from (elementwise op name, its first operand's dtype) pairs."""
+    """Estimated ns per element of an elementwise loop over `buffers` evaluating `ops`,
+    (elementwise op name, its first operand's dtype) pairs."""
     ns = NS_PER_BYTE * sum(buf.type.dtype.np_dtype.itemsize for buf in buffers)
     for name, dtype in ops:
         if name in _LIBM_OPS or (name in mathlib.FLOAT32_MATH and dtype.bits > 32):

@@ -1,10 +1,12 @@
 """Builders of loop-level IR shared by the lowerings (`loop_lowering.py` and the kernel
-families beside it): a kernel's shell, views, counted loops, scalar constants."""
+families beside it): a kernel's shell, views, counted loops, scalar constants, the
+elementwise nest (`loop_lowering.py` describes it; a matmul fusion's epilogue is one too)."""
 from __future__ import annotations
 
 from lowerflow.ir.buffers import OFFSET_ATTR
 from lowerflow.ir.core import Block, Operation, Value
-from lowerflow.ir.ops.loop import CONSTANT, FOR, KERNEL, SCALAR, VIEW_OP
+from lowerflow.ir.ops.loop import CONSTANT, FOR, KERNEL, LOAD, SCALAR, STORE, VIEW_OP
+from lowerflow.ir.strides import collapse_dims
 from lowerflow.ir.types import INDEX, ElemType, memref
 
 
@@ -67,3 +69,35 @@ def scalar_of(block: Block, op: Operation, operands: list[Value]) -> Value:
     """Elementwise tensor op `op` applied to the scalars `operands`: a "loop.scalar"."""
     attrs = {k: v for k, v in op.attributes.items() if k != OFFSET_ATTR}
     return block.add(SCALAR, operands, [op.result.type.dtype], {"op": op.name, **attrs}).result
+
+
+def elementwise_nest(body: Block, iter_shape: tuple, ins: list[Value], outs: list[Value], compute,
+                     parallel: bool = True) -> None:
+    """Views of every buffer over the collapsed dims, the loops (the outermost `parallel`
+    unless told not), loads, `compute(block, loaded)`, stores."""
+    buffers = [*ins, *outs]
+    dims, strides = collapse_dims(iter_shape, [b.type.shape for b in buffers])
+    views = [view(body, buf, dims, st) for buf, st in zip(buffers, strides)]
+    block, ivs = body, []
+    for k, n in enumerate(dims):
+        hints = {"parallel": True} if k == 0 and parallel else {}
+        if k == len(dims) - 1:
+            hints["vector"] = True
+        block = counted(block, 0, n, **hints).regions[0]
+        ivs.append(block.args[0])
+    loaded = [block.add(LOAD, [v, *ivs], [v.type.dtype]).result for v in views[:len(ins)]]
+    for value, out in zip(compute(block, loaded), views[len(ins):]):
+        block.add(STORE, [value, out, *ivs])
+    while block is not body:
+        block.add("lf.yield")
+        block = block.parent.parent
+
+
+def compute_scalars(block: Block, body_ops: list[Operation], params: list[Value], yielded: list[Value],
+                    loaded: list[Value]) -> list[Value]:
+    """Tensor ops `body_ops` on one element's scalars (`params` bound to `loaded`), in
+    order, as "loop.scalar"s appended to `block`; the values of `yielded`."""
+    env = dict(zip(params, loaded))
+    for o in body_ops:
+        env[o.result] = scalar_of(block, o, [env[v] for v in o.operands])
+    return [env[v] for v in yielded]

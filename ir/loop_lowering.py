@@ -43,10 +43,11 @@ from __future__ import annotations
 from math import prod
 
 from lowerflow.ir.core import Block, Operation, Value
-from lowerflow.ir.loop_build import c_strides, counted, empty_kernel, plain_loops, scalar_of, view
+from lowerflow.ir.loop_build import c_strides, compute_scalars, elementwise_nest, empty_kernel, plain_loops, view
 from lowerflow.ir.loop_fold import Fold, accumulator
 from lowerflow.ir.loop_lowering_arg import ARG_OPS, arg_kernel
 from lowerflow.ir.loop_lowering_array import ARRAY_OPS, array_kernel
+from lowerflow.ir.loop_lowering_gemm import GEMM_OPS, gemm_kernel
 from lowerflow.ir.loop_lowering_pool import POOL_OPS, pool_kernel
 from lowerflow.ir.loop_lowering_rows import ROW_OPS, row_kernel
 from lowerflow.ir.loop_lowering_random import RANDOM_OPS, random_kernel
@@ -57,14 +58,15 @@ from lowerflow.ir.ops.fusion import fusion_parts
 from lowerflow.ir.ops.loop import LOAD, STORE
 from lowerflow.ir.ops.reduction import COMBINE, reduction_axes
 from lowerflow.ir.ops.structure import REGION
-from lowerflow.ir.strides import broadcast_strides, collapse_dims
+from lowerflow.ir.strides import broadcast_strides
 
 FUSION, REDUCE_FUSION = "lf.fusion", "lf.reduce_fusion"
 #: tensor ops with a loop nest of their own beside the elementwise and reduction ones
 KERNELS = {**{name: arg_kernel for name in ARG_OPS}, **{name: pool_kernel for name in POOL_OPS},
            **{name: row_kernel for name in ROW_OPS}, **{name: xent_kernel for name in XENT_OPS},
            **{name: random_kernel for name in RANDOM_OPS},
-           **{name: array_kernel for name in ARRAY_OPS}, **{name: shape_kernel for name in SHAPE_OPS}}
+           **{name: array_kernel for name in ARRAY_OPS}, **{name: shape_kernel for name in SHAPE_OPS},
+           **{name: gemm_kernel for name in GEMM_OPS}}
 
 
 def lowerable(op: Operation) -> bool:
@@ -97,38 +99,9 @@ def lower_op(op: Operation) -> Operation:
     kernel, outs, ins = empty_kernel(op)
     body = kernel.regions[0]
     if prod(iter_shape):
-        _nest(body, iter_shape, ins, outs, lambda b, loaded: _compute(b, body_ops, params, yielded, loaded))
+        elementwise_nest(body, iter_shape, ins, outs, lambda b, loaded: compute_scalars(b, body_ops, params, yielded, loaded))
     body.add("lf.yield")
     return kernel
-
-
-def _nest(body: Block, iter_shape: tuple, ins: list[Value], outs: list[Value], compute) -> None:
-    """Views of every buffer over the collapsed dims, the loops, loads, `compute`, stores."""
-    buffers = [*ins, *outs]
-    dims, strides = collapse_dims(iter_shape, [b.type.shape for b in buffers])
-    views = [view(body, buf, dims, st) for buf, st in zip(buffers, strides)]
-    block, ivs = body, []
-    for k, n in enumerate(dims):
-        hints = {"parallel": True} if k == 0 else {}
-        if k == len(dims) - 1:
-            hints["vector"] = True
-        block = counted(block, 0, n, **hints).regions[0]
-        ivs.append(block.args[0])
-    loaded = [block.add(LOAD, [v, *ivs], [v.type.dtype]).result for v in views[:len(ins)]]
-    for value, out in zip(compute(block, loaded), views[len(ins):]):
-        block.add(STORE, [value, out, *ivs])
-    while block is not body:
-        block.add("lf.yield")
-        block = block.parent.parent
-
-
-def _compute(block: Block, body_ops: list[Operation], params: list[Value], yielded: list[Value],
-             loaded: list[Value]) -> list[Value]:
-    """The body's ops on one element's scalars, in order; the yielded values."""
-    env = dict(zip(params, loaded))
-    for o in body_ops:
-        env[o.result] = scalar_of(block, o, [env[v] for v in o.operands])
-    return [env[v] for v in yielded]
 
 
 def _reduction_kernel(op: Operation) -> Operation:
@@ -156,7 +129,7 @@ def _reduction_kernel(op: Operation) -> Operation:
 
         def element(block: Block, ivs: list[Value]) -> Value:
             loaded = [block.add(LOAD, [v, *ivs], [v.type.dtype]).result for v in views]
-            return _compute(block, producers, params, [x], loaded)[0]
+            return compute_scalars(block, producers, params, [x], loaded)[0]
 
         unit = bool(inner) and all(broadcast_strides(b.type.shape, shape)[inner[-1]] in (0, 1) for b in ins)
         fold = Fold(reduction, count, body, unit)  # its constants come first

@@ -76,26 +76,42 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
         ...
         "lf.yield"(%accepted, %draw) : (i1, f64) -> ()
       }) {limit = 100} : () -> f64
-- "loop.call_kernel" {name = "gemm_tile"} runs a named micro-kernel (`MICRO_KERNELS`) on
-  buffers: the pieces written by hand once per target, such as the GEMM's register tile.
+- "loop.call_kernel" {name = "gemm", ...its attributes} runs a named micro-kernel
+  (`loop_micro.MICRO_KERNELS`) on buffers: the pieces written by hand once per target, such
+  as the GEMM (threaded by its own tickets) or its register tile.
+- "loop.call_fused" {name = "conv2d", inputs = 2, ...} runs a micro-kernel that takes an
+  epilogue (cf. oneDNN's post-ops, Grappler's _FusedConv2D): its operands are the result
+  buffers (the first holds the kernel's product), the kernel's `inputs`, then the buffers
+  the epilogue reads (broadcast to the product's shape); its region maps one element of
+  the product and one of each epilogue buffer to one element per result buffer, with
+  "loop.scalar"s (isolated: it sees only its arguments). The backend applies it to each
+  block of the product while the block is in cache.
+
+      "loop.call_fused"(%y, %x, %f, %bias) ({
+      ^bb0(%p: f32, %b: f32):
+        %s = "loop.scalar"(%p, %b) {op = "lf.add"} : (f32, f32) -> f32
+        %r = "loop.scalar"(%s) {op = "lf.relu"} : (f32) -> f32
+        "lf.yield"(%r) : (f32) -> ()
+      }) {name = "conv2d", inputs = 2, ...} : (memref<...>, ...) -> ()
 Loop bodies end in "lf.yield", with no operands except a "loop.for"'s carried values and
 a "loop.retry"'s flag and values.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.opdef import ELEMENTWISE, PURE, OpDef, get_op, register
 from lowerflow.ir.ops import random
+from lowerflow.ir.ops.loop_micro import MICRO_KERNELS, micro_kernel  # noqa: F401  (the table, here too)
 from lowerflow.ir.ops.structure import REGION, SCOPED
 from lowerflow.ir.types import INDEX, U64, ElemType, MemRefType, TensorType, memref
 
 KERNEL, FOR, VIEW_OP, LOAD, STORE = "loop.kernel", "loop.for", "loop.view", "loop.load", "loop.store"
 SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.index_arith"
 CALL_KERNEL, FOLD, CONSTANT = "loop.call_kernel", "loop.fold", "loop.constant"
+CALL_FUSED = "loop.call_fused"
 INDEX_SELECT, INDEX_CAST, ALLOC = "loop.index_select", "loop.index_cast", "loop.alloc"
 TO_INDEX, CHECK, MIX, RETRY = "loop.to_index", "loop.check", "loop.mix", "loop.retry"
 #: what a "loop.check" may report (the backend gives each its status code and message)
@@ -150,6 +166,10 @@ def _kernel_verify(op: Operation) -> None:
     for inner in block.walk():
         if inner.name == STORE and _buffer_of(inner.operands[1]) in read_only:
             raise ValueError("stores into an operand's buffer (operands are read only)")
+        written = inner.operands[:1] if inner.name == CALL_KERNEL else \
+            fused_parts(inner)[0] if inner.name == CALL_FUSED else []
+        if any(_buffer_of(v) in read_only for v in written):
+            raise ValueError(f"'{inner.name}' writes an operand's buffer (operands are read only)")
 
 
 def _kernel_interpret(op: Operation, args: list, run_region) -> list:
@@ -466,49 +486,69 @@ register(OpDef(INDEX_CAST, _index_cast_infer, lambda args, attrs: [attrs["type"]
 
 # ---- micro-kernels -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class MicroKernel:
-    """A named piece of hand-written code on buffers: `check(types)` raises TypeError for
-    operands it does not take; `reference(buffers)` is its numpy meaning (it writes in place)."""
-
-    check: Callable[[list], None]
-    reference: Callable[[list], None]
-
-
-def _gemm_tile_check(types: list) -> None:
-    if len(types) != 3 or not all(isinstance(t, MemRefType) and t.rank == 2 for t in types):
-        raise TypeError("gemm_tile takes three rank-2 memrefs (c, a, b)")
-    c, a, b = types
-    if len({c.dtype, a.dtype, b.dtype}) != 1 or not c.dtype.is_float:
-        raise TypeError("gemm_tile needs one float dtype")
-    if (a.shape[0], b.shape[1], a.shape[1]) != (c.shape[0], c.shape[1], b.shape[0]):
-        raise TypeError(f"gemm_tile shapes do not chain: c {c.shape}, a {a.shape}, b {b.shape}")
-
-
-def _gemm_tile(bufs: list) -> None:
-    c, a, b = bufs
-    c += a @ b
-
-
-#: c[m, n] += sum_k a[m, k] * b[k, n] over a register tile (the backend's `gemm.py` holds it).
-MICRO_KERNELS: dict[str, MicroKernel] = {"gemm_tile": MicroKernel(_gemm_tile_check, _gemm_tile)}
-
-
-def _micro_kernel(name) -> MicroKernel:
-    try:
-        return MICRO_KERNELS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown micro-kernel {name!r} (one of {', '.join(MICRO_KERNELS)})") from None
+def call_attrs(attrs: dict) -> dict:
+    """A call's attributes for its micro-kernel (all but the name, and a fused call's count)."""
+    return {k: v for k, v in attrs.items() if k not in ("name", "inputs")}
 
 
 def _call_infer(types, attrs):
-    _micro_kernel(attrs["name"]).check(types)
+    micro_kernel(attrs["name"]).check(types, call_attrs(attrs))
     return []
 
 
 def _call_interpret(op: Operation, args: list, run_region) -> list:
-    _micro_kernel(op.attributes["name"]).reference(args)
+    micro_kernel(op.attributes["name"]).reference(args, call_attrs(op.attributes))
     return []
 
 
 register(OpDef(CALL_KERNEL, _call_infer, None, (), frozenset(), ("name",), interpret=_call_interpret))
+
+
+def fused_parts(op: Operation) -> tuple[list[Value], list[Value], list[Value]]:
+    """(result buffers, the micro-kernel's inputs, the epilogue's buffers) of a "loop.call_fused"."""
+    n, k = len(op.regions[0].terminator.operands), op.attributes["inputs"]
+    return op.operands[:n], op.operands[n:n + k], op.operands[n + k:]
+
+
+def _fused_verify(op: Operation) -> None:
+    block, attrs = op.regions[0], op.attributes
+    if not isinstance(attrs["inputs"], int) or isinstance(attrs["inputs"], bool) or attrs["inputs"] < 1:
+        raise TypeError("'inputs' must be a positive int")
+    if not micro_kernel(attrs["name"]).epilogue:
+        raise TypeError(f"micro-kernel {attrs['name']!r} takes no epilogue")
+    outs, ins, extra = fused_parts(op)
+    if not outs or not all(isinstance(v.type, MemRefType) for v in op.operands):
+        raise TypeError("takes memrefs: the results' (at least one), the kernel's inputs, the epilogue's")
+    micro_kernel(op.attributes["name"]).check([outs[0].type, *(v.type for v in ins)], call_attrs(op.attributes))
+    shape = outs[0].type.shape
+    for v in [*outs, *extra]:
+        if not v.type.is_contiguous or (v in outs and v.type.shape != shape) or \
+                np.broadcast_shapes(v.type.shape, shape) != tuple(shape):
+            raise TypeError(f"{v.type} is not a C-contiguous buffer of (or broadcast to) the product's "
+                            f"shape {list(shape)}")
+    want = [outs[0].type.dtype, *(v.type.dtype for v in extra)]
+    if [a.type for a in block.args] != want:
+        raise TypeError(f"the epilogue takes ({', '.join(map(str, want))}): the product's element, "
+                        "then one of each epilogue buffer")
+    got = [v.type for v in block.terminator.operands]
+    if got != [v.type.dtype for v in outs]:
+        raise TypeError(f"the epilogue yields ({', '.join(map(str, got))}), not one element per result buffer")
+    for inner in block.ops[:-1]:
+        if inner.name not in (SCALAR, CONSTANT):
+            raise ValueError(f"an epilogue holds scalar ops only, not '{inner.name}'")
+
+
+def _fused_interpret(op: Operation, args: list, run_region) -> list:
+    """The micro-kernel into the first result buffer, then the epilogue on whole arrays
+    (numpy broadcasts the epilogue's buffers as the backend's strides do)."""
+    n, k = len(op.regions[0].terminator.operands), op.attributes["inputs"]
+    outs, ins, extra = args[:n], args[n:n + k], args[n + k:]
+    micro_kernel(op.attributes["name"]).reference([outs[0], *ins], call_attrs(op.attributes))
+    values = run_region(op.regions[0], [outs[0].copy(), *extra])
+    for buf, v in zip(outs, values):
+        buf[...] = v
+    return []
+
+
+register(OpDef(CALL_FUSED, lambda types, attrs: [], None, (), frozenset({REGION}), ("name", "inputs"),
+               verify=_fused_verify, interpret=_fused_interpret))
