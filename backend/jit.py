@@ -118,9 +118,15 @@ def external_symbols(mod: llvm.ModuleRef) -> list[str]:
     return sorted(fn.name for fn in mod.functions if fn.is_declaration and not fn.name.startswith("llvm."))
 
 
+@functools.cache
+def _process() -> ctypes.CDLL:
+    """The process's symbols, opened once (each `CDLL` makes a class of its own: garbage)."""
+    return ctypes.CDLL(None)
+
+
 def _check_externals(names: list[str]) -> None:
     """MCJIT returns addresses for unresolved symbols and segfaults on the call: check first."""
-    process = ctypes.CDLL(None)
+    process = _process()
     for name in names:
         if not (llvm.address_of_symbol(name) or hasattr(process, name)):
             raise RuntimeError(f"native code needs symbol '{name}', which this process lacks")
