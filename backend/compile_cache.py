@@ -114,9 +114,7 @@ class CompileCache:
             limit = self._capacity()
             while len(self._items) > limit:
                 evicted.append(self._items.popitem(last=False))
-        if evicted:
-            evicted.clear()  # outside the lock: freeing engines runs their finalisers
-            collect_now_and_then()
+        evicted.clear()  # outside the lock: freeing engines runs their finalisers
 
     def get_or_build(self, key: Hashable, build: Callable[[], V]) -> V:
         """The cached value of `key`, or `build()`'s (cached); concurrent builds of other
@@ -207,8 +205,8 @@ def trim_heap_now_and_then() -> bool:
     most `TRIM_SHARE` of the time since: `malloc_trim` walks the whole heap (~0.1 s with
     TensorFlow loaded), and a program that opens and closes sessions in a loop must not pay
     that at every close. A full garbage collection comes first: what the plans and
-    executables held in reference cycles (the IR a cache hit keeps to print its source,
-    evicted long ago, so in the oldest generation) is freed before the heap is trimmed."""
+    executables held in reference cycles, long-lived and so in the oldest generation, is
+    freed before the heap is trimmed."""
     start = time.monotonic()
     freed = jit.JIT_STATS["freed"]
     if freed == _TRIMMED["freed"] or (start - _TRIMMED["at"]) * TRIM_SHARE < _TRIMMED["took"]:
@@ -217,24 +215,6 @@ def trim_heap_now_and_then() -> bool:
     done = trim_heap()
     _TRIMMED.update(at=start, took=time.monotonic() - start, freed=freed)
     return done
-
-
-#: When the last full collection of `collect_now_and_then` ran, and how long it took.
-_COLLECTED = {"at": float("-inf"), "took": 0.0}
-
-
-def collect_now_and_then() -> bool:
-    """A full garbage collection, if the last one took at most `TRIM_SHARE` of the time
-    since. What an evicted entry held in reference cycles (the IR a disk-cache hit keeps
-    to print its source) is old by then, and CPython's automatic full collections came
-    too seldom for it: 1,000 cache hits grew RSS by ~7 KB each past the table's bound
-    (`bench/soak.py`, phase 2), and the allocator kept most of it after the close."""
-    start = time.monotonic()
-    if (start - _COLLECTED["at"]) * TRIM_SHARE < _COLLECTED["took"]:
-        return False
-    gc.collect()
-    _COLLECTED.update(at=start, took=time.monotonic() - start)
-    return True
 
 
 @functools.cache

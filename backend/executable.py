@@ -413,17 +413,20 @@ def compile_function(func: Function, *, name: str = "step", threads: int = 1,
             pass
         else:
             NATIVE_STATS["cache_hits"] += 1
-            return Executable(jitted, name, *types, lambda: jit_module_text(func, name, threads, trace),
-                              bound=bound_values(func))
+            packed = entry.source
+            source = (lambda: zlib.decompress(packed).decode()) if packed else \
+                (lambda: jit_module_text(func, name, threads, trace))  # built again from the IR
+            return Executable(jitted, name, *types, source, bound=bound_values(func))
     text = jit_module_text(func, name, threads, trace)
     _, obj, externals = jit.compile_object(text)
     NATIVE_STATS["compiles"] += 1
     jitted = jit.JitModule(obj, externals, (release_name(name),))  # before caching: never store code that fails to load
-    cache.store(key, cache.Entry(obj, externals))
     # The texts are for reading (tests, LOWERFLOW_DEBUG): the source kept compressed (12 KB
-    # -> ~2 KB for a tiny step), the optimised IR derived again when asked, as after a disk
-    # cache hit. Kept as they were, a table full of executables held ~9 MB of strings.
+    # -> ~2 KB for a tiny step), also in the disk cache, so that a hit need not keep the IR
+    # (reference cycles) to build it again; the optimised IR is derived again when asked.
+    # Kept as they were, a table full of executables held ~9 MB of strings.
     packed = zlib.compress(text.encode(), 1)
+    cache.store(key, cache.Entry(obj, externals, packed))
     return Executable(jitted, name, *types, lambda: zlib.decompress(packed).decode(), bound=bound_values(func))
 
 

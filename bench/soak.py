@@ -20,12 +20,15 @@ arenas (1 MiB each, freed only when empty) and glibc heap pages that a few survi
 pin (malloc's bytes in use end where they started, +0.3 MB; measured with `mallinfo2`,
 `sys._debugmallocstats` and /proc/self/smaps over 300 and 1,500 compiles: the same residue).
 So what an entry holds was cut (session 23): a plan no longer keeps its step's lowered IR,
-an executable keeps its LLVM source zlib-compressed and derives the optimised text again when
-asked (~30 KB of strings each before), the garbage of making a plan is collected while young
-(it aged into the oldest generation and grew +4 arenas), evictions run a full collection at
-most 1% of the time, and ctypes table types are made once per length. 300 compiles, start
-after one signature: +12.6 MB after the close before (arenas +8 MB, heap +4.5 MB, LLVM's code
-+2.9 MB), +7.2 MB after; with this warm-up's start (LLVM's code paged in), +4.4 MB.
+an executable keeps its LLVM source zlib-compressed (in the disk entry too: a cache hit kept
+the SSA IR alive to build it again, in reference cycles, and phase 2 kept growing past the
+table's bound) and derives the optimised text again when asked (~30 KB of strings each
+before), the garbage of making a plan is collected while young (it aged into the oldest
+generation and grew +4 arenas), and ctypes table types are made once per length. 300
+compiles, start after one signature: +12.6 MB after the close before (arenas +8 MB, heap
++4.5 MB, LLVM's code +2.9 MB), +7.2 MB after; with this warm-up's start (LLVM's code paged
+in), +4.4 MB. 1,000 signatures and 1,000 sessions: every session closed +4.1-4.3% (phase 2
++0.1 MB; +6.2-9.1% while hits kept the IR), peak +21 MB (+42 MB before).
 Phase 1 takes ~20-50 ms per signature on idle
 cores (~0.45 s on loaded ones).
 """
