@@ -418,7 +418,7 @@ def compile_function(func: Function, *, name: str = "step", threads: int = 1,
                 (lambda: jit_module_text(func, name, threads, trace))  # built again from the IR
             return Executable(jitted, name, *types, source, bound=bound_values(func))
     text = jit_module_text(func, name, threads, trace)
-    _, obj, externals = jit.compile_object(text)
+    _, obj, externals = jit.compile_object(text, with_text=False)
     NATIVE_STATS["compiles"] += 1
     jitted = jit.JitModule(obj, externals, (release_name(name),))  # before caching: never store code that fails to load
     # The texts are for reading (tests, LOWERFLOW_DEBUG): the source kept compressed (12 KB
