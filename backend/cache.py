@@ -11,7 +11,12 @@ Location: `$LOWERFLOW_CACHE_DIR`, else `~/.cache/lowerflow`; `LOWERFLOW_CACHE_DI
 `off` disables it. One file per key, `<key>.lfo`:
 
     magic (8 bytes) | key (32) | sha256 of payload (32) | payload length (8, little endian)
-    payload = external symbol names, '\\n'-joined | NUL | object bytes
+    payload = external symbol names, '\\n'-joined | NUL | source length (8, little endian)
+              | source | object bytes
+
+The source is the LLVM IR the object was compiled from, zlib-compressed (empty for AOT
+objects): an executable loaded from here prints it when asked without keeping the SSA IR
+alive to build it again (`executable.py`).
 
 Writes are atomic (temporary file + `os.replace`), so readers see a whole entry or none,
 even with concurrent writers. An entry that is truncated, corrupted, for another key
@@ -45,7 +50,7 @@ import llvmlite.binding as llvm
 import lowerflow.ir as ir_package
 from lowerflow.backend import jit
 
-MAGIC = b"LFOBJ\x00\x02\n"  # the last bytes are the format version: bump on any layout change
+MAGIC = b"LFOBJ\x00\x03\n"  # the last bytes are the format version: bump on any layout change
 DEFAULT_MAX_MB = 1024
 STALE_TMP_SECONDS = 600  # no write takes this long: an older temporary file is an orphan
 
@@ -66,10 +71,12 @@ _HEADER = struct.Struct("<8s32s32sQ")
 
 @dataclass(frozen=True)
 class Entry:
-    """A cached compile: the object and the symbols it needs from the process."""
+    """A cached compile: the object, the symbols it needs from the process, and the
+    zlib-compressed LLVM IR it was compiled from (b"" when not kept)."""
 
     obj: bytes
     externals: list[str]
+    source: bytes = b""
 
 
 def cache_dir() -> Path | None:
@@ -111,14 +118,16 @@ def load(key: str) -> Entry | None:
     if (magic != MAGIC or stored_key != bytes.fromhex(key) or length != len(payload)
             or hashlib.sha256(payload).digest() != digest):
         return None
-    names, sep, obj = payload.partition(b"\0")
-    if not sep or not obj:
+    names, sep, rest = payload.partition(b"\0")
+    n = int.from_bytes(rest[:8], "little")
+    source, obj = rest[8:8 + n], rest[8 + n:]
+    if not sep or len(rest) < 8 or len(source) != n or not obj:
         return None
     try:
         os.utime(path)  # used now: eviction removes the least recently used entries first
     except OSError:
         pass
-    return Entry(obj, names.decode().split("\n") if names else [])
+    return Entry(obj, names.decode().split("\n") if names else [], source)
 
 
 def _read_own_regular_file(path: Path) -> bytes | None:
@@ -144,7 +153,8 @@ def store(key: str, entry: Entry) -> None:
     directory = cache_dir()
     if directory is None:
         return
-    payload = "\n".join(entry.externals).encode() + b"\0" + entry.obj
+    payload = b"".join(["\n".join(entry.externals).encode(), b"\0", len(entry.source).to_bytes(8, "little"),
+                        entry.source, entry.obj])
     blob = _HEADER.pack(MAGIC, bytes.fromhex(key), hashlib.sha256(payload).digest(), len(payload)) + payload
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import gc
 import os
 import sys
 import threading
@@ -106,12 +107,14 @@ class CompileCache:
             return value
 
     def put(self, key: Hashable, value) -> None:
+        evicted = []
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
             limit = self._capacity()
             while len(self._items) > limit:
-                self._items.popitem(last=False)
+                evicted.append(self._items.popitem(last=False))
+        evicted.clear()  # outside the lock: freeing engines runs their finalisers
 
     def get_or_build(self, key: Hashable, build: Callable[[], V]) -> V:
         """The cached value of `key`, or `build()`'s (cached); concurrent builds of other
@@ -201,11 +204,14 @@ def trim_heap_now_and_then() -> bool:
     """`trim_heap`, if JIT modules were freed since the last trim and that last trim took at
     most `TRIM_SHARE` of the time since: `malloc_trim` walks the whole heap (~0.1 s with
     TensorFlow loaded), and a program that opens and closes sessions in a loop must not pay
-    that at every close."""
+    that at every close. A full garbage collection comes first: what the plans and
+    executables held in reference cycles, long-lived and so in the oldest generation, is
+    freed before the heap is trimmed."""
     start = time.monotonic()
     freed = jit.JIT_STATS["freed"]
     if freed == _TRIMMED["freed"] or (start - _TRIMMED["at"]) * TRIM_SHARE < _TRIMMED["took"]:
         return False
+    gc.collect()
     done = trim_heap()
     _TRIMMED.update(at=start, took=time.monotonic() - start, freed=freed)
     return done

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import copy
 import ctypes
+import functools
 import sys
 from collections.abc import Callable
 from typing import Any
 import threading
+import zlib
 
 import numpy as np
 
@@ -123,6 +125,14 @@ class _Recycler:
         return outs
 
 
+@functools.cache
+def _table_type(n: int) -> type:
+    """`ctypes.c_void_p * n`, made once per length: ctypes caches array types only weakly, so
+    each executable made a new type (~3 KB in reference cycles, freed only by a full
+    collection)."""
+    return ctypes.c_void_p * n
+
+
 def _data_address_reader():
     """The fastest way to read an ndarray's data pointer: `PyArrayObject->data` lies at byte
     16 of the object in CPython/numpy (0.2 µs, against ~1-3 µs for `a.ctypes.data`).
@@ -159,7 +169,7 @@ class Executable:
         self._out_specs = [(t.dtype.np_dtype, tuple(t.shape)) for t in result_types]
         self._new_outputs = _output_factory(result_types)
         n = len(arg_types) + self.n_bound + len(result_types)
-        self._table = (ctypes.c_void_p * max(n, 1))()
+        self._table = _table_type(max(n, 1))()
         self._lock = threading.Lock()  # the persistent table serves one caller at a time
         py_address = jitted.address(pyentry.entry_name(name)) if pyentry.LAYOUT_OK else 0
         self._fn_py = pyentry.builtin(py_address, name, jitted) if py_address else None
@@ -306,7 +316,7 @@ class Executable:
             raise ValueError(f"{self.name} binds {self.n_bound} constants, got {len(bound)}")
         twin = copy.copy(self)
         twin._bound = [] if bound is None else list(bound)
-        twin._table = (ctypes.c_void_p * len(self._table))()
+        twin._table = _table_type(len(self._table))()
         twin._lock = threading.Lock()
         return twin
 
@@ -322,7 +332,7 @@ class Executable:
             finally:
                 self._lock.release()
         else:  # another thread is inside run(): use a private table
-            status = self._call((ctypes.c_void_p * len(self._table))(), args + outs)
+            status = self._call(_table_type(len(self._table))(), args + outs)
         if status:
             raise NativeError(status)
 
@@ -403,14 +413,21 @@ def compile_function(func: Function, *, name: str = "step", threads: int = 1,
             pass
         else:
             NATIVE_STATS["cache_hits"] += 1
-            return Executable(jitted, name, *types, lambda: jit_module_text(func, name, threads, trace),
-                              bound=bound_values(func))
+            packed = entry.source
+            source = (lambda: zlib.decompress(packed).decode()) if packed else \
+                (lambda: jit_module_text(func, name, threads, trace))  # built again from the IR
+            return Executable(jitted, name, *types, source, bound=bound_values(func))
     text = jit_module_text(func, name, threads, trace)
-    llvm_ir, obj, externals = jit.compile_object(text)
+    _, obj, externals = jit.compile_object(text, with_text=False)
     NATIVE_STATS["compiles"] += 1
     jitted = jit.JitModule(obj, externals, (release_name(name),))  # before caching: never store code that fails to load
-    cache.store(key, cache.Entry(obj, externals))
-    return Executable(jitted, name, *types, lambda: text, llvm_ir, bound=bound_values(func))
+    # The texts are for reading (tests, LOWERFLOW_DEBUG): the source kept compressed (12 KB
+    # -> ~2 KB for a tiny step), also in the disk cache, so that a hit need not keep the IR
+    # (reference cycles) to build it again; the optimised IR is derived again when asked.
+    # Kept as they were, a table full of executables held ~9 MB of strings.
+    packed = zlib.compress(text.encode(), 1)
+    cache.store(key, cache.Entry(obj, externals, packed))
+    return Executable(jitted, name, *types, lambda: zlib.decompress(packed).decode(), bound=bound_values(func))
 
 
 def bound_values(func: Function) -> list[np.ndarray]:

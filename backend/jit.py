@@ -118,19 +118,26 @@ def external_symbols(mod: llvm.ModuleRef) -> list[str]:
     return sorted(fn.name for fn in mod.functions if fn.is_declaration and not fn.name.startswith("llvm."))
 
 
+@functools.cache
+def _process() -> ctypes.CDLL:
+    """The process's symbols, opened once (each `CDLL` makes a class of its own: garbage)."""
+    return ctypes.CDLL(None)
+
+
 def _check_externals(names: list[str]) -> None:
     """MCJIT returns addresses for unresolved symbols and segfaults on the call: check first."""
-    process = ctypes.CDLL(None)
+    process = _process()
     for name in names:
         if not (llvm.address_of_symbol(name) or hasattr(process, name)):
             raise RuntimeError(f"native code needs symbol '{name}', which this process lacks")
 
 
-def compile_object(llvm_ir: str) -> tuple[str, bytes, list[str]]:
+def compile_object(llvm_ir: str, with_text: bool = True) -> tuple[str | None, bytes, list[str]]:
     """Optimise `llvm_ir` for this CPU and emit it with a JIT TargetMachine: (optimised IR
-    text, object bytes, external symbols). The text is taken first: emission mutates."""
+    text, object bytes, external symbols). The text is taken first: emission mutates.
+    `with_text=False` gives None for it: printing the module costs ~2 ms of a small compile."""
     mod = optimise(llvm_ir)
-    text, externals = str(mod), external_symbols(mod)
+    text, externals = str(mod) if with_text else None, external_symbols(mod)
     return text, jit_target_machine().emit_object(mod), externals
 
 

@@ -41,7 +41,7 @@ the packed GEMM's, `fork(by_cpu=True)`, by the calling thread's CPU time per row
 `_judge_cpu`; the narrow GEMM's, `fork(judged=False)`, whose fixed shares have no tickets, by
 the calling thread's idle time, or for short regions by its busy time against the region's:
 `_judge_idle`), and two in a row that did not pay make the
-following forks run serially, on the calling thread, for a backoff (50 ms to 0.8 s: doubled
+following forks run serially, on the calling thread, for a backoff (50 ms to 3.2 s: doubled
 by each backing off, halved by each region that pays). Why two: the first region after a
 pause (a serial window, the caller's own Python work, a sleep) finds its team asleep on the
 futex, and on a VM the wake-up of an idle vCPU can cost more than the region; judged alone,
@@ -121,10 +121,14 @@ SERIAL_SYMBOL = "lowerflow_serial_until"
 _SERIAL_UNTIL = ctypes.c_int64(0)
 #: How long a congested machine keeps forks serial before the team is tried again (the
 #: probe): long against one region (>= 100 µs), short against a change in the machine's
-#: load. Each region that does not pay doubles it, up to MAX_BACKOFF_NS (a probe that
-#: collapses then costs a few percent at most); each one that pays halves it.
+#: load. Each region that does not pay doubles it, up to MAX_BACKOFF_NS; each one that pays
+#: halves it. A probe that collapses costs its two regions, each up to a scheduler slice
+#: (several ms with a loaded run queue): with a 0.8 s cap, the 2-thread training rows beside
+#: one busy process measured 1-3% slower than 1 thread while forks forced serial were not
+#: (session 23); 3.2 s makes that a quarter, and a machine that turns quiet gets its team
+#: back at the next probe, 3.2 s later at most.
 BACKOFF_NS = 50_000_000
-MAX_BACKOFF_NS = 800_000_000
+MAX_BACKOFF_NS = 3_200_000_000
 BACKOFF_SYMBOL = "lowerflow_backoff_ns"
 _BACKOFF = ctypes.c_int64(BACKOFF_NS)
 #: 1 after a region that did not pay while the one before it paid (a first strike: the

@@ -15,15 +15,21 @@ the table (the code stays on disk) and trims the heap (`malloc_trim`), so RSS re
 to the start: the goal is within 10%. A compile itself leaves no LLVM memory behind
 (`backend/pass_builder.py` frees the PassInstrumentationCallbacks llvmlite 0.50 allocated
 for every PassBuilder and never deleted: ~1.5 KB a compile, ~3.5 KB of trimmed RSS with the
-pages it pinned). What stays after the close is one-time growth over the first few hundred
-compiles: Python's allocator arenas that a few surviving objects keep (+7 arenas over 400
-compiles, 23 KB of live objects in them) and glibc heap pages (PYTHONMALLOC=malloc: +8.3 MB
-after 400 compiles instead of +13.2 MB). Measured on 2 heavily loaded cores, 1,500
-signatures and 500 sessions, before / after that freeing: start 130.6 MB both, peak +39.4 /
-+37.8 MB, after phase 1's close +19.6 / +14.9 MB, every session closed +19.5 MB (+15.0%) /
-+14.2 MB (+10.9%). Not measured at 10,000 (hours on loaded cores); extrapolated with the
-~0.4-1 KB of RSS a compile still keeps after the first few hundred, +17-23 MB (13-18%),
-against the +38.6 MB (+30%) measured before the freeing. Phase 1 takes ~20-50 ms per signature on idle
+pages it pinned). What stays after the close is allocator fragmentation, one-time and set by the peak: Python's
+arenas (1 MiB each, freed only when empty) and glibc heap pages that a few surviving objects
+pin (malloc's bytes in use end where they started, +0.3 MB; measured with `mallinfo2`,
+`sys._debugmallocstats` and /proc/self/smaps over 300 and 1,500 compiles: the same residue).
+So what an entry holds was cut (session 23): a plan no longer keeps its step's lowered IR,
+an executable keeps its LLVM source zlib-compressed (in the disk entry too: a cache hit kept
+the SSA IR alive to build it again, in reference cycles, and phase 2 kept growing past the
+table's bound) and derives the optimised text again when asked (~30 KB of strings each
+before), the garbage of making a plan is collected while young (it aged into the oldest
+generation and grew +4 arenas), and ctypes table types are made once per length. 300
+compiles, start after one signature: +12.6 MB after the close before (arenas +8 MB, heap
++4.5 MB, LLVM's code +2.9 MB), +7.2 MB after; with this warm-up's start (LLVM's code paged
+in), +4.4 MB. 1,000 signatures and 1,000 sessions: every session closed +4.1-4.3% (phase 2
++0.1 MB; +6.2-9.1% while hits kept the IR), peak +21 MB (+42 MB before).
+Phase 1 takes ~20-50 ms per signature on idle
 cores (~0.45 s on loaded ones).
 """
 from __future__ import annotations
@@ -60,17 +66,33 @@ def report(label: str, start: float, t0: float) -> float:
     return now
 
 
-def many_signatures(n: int, start: float, t0: float) -> float:
-    """n feed shapes of one graph: n lowerings and compiles."""
+def anon_mb() -> float:
+    """The anonymous part of RSS (heap, allocator arenas, JIT code): what the process
+    allocated, without the file-backed pages of the libraries' code."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+#: Feed sizes compiled before the start is measured: LLVM's code paths that longer loops take
+#: (the vectoriser's) page in ~2.7 MB of libllvmlite.so's code the first time, file-backed
+#: pages that no later compile adds to.
+WARM_SIZES = (1, 7, 64, 1000, 100_000)
+
+
+def many_signatures(n: int, start: float, t0: float, sizes=None) -> float:
+    """n feed shapes of one graph (or those of `sizes`): n lowerings and compiles."""
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [None])
         y = tf.tanh(x * 2.0 + 1.0)
         sess = tf.Session()
-        for i in range(1, n + 1):
+        for i in sizes or range(1, n + 1):
             out = sess.run(y, {x: np.ones(i, np.float32)})
             assert out.shape == (i,)
-            if i % max(1, n // 10) == 0:
+            if sizes is None and i % max(1, n // 10) == 0:
                 report(f"{i} signatures", start, t0)
         end = rss_mb()
         sess.close()
@@ -97,9 +119,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--sessions", type=int, default=10_000)
     args = p.parse_args(argv)
     t0 = time.perf_counter()
-    many_signatures(1, rss_mb(), t0)  # warm: imports, LLVM initialised, first compile
+    many_signatures(0, rss_mb(), t0, WARM_SIZES)  # warm: imports, LLVM initialised and paged in
     gc.collect()
-    start = report("start", rss_mb(), t0)
+    start, start_anon = report("start", rss_mb(), t0), anon_mb()
     try:
         end1 = many_signatures(args.signatures, start, t0)
         gc.collect()
@@ -116,7 +138,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"phase 2 (cached):   {end2 - closed1:+.1f} MB more, {closed2 - closed1:+.1f} MB after close")
     print(f"phase 3 (sessions): {final - closed2:+.1f} MB more")
     print(f"start {start:.1f} MB, peak {_PEAK[0]:.1f} MB ({_PEAK[0] - start:+.1f}), every session closed "
-          f"{final:.1f} MB ({100 * (final - start) / start:+.1f}% of the start; goal: within 10%)")
+          f"{final:.1f} MB ({100 * (final - start) / start:+.1f}% of the start; goal: within 10%); "
+          f"anonymous RSS {start_anon:.1f} -> {anon_mb():.1f} MB")
 
 
 if __name__ == "__main__":

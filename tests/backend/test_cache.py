@@ -13,6 +13,7 @@ from test_structure import binary_fn, rand
 
 from lowerflow.backend import NATIVE_STATS, build_llvm_module, cache, compile_function
 from lowerflow.backend.executable import cache_text
+from lowerflow.ir import Function
 
 SCRIPT = """
 import json, numpy as np, lowerflow as tf
@@ -105,6 +106,10 @@ def test_hit_has_the_same_code_and_ir(tmp_path, monkeypatch):
     assert NATIVE_STATS["cache_hits"] == hits + 1
     args = [rand([64]), rand([64], seed=1)]
     np.testing.assert_array_equal(fresh.run(args)[0], loaded.run(args)[0])
+    # the source comes from the entry (compressed), so the hit keeps no IR alive to build it
+    cells = [c.cell_contents for c in loaded._source_ir.__closure__ or ()]
+    assert not any(isinstance(c, Function) for c in cells)
+    assert loaded.source_ir == fresh.source_ir
     assert loaded.llvm_ir == fresh.llvm_ir  # re-derived on demand
 
 
