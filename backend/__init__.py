@@ -16,7 +16,6 @@ from lowerflow.backend.jit import emit_assembly, emit_object
 from lowerflow.backend.kernels import KERNEL_LOWERINGS, VIEW_LOWERINGS, KernelCtx
 from lowerflow.backend.scalar_ops import SCALAR_LOWERINGS, ScalarCtx
 from lowerflow.backend import kernels_matmul, kernels_reduce  # noqa: F401,E402  (register kernels)
-from lowerflow.backend import kernels_dynamic  # noqa: F401,E402  (register kernels)
 from lowerflow.backend import kernels_fused, kernels_loops  # noqa: F401,E402  (register kernels)
 from lowerflow.backend import kernels_conv, kernels_run_dims  # noqa: F401,E402  (register kernels)
 

@@ -25,6 +25,14 @@ Range, LinSpace and the shape queries Shape/Size/Rank (semantics: `ir/ops/array.
   computes start + step * i ("loop.scalar" {contract = false}: no FMA, so it rounds like the
   numpy reference and TF's kernel), then stores `stop` exactly.
 - Shape/Size/Rank store the operand's static dims, known once the run fixes the feed shapes.
+- "lf.mask_positions" (the count pass of every value-dependent shape, `ir/ops/dynamic.py`)
+  carries the count through one loop that stores position i at slot count and adds the mask
+  bit (branch-free: the slot is at most i, and a later true element overwrites what a false
+  one left), then zeroes the slots from the count on, so that the padding is an index the
+  gathers reading through the positions may use.
+
+      loop.for i, carrying c: positions[to_index(c)] = i; yield c + mask[i]
+      loop.for i: positions[i] = i < c ? positions[i] : 0;  count[] = c
 """
 from __future__ import annotations
 
@@ -38,7 +46,7 @@ from lowerflow.ir.ops.shape import linspace_step, range_bounds
 from lowerflow.ir.types import BOOL, I64, INDEX, U64, ElemType
 
 ARRAY_OPS = ("lf.gather", "lf.update_row", "lf.full_rows", "lf.unsorted_segment_sum", "lf.one_hot",
-             "lf.range", "lf.linspace", "lf.shape", "lf.size", "lf.rank")
+             "lf.range", "lf.linspace", "lf.shape", "lf.size", "lf.rank", "lf.mask_positions")
 
 
 def array_kernel(op: Operation) -> Operation:
@@ -254,6 +262,29 @@ def _shape_query(body: Block, op: Operation, outs: list[Value], ins: list[Value]
         body.add(STORE, [scalar_constant(body, v, out.type.dtype), out, *at])
 
 
+def _mask_positions(body: Block, op: Operation, outs: list[Value], ins: list[Value]) -> None:
+    (mask,), (positions, count) = ins, outs
+    n, zero = mask.type.shape[0], scalar_constant(body, 0, I64)
+    total = zero
+    if n:
+        loop = counted(body, 0, n, [zero])
+        at = loop.regions[0]
+        i, c = at.args
+        slot = at.add(TO_INDEX, [c], [INDEX]).result
+        at.add(STORE, [at.add(INDEX_CAST, [i], [I64], {"type": I64}).result, positions, slot])
+        bit = _cast(at, at.add(LOAD, [mask, i], [BOOL]).result, I64)
+        at.add("lf.yield", [_s(at, "lf.add", [c, bit], I64)])
+        total = loop.results[0]
+        pad = _loop(body, n)
+        j = pad.args[0]
+        kept = _s(pad, "lf.lt", [pad.add(INDEX_CAST, [j], [I64], {"type": I64}).result, total], BOOL)
+        old = pad.add(LOAD, [positions, j], [I64]).result
+        pad.add(STORE, [_s(pad, "lf.select", [kept, old, zero], I64), positions, j])
+        _end(pad)
+    body.add(STORE, [total, count])
+
+
 _BUILDERS = {"lf.gather": _gather, "lf.update_row": _update_row, "lf.full_rows": _full_rows,
              "lf.unsorted_segment_sum": _segment_sum, "lf.one_hot": _one_hot, "lf.range": _range,
-             "lf.linspace": _linspace, "lf.shape": _shape_query, "lf.size": _shape_query, "lf.rank": _shape_query}
+             "lf.linspace": _linspace, "lf.shape": _shape_query, "lf.size": _shape_query, "lf.rank": _shape_query,
+             "lf.mask_positions": _mask_positions}

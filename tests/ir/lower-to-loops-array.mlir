@@ -199,3 +199,33 @@ func.func @queries(%x: tensor<2x4x3xi1>) -> (tensor<3xi64>, tensor<i32>, tensor<
   %2 = "lf.rank"(%x) : (tensor<2x4x3xi1>) -> tensor<i32>
   "func.return"(%0, %1, %2) : (tensor<3xi64>, tensor<i32>, tensor<i32>) -> ()
 }
+
+// -----
+
+// MaskPositions: one loop carries the count, storing position i at slot count (a later true
+// element overwrites what a false one left); a second zeroes the slots from the count on.
+// CHECK-LABEL: func.func @mask_positions
+// CHECK:         ^bb0(%[[POS:.*]]: memref<5xi64>, %[[COUNT:.*]]: memref<i64>, %[[M:.*]]: memref<5xi1>):
+// CHECK-NEXT:      %[[ZERO:.*]] = "loop.constant"() {type = i64, value = 0 : i64} : () -> i64
+// CHECK-NEXT:      %[[TOTAL:.*]] = "loop.for"(%[[ZERO]]) ({
+// CHECK-NEXT:      ^bb0(%[[I:.*]]: index, %[[C:.*]]: i64):
+// CHECK-NEXT:        %[[SLOT:.*]] = "loop.to_index"(%[[C]]) : (i64) -> index
+// CHECK-NEXT:        %[[I64:.*]] = "loop.index_cast"(%[[I]]) {type = i64} : (index) -> i64
+// CHECK-NEXT:        "loop.store"(%[[I64]], %[[POS]], %[[SLOT]]) : (i64, memref<5xi64>, index) -> ()
+// CHECK-NEXT:        %[[BIT:.*]] = "loop.load"(%[[M]], %[[I]]) : (memref<5xi1>, index) -> i1
+// CHECK-NEXT:        %[[ONE:.*]] = "loop.scalar"(%[[BIT]]) {op = "lf.cast", to = i64} : (i1) -> i64
+// CHECK-NEXT:        %[[NEXT:.*]] = "loop.scalar"(%[[C]], %[[ONE]]) {op = "lf.add"} : (i64, i64) -> i64
+// CHECK-NEXT:        "lf.yield"(%[[NEXT]]) : (i64) -> ()
+// CHECK-NEXT:      }) {lower = 0 : i64, step = 1 : i64, upper = 5 : i64} : (i64) -> i64
+// CHECK-NEXT:      "loop.for"() ({
+// CHECK-NEXT:      ^bb0(%[[J:.*]]: index):
+// CHECK-NEXT:        %[[J64:.*]] = "loop.index_cast"(%[[J]]) {type = i64} : (index) -> i64
+// CHECK-NEXT:        %[[KEPT:.*]] = "loop.scalar"(%[[J64]], %[[TOTAL]]) {op = "lf.lt"} : (i64, i64) -> i1
+// CHECK-NEXT:        %[[OLD:.*]] = "loop.load"(%[[POS]], %[[J]]) : (memref<5xi64>, index) -> i64
+// CHECK-NEXT:        %[[NEW:.*]] = "loop.scalar"(%[[KEPT]], %[[OLD]], %[[ZERO]]) {op = "lf.select"} : (i1, i64, i64) -> i64
+// CHECK-NEXT:        "loop.store"(%[[NEW]], %[[POS]], %[[J]]) : (i64, memref<5xi64>, index) -> ()
+// CHECK:           "loop.store"(%[[TOTAL]], %[[COUNT]]) : (i64, memref<i64>) -> ()
+func.func @mask_positions(%m: tensor<5xi1>) -> (tensor<5xi64>, tensor<i64>) {
+  %0, %1 = "lf.mask_positions"(%m) : (tensor<5xi1>) -> (tensor<5xi64>, tensor<i64>)
+  "func.return"(%0, %1) : (tensor<5xi64>, tensor<i64>) -> ()
+}

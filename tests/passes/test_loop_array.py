@@ -227,3 +227,15 @@ def test_a_bad_segment_id_is_invalid_argument_and_the_session_stays_usable():
             sess.run(out, {data: np.ones((2, 2), np.float32), ids: np.array([0, 3], np.int32)})
         got = sess.run(out, {data: np.ones((3, 2), np.float32), ids: np.array([2, -1, 2], np.int32)})
         np.testing.assert_array_equal(got, [[0, 0], [0, 0], [2, 2]])
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 100])
+def test_mask_positions_mean_the_same_at_every_level(n):
+    text = f"""func.func @f(%m: tensor<{n}xi1>) -> (tensor<{n}xi64>, tensor<i64>) {{
+  %0, %1 = "lf.mask_positions"(%m) : (tensor<{n}xi1>) -> (tensor<{n}xi64>, tensor<i64>)
+  "func.return"(%0, %1) : (tensor<{n}xi64>, tensor<i64>) -> ()
+}}"""
+    rng = np.random.default_rng(n)
+    for mask in (np.zeros(n, bool), np.ones(n, bool), rng.random(n) < 0.4):
+        positions, count = _same_everywhere(text, [mask])
+        assert count == mask.sum() and list(positions[:count]) == list(np.flatnonzero(mask))
