@@ -125,7 +125,7 @@ _SERIAL_UNTIL = ctypes.c_int64(0)
 #: halves it. A probe that collapses costs its two regions, each up to a scheduler slice
 #: (several ms with a loaded run queue): with a 0.8 s cap, the 2-thread training rows beside
 #: one busy process measured 1-3% slower than 1 thread while forks forced serial were not
-#: (session 23); 3.2 s makes that a quarter, and a machine that turns quiet gets its team
+#: (`python -m bench.busy`); 3.2 s makes that a quarter, and a machine that turns quiet gets its team
 #: back at the next probe, 3.2 s later at most.
 BACKOFF_NS = 50_000_000
 MAX_BACKOFF_NS = 3_200_000_000

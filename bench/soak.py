@@ -19,7 +19,7 @@ pages it pinned). What stays after the close is allocator fragmentation, one-tim
 arenas (1 MiB each, freed only when empty) and glibc heap pages that a few surviving objects
 pin (malloc's bytes in use end where they started, +0.3 MB; measured with `mallinfo2`,
 `sys._debugmallocstats` and /proc/self/smaps over 300 and 1,500 compiles: the same residue).
-So what an entry holds was cut (session 23): a plan no longer keeps its step's lowered IR,
+So what an entry holds was cut: a plan no longer keeps its step's lowered IR,
 an executable keeps its LLVM source zlib-compressed (in the disk entry too: a cache hit kept
 the SSA IR alive to build it again, in reference cycles, and phase 2 kept growing past the
 table's bound) and derives the optimised text again when asked (~30 KB of strings each
