@@ -155,3 +155,16 @@ def test_reductions_vectorise_with_their_liberties():
     assert code == _normalised_llvm(REDUCE, "plan-buffers", 1)
     assert re.search(r"fadd reassoc contract <\d+ x float>", code)
     assert re.search(r"call nsz <\d+ x float> @llvm\.maximum\.v\d+f32", code)
+
+
+def test_avx512_cpus_get_512_bit_loops():
+    """LLVM tunes Intel AVX-512 cores to prefer ymm; the JIT's features lift that, so an
+    auto-vectorised loop uses 16 floats per vector wherever the host has AVX-512."""
+    assert jit.tuned_features("+avx2,+avx512f") == "+avx2,+avx512f,-prefer-256-bit"
+    assert jit.tuned_features("+avx2,-avx512f") == "+avx2,-avx512f"
+    if "+avx512f" not in jit.host_cpu()[1].split(","):
+        pytest.skip("the host has no AVX-512")
+    add = _f("%x: tensor<4096xf32>, %y: tensor<4096xf32>",
+             '  %0 = "lf.add"(%x, %y) : (tensor<4096xf32>, tensor<4096xf32>) -> tensor<4096xf32>',
+             "%0) : (tensor<4096xf32>")
+    assert re.search(r"fadd [a-z ]*<16 x float>", _normalised_llvm(add, LOOPS, 1))
