@@ -31,7 +31,8 @@ from lowerflow.runtime import debug, errors, print_host, run_dims, summary_host,
 from lowerflow.runtime.config import ConfigProto, debug_level
 from lowerflow.runtime.fetch import FetchMapper
 from lowerflow.runtime.variable_store import SessionState
-from lowerflow.runtime.warm_run import MISS, ArgumentMismatchError, WarmRun, WarmStatic, cacheable, fetch_key
+from lowerflow.runtime.warm_run import (MISS, ArgumentMismatchError, WarmRun, WarmStatic, cacheable, fetch_key,
+                                        queued, timed_call)
 
 
 
@@ -96,6 +97,7 @@ class _Plan:
         self.read_one = step.reads[0] if len(step.reads) == 1 else None
         self.write_one = step.writes[0] if len(step.writes) == 1 else None
         self.fetches_op = len(elements) == 1 and isinstance(elements[0], Operation)  # run(train_op)
+        self.short = False  # whether its runs queue on `warm_run.SHORT_RUNS` (`timed_call`)
 
     def _finisher(self, elements: list, native: dict, scalar: set) -> Callable[[list, "Session"], list]:
         """The fetched values from the outputs; for one element (the usual `run(x)`,
@@ -254,7 +256,7 @@ class Session:
         except (KeyError, TypeError):
             warm = None
         if warm is not None and type(fetches) is warm.kind and run_metadata is None and not self._closed:
-            out = warm(self, feed_dict)  # the dict itself: its values are the feeds, in key order
+            out = queued(warm, self, feed_dict)  # the dict itself: its values are the feeds, in key order
             if out is not MISS:
                 return out
         return self._run_cold(fetches, feed_dict, options, run_metadata)
@@ -268,8 +270,9 @@ class Session:
         mapper = self._mapper(fetches)
         fed = self._sorted_feeds(feed_dict) if feed_dict else []
         plan = self._plan_for(mapper, tuple(fed))
+        outs = timed_call(plan, self, [a for _, a in fed])
         self._remember_warm(fetches, feed_dict, mapper, fed, plan)
-        return mapper.build(plan.call(self, [a for _, a in fed]))
+        return mapper.build(outs)
 
     def _remember_warm(self, fetches, feed_dict, mapper: FetchMapper, fed: list, plan: _Plan) -> None:
         """Make (or extend) the warm run of these fetches and feed keys, where its key can
@@ -342,9 +345,12 @@ class Session:
                 return self._run_traced(fetches, dict(zip(feed_tensors, values)), run_metadata)
             if not values:
                 if not static:
-                    static.append(WarmStatic(type(fetches), build, self._plan_for(mapper, ())))
-                return static[0](self, None)
-            out = warm(self, list(values))
+                    plan = self._plan_for(mapper, ())
+                    outs = timed_call(plan, self, [])
+                    static.append(WarmStatic(type(fetches), build, plan))
+                    return mapper.build(outs)
+                return queued(static[0], self, None)
+            out = queued(warm, self, list(values))
             if out is MISS:  # feed shapes not seen yet: check them, find or compile the plan
                 arrays = [self._feed_value(t, v) for t, v in zip(feed_tensors, values)]
                 warm.add(arrays, self._plan_for(mapper, tuple(sorted(

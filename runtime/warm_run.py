@@ -17,9 +17,22 @@ Only fetch structures whose equality means "same structure" are keyed: a graph e
 name, or a flat list or tuple of them (a namedtuple equals the plain tuple of its fields, so
 the exact container type is checked on every hit). cf. TF1's `session.make_callable`, which
 precomputes the same things for one feed list.
+
+Short runs queue. A run of a tiny step is ~1 µs of Python around a ~0.1 µs native call, so
+threads running such steps in a loop want the GIL all the time, and every other thread of
+the process gets what CPython's switching leaves it: beside 4 such threads an unrelated
+Python loop ran ~3-10x slower and a compile (many GIL hand-overs) ~5-9x. So a warm run whose
+plan ran in under `SHORT_NS` (timed once, `timed_call`) holds one process-wide token,
+`SHORT_RUNS`, for its whole length: threads waiting for it sleep without the GIL, and at
+most one of them competes with the rest of the process. Short runs then run one at a time
+(their native parts too: a few µs at most), while longer ones, whose native calls release
+the GIL for long stretches anyway, never take it.
 """
 from __future__ import annotations
 
+import threading
+import time
+from threading import get_ident
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +45,43 @@ from lowerflow.runtime import errors
 
 MISS = object()  # a warm call that needs the cold path (feed shapes not seen yet)
 _CONTAINERS = (list, tuple, dict)
+SHORT_NS = 20_000  # a run at most this long (Python and native, warm) queues on SHORT_RUNS
+SHORT_RUNS = threading.Lock()
+_acquire_short, _release_short = SHORT_RUNS.acquire, SHORT_RUNS.release
+ALONE_RUNS = 4096  # short runs of one thread in a row after which it stops queueing
+_last_thread, _queue_left = 0, 0  # the thread of the last short run; queued runs still due
+
+
+def timed_call(plan, sess, feeds: list) -> list:
+    """`plan.call(sess, feeds)`, remembering in `plan.short` whether it took under
+    `SHORT_NS` and writes no state (its runs then queue: `queued`). A writer waits for its
+    variables' locks, which a queued run would do holding `SHORT_RUNS`; and writers of one
+    variable already wait for each other without the GIL."""
+    start = time.perf_counter_ns()
+    out = plan.call(sess, feeds)
+    plan.short = not plan.writes and time.perf_counter_ns() - start < SHORT_NS
+    return out
+
+
+def queued(warm, sess, values) -> Any:
+    """`warm(sess, values)`; holding `SHORT_RUNS` when `warm`'s plan is short (module
+    docstring: the GIL is left to the rest of the process) and another thread ran short runs
+    within the last `ALONE_RUNS`: a thread alone does not pay for the lock (~0.2 µs)."""
+    global _last_thread, _queue_left
+    if not warm.short:
+        return warm(sess, values)
+    me = get_ident()
+    if me != _last_thread:
+        _last_thread, _queue_left = me, ALONE_RUNS
+    elif _queue_left:
+        _queue_left -= 1
+    else:
+        return warm(sess, values)
+    _acquire_short()
+    try:
+        return warm(sess, values)
+    finally:
+        _release_short()
 
 
 def fetch_key(fetches) -> Any:
@@ -132,7 +182,7 @@ class WarmRun:
     the keys' order, or returns `MISS`. `build` None: the fetch is one tensor or operation,
     whose value is the plan's first."""
 
-    __slots__ = ("build", "kind", "last", "limit", "order", "plans", "pure", "single", "state", "tensors")
+    __slots__ = ("build", "kind", "last", "limit", "order", "plans", "pure", "short", "single", "state", "tensors")
 
     def __init__(self, kind: type, build: Callable[[list], Any], tensors: list, order: list[int], limit: int):
         self.kind = kind  # the exact fetch container type (namedtuples equal tuples)
@@ -145,6 +195,7 @@ class WarmRun:
         self.last = None  # the plan to pass values to unchecked; None: check them first
         self.pure = None  # (`last`'s pure entry, `last`) if it has one: read as one pair
         self.state = None  # (`last`, its `state_entry`) if it has one
+        self.short = False  # the plan last run is short: calls queue (`queued`)
 
     def add(self, arrays: list[np.ndarray], plan) -> None:
         """Remember `plan` for the shapes of `arrays` (checked feeds, in key order); at the
@@ -153,6 +204,7 @@ class WarmRun:
         if len(self.plans) >= self.limit:
             self.plans.clear()
         self.plans[self._shapes(arrays)] = plan
+        self.short = plan.short
 
     def _shapes(self, arrays: list[np.ndarray]):
         return arrays[0].shape if self.single else tuple([a.shape for a in arrays])
@@ -212,7 +264,8 @@ class WarmRun:
         self.pure = None if entry is None else (entry, plan)
         state = None if self.last is None or entry is not None else state_entry(plan)
         self.state = None if state is None else (plan, state)
-        out = plan.call(sess, values if self.order is None else [values[i] for i in self.order])
+        out = timed_call(plan, sess, values if self.order is None else [values[i] for i in self.order])
+        self.short = plan.short
         return out[0] if self.build is None else self.build(out)
 
 
@@ -220,10 +273,11 @@ class WarmStatic:
     """A fetch structure run without feeds: its one plan, called (a pure step through its
     entry, a step of state ops through its `state_entry`)."""
 
-    __slots__ = ("build", "entry", "kind", "plan", "state")
+    __slots__ = ("build", "entry", "kind", "plan", "short", "state")
 
     def __init__(self, kind: type, build: Callable[[list], Any], plan):
         self.kind, self.build, self.plan = kind, build, plan
+        self.short = plan.short  # timed by the run that made it (`timed_call`)
         self.entry = pure_entry(plan)
         state = None if self.entry is not None else state_entry(plan)
         # `run(train_op)`: nothing to build, the value is None

@@ -215,3 +215,37 @@ def test_a_compile_blocks_only_its_own_signature(monkeypatch):
         np.testing.assert_allclose(results["second"], want, rtol=1e-6)
         assert len(stalled) == 1
         sess.close()
+
+
+def test_short_runs_of_several_threads_queue(monkeypatch):
+    """A tiny stateless step is short: once a second thread runs it too, its runs hold the
+    process-wide token (the GIL is left to other threads); a long step or a writer never
+    takes it, and a thread running alone stops taking it."""
+    from lowerflow.runtime import warm_run
+
+    taken = []
+    monkeypatch.setattr(warm_run, "_acquire_short", lambda: taken.append(threading.get_ident()))
+    monkeypatch.setattr(warm_run, "_release_short", lambda: None)
+    monkeypatch.setattr(warm_run, "ALONE_RUNS", 3)
+    monkeypatch.setattr(warm_run, "_last_thread", 0)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [])
+        tiny = x * 2.0 + 1.0
+        big = tf.reduce_sum(tf.matmul(tf.ones([512, 512]) * x, tf.ones([512, 512])))
+        v = tf.Variable(0.0)
+        inc = v.assign_add(x)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            for fetch in (tiny, big, inc):
+                sess.run(fetch, {x: 1.0})
+            assert [p.short for p in sess._plans.values()] == [False, True, False, False]  # init first
+            other = threading.Thread(target=lambda: sess.run(tiny, {x: 2.0}))
+            other.start()
+            other.join()
+            got = [float(sess.run(tiny, {x: float(i)})) for i in range(6)]
+            assert got == [2.0 * i + 1 for i in range(6)]
+            assert taken == [other.ident] + [threading.get_ident()] * 4  # then alone: no token
+            taken.clear()
+            assert float(sess.run(big, {x: 1.0})) == 512.0 ** 3 and sess.run(inc, {x: 1.0}) == 2.0
+            assert not taken
