@@ -40,6 +40,7 @@ from math import prod
 
 from lowerflow.ir.core import Block, Operation, Value
 from lowerflow.ir.loop_build import c_strides, counted, empty_kernel, scalar_constant, view
+from lowerflow.ir.loop_lowering_shape import Copies, whole
 from lowerflow.ir.ops.array import one_hot_axis
 from lowerflow.ir.ops.loop import CHECK, CONST_INDEX, INDEX_CAST, LOAD, SCALAR, STORE, TO_INDEX
 from lowerflow.ir.ops.shape import linspace_step, range_bounds
@@ -81,13 +82,9 @@ def _flat(body: Block, buf: Value) -> Value:
 
 
 def _copy(body: Block, dst: Value, src: Value) -> None:
-    """dst := src, both of one size, as one `vector` loop."""
-    n = prod(src.type.shape)
-    if n:
-        d, s = _flat(body, dst), _flat(body, src)
-        inner = _loop(body, n, vector=True)
-        inner.add(STORE, [inner.add(LOAD, [s, inner.args[0]], [s.type.dtype]).result, d, inner.args[0]])
-        _end(inner)
+    """dst := src, both of one size: one flat box copy (`loop_lowering_shape.Copies`)."""
+    n = [prod(src.type.shape)]
+    Copies(body).copy(n, whole(dst, n), whole(src, n))
 
 
 def _bounds(body: Block, rows: int) -> tuple[Value, Value]:
