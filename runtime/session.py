@@ -256,7 +256,8 @@ class Session:
         except (KeyError, TypeError):
             warm = None
         if warm is not None and type(fetches) is warm.kind and run_metadata is None and not self._closed:
-            out = queued(warm, self, feed_dict)  # the dict itself: its values are the feeds, in key order
+            # the dict itself: its values are the feeds, in key order
+            out = queued(warm, self, feed_dict) if warm.short else warm(self, feed_dict)
             if out is not MISS:
                 return out
         return self._run_cold(fetches, feed_dict, options, run_metadata)

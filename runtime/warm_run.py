@@ -71,8 +71,8 @@ def queued(warm, sess, values) -> Any:
     if not warm.short:
         return warm(sess, values)
     me = get_ident()
-    if me != _last_thread:
-        _last_thread, _queue_left = me, ALONE_RUNS
+    if me != _last_thread:  # a first short run of the process has no one to queue behind
+        _last_thread, _queue_left = me, ALONE_RUNS if _last_thread else 0
     elif _queue_left:
         _queue_left -= 1
     else:

@@ -227,7 +227,7 @@ def test_short_runs_of_several_threads_queue(monkeypatch):
     monkeypatch.setattr(warm_run, "_acquire_short", lambda: taken.append(threading.get_ident()))
     monkeypatch.setattr(warm_run, "_release_short", lambda: None)
     monkeypatch.setattr(warm_run, "ALONE_RUNS", 3)
-    monkeypatch.setattr(warm_run, "_last_thread", 0)
+    monkeypatch.setattr(warm_run, "_last_thread", -1)
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [])
