@@ -23,9 +23,10 @@ boundary; keeping it for short calls measured no better for the loop and made co
 TF1 starves the loop less because its runs are ~20x slower and spend that time in C++
 without the GIL (~2,000 runs/s against ~37,000 for lowerflow on the same 4 threads).
 So short stateless runs of several threads now queue on one token (`runtime/warm_run.py`,
-`SHORT_RUNS`) instead of on the GIL: the loop slowed 1.2-1.3x and the compile 1.8-2.0x
-instead of 9.6x and 22x (Intel Xeon, 2 cores shared with two test runs), the runners made
-~4x fewer runs while the loop ran (still ~8x TF1's).
+`SHORT_RUNS`) instead of on the GIL. On an Intel Xeon (2 cores, otherwise idle), 1.5 s loops
+showed the loop 1.2-1.3x and the compile 1.8-2.0x slower, against 9.6x and 22x before;
+`--compare` gave the loop 2.4-2.6x (TF1 2.9-3.4x) and the compile 2.0-2.5x (TF1 2.3-2.6x),
+the runners making ~16x TF1's runs (docs/performance.md, "Session 24").
 """
 from __future__ import annotations
 

@@ -49,7 +49,9 @@ SHORT_NS = 20_000  # a run at most this long (Python and native, warm) queues on
 SHORT_RUNS = threading.Lock()
 _acquire_short, _release_short = SHORT_RUNS.acquire, SHORT_RUNS.release
 ALONE_RUNS = 4096  # short runs of one thread in a row after which it stops queueing
-_last_thread, _queue_left = 0, 0  # the thread of the last short run; queued runs still due
+# The thread of the last short run and the queued runs still due. Threads race on them
+# harmlessly: they only decide whether a run queues, never what it computes.
+_last_thread, _queue_left = 0, 0
 
 
 def timed_call(plan, sess, feeds: list) -> list:
