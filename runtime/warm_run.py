@@ -55,13 +55,14 @@ _last_thread, _queue_left = 0, 0
 
 
 def timed_call(plan, sess, feeds: list) -> list:
-    """`plan.call(sess, feeds)`, remembering in `plan.short` whether it took under
-    `SHORT_NS` and writes no state (its runs then queue: `queued`). A writer waits for its
-    variables' locks, which a queued run would do holding `SHORT_RUNS`; and writers of one
-    variable already wait for each other without the GIL."""
+    """`plan.call(sess, feeds)`, remembering in `plan.short` whether it writes no state and
+    has once taken under `SHORT_NS` (its runs then queue: `queued`): one slow run (a thread's
+    first, a preempted one) does not make a tiny step long. A writer waits for its variables'
+    locks, which a queued run would do holding `SHORT_RUNS`; and writers of one variable
+    already wait for each other without the GIL."""
     start = time.perf_counter_ns()
     out = plan.call(sess, feeds)
-    plan.short = not plan.writes and time.perf_counter_ns() - start < SHORT_NS
+    plan.short = plan.short or (not plan.writes and time.perf_counter_ns() - start < SHORT_NS)
     return out
 
 
