@@ -40,18 +40,19 @@ from collections.abc import Callable
 from llvmlite import ir
 
 from lowerflow.backend.errors import OUT_OF_MEMORY
-from lowerflow.backend.kernels import (PORTABLE, VIEW_LOWERINGS, Buffer, KernelCtx, Target, bound_constants,
-                                       kernel_lowering, view_lowering)
+from lowerflow.backend.kernels import PORTABLE, VIEW_LOWERINGS, Buffer, KernelCtx, Target, bound_constants, view_lowering
 from lowerflow.backend.control import CONTROL_LOWERINGS, region_arena_size
-from lowerflow.backend.kernels_loops import check_lowering, loop_level
+from lowerflow.backend.kernels_loops import check_lowering, kernel_lowering, loop_level
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.planner import ALIGN, plan_buffers
 from lowerflow.ir import Function, Operation
 from lowerflow.ir.buffers import is_view
+from lowerflow.ir.loop_lowering_run import RUN_OPS
+from lowerflow.ir.ops.loop import KERNEL
 
-#: Ops whose results have run-time dims (`backend/kernels_run_dims.py`): written only to slots.
-RUN_DIMS_OPS = frozenset({"lf.run_range", "lf.run_one_hot", "lf.run_fill", "lf.run_reshape", "lf.run_tile",
-                          "lf.run_map", "lf.run_reduce"})
+#: Ops whose results have run-time dims (`ir/loop_lowering_run.py`, and their kernels once
+#: lowered): written only to slots.
+RUN_DIMS_OPS = RUN_OPS | {KERNEL}
 
 
 def _check_static(func: Function) -> None:

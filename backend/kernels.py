@@ -1,33 +1,32 @@
-"""Top-level ops as kernels: the tables `KERNEL_LOWERINGS` and `VIEW_LOWERINGS`.
+"""Top-level ops as kernels: `VIEW_LOWERINGS` here, `KERNEL_LOWERINGS` and `MICRO_LOWERINGS`
+in `kernels_loops.py` (each table one literal, built where it is read).
 
 Every top-level op of a step function is lowered by exactly one of:
 - `VIEW_LOWERINGS[name](module, b, op, operand_ptrs) -> result_ptrs`: ops whose results
   are memory that already exists: a constant is a private global; a future reshape of a
   contiguous tensor is its operand's pointer. No loop, no buffer; the results must not be
   written (they are only read, or copied when returned).
-- `KERNEL_LOWERINGS[name](kc, op)`: ops that fill fresh result buffers with a loop nest.
-  `kc` is a `KernelCtx`: one `internal` function `i32 (ptr noalias out..., ptr noalias in...)`
+- `KERNEL_LOWERINGS[name](kc, op)`: ops that fill fresh result buffers: "loop.kernel"
+  (`kernels_loops.py`), the one entry, which every tensor op with a kernel reaches through
+  the loop level. `kc` is a `KernelCtx`: one `internal` function `i32 (ptr noalias out..., ptr noalias in...)`
   whose buffers are `kc.results`/`kc.operands` (pointer + static TensorType) and whose
   `kc.target` says what it may use (threads, vector registers). The codegen
   calls it from the step and propagates a non-zero return. Use `kc.b` (an IRBuilder), the
   loop helpers in `lowerflow.backend.loops`, `scalar_lowering(name)` for elementwise math,
   `kc.error_if(b, cond, code)` to fail the step, and `kc.entry` for allocas.
-- elementwise ops and "lf.fusion" (their scalar code is `SCALAR_LOWERINGS`) go through the
-  loop level: `kernels_loops.py` emits the "loop.kernel" that `lowerflow.ir.loop_lowering`
-  makes of them (one broadcasting loop nest; above ~100 µs of estimated work its outermost
-  loop is split across `kc.target.threads` threads, `parallel.py`).
+- elementwise ops, fusions, reductions and the ops of `lowerflow.ir.loop_lowering.KERNELS`
+  (scalar code from `SCALAR_LOWERINGS`) go through the loop level: `kernels_loops.py` emits
+  the "loop.kernel" that `lowerflow.ir.loop_lowering` makes of them (a parallel loop above
+  ~100 µs of estimated work is split across `kc.target.threads` threads, `parallel.py`).
 - `MICRO_LOWERINGS[name](kc, attrs)`: the named micro-kernels that "loop.call_kernel" calls
   (`ir/ops/loop_micro.py`), `kc` seen with the call's first buffer as its one result and the
   others as its operands; one that takes an epilogue ("loop.call_fused") is called as
   `(kc, attrs, epilogue)` with the results' buffers first (`kernels_loops.Epilogue`).
 A top-level op matching none of these fails at compile time with its name.
 
-A new kernel op is best a loop nest (`lowerflow.ir.loop_lowering.KERNELS`: printable,
+A new kernel op is a loop nest (`lowerflow.ir.loop_lowering.KERNELS`: printable,
 interpretable, FileCheck-tested, as the shape ops' copies are), with hand-written code it
-needs as a named micro-kernel it calls (`MICRO_LOWERINGS`: the GEMM, the convolutions). A
-kernel written straight in llvmlite: write `def lower_x(kc, op)` in a file of its own under
-backend/, emit loops over `kc.results[0].ptr` etc., and register it with
-`KERNEL_LOWERINGS["lf.x"] = lower_x` (importing that file from `backend/__init__.py`).
+needs as a named micro-kernel it calls (`MICRO_LOWERINGS`: the GEMM, the convolutions).
 Buffers are C-contiguous and 64-byte aligned when the runtime or the arena allocated them;
 result buffers never overlap operands (the planner guarantees it, hence `noalias`).
 """
@@ -137,12 +136,7 @@ def constant_global(module: ir.Module, value: np.ndarray) -> ir.GlobalVariable:
     return g
 
 
-KernelLowering = Callable[[KernelCtx, Operation], None]
 ViewLowering = Callable[[ir.Module, ir.IRBuilder, Operation, list], list]
-
-KERNEL_LOWERINGS: dict[str, KernelLowering] = {}
-#: named micro-kernels of the loop level (GEMM, convolutions: `kernels_matmul.py`, `kernels_conv.py`)
-MICRO_LOWERINGS: dict[str, Callable] = {}
 
 VIEW_LOWERINGS: dict[str, ViewLowering] = {
     "lf.constant": lambda m, b, op, ptrs: [constant_global(m, op.attributes["value"])],
@@ -159,9 +153,3 @@ def view_lowering(name: str) -> ViewLowering:
         return VIEW_LOWERINGS[name]
     raise NotImplementedError(f"no view lowering for op '{name}' (it has the 'view' trait)")
 
-
-def kernel_lowering(name: str) -> KernelLowering:
-    """The kernel lowering for a top-level op; NotImplementedError naming it if none."""
-    if name in KERNEL_LOWERINGS:
-        return KERNEL_LOWERINGS[name]
-    raise NotImplementedError(f"no native lowering for op '{name}'")

@@ -39,7 +39,7 @@ from lowerflow.backend import parallel
 from lowerflow.backend.errors import OUT_OF_MEMORY
 from lowerflow.backend.gemm import (F32, KC, MC, ROW_TICKETS, Tile, _c, _elem, _function, _imin, _micro_kernel,
                                      _pack, tile_for)
-from lowerflow.backend.kernels import MICRO_LOWERINGS, KernelCtx
+from lowerflow.backend.kernels import KernelCtx
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
 from lowerflow.backend.loops import for_range
 from lowerflow.ir.ops.conv import geometry
@@ -501,7 +501,3 @@ def lower_conv2d_backprop_filter(kc: KernelCtx, attrs: dict) -> None:
         g = forward_geometry(attrs, x.type.shape, df.type.shape, dy.type.shape)
         call(kc, emit_filter_grad, g, [x, dy, df])
 
-
-# the micro-kernels of ir/ops/loop_micro.py ("conv2d" with an epilogue: kernels_fused.py)
-MICRO_LOWERINGS["conv2d_backprop_input"] = lower_conv2d_backprop_input
-MICRO_LOWERINGS["conv2d_backprop_filter"] = lower_conv2d_backprop_filter

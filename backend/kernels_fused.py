@@ -20,7 +20,7 @@ from llvmlite import ir
 from lowerflow.backend import kernels_conv, parallel
 from lowerflow.backend.lltypes import I32, I64, PTR, load_elem, store_elem
 from lowerflow.backend.loops import for_range
-from lowerflow.backend.kernels import MICRO_LOWERINGS, Buffer, KernelCtx
+from lowerflow.backend.kernels import Buffer, KernelCtx
 
 
 def _row_epilogue(kc: KernelCtx, epilogue) -> ir.Function:
@@ -100,5 +100,3 @@ def lower_conv2d(kc: KernelCtx, attrs: dict, epilogue=None) -> None:
     kernels_conv.call(kc, kernels_conv.emit_conv, g, [x, f, *buffers], epilogue=fn,
                       extra=len(buffers) - 1)
 
-
-MICRO_LOWERINGS["conv2d"] = lower_conv2d

@@ -38,13 +38,13 @@ from llvmlite import ir
 from lowerflow.backend import parallel
 from lowerflow.backend.errors import CHECK_STATUS
 from lowerflow.backend.kernels import (
-    KERNEL_LOWERINGS,
-    MICRO_LOWERINGS,
     Buffer,
     KernelCtx,
-    kernel_lowering,
     scalar_lowering,
 )
+from lowerflow.backend.kernels_conv import lower_conv2d_backprop_filter, lower_conv2d_backprop_input
+from lowerflow.backend.kernels_fused import lower_conv2d
+from lowerflow.backend.kernels_matmul import lower_gemm
 from lowerflow.backend.kernels_reduce import (
     constant,
     float_extreme,
@@ -107,23 +107,19 @@ def loop_level(op: Operation) -> Operation:
     `loop_lowering.KERNELS` (the shape ops' copies among them) still at the tensor level as
     its "loop.kernel" (`lowerflow.ir.loop_lowering`, the `lower-to-loops` pass's code: a step
     that came through that pass emits the same); any other op as it is."""
-    return lower_op(op) if _through_loops(op) else op
-
-
-def _through_loops(op: Operation) -> bool:
-    return lowerable(op) and op.name not in KERNEL_LOWERINGS
+    return lower_op(op) if lowerable(op) else op
 
 
 def check_lowering(op: Operation) -> None:
     """NotImplementedError naming the first op of `op` that has no native lowering (also for
     an elementwise op whose loop nest is empty)."""
-    if _through_loops(op) and op.name in KERNELS:  # a nest of its own: the scalar ops it uses
+    if lowerable(op) and op.name in KERNELS:  # a nest of its own: the scalar ops it uses
         ops = list(lower_op(op).walk())
         names = [loop.scalar_op(o)[0] for o in ops if o.name == loop.SCALAR]
         for o in ops:
             if o.name in (loop.CALL_KERNEL, loop.CALL_FUSED):
                 micro_lowering(o.attributes["name"])
-    elif _through_loops(op):
+    elif lowerable(op):
         ops = op.regions[0].ops[:-1] if op.regions else [op]
         names = [o.name for o in ops if o.name not in COMBINE]  # the fold needs no scalar op
         names += ["lf.cast", "lf.div"] if is_reduction(op) else []
@@ -142,6 +138,9 @@ def lower_loop_kernel(kc: KernelCtx, op: Operation) -> None:
 
 
 def _for(e: LoopEmitter, op: Operation) -> None:
+    if loop.run_time_bound(op):
+        _bounded_for(e, op)
+        return
     r = loop.loop_range(op)
     if op.attributes.get("unroll", False):
         _unrolled_for(e, op, r)
@@ -162,6 +161,24 @@ def _for(e: LoopEmitter, op: Operation) -> None:
         for_range(e.b, len(r), step, name=name)
     else:
         parallel.counted_loop(e.b, ir.Constant(I64, r.start), ir.Constant(I64, r.stop), step, r.step, name=name)
+
+
+def _bounded_for(e: LoopEmitter, op: Operation) -> None:
+    """A loop whose upper bound is its first operand: guarded (it may run no iteration) and
+    serial, carried values in phis (the operands when it runs none)."""
+    body, inner = op.regions[0], LoopEmitter(e.kc, e.env, e.depth + 1)
+    lower, step = ir.Constant(I64, op.attributes["lower"]), op.attributes["step"]
+    upper, *init = (e.env[v] for v in op.operands)
+    if not init:
+        def run(i: ir.Value) -> None:
+            e.env[body.args[0]] = i
+            inner.run(body)
+        parallel.counted_loop(e.b, lower, upper, run, step, name=f"i{e.depth}")
+        return
+    def carry(i: ir.Value, carried: list[ir.Value]) -> list[ir.Value]:
+        e.env.update(zip(body.args, [i, *carried]))
+        return inner.run(body)
+    e.env.update(zip(op.results, parallel.counted_loop(e.b, lower, upper, carry, step, f"i{e.depth}", init)))
 
 
 def _unrolled_for(e: LoopEmitter, op: Operation, r: range) -> None:
@@ -231,7 +248,7 @@ def _split(e: LoopEmitter, op: Operation, r: range) -> bool:
 def _inner_points(op: Operation) -> int:
     """Points of the loops nested in `op`, per iteration of it: the sum over the loops of its
     body (a pooling's nest per span), 1 when its body has none."""
-    loops = [o for o in op.regions[0].ops[:-1] if o.name == loop.FOR]
+    loops = [o for o in op.regions[0].ops[:-1] if o.name == loop.FOR and not loop.run_time_bound(o)]
     return sum(len(loop.loop_range(o)) * _inner_points(o) for o in loops) or 1
 
 
@@ -444,4 +461,18 @@ def loop_lowering(name: str) -> LoopLowering:
         raise NotImplementedError(f"no native lowering for loop-level op '{name}'") from None
 
 
-KERNEL_LOWERINGS[loop.KERNEL] = lower_loop_kernel
+#: the emitters of the named micro-kernels (`ir/ops/loop_micro.py` has their checks and references)
+MICRO_LOWERINGS: dict[str, Callable] = {
+    "gemm": lower_gemm, "conv2d": lower_conv2d,
+    "conv2d_backprop_input": lower_conv2d_backprop_input, "conv2d_backprop_filter": lower_conv2d_backprop_filter,
+}
+KernelLowering = Callable[[KernelCtx, Operation], None]
+#: top-level ops with a kernel: every one reaches the backend as, or through, its "loop.kernel"
+KERNEL_LOWERINGS: dict[str, KernelLowering] = {loop.KERNEL: lower_loop_kernel}
+
+
+def kernel_lowering(name: str) -> KernelLowering:
+    """The kernel lowering for a top-level op; NotImplementedError naming it if none."""
+    if name in KERNEL_LOWERINGS:
+        return KERNEL_LOWERINGS[name]
+    raise NotImplementedError(f"no native lowering for op '{name}'")

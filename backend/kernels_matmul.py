@@ -29,7 +29,7 @@ from lowerflow.backend import parallel
 from lowerflow.backend.errors import OUT_OF_MEMORY
 from lowerflow.backend import gemm_narrow
 from lowerflow.backend.gemm import Gemm, emit_gemm
-from lowerflow.backend.kernels import MICRO_LOWERINGS, KernelCtx
+from lowerflow.backend.kernels import KernelCtx
 from lowerflow.backend.kernels_reduce import constant, convert, float_sum, fold_range, offset, scalar_op
 from lowerflow.backend.lltypes import I32, I64, load_elem, store_elem
 from lowerflow.backend.loops import collapse_dims, for_range, loop_nest
@@ -118,5 +118,3 @@ def lower_gemm(kc: KernelCtx, attrs: dict) -> None:
     else:
         per_batch([ir.Constant(I64, 0)] * 3)
 
-
-MICRO_LOWERINGS["gemm"] = lower_gemm

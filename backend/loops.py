@@ -37,11 +37,13 @@ def for_range(b: ir.IRBuilder, n: int, body: Callable, name: str = "i",
     return _loop(b, ir.Constant(I64, 0), ir.Constant(I64, n), 1, body, name, carried, guarded=False)
 
 
-def counted_loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, body: Callable[[ir.Value], None],
-                 step: int = 1, name: str = "i") -> None:
+def counted_loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, body: Callable,
+                 step: int = 1, name: str = "i", carried: Sequence[ir.Value] | None = None) -> list[ir.Value] | None:
     """`for i in range(lo, hi, step): body(i)` for runtime i64 bounds (guarded, then
-    bottom-tested: the form the vectoriser wants); leaves `b` after the loop."""
-    _loop(b, lo, hi, step, body, name, None, guarded=True)
+    bottom-tested: the form the vectoriser wants); leaves `b` after the loop. With `carried`,
+    `carried = body(i, carried)` as `for_range`; returns the last values (the initial ones
+    when it runs no iteration)."""
+    return _loop(b, lo, hi, step, body, name, carried, guarded=True)
 
 
 def _loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, step: int, body: Callable, name: str,
@@ -74,7 +76,15 @@ def _loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, step: int, body: Callable
         phi.add_incoming(value, latch)
     b.cbranch(b.icmp_signed("<", nxt, hi), loop, done)
     b.position_at_end(done)
-    return None if carried is None else new
+    if carried is None or not guarded:
+        return None if carried is None else new
+    last = []
+    for start, value in zip(carried, new):  # the initial values when the guard skipped the loop
+        phi = b.phi(start.type, f"{name}.last")
+        phi.add_incoming(start, pre)
+        phi.add_incoming(value, latch)
+        last.append(phi)
+    return last
 
 
 def advance_offset(b: ir.IRBuilder, base: ir.Value, i: ir.Value, stride: int) -> ir.Value:

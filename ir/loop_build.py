@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lowerflow.ir.buffers import OFFSET_ATTR
 from lowerflow.ir.core import Block, Operation, Value
-from lowerflow.ir.ops.loop import CONSTANT, FOR, KERNEL, LOAD, SCALAR, STORE, VIEW_OP
+from lowerflow.ir.ops.loop import CONSTANT, FOR, KERNEL, LOAD, SCALAR, STORE, VIEW_OP, kernel_buffer
 from lowerflow.ir.strides import collapse_dims
 from lowerflow.ir.types import INDEX, ElemType, memref
 
@@ -15,7 +15,7 @@ def empty_kernel(op: Operation) -> tuple[Operation, list[Value], list[Value]]:
     its result buffers, its operand buffers)."""
     attrs = {k: v for k, v in op.attributes.items() if k == OFFSET_ATTR}
     kernel = Operation(KERNEL, op.operands, [r.type for r in op.results], attrs, [Block(
-        [memref(v.type.shape, v.type.dtype) for v in [*op.results, *op.operands]])], op.location)
+        [kernel_buffer(v.type) for v in [*op.results, *op.operands]])], op.location)
     args = kernel.regions[0].args
     return kernel, args[:len(op.results)], args[len(op.results):]
 
@@ -39,11 +39,13 @@ def c_strides(shape: list[int]) -> list[int]:
     return strides
 
 
-def counted(block: Block, lower: int, upper: int, carried: list[Value] = (), **hints) -> Operation:
-    """A "loop.for" over [lower, upper) appended to `block` carrying `carried`; its body is
-    empty (the caller fills it and yields)."""
+def counted(block: Block, lower: int, upper: int | Value, carried: list[Value] = (), **hints) -> Operation:
+    """A "loop.for" over [lower, upper) appended to `block` carrying `carried` (`upper` an
+    index value: a run-time bound); its body is empty (the caller fills it and yields)."""
     types = [v.type for v in carried]
-    return block.add(FOR, list(carried), types, {"lower": lower, "upper": upper, "step": 1, **hints},
+    bound = {"upper": upper} if isinstance(upper, int) else {}
+    operands = list(carried) if bound else [upper, *carried]
+    return block.add(FOR, operands, types, {"lower": lower, **bound, "step": 1, **hints},
                      regions=[Block([INDEX, *types])])
 
 

@@ -51,6 +51,7 @@ from lowerflow.ir.loop_lowering_gemm import GEMM_OPS, gemm_kernel
 from lowerflow.ir.loop_lowering_pool import POOL_OPS, pool_kernel
 from lowerflow.ir.loop_lowering_rows import ROW_OPS, row_kernel
 from lowerflow.ir.loop_lowering_random import RANDOM_OPS, random_kernel
+from lowerflow.ir.loop_lowering_run import RUN_OPS, run_kernel
 from lowerflow.ir.loop_lowering_shape import SHAPE_OPS, shape_kernel
 from lowerflow.ir.loop_lowering_xent import XENT_OPS, xent_kernel
 from lowerflow.ir.opdef import ELEMENTWISE, OPS, broadcast_shapes
@@ -66,16 +67,16 @@ KERNELS = {**{name: arg_kernel for name in ARG_OPS}, **{name: pool_kernel for na
            **{name: row_kernel for name in ROW_OPS}, **{name: xent_kernel for name in XENT_OPS},
            **{name: random_kernel for name in RANDOM_OPS},
            **{name: array_kernel for name in ARRAY_OPS}, **{name: shape_kernel for name in SHAPE_OPS},
-           **{name: gemm_kernel for name in GEMM_OPS}}
+           **{name: gemm_kernel for name in GEMM_OPS}, **{name: run_kernel for name in RUN_OPS}}
 
 
 def lowerable(op: Operation) -> bool:
-    """Whether this pass lowers `op`: a fusion, a lone elementwise op or reduction, or a
-    reduce fusion, of static shapes."""
+    """Whether this pass lowers `op`: a fusion, a lone elementwise op or reduction, a reduce
+    fusion or an op of `KERNELS`, of static shapes (of run-time dims for the `lf.run_*` ops)."""
     opdef = OPS.get(op.name)  # an unknown op is not lowered here: the backend names it
     kind = op.name in (FUSION, REDUCE_FUSION) or op.name in COMBINE or op.name in KERNELS or \
         (opdef is not None and opdef.has(ELEMENTWISE) and not opdef.has(REGION))
-    return kind and all(v.type.is_static for v in [*op.operands, *op.results])
+    return kind and (op.name in RUN_OPS or all(v.type.is_static for v in [*op.operands, *op.results]))
 
 
 def is_reduction(op: Operation) -> bool:

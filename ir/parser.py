@@ -294,14 +294,14 @@ class _Parser:
         return self.tensor_type()
 
     def memref_type(self) -> MemRefType:
-        """`memref<4x8xf32>` (C-contiguous), `memref<4x8xf32, strided<[0, 1]>>` or
-        `memref<4x8xf32, strided<[-8, 1], offset: 24>>`."""
+        """`memref<4x8xf32>` (C-contiguous), `memref<4x8xf32, strided<[0, 1]>>`,
+        `memref<4x8xf32, strided<[-8, 1], offset: 24>>`, or `memref<?xf32>` (flat, of run-time size)."""
         self.expect("id", "a memref type", "memref")
         self.expect("<")
         dims_pos = self.lex.pos
         shape = tuple(self.lex.scan_dims())
-        if None in shape:
-            raise self.lex.error(dims_pos, "a memref needs a static shape")
+        if None in shape and shape != (None,):
+            raise self.lex.error(dims_pos, "a memref of run-time size is flat (memref<?xT>)")
         dtype = self.elem_type()
         strides, offset = None, 0
         if self.accept(","):
@@ -318,7 +318,10 @@ class _Parser:
                 offset = self.integer(self.expect("int", "an offset"))
             self.expect(">")
         self.expect(">")
-        return memref(shape, dtype, strides, offset)
+        try:
+            return memref(shape, dtype, strides, offset)
+        except ValueError as e:  # a strided buffer of run-time size
+            raise self.lex.error(dims_pos, str(e)) from None
 
     def tensor_type(self) -> TensorType:
         self.expect("id", "a tensor type", "tensor")

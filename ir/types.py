@@ -130,7 +130,9 @@ class MemRefType:
     """A buffer of the loop level: a static shape, element strides per dim (0 on a dim read
     through broadcasting, negative on one read backwards), an element type and the element
     offset of index 0 into the buffer it views (cf. MLIR's `memref<4x8xf32, strided<[8, 1],
-    offset: 4>>`; C-contiguous strides at offset 0 print as plain `memref<4x8xf32>`)."""
+    offset: 4>>`; C-contiguous strides at offset 0 print as plain `memref<4x8xf32>`).
+    A buffer whose size is known only when the step runs is flat, `memref<?xf32>` (shape
+    `(None,)`): a kernel of run-time dims computes its flat indices itself."""
 
     shape: tuple
     strides: tuple
@@ -143,22 +145,28 @@ class MemRefType:
 
     @property
     def is_static(self) -> bool:
-        return True
+        return None not in self.shape
 
     @property
     def is_contiguous(self) -> bool:
-        return self.offset == 0 and self.strides == contiguous_strides(self.shape)
+        return self.offset == 0 and (not self.is_static or self.strides == contiguous_strides(self.shape))
 
     def __str__(self) -> str:
-        dims = "".join(f"{d}x" for d in self.shape)
+        dims = "".join(("?" if d is None else str(d)) + "x" for d in self.shape)
         offset = f", offset: {self.offset}" if self.offset else ""
         layout = "" if self.is_contiguous else f", strided<[{', '.join(map(str, self.strides))}]{offset}>"
         return f"memref<{dims}{self.dtype}{layout}>"
 
 
 def memref(shape, dtype: ElemType, strides=None, offset: int = 0) -> MemRefType:
-    """A buffer type; C-contiguous at offset 0 unless `strides` and `offset` say otherwise."""
-    shape = tuple(int(d) for d in shape)
+    """A buffer type; C-contiguous at offset 0 unless `strides` and `offset` say otherwise.
+    A run-time size (None) makes a flat buffer, `memref<?xT>`, and nothing else."""
+    shape = tuple(None if d is None else int(d) for d in shape)
+    if None in shape:
+        if shape != (None,) or strides not in (None, (1,), [1]) or offset:
+            raise ValueError("a buffer of run-time size is flat and contiguous (memref<?xT>), "
+                             f"got shape {['?' if d is None else d for d in shape]}")
+        return MemRefType(shape, (1,), dtype)
     strides = contiguous_strides(shape) if strides is None else tuple(int(s) for s in strides)
     return MemRefType(shape, strides, dtype, int(offset))
 

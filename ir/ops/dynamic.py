@@ -107,7 +107,7 @@ register(OpDef("lf.dynamic_partition", _partition_infer, _partition_reference, (
 # ---- sizes with no static bound: run-time dims (frontend/run_dims.py) --------------------
 # Each takes `dims`, a tensor<kxi64> computed natively before the step (its shape prelude),
 # and has `?` in its result type where those dims go: the runtime allocates the result from
-# them, and the kernel's loops load their bounds from `dims` (backend/kernels_run_dims.py).
+# them, and the kernel's loops load their bounds from `dims` (ir/loop_lowering_run.py).
 
 def _dims_operand(dims: TensorType, k: int | None, name: str) -> int:
     if dims.dtype != I64 or dims.rank != 1 or dims.shape[0] is None or (k is not None and dims.shape[0] != k):

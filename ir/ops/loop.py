@@ -22,7 +22,10 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
 - "loop.kernel" is where tensors become buffers: a top-level op with tensor operands and
   results (so the buffer plan, the step's ABI and unlowered tensor ops around it stay as
   they are), whose block arguments are C-contiguous buffers of its results, then of its
-  operands. Its body writes the results and only reads the operands (the backend's
+  operands. A tensor of run-time dims (`tensor<3x?xf32>`, an `lf.run_*` op's) is a flat
+  buffer `memref<?xf32>`: its `?` dims, and those of every result, are in order the entries
+  of the kernel's last operand (a static i64 vector, the step's run-time dims), which the
+  kernel loads to bound its loops. Its body writes the results and only reads the operands (the backend's
   `noalias` parameters); it is one internal LLVM function.
 - "loop.for" counts from `lower` to `upper` by `step` (static) with one index block argument;
   `parallel` says iterations are independent (the backend may split the loop across
@@ -38,6 +41,15 @@ stores). `lower-to-loops` produces it from tensor ops; the backend emits LLVM fr
         %n = "loop.fold"(%acc, %v) {op = "lf.add"} : (f32, f32) -> f32
         "lf.yield"(%n) : (f32) -> ()
       }) {lower = 0, step = 1, upper = 8} : (f32) -> f32
+
+  A loop with no `upper` attribute takes its upper bound as its first operand, an index
+  known when the step runs (cf. `scf.for`'s `%ub`); carried values follow it. Such a loop is
+  neither split across threads nor unrolled:
+
+      "loop.for"(%n) ({
+      ^bb0(%i: index):
+        ...
+      }) {lower = 0, step = 1} : (index) -> ()
 - "loop.view" {shape, strides, offset?} sees a contiguous buffer with another shape and
   element strides from an element offset (stride 0 on a broadcast dim, negative on a dim
   read backwards: a reversing slice, a mirrored pad), checked to stay inside the buffer.
@@ -106,7 +118,7 @@ from lowerflow.ir.opdef import ELEMENTWISE, PURE, OpDef, get_op, register
 from lowerflow.ir.ops import random
 from lowerflow.ir.ops.loop_micro import MICRO_KERNELS, micro_kernel  # noqa: F401  (the table, here too)
 from lowerflow.ir.ops.structure import REGION, SCOPED
-from lowerflow.ir.types import INDEX, U64, ElemType, MemRefType, TensorType, memref
+from lowerflow.ir.types import I64, INDEX, U64, ElemType, MemRefType, TensorType, memref
 
 KERNEL, FOR, VIEW_OP, LOAD, STORE = "loop.kernel", "loop.for", "loop.view", "loop.load", "loop.store"
 SCALAR, CONST_INDEX, INDEX_ARITH = "loop.scalar", "loop.const_index", "loop.index_arith"
@@ -156,9 +168,15 @@ def _buffer_of(v: Value) -> Value:
 
 def _kernel_verify(op: Operation) -> None:
     block = _body(op)
-    want = [memref(v.type.shape, v.type.dtype) for v in [*op.results, *op.operands]]
-    if not all(isinstance(v.type, TensorType) and v.type.is_static for v in [*op.results, *op.operands]):
-        raise TypeError("operands and results must be tensors of static shape")
+    if not all(isinstance(v.type, TensorType) for v in [*op.results, *op.operands]):
+        raise TypeError("operands and results must be tensors")
+    want = [kernel_buffer(v.type) for v in [*op.results, *op.operands]]
+    run_time = sum(d is None for r in op.results for d in r.type.shape)
+    if run_time:
+        dims = op.operands[-1].type if op.operands else None
+        if dims is None or dims.dtype != I64 or dims.shape != (run_time,):
+            raise TypeError(f"results of {run_time} run-time dim(s) need them as the last operand, "
+                            f"a tensor<{run_time}xi64>")
     if [a.type for a in block.args] != want:
         raise TypeError(f"block arguments must be ({', '.join(map(str, want))}): the results' "
                         "buffers, then the operands'")
@@ -172,12 +190,22 @@ def _kernel_verify(op: Operation) -> None:
             raise ValueError(f"'{inner.name}' writes an operand's buffer (operands are read only)")
 
 
+def kernel_buffer(t: TensorType) -> MemRefType:
+    """The buffer a "loop.kernel" sees a tensor of type `t` as (flat if it has run-time dims)."""
+    return memref(t.shape, t.dtype) if t.is_static else memref((None,), t.dtype)
+
+
 def _kernel_interpret(op: Operation, args: list, run_region) -> list:
-    results = [np.empty(r.type.shape, r.type.dtype.np_dtype) for r in op.results]
+    """The results allocated (run-time dims from the last operand), the body run on them
+    and on read-only copies of the operands (flat where the kernel sees them flat)."""
+    dims = (int(d) for d in np.ravel(args[-1])) if any(not r.type.is_static for r in op.results) else iter(())
+    results = [np.empty([next(dims) if d is None else d for d in r.type.shape], r.type.dtype.np_dtype)
+               for r in op.results]
     operands = [np.array(a, order="C") for a in args]  # copies: marking them read-only is ours
     for a in operands:
         a.flags.writeable = False
-    run_region(op.regions[0], results + operands)
+    flat = [a if v.type.is_static else a.reshape(-1) for a, v in zip(results + operands, [*op.results, *op.operands])]
+    run_region(op.regions[0], flat)
     return results
 
 
@@ -187,8 +215,21 @@ register(OpDef(KERNEL, lambda types, attrs: [], None, (), frozenset({PURE, REGIO
 
 # ---- loop.for ------------------------------------------------------------------------
 
+def run_time_bound(op: Operation) -> bool:
+    """Whether a "loop.for" takes its upper bound as its first operand (no `upper` attribute)."""
+    return "upper" not in op.attributes
+
+
+def carried_values(op: Operation) -> list[Value]:
+    """A "loop.for"'s carried values (its operands after a run-time bound)."""
+    return op.operands[1:] if run_time_bound(op) else op.operands
+
+
 def _for_verify(op: Operation) -> None:
-    carried = [v.type for v in op.operands]
+    bounded = run_time_bound(op)
+    if bounded and (not op.operands or op.operands[0].type != INDEX):
+        raise TypeError("with no 'upper' attribute, the first operand must be the upper bound (an index)")
+    carried = [v.type for v in carried_values(op)]
     if not all(isinstance(t, ElemType) or t == INDEX for t in carried):
         raise TypeError(f"carries scalars or indices only, got ({', '.join(map(str, carried))})")
     if [r.type for r in op.results] != carried:
@@ -198,8 +239,8 @@ def _for_verify(op: Operation) -> None:
         raise TypeError(f"the body takes ({', '.join(map(str, [INDEX, *carried]))}): the index, "
                         "then the carried values")
     lower, upper, step = (op.attributes.get(k) for k in ("lower", "upper", "step"))
-    if not all(isinstance(x, int) and not isinstance(x, bool) for x in (lower, upper, step)):
-        raise TypeError("needs integer attributes lower, upper and step")
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in (lower, 0 if bounded else upper, step)):
+        raise TypeError("needs integer attributes lower, upper (or a bound operand) and step")
     if step <= 0:
         raise ValueError(f"step must be positive, got {step}")
     for hint in ("parallel", "vector", "unroll"):
@@ -207,23 +248,31 @@ def _for_verify(op: Operation) -> None:
             raise TypeError(f"'{hint}' must be a bool")
     if carried and op.attributes.get("parallel", False):
         raise ValueError("a loop carrying values is not parallel")
+    if bounded and op.attributes.get("unroll", False):
+        raise ValueError("a loop of run-time bound is not unrolled")
 
 
 def loop_range(op: Operation) -> range:
-    """The induction variable's values of a "loop.for"."""
+    """The induction variable's values of a "loop.for" of static bounds."""
     a = op.attributes
     return range(a["lower"], a["upper"], a["step"])
 
 
 def _for_interpret(op: Operation, args: list, run_region) -> list:
-    carried = list(args)
-    for i in loop_range(op):
+    a = op.attributes
+    bounded = run_time_bound(op)
+    carried = list(args[1:] if bounded else args)
+    for i in range(a["lower"], int(args[0]), a["step"]) if bounded else loop_range(op):
         carried = run_region(op.regions[0], [i, *carried])
     return carried
 
 
-register(OpDef(FOR, lambda types, attrs: list(types), None, (), frozenset({REGION, SCOPED}),
-               ("lower", "upper", "step"), verify=_for_verify, interpret=_for_interpret))
+def _for_infer(types, attrs) -> list:
+    return list(types if "upper" in attrs else types[1:])
+
+
+register(OpDef(FOR, _for_infer, None, (), frozenset({REGION, SCOPED}),
+               ("lower", "step"), verify=_for_verify, interpret=_for_interpret))
 
 
 # ---- loop.retry ------------------------------------------------------------------------
@@ -276,6 +325,8 @@ def view_span(t: MemRefType) -> tuple[int, int]:
 
 def _view_verify(op: Operation) -> None:
     src, view = op.operands[0].type, op.result.type
+    if not src.is_static:
+        raise ValueError(f"views a buffer of static size only, not {src}")
     if not src.is_contiguous:
         raise ValueError(f"views a contiguous buffer only, not {src}")
     if len(view.strides) != view.rank:
@@ -323,7 +374,7 @@ def _check_bounds(buf: Value, indices: list[Value]) -> None:
     for d, (n, i) in enumerate(zip(buf.type.shape, indices)):
         owner = i.owner
         loop = owner.parent if isinstance(owner, Block) and owner.args[0] is i else None
-        if isinstance(loop, Operation) and loop.name == FOR:
+        if isinstance(loop, Operation) and loop.name == FOR and n is not None and not run_time_bound(loop):
             r = loop_range(loop)
             if len(r) and (r[0] < 0 or r[-1] >= n):
                 raise ValueError(f"index #{d} runs over [{r[0]}, {r[-1]}] outside dim {d} of size {n}")

@@ -1,4 +1,4 @@
-"""The IR of sizes set by fed values (ir/ops/dynamic.py, backend/kernels_run_dims.py): the
+"""The IR of sizes set by fed values (ir/ops/dynamic.py, ir/loop_lowering_run.py): the
 `lf.run_*` ops print, parse, verify and interpret; natively, each step compiles once and
 runs for several dims given as arguments, into outputs allocated from them, with the
 interpreter's values."""
