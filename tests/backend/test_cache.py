@@ -146,6 +146,26 @@ def test_least_recently_used_entries_are_evicted_over_the_limit(tmp_path, monkey
     assert cache.load(keys[1]) is None and cache.load(keys[3]) is not None
 
 
+def test_a_process_scans_the_folder_at_its_first_store_then_per_eighth_of_the_limit(tmp_path, monkeypatch):
+    """Listing every entry at every store made n compiles O(n^2): 20 stores of ~1 KiB under a
+    64 KiB limit (scans every 8 KiB) scan at the first and then every eighth store; an old
+    temporary file is swept at the first."""
+    monkeypatch.setenv("LOWERFLOW_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("LOWERFLOW_CACHE_MAX_MB", str(64 / 1024))
+    scans = []
+    monkeypatch.setattr(cache, "evict", lambda directory, limit: scans.append(len(list(directory.glob("*.lfo")))))
+    old = tmp_path / ".0123456789abcdef.dead.tmp"
+    old.write_bytes(b"partial")
+    past = os.stat(old).st_mtime - cache.STALE_TMP_SECONDS - 60
+    os.utime(old, (past, past))
+    for i in range(20):
+        cache.store(f"{i:064x}", cache.Entry(bytes(1000), []))
+        if i == 0:
+            assert not old.exists()
+    assert scans == [1, 9, 17]  # entries in the folder at each scan: the first store, then every ~8 KiB
+    assert len(list(tmp_path.glob("*.lfo"))) == 20
+
+
 @pytest.mark.parametrize("value, expected", [("inf", float("inf")), ("nan", 1024 * 2**20), ("-3", 1024 * 2**20),
                                              ("junk", 1024 * 2**20), ("0.5", 2**19)])
 def test_cache_limit_setting_never_fails(monkeypatch, value, expected):
