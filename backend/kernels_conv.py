@@ -324,7 +324,9 @@ def emit_conv(m: ir.Module, g: Conv, threads: int, vector_registers: int,
     np_ = -(-g.n // t.nr) * t.nr
     rows = _rows(m, g, t, _gather(m, g), _micro_kernel(m, t, g.n, (g.kp, 1)), epilogue, extra)
     packf = _pack_filter(m, g, t)
-    fn, entry = _function(m, name if epilogue is None else m.get_unique_name(name), I32, [PTR] * (3 + extra),
+    # a fused one is named apart, or a plain convolution of the same geometry emitted later
+    # would find it by the plain name and call it without the epilogue's buffers
+    fn, entry = _function(m, name if epilogue is None else f"{name}.epilogue", I32, [PTR] * (3 + extra),
                           captured=threads > 1)
     src, f, out, *extras = fn.args
     b = ir.IRBuilder(fn.append_basic_block("body"))

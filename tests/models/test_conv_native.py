@@ -376,3 +376,27 @@ def test_avx2_register_tile(monkeypatch):
     f, args = _function(CASES[:6]), _args(CASES[:6])
     for got, want in zip(compile_function(f).run(args), run_function(f, args)):
         _close(got, want, 600)
+
+
+def test_fused_and_plain_convolutions_of_one_geometry_in_one_step():
+    """A convolution with an epilogue (relu) and a plain one of the same geometry compile
+    into one module: the fused kernel is named apart, so the plain one is not given it
+    (it was, once ones_like folded to a constant made such pairs: a call without the
+    epilogue's buffers)."""
+    rng = np.random.default_rng(3)
+    xv = rng.standard_normal((2, 9, 9, 3)).astype(np.float32)
+    fv = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, xv.shape)
+        f = tf.constant(fv)
+        fused = tf.nn.relu(tf.nn.conv2d(x, f, [1, 1, 1, 1], "SAME") + 1.0)
+        plain = tf.nn.conv2d(x * 2.0, f, [1, 1, 1, 1], "SAME")
+        with tf.Session() as sess:
+            got_fused, got_plain = sess.run([fused, plain], {x: xv})
+    ref_plain = np.zeros((2, 9, 9, 4), np.float64)
+    padded = np.pad(xv.astype(np.float64) * 2.0, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    for ky in range(3):
+        for kx in range(3):
+            ref_plain += np.einsum("nhwc,co->nhwo", padded[:, ky:ky + 9, kx:kx + 9], fv[ky, kx])
+    np.testing.assert_allclose(got_plain, ref_plain, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got_fused, np.maximum(ref_plain / 2.0 + 1.0, 0.0), rtol=1e-4, atol=1e-4)
