@@ -135,7 +135,7 @@ register(OpDef("lf.broadcast_to", _broadcast_to_infer,
                grad=lambda e, op, grads: [e("lf.sum_to", grads[0], op.inputs[0])]))
 register(OpDef("lf.fill_like", lambda types, attrs: [types[0]],
                lambda args, attrs: [np.full(args[0].shape, attrs["value"], args[0].dtype)],
-               ("ZerosLike", "OnesLike"), _PURE, ("value",), grad=not_differentiable))
+               ("ZerosLike", "OnesLike"), _QUERY, ("value",), grad=not_differentiable))  # its operand's type only
 
 
 # ---- Shape, Size, Rank ----------------------------------------------------------------
