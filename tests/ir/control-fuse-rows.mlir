@@ -1,4 +1,4 @@
-// RUN: lowerflow-opt %s -p fuse-rows | filecheck %s
+// RUN: lowerflow-opt %s -p "fuse-rows{min-row=2}" | filecheck %s
 
 // A softmax in a branch becomes a row fusion inside that branch.
 // CHECK-LABEL: func.func @softmax_in_branch

@@ -1,4 +1,4 @@
-// RUN: lowerflow-opt %s -p "prune,constant-fold,cse,canonicalize,dce,fuse-rows,fuse,plan-buffers" | filecheck %s
+// RUN: lowerflow-opt %s -p "prune,constant-fold,cse,canonicalize,dce,fuse-rows{min-row=2},fuse,plan-buffers" | filecheck %s
 
 // What tf.while_loop lowers to (TF's loop counter and maximum_iterations carried first, a
 // constant captured) after the default pipeline: the counter and the limit are gone, the

@@ -1,4 +1,4 @@
-// RUN: lowerflow-opt %s -p prune,constant-fold,cse,canonicalize,dce,fuse-rows,fuse,plan-buffers | filecheck %s
+// RUN: lowerflow-opt %s -p "prune,constant-fold,cse,canonicalize,dce,fuse-rows{min-row=2},fuse,plan-buffers" | filecheck %s
 
 // What `tf.reduce_sum(tf.boolean_mask(x, m), 0)` lowers to for x: [8, 4] (frontend/
 // dynamic_lowering.py): the count pass, a gather of the bound's rows, and the sum over rows

@@ -1,4 +1,4 @@
-// RUN: lowerflow-opt %s -p fuse-rows --split-input-file | filecheck %s
+// RUN: lowerflow-opt %s -p "fuse-rows{min-row=2}" --split-input-file | filecheck %s
 
 // Softmax as tf.nn.softmax builds it: one row fusion; the max, the sum and the reciprocal
 // are row scalars inside it, and only the result leaves it.

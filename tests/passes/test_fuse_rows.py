@@ -49,8 +49,9 @@ def layer_norm(shape: tuple) -> Function:
 
 
 def fuse_rows(func: Function, **options) -> Module:
+    """`func` through fuse-rows; the small rows here fuse too unless `min_row` says not."""
     m = Module([func])
-    FuseRows(**options).run(m)
+    FuseRows(**{"min_row": 2, **options}).run(m)
     verify(m)
     return m
 
@@ -170,10 +171,20 @@ def test_refusals():
     reduction without keepdims; and a group whose contraction would close a cycle through
     an outside op (the transpose reads d and feeds y, both in the group): refused whole."""
     m = parse_module(REFUSED)
-    FuseRows().run(m)
+    FuseRows(min_row=2).run(m)
     verify(m)
     by_name = {f.name: [op.name for op in f.ops] for f in m.functions}
     assert all(ROW_FUSION not in ops for ops in by_name.values()), by_name
+
+
+def test_narrow_rows_stay_apart_by_default():
+    """Rows under `min-row` (64) columns are left to `fuse`: a softmax over 10 classes is
+    four kernels running across rows, one over 64 columns a row fusion."""
+    assert region_ops(fuse_rows(softmax((256, 10)), min_row=64)) == []
+    assert region_ops(fuse_rows(softmax((256, 64)), min_row=64)) == [ROW_FUSION]
+    assert FuseRows().min_row == 64
+    with pytest.raises(ValueError, match="min-row must be >= 2"):
+        FuseRows(min_row=1)
 
 
 def test_scratch_limit_and_max_ops():
@@ -265,7 +276,7 @@ def test_no_cycle_through_a_group_kept_earlier():
     both would close a cycle. The x group is refused and the function still compiles right."""
     m = parse_module(CYCLE_THROUGH_A_KEPT_GROUP)
     before = clone_module(m)
-    FuseRows().run(m)
+    FuseRows(min_row=2).run(m)
     verify(m)
     assert [op.name for op in m.functions[0].ops].count(ROW_FUSION) == 1
     args = [rand((4, 16), seed=1), rand((4, 8), seed=2)]

@@ -90,10 +90,10 @@ def levels(request):
     """(the tensor-level function, its row fusion, its loop level, the native executable)."""
     text = CASES[request.param]
     fused = parse_module(text)
-    PassManager("fuse-rows").run(fused)
+    PassManager("fuse-rows{min-row=2}").run(fused)
     assert [op.name for op in fused.functions[0].ops if op.name.startswith("lf.row")] == ["lf.row_fusion"]
     m = parse_module(text)
-    PassManager("fuse-rows,plan-buffers,lower-to-loops").run(m)
+    PassManager("fuse-rows{min-row=2},plan-buffers,lower-to-loops").run(m)
     (func,) = m.functions
     assert "lf.row_fusion" not in [op.name for op in func.ops]
     return parse_module(text).functions[0], fused.functions[0], func, compile_function(func)
@@ -129,7 +129,7 @@ def test_the_scratch_row_is_allocated_per_row():
     """Softmax keeps exp(x - max) in one "loop.alloc" inside the parallel row loop (each
     thread its own), read back in the last phase; no other buffer is allocated."""
     m = parse_module(_softmax(8, 16))
-    PassManager("fuse-rows,plan-buffers,lower-to-loops").run(m)
+    PassManager("fuse-rows{min-row=2},plan-buffers,lower-to-loops").run(m)
     (kernel,) = [op for op in m.functions[0].ops if op.name == "loop.kernel"]
     allocs = [op for op in kernel.walk() if op.name == "loop.alloc"]
     assert len(allocs) == 1 and allocs[0].attributes["shape"] == [16]

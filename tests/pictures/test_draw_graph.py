@@ -70,7 +70,7 @@ def test_fused_mlp_dot(mlp):
         assert label == f"fusion {name.split('_')[1]}: {op.name.removeprefix('lf.')}"
         assert colour == KIND_COLOURS[kernel_kind(op.name)]
     assert ("cluster_1", KIND_COLOURS["matmul"], "fusion 1: matmul_fusion") in clusters
-    assert ("cluster_2", KIND_COLOURS["row"], "fusion 2: row_fusion") in clusters
+    assert ("cluster_2", KIND_COLOURS["elementwise"], "fusion 2: fusion") in clusters  # rows of 10: no row fusion
     nodes = {label.split("\n")[0]: (label, colour) for _, label, colour in _NODE.findall(dot)}
     assert nodes["matmul"][1] == KIND_COLOURS["matmul"] and nodes["relu"][1] == KIND_COLOURS["elementwise"]
     assert nodes["reduce_max"][1] == KIND_COLOURS["reduction"]
@@ -145,7 +145,7 @@ def _svg_clusters(path: Path) -> int:
 def test_svg_of_fused_mlp(mlp, tmp_path):
     g, probs, _ = mlp
     draw_graph(g, tmp_path / "mlp.svg", fetches=[probs], feeds={"x:0": (4, 784)})
-    assert _svg_clusters(tmp_path / "mlp.svg") == 2
+    assert _svg_clusters(tmp_path / "mlp.svg") == 4
     assert KIND_COLOURS["matmul"] in (tmp_path / "mlp.svg").read_text()
 
 
@@ -200,7 +200,7 @@ def test_documented_picture(tmp_path):
                  "-o", str(tmp_path / "mlp.dot")]) == 0
     dot = (tmp_path / "mlp.dot").read_text()
     svg = (ROOT / "docs" / "images" / "mlp.svg").read_text()
-    assert svg.count('class="cluster"') == dot.count("subgraph cluster_") == 2
+    assert svg.count('class="cluster"') == dot.count("subgraph cluster_") == 4
     assert svg.count('class="node"') == len(re.findall(r"^\s*\w+ \[label=", dot, re.M))
     doc = (ROOT / "docs" / "pictures.md").read_text()
     assert "lowerflow graph build/mlp.pbtxt --feed x:0=64x784 --fetch probs:0 -o docs/images/mlp.svg" in doc
