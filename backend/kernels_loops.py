@@ -167,18 +167,14 @@ def _bounded_for(e: LoopEmitter, op: Operation) -> None:
     """A loop whose upper bound is its first operand: guarded (it may run no iteration) and
     serial, carried values in phis (the operands when it runs none)."""
     body, inner = op.regions[0], LoopEmitter(e.kc, e.env, e.depth + 1)
-    lower, step = ir.Constant(I64, op.attributes["lower"]), op.attributes["step"]
+    lower = ir.Constant(I64, op.attributes["lower"])
     upper, *init = (e.env[v] for v in op.operands)
-    if not init:
-        def run(i: ir.Value) -> None:
-            e.env[body.args[0]] = i
-            inner.run(body)
-        parallel.counted_loop(e.b, lower, upper, run, step, name=f"i{e.depth}")
-        return
-    def carry(i: ir.Value, carried: list[ir.Value]) -> list[ir.Value]:
+
+    def run(i: ir.Value, carried: list[ir.Value]) -> list[ir.Value]:
         e.env.update(zip(body.args, [i, *carried]))
         return inner.run(body)
-    e.env.update(zip(op.results, parallel.counted_loop(e.b, lower, upper, carry, step, f"i{e.depth}", init)))
+    last = parallel.counted_loop(e.b, lower, upper, run, op.attributes["step"], f"i{e.depth}", init)
+    e.env.update(zip(op.results, last))
 
 
 def _unrolled_for(e: LoopEmitter, op: Operation, r: range) -> None:
