@@ -35,7 +35,7 @@ removed until it holds three quarters of that (cf. ccache's max_size cleanup). F
 lists and stats every entry (and sweeps the temporaries), so a process does it at its first
 store into a folder and then once per `scan_every` bytes it stored there (an eighth of the
 limit, at most `SCAN_EVERY_MB`): a scan at every store made n compiles cost O(n^2) (the
-soak's 10,000 signatures went from 26 to 65 s per thousand). The folder can exceed the
+soak's 10,000 signatures went from 26 to 80 s per thousand). The folder can exceed the
 limit by what this process stored since its last scan, at most an eighth of it.
 """
 from __future__ import annotations

@@ -56,7 +56,7 @@ def _index(block: Block, n: Size) -> Value:
 def _arith(block: Block, op: str, x: Size, y: Size) -> Size:
     """Index arithmetic `x op y`, folded where static (and for x * 1, 0 * y, 0 + y)."""
     if isinstance(x, int) and isinstance(y, int):
-        return {"add": x + y, "mul": x * y, "max": max(x, y)}[op]
+        return {"add": x + y, "mul": x * y, "max": max(x, y), "mod": x % y}[op]
     if (op, x) in (("mul", 0), ("add", 0)) or (op, y) == ("mul", 1):
         return x if op == "mul" else y
     return block.add(INDEX_ARITH, [_index(block, x), _index(block, y)], [INDEX], {"op": op}).result

@@ -300,8 +300,6 @@ class _Parser:
         self.expect("<")
         dims_pos = self.lex.pos
         shape = tuple(self.lex.scan_dims())
-        if None in shape and shape != (None,):
-            raise self.lex.error(dims_pos, "a memref of run-time size is flat (memref<?xT>)")
         dtype = self.elem_type()
         strides, offset = None, 0
         if self.accept(","):
@@ -320,7 +318,7 @@ class _Parser:
         self.expect(">")
         try:
             return memref(shape, dtype, strides, offset)
-        except ValueError as e:  # a strided buffer of run-time size
+        except ValueError as e:  # a run-time size that is not one flat contiguous dim
             raise self.lex.error(dims_pos, str(e)) from None
 
     def tensor_type(self) -> TensorType:
