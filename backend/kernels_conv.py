@@ -37,7 +37,7 @@ from llvmlite import ir
 
 from lowerflow.backend import parallel
 from lowerflow.backend.errors import OUT_OF_MEMORY
-from lowerflow.backend.gemm import (F32, KC, MC, ROW_TICKETS, Tile, _c, _elem, _function, _imin, _micro_kernel,
+from lowerflow.backend.gemm import (F32, KC, MC, Tile, _c, _elem, _function, _imin, _micro_kernel,
                                      _pack, tile_for)
 from lowerflow.backend.kernels import KernelCtx
 from lowerflow.backend.lltypes import I1, I32, I64, PTR, declare
@@ -47,6 +47,10 @@ from lowerflow.ir.ops.conv import geometry
 NS_PER_MAC = 1 / 40  # as the packed GEMM's (kernels_matmul.py)
 KCI = 128  # positions per panel of the filter gradient: 128 gathered rows of K=800 are 400 KiB (L2)
 FILTER_TICKETS = 4  # partial sums per thread of the filter gradient
+#: Row-block tickets per thread of the forward and input gradient: a convolution's packed
+#: filter stays in L2 (800x64 is 200 KiB), so, unlike the GEMM's few tall tickets, many small
+#: ones balance the threads at no cost in traffic.
+ROW_TICKETS = 16
 
 
 @dataclass(frozen=True)
