@@ -272,3 +272,35 @@ def test_a_short_gemm_whose_team_shares_one_core_turns_forks_serial():
     assert out.stdout.split(), "the forks never turned serial"
     _, slow, struck = map(int, out.stdout.split())
     assert (slow, struck) == (0, 0), out.stdout
+
+
+MOVE_SCRIPT = """
+import os, threading, numpy as np
+from lowerflow.backend import compile_function, parallel
+from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+F32 = ELEM_TYPES["f32"]
+f = Function("step", [tensor([256, 784], F32), tensor([784, 10], F32)])
+f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
+exe = compile_function(f, threads=2)
+a, b = np.ones((256, 784), np.float32), np.ones((784, 10), np.float32)
+assert (exe.run([a, b])[0] == 784).all()  # the team exists
+cpus = sorted(os.sched_getaffinity(0))
+others = [int(t) for t in os.listdir("/proc/self/task") if int(t) != threading.get_native_id()]
+for t in [0] + others:  # the caller and the team (and any other thread) on one CPU
+    os.sched_setaffinity(t, cpus[:1])
+assert (exe.run([a, b])[0] == 784).all()
+print(sum(sorted(os.sched_getaffinity(t)) == cpus for t in others), parallel._STAY_UNTIL.value)
+"""
+
+
+def test_a_team_thread_on_the_callers_cpu_moves_off_for_the_region():
+    """Pinned beside the caller, the team thread finds itself on the caller's CPU at the
+    region's start, moves to the other CPUs for its share and may run anywhere again after
+    it (`parallel._leave_callers_cpu`, `_rejoin_cpus`): its affinity is the whole mask."""
+    if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs affinity control and two CPUs")
+    out = subprocess.run([sys.executable, "-c", MOVE_SCRIPT], capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    rejoined, _ = map(int, out.stdout.split())
+    assert rejoined == 1, out.stdout
