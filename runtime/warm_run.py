@@ -7,8 +7,9 @@ the fetch structure and the feed keys, except the feed values' dtypes and shapes
 `WarmRun` remembers, for one (fetch structure, feed keys): the fetch mapper's `build`, each
 feed's tensor and numpy dtype, the permutation into step order, and the plan of every feed
 shape combination seen so far. A warm call then only checks that each value is a C-contiguous
-ndarray of the right dtype (a Python float is converted, anything else goes through the
-session's full conversion and its TF1 errors), looks the plan up by the values' shapes (a
+ndarray of the right dtype (a 0-d feed may be a Python float, a one-digit int, a bool or a
+numpy scalar, converted natively; anything else goes through the session's full conversion
+and its TF1 errors), looks the plan up by the values' shapes (a
 shape seen before was checked against the tensor's static shape when it was first fed) and
 calls it. Unknown shapes return `MISS` and the caller takes the cold path, which checks them,
 compiles if needed and remembers the plan here.
@@ -40,7 +41,7 @@ import numpy as np
 
 from lowerflow.backend import NATIVE_STATS
 from lowerflow.backend.errors import ARGUMENT_MISMATCH
-from lowerflow.backend.pyentry import takes_python_float
+from lowerflow.backend.pyentry import takes_scalar
 from lowerflow.runtime import errors
 
 MISS = object()  # a warm call that needs the cold path (feed shapes not seen yet)
@@ -259,9 +260,9 @@ class WarmRun:
         if plan is None:
             return MISS
         # Values that needed no conversion (a new shape, say), or none the native entry does
-        # not do itself, pass unchecked next time; others (Python ints, lists) are checked first.
-        converted = any(v is not g and not (type(g) is float and takes_python_float(v.dtype, v.shape))
-                        for v, g in zip(values, given))
+        # not do itself (a scalar it takes), pass unchecked next time; others (Python ints,
+        # lists) are checked first.
+        converted = any(v is not g and not takes_scalar(type(g), v.dtype, v.shape) for v, g in zip(values, given))
         self.last = None if converted or not plan.exe.checks_arguments else plan
         entry = None if self.last is None else pure_entry(plan)
         self.pure = None if entry is None else (entry, plan)

@@ -69,20 +69,37 @@ def test_entry_refuses_arguments_of_another_dtype_shape_layout_or_type():
     assert exe._fn_py([x, x, out]) == 0 and np.array_equal(out, (x + x) * x)
 
 
-def test_entry_converts_python_floats_for_0d_float_arguments():
+def test_entry_converts_scalars_for_0d_arguments():
+    """A 0-d argument may be one of `pyentry.SCALARS`: converted as np.asarray(v, dtype)
+    rounds (floats, numpy floats, one-digit Python ints for floats and integers, bools for
+    bools); any other scalar is refused before the step runs."""
     for elem, np_dtype in (("f32", np.float32), ("f64", np.float64)):
         exe = compile_function(_scalar_fn(elem))
         vec = np.arange(2, dtype=np_dtype)
-        for value in (0.1, 1e-46, 3.5e38, -0.0, float("inf")):
+        for value in (0.1, 1e-46, 3.5e38, -0.0, float("inf"), np.float64(0.1), np.float32(0.1), np.float64(3.5e38),
+                      7, -(2**30 - 1), 2**29 + 3, 0):
             outs = [np.empty((), np_dtype), np.empty(2, np_dtype)]
-            assert exe._fn_py([value, vec] + outs) == 0
+            assert exe._fn_py([value, vec] + outs) == 0, value
             with np.errstate(over="ignore"):
-                assert outs[0] == np.asarray(value, np_dtype) * 2  # numpy's rounding
-        assert exe._fn_py([1.0, [0.0, 1.0]] + outs) == pyentry.ARGUMENT_MISMATCH  # only 0-d floats
-    exe = compile_function(_scalar_fn("i32"))
-    outs = [np.empty((), np.int32), np.empty(2, np.int32)]
-    assert exe._fn_py([1.0, np.arange(2, dtype=np.int32)] + outs) == pyentry.ARGUMENT_MISMATCH
-    assert exe._fn_py([1, np.arange(2, dtype=np.int32)] + outs) == pyentry.ARGUMENT_MISMATCH
+                assert outs[0] == np.asarray(value, np_dtype) * 2, value  # numpy's rounding
+        for refused in ([0.0, 1.0], 2**30, -(2**30), True, np.int64(1), np.float16(1.0)):
+            assert exe._fn_py([refused, vec] + outs) == pyentry.ARGUMENT_MISMATCH, refused
+    for elem, np_dtype in (("i32", np.int32), ("i64", np.int64)):
+        exe = compile_function(_scalar_fn(elem))
+        vec, outs = np.arange(2, dtype=np_dtype), [np.empty((), np_dtype), np.empty(2, np_dtype)]
+        for value in (1, -5, 0, 2**30 - 1, -(2**30 - 1), np_dtype(-7)):
+            assert exe._fn_py([value, vec] + outs) == 0 and outs[0] == 2 * int(value), value
+        other = np.int64(1) if np_dtype is np.int32 else np.int32(1)
+        for refused in (1.0, 2**30, 2**40, True, other):
+            assert exe._fn_py([refused, vec] + outs) == pyentry.ARGUMENT_MISMATCH, refused
+    f = Function("step", [tensor([], ELEM_TYPES["i1"]), tensor([2], ELEM_TYPES["i1"])])
+    f.set_return([build(f.body, "lf.not", [f.args[0]]).result, f.args[1]])
+    exe = compile_function(f)
+    vec, outs = np.array([True, False]), [np.empty((), np.bool_), np.empty(2, np.bool_)]
+    for value in (True, False, np.bool_(True), np.bool_(False)):
+        assert exe._fn_py([value, vec] + outs) == 0 and outs[0] == (not value), value
+    for refused in (1, 0.0, np.int32(1)):
+        assert exe._fn_py([refused, vec] + outs) == pyentry.ARGUMENT_MISMATCH, refused
 
 
 def _three_results(elem: str):

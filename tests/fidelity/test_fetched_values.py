@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lowerflow as lf
-from fidelity.tf1 import tf1
+from fidelity.tf1 import assert_same_outcome, outcome, tf1
 
 
 def _scalar_fetches(m):
@@ -76,3 +76,29 @@ def test_float_placeholder_trains_a_variable():
         with lf.Session() as sess:
             sess.run(w.initializer)
             assert sess.run(loss, {x: [[1.0, 2.0]]}) == np.float32(3.0)
+
+
+SCALAR_FEEDS = [("float32", np.float64(0.1)), ("float32", np.float32(0.1)), ("float32", 2**29 + 3), ("float32", -7),
+                ("float64", np.float32(0.1)), ("float64", 2**29 + 3), ("int32", 5), ("int32", np.int32(-7)),
+                ("int32", 2**29 + 3), ("int64", -(2**29)), ("int64", np.int64(12345)), ("bool", True),
+                ("bool", np.bool_(False)), ("float32", True), ("int32", 2**40)]
+
+
+@pytest.mark.parametrize("dtype,value", SCALAR_FEEDS, ids=[f"{d}-{type(v).__name__}-{v}" for d, v in SCALAR_FEEDS])
+def test_scalar_feeds_convert_as_tensorflow_does(dtype, value):
+    """Numpy scalars, Python ints and bools fed to 0-d placeholders (the native entry
+    converts most of them, `backend/pyentry.py`): TF1's values and dtypes, or its error,
+    on a first run and on the warm runs after it."""
+    def build(m):
+        x = m.placeholder(getattr(m, dtype), [])
+        return [m.identity(x), m.logical_not(x) if dtype == "bool" else x * 2], {x: value}
+    want = outcome(tf1(), build)
+    with lf.Graph().as_default():
+        fetches, feeds = build(lf)
+        with lf.Session() as sess:
+            for _ in range(3):  # the first run, then the warm path's
+                try:
+                    got = "ok", sess.run(fetches, feeds)
+                except Exception as e:  # noqa: BLE001 - the class is the outcome compared
+                    got = "raises", type(e).__name__
+                assert_same_outcome(got, want)

@@ -46,6 +46,35 @@ def test_python_floats_convert_as_numpy_does(scalar_graph):
     assert np.isnan(sess.run(y, {x: float("nan")}))
 
 
+def test_numpy_scalars_python_ints_and_bools_convert_natively():
+    """A 0-d feed may be a numpy scalar, a Python int of one digit (|v| < 2**30) or a bool:
+    the native entry converts it as np.asarray(v, dtype) does, and the run stays on the
+    warm path's one native call (`WarmRun.pure`); others (2**40, a bool for a float) take
+    the checked path and still convert."""
+    g = tf.Graph()
+    with g.as_default():
+        feeds = {d: tf.placeholder(d, []) for d in (tf.float32, tf.float64, tf.int32, tf.int64, tf.bool)}
+        outs = {d: tf.identity(p) if d is not tf.bool else tf.logical_not(p) for d, p in feeds.items()}
+    cases = {tf.float32: [np.float32(0.1), np.float64(0.1), 5, -7, 2**29 + 3, 2**40, True],
+             tf.float64: [np.float32(0.1), np.float64(0.1), -(2**29 + 3), 0],
+             tf.int32: [5, -5, 0, np.int32(-7), 2**29 + 3],
+             tf.int64: [12345, np.int64(-9), -(2**29)],
+             tf.bool: [True, False, np.bool_(True), np.bool_(False)]}
+    native = (float, int, bool, np.float32, np.float64, np.int32, np.int64, np.bool_)
+    with tf.Session(graph=g) as sess:
+        for d, values in cases.items():
+            for value in values:
+                want = np.asarray(value, d.as_numpy_dtype)
+                want = ~want if d is tf.bool else want
+                for _ in range(3):
+                    out = sess.run(outs[d], {feeds[d]: value})
+                    assert type(out) is type(want[()]) and out == want, (d, value, out)
+                warm = [w for w in sess._warm.values() if getattr(w, "tensors", None) == [feeds[d]]]
+                small = not isinstance(value, (int, np.integer)) or abs(int(value)) < 2**30
+                if type(value) in native and small and not (d is tf.float32 and type(value) is bool):
+                    assert warm and warm[0].pure is not None, (d, value)
+
+
 def test_values_the_native_entry_refuses_are_converted_or_rejected(scalar_graph):
     sess, x, n, _, y, m, _ = scalar_graph
     assert sess.run(y, {x: 2.0}) == 3.0
@@ -59,7 +88,7 @@ def test_values_the_native_entry_refuses_are_converted_or_rejected(scalar_graph)
         sess.run(y, {x: y})
     with pytest.raises(ValueError, match="Cannot feed value"):
         sess.run(y, {x: "text"})
-    for _ in range(2):  # ints stay on the checked path, with its overflow check
+    for _ in range(2):  # ints past one digit take the checked path, with its overflow check
         assert sess.run(m, {n: 5}) == 10
         assert sess.run(m, {n: 2.7}) == 4
         with pytest.raises(TypeError, match="not compatible"):
