@@ -37,7 +37,7 @@ Tickets are few and tall (ROW_TICKETS): a ticket reads all of packed B, which ou
 (4 MiB at 1024^2), so each ticket streams B from L3 once, and within a ticket each B panel
 stays in L2 across its MC blocks. Sixteen tickets of 36 rows a thread left 1024^3 at 7.4 ms on
 2 threads, 1.6x one thread's 11.9 (two one-thread processes side by side: 2.0x); two a thread,
-6.3 ms (Xeon model 167, AVX-512, 4 MiB L2 a core). With MC, KC below, measured in turns in one
+6.3 ms (Xeon model 167, AVX-512, 2 MiB L2 a core). With MC, KC below, measured in turns in one
 process: 8.05 ms before, 6.81 after, numpy's OpenBLAS 6.86.
 """
 from __future__ import annotations
