@@ -10,7 +10,10 @@ Every rule here comes from a crash or slowdown measured with llvmlite:
   callbacks) is freed after the run (`pass_builder.py`);
 - `verify()` before optimising (LLVM has assertions on: bad IR aborts instead of raising);
 - unrolling and interleaving off: halves compile time, no measured runtime loss;
-- undefined externals are checked before JIT (MCJIT would segfault when called).
+- undefined externals are checked before JIT (MCJIT would segfault when called);
+- a library loaded for the JIT is also opened by ctypes (`load_library`): LLVM closes its
+  own handles at exit, and libgomp, unmapped under its still-spinning threads, crashed
+  the exiting process (OMP_WAIT_POLICY=active).
 Code is always made the same way, whether it then goes to the disk cache or not: the
 optimised module is emitted as an object by a JIT TargetMachine (`compile_object`) and
 loaded into an MCJIT engine built from an empty module (`JitModule`, 2.5 ms).
@@ -37,6 +40,11 @@ PIPELINE = {"speed_level": 3, "loop_vectorization": True, "slp_vectorization": T
 JIT_TM = {"opt": 3, "reloc": "static", "codemodel": "jitdefault", "jit": True}
 
 
+#: ctypes handles of the libraries loaded for the JIT: never closed, so a library stays
+#: mapped after LLVM's static destructors close their handles at exit.
+_KEPT: list[ctypes.CDLL] = []
+
+
 def load_library(name: str, soname: str) -> bool:
     """Make a shared library's symbols resolvable for MCJIT. The usual soname is tried
     first: `ctypes.util.find_library` runs ldconfig/gcc subprocesses, milliseconds that
@@ -46,8 +54,9 @@ def load_library(name: str, soname: str) -> bool:
         if path:
             try:
                 llvm.load_library_permanently(path)
+                _KEPT.append(ctypes.CDLL(path))
                 return True
-            except RuntimeError:
+            except (RuntimeError, OSError):
                 continue
     return False
 

@@ -304,3 +304,29 @@ def test_a_team_thread_on_the_callers_cpu_moves_off_for_the_region():
     assert out.returncode == 0, out.stderr
     rejoined, _ = map(int, out.stdout.split())
     assert rejoined == 1, out.stdout
+
+
+EXIT_SCRIPT = """
+import numpy as np
+from lowerflow.backend import compile_function
+from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+F32 = ELEM_TYPES["f32"]
+f = Function("step", [tensor([256, 784], F32), tensor([784, 10], F32)])
+f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
+exe = compile_function(f, threads=2)
+a, b = np.ones((256, 784), np.float32), np.ones((784, 10), np.float32)
+for _ in range(20):
+    assert (exe.run([a, b])[0] == 784).all()
+print("ok")
+"""
+
+
+def test_exit_while_the_team_spins():
+    """With OMP_WAIT_POLICY=active the team still spins when the process exits: libgomp
+    must stay mapped after LLVM closes its own library handles (`jit.load_library`), or
+    the exit crashed with SIGSEGV."""
+    env = {**os.environ, "OMP_WAIT_POLICY": "active"}
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], capture_output=True, text=True, timeout=120,
+                             check=False, env=env)
+        assert (out.returncode, out.stdout.strip()) == (0, "ok"), out.stderr
