@@ -13,8 +13,11 @@ compiler's own loops; XLA's CPU backend calling Eigen's contraction from its emi
   elementwise nest (`loop_build.elementwise_nest`) over the product's shape, loading each
   product element from that buffer and each operand the epilogue reads at its broadcast
   strides, and storing every yielded value (the first in place: each point is read before
-  it is written). The nest has no `parallel` hint: the epilogue is O(m*n) after the
-  O(m*n*k) product and stays on the product's thread, as its kernel did before this level.
+  it is written). Its outer loop is `parallel`, as any elementwise nest's: the backend
+  splits it when its estimated cost is worth a fork (an Adam update of a 784x256 weight,
+  ~10 ops with a square root and a division per element, took ~150 µs on the calling
+  thread after its 2-thread product; split, the MLP Adam step went from 782 to 656 µs),
+  and a bias + relu epilogue stays on one thread.
 - "lf.conv2d_fusion": one "loop.call_fused" {name = "conv2d"}, the epilogue as its region of
   "loop.scalar"s: the backend applies it to each block of output rows the convolution has
   just computed, on that thread, while the block is in cache (Grappler's _FusedConv2D; a
@@ -73,4 +76,4 @@ def _fusion(op: Operation, body: Block, outs: list[Value], ins: list[Value]) -> 
     shape = core.result.type.shape
     if prod(shape) and (epilogue or list(yielded) != [core.result]):
         elementwise_nest(body, shape, [outs[0], *extra], outs,
-                         lambda b, loaded: compute_scalars(b, epilogue, params, yielded, loaded), parallel=False)
+                         lambda b, loaded: compute_scalars(b, epilogue, params, yielded, loaded))

@@ -34,8 +34,8 @@ func.func @transposed_batch(%x: tensor<2x5x3xf32>, %w: tensor<4x5xf32>) -> tenso
 // -----
 
 // A matmul fusion: the GEMM into the result buffer, then the bias + relu epilogue as the
-// elementwise nest over it (no parallel hint: it stays on the product's thread), reading
-// the product in place and the bias through a stride-0 view.
+// elementwise nest over it (its outer loop may be split across threads like any such nest),
+// reading the product in place and the bias through a stride-0 view.
 // CHECK-LABEL: func.func @dense_relu
 // CHECK-NEXT:    "loop.kernel"(%arg0, %arg1, %arg2) ({
 // CHECK-NEXT:    ^bb0(%[[C:.*]]: memref<3x4xf32>, %[[A:.*]]: memref<3x5xf32>, %[[B:.*]]: memref<5x4xf32>, %[[BIAS:.*]]: memref<4xf32>):
@@ -53,7 +53,7 @@ func.func @transposed_batch(%x: tensor<2x5x3xf32>, %w: tensor<4x5xf32>) -> tenso
 // CHECK-NEXT:          "lf.yield"() : () -> ()
 // CHECK-NEXT:        }) {lower = 0 : i64, step = 1 : i64, upper = 4 : i64, vector = true} : () -> ()
 // CHECK-NEXT:        "lf.yield"() : () -> ()
-// CHECK-NEXT:      }) {lower = 0 : i64, step = 1 : i64, upper = 3 : i64} : () -> ()
+// CHECK-NEXT:      }) {lower = 0 : i64, parallel = true, step = 1 : i64, upper = 3 : i64} : () -> ()
 // CHECK-NEXT:      "lf.yield"() : () -> ()
 // CHECK-NOT:     lf.matmul_fusion
 func.func @dense_relu(%x: tensor<3x5xf32>, %w: tensor<5x4xf32>, %b: tensor<4xf32>) -> tensor<3x4xf32> {
