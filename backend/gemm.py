@@ -335,14 +335,18 @@ def _macro_kernel(m: ir.Module, g: Gemm, t: Tile, pack_a: ir.Function | None, uk
     return fn
 
 
-def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.Function:
-    """`i32 gemm(A, B, C)` for `g` (M, N, K >= 1) in module `m`: 0, or OUT_OF_MEMORY when
-    the packing buffers cannot be allocated. `threads` > 1 splits rows across threads;
-    `vector_registers` (16 or 32) of the target choose the register tile. Matmuls of the
-    same shape and layout in one module share the function."""
+def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int, epilogue: ir.Function | None = None,
+              extra: int = 0) -> ir.Function:
+    """`i32 gemm(A, B, C, extra...)` for `g` (M, N, K >= 1) in module `m`: 0, OUT_OF_MEMORY
+    when the packing buffers cannot be allocated, or the `epilogue`'s first non-zero
+    status. `threads` > 1 splits rows across threads; `vector_registers` (16 or 32) of the
+    target choose the register tile. With `epilogue(C, extra..., lo, hi)`, each row ticket
+    (alone: all the rows) calls it on its rows once their sums are whole, on its thread,
+    while they are in cache. Matmuls of the same shape and layout in one module share the
+    function, unless fused."""
     (sa_i, sa_k), (sb_k, sb_j) = g.a_strides, g.b_strides
     name = f"gemm.{g.m}x{g.k}x{g.n}.a{sa_i}_{sa_k}.b{sb_k}_{sb_j}.t{threads}.r{vector_registers}"
-    if name in m.globals:
+    if epilogue is None and name in m.globals:
         return m.globals[name]
     t = tile_for(vector_registers, g.n)
     MR, NR = t.mr, t.nr
@@ -352,8 +356,9 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
     pack_a = None if in_place else _pack(m, MR, g.a_strides[0], g.a_strides[1], t.lanes)
     pack_b = _pack(m, NR, g.b_strides[1], g.b_strides[0], t.lanes)
     macro = _macro_kernel(m, g, t, pack_a, _micro_kernel(m, t, g.n, g.a_strides if in_place else None))
-    fn, entry = _function(m, name, I32, [PTR, PTR, PTR], captured=threads > 1)
-    a, bm, c = fn.args
+    fn, entry = _function(m, name if epilogue is None else f"{name}.epilogue", I32, [PTR] * (3 + extra),
+                          captured=threads > 1)
+    a, bm, c, *extras = fn.args
     b = ir.IRBuilder(fn.append_basic_block("body"))
     kc_max = min(KC, g.k)  # packed panels are zero-padded to whole strips:
     nc_max, mc_max = -(-min(NC, g.n) // NR) * NR, -(-min(MC, g.m) // MR) * MR
@@ -386,16 +391,22 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
             for_range(bb, k_panels, k_panel, name="pb")
         for_range(bb, n_panels, column_panel, name="jb")
 
-    def serial(bb: ir.IRBuilder, a_: ir.Value, bm_: ir.Value, c_: ir.Value, ap_: ir.Value, bp_: ir.Value) -> None:
+    def finish(bb: ir.IRBuilder, c_: ir.Value, ex: list[ir.Value], lo: ir.Value, hi: ir.Value) -> ir.Value | None:
+        """The epilogue on C's rows [lo, hi), whose sums are whole: its status (None without)."""
+        return None if epilogue is None else bb.call(epilogue, [c_, *ex, lo, hi])
+
+    def serial(bb: ir.IRBuilder, a_: ir.Value, bm_: ir.Value, c_: ir.Value, ap_: ir.Value, bp_: ir.Value,
+               ex: list[ir.Value]) -> ir.Value | None:
         """One thread: pack each panel of B, multiply all of C's rows by it."""
         def panel(jc: ir.Value, nc: ir.Value, pc: ir.Value, kc: ir.Value, _index: ir.Value) -> None:
             bb.call(pack_b, [bm_, bp_, jc, pc, nc, kc])
             bb.call(macro, [a_, c_, ap_, bp_, jc, nc, pc, kc, _c(0), _c(g.m)])
         panel_loops(bb, panel)
+        return finish(bb, c_, ex, _c(0), _c(g.m))
 
     rows_per = parallel.chunk_size(g.m, MR, threads, ROW_TICKETS)
     if threads == 1:
-        serial(b, a, bm, c, ap, bp)
+        rc = serial(b, a, bm, c, ap, bp, extras)
     else:
         # counters: [B strips packed (tickets), C row blocks (tickets), then per panel the
         # columns of it packed so far]
@@ -403,11 +414,11 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
         strips = -(-min(NC, g.n) // NR)
         per_pack = -(-strips // (threads * parallel.CHUNKS_PER_THREAD))  # strips a packing ticket
 
-        def share(wb: ir.IRBuilder, v: list, team: parallel.Team) -> None:
+        def share(wb: ir.IRBuilder, v: list, team: parallel.Team) -> ir.Value:
             """Every thread: take tickets to pack B's panels (all of them, into one buffer
             each), then tickets of C's rows, each over every panel, so no barrier: a row
             block waits only for the panels it reads to be packed (`parallel.wait_at_least`)."""
-            a_, bm_, c_, ap_, bp_, counter = v
+            a_, bm_, c_, ap_, bp_, counter, *ex = v
             own_ap = _elem(wb, ap_, wb.mul(team.tid, _c(kc_max * mc_max)))
 
             def panel_of(t: ir.Value) -> tuple:
@@ -425,19 +436,20 @@ def emit_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int) -> ir.
                     wb.call(pack_b, [bm_, dst, wb.add(jc, lo), pc, cols, kc])
                     wb.atomic_rmw("add", _elem64(wb, counter, wb.add(index, _c(2))), cols, "release")
 
-            def rows(lo: ir.Value, hi: ir.Value) -> None:
+            def rows(lo: ir.Value, hi: ir.Value) -> ir.Value | None:
                 def panel(jc: ir.Value, nc: ir.Value, pc: ir.Value, kc: ir.Value, index: ir.Value) -> None:
                     parallel.wait_at_least(wb, team, _elem64(wb, counter, wb.add(index, _c(2))), nc)
                     wb.call(macro, [a_, c_, own_ap, _elem(wb, bp_, wb.mul(index, _c(bp_floats))),
                                     jc, nc, pc, kc, lo, hi])
                 panel_loops(wb, panel)
+                return finish(wb, c_, ex, lo, hi)
             parallel.ticket_loop(wb, team, _elem64(wb, counter, _c(0)),
                                  _c(k_panels * n_panels * -(-strips // per_pack)), _c(1), pack, counted=False)
-            parallel.ticket_loop(wb, team, _elem64(wb, counter, _c(1)), _c(g.m), _c(rows_per), rows)
-        parallel.fork(b, entry, [a, bm, c, ap, bp, tickets], threads, share, f"{fn.name}.omp",
-                      lambda: serial(b, a, bm, c, ap, bp), by_cpu=True)  # alone: the serial loops
+            return parallel.ticket_loop(wb, team, _elem64(wb, counter, _c(1)), _c(g.m), _c(rows_per), rows)
+        rc = parallel.fork(b, entry, [a, bm, c, ap, bp, tickets, *extras], threads, share, f"{fn.name}.omp",
+                           lambda: serial(b, a, bm, c, ap, bp, extras), by_cpu=True)  # alone: the serial loops
     b.call(free, [ap])
     b.call(free, [bp])
-    b.ret(ir.Constant(I32, 0))
+    b.ret(rc if rc is not None else ir.Constant(I32, 0))
     entry.branch(fn.blocks[1])
     return fn

@@ -1,10 +1,11 @@
 """The "conv2d" micro-kernel with its epilogue: what "loop.call_fused" {name = "conv2d"} (an
 "lf.conv2d_fusion", `ir/loop_lowering_gemm.py`) emits; without one it is `kernels_conv.py`'s
-forward convolution.
+forward convolution. And `row_epilogue`, which the "gemm" micro-kernel's fused form uses too
+(`kernels_matmul.py`).
 
-The convolution of `kernels_conv.py` takes the epilogue as a function of a row range that
-the kernel calls on each block of output rows once the block is computed (on the thread
-that computed it, while the block is in cache): the bias and relu of Grappler's
+The convolution of `kernels_conv.py` and the GEMMs take the epilogue as a function of a row
+range that the kernel calls on each block of output rows once the block is computed (on the
+thread that computed it, while the block is in cache): the bias and relu of Grappler's
 _FusedConv2D cost no pass over memory of their own. The function reads each row's product
 elements from the first result buffer, each epilogue buffer at its broadcast offset (a
 row's part computed once per row, then contiguous or constant along the row), runs the
@@ -23,7 +24,7 @@ from lowerflow.backend.loops import for_range
 from lowerflow.backend.kernels import Buffer, KernelCtx
 
 
-def _row_epilogue(kc: KernelCtx, epilogue) -> ir.Function:
+def row_epilogue(kc: KernelCtx, epilogue) -> ir.Function:
     """`i32 epi(results..., epilogue buffers..., lo, hi)`: the epilogue over rows [lo, hi) of
     the [rows, n] product in the first result."""
     results, operands = kc.results, epilogue.buffers
@@ -90,7 +91,7 @@ def lower_conv2d(kc: KernelCtx, attrs: dict, epilogue=None) -> None:
     g = kernels_conv.forward_geometry(attrs, x.type.shape, f.type.shape, host.type.shape)
     if not prod(host.type.shape):
         return
-    fn = _row_epilogue(kc, epilogue)
+    fn = row_epilogue(kc, epilogue)
     buffers = [*kc.results, *epilogue.buffers]
     if g.k == 0:  # a product of zeros, then the epilogue over every row
         kernels_conv.call(kc, kernels_conv.emit_conv, g, [x, f, host])

@@ -25,9 +25,8 @@ from math import prod
 
 from llvmlite import ir
 
-from lowerflow.backend import parallel
+from lowerflow.backend import gemm_narrow, kernels_conv, kernels_fused, parallel
 from lowerflow.backend.errors import OUT_OF_MEMORY
-from lowerflow.backend import gemm_narrow
 from lowerflow.backend.gemm import Gemm, emit_gemm
 from lowerflow.backend.kernels import KernelCtx
 from lowerflow.backend.kernels_reduce import constant, convert, float_sum, fold_range, offset, scalar_op
@@ -42,8 +41,10 @@ NS_PER_MAC = 1 / 40  # the packed kernel's rate at 128^3-256^3 (40-50 GMAC/s; 2 
 NS_PER_MAC_NARROW = 1 / 40  # the narrow kernel's (gemm_narrow.py)
 
 
-def lower_gemm(kc: KernelCtx, attrs: dict) -> None:
-    """The "gemm" micro-kernel: c = matmul(a, b) on `kc`'s buffers (`attrs`: the transposes)."""
+def lower_gemm(kc: KernelCtx, attrs: dict, epilogue=None) -> None:
+    """The "gemm" micro-kernel: c = matmul(a, b) on `kc`'s buffers (`attrs`: the transposes),
+    then with `epilogue` (a `kernels_loops.Epilogue`, one matrix only) that on each block of
+    C's rows the kernel computed, where it computed them (`kernels_fused.row_epilogue`)."""
     (a, bm), c = kc.operands, kc.results[0]
     ta, tb = attrs["transpose_a"], attrs["transpose_b"]
     m, k = matrix_dims(a.type, ta)
@@ -97,21 +98,38 @@ def lower_gemm(kc: KernelCtx, attrs: dict) -> None:
 
     g, registers = Gemm(m, n, k, a_ik, b_kj), kc.target.vector_registers
     narrow = gemm_narrow.handles(g, registers)
+    fused = {}
+    if epilogue is not None:
+        assert not dims, "a fused epilogue takes one matrix"
+        extra = [buf.ptr for buf in [*kc.results[1:], *epilogue.buffers]]
+        fused = {"epilogue": kernels_fused.row_epilogue(kc, epilogue), "extra": len(extra)}
+    def all_rows() -> None:
+        """The fused epilogue (if any) on all of C, after a kernel that does not apply it."""
+        if fused:
+            rows = [c.ptr, *extra, ir.Constant(I64, 0), ir.Constant(I64, m)]
+            kernels_conv.return_status(kc, b.call(fused["epilogue"], rows))
+
     if dtype.name == "f32" and m >= 4 and (n >= 4 or narrow) and m * n * k >= PACKED_FROM:
-        if narrow:
+        if narrow:  # its rows are narrower than an epilogue is fused for (FUSED_COLUMNS)
             threads = parallel.threads_for(kc, m * n * k * NS_PER_MAC_NARROW, gemm_narrow.SPLIT_FROM_NS)
-            gemm = gemm_narrow.emit_narrow_gemm(kc.module, g, threads, registers)
+            gemm, applied = gemm_narrow.emit_narrow_gemm(kc.module, g, threads, registers), {}
         else:
             threads = parallel.threads_for(kc, m * n * k * NS_PER_MAC)
-            gemm = emit_gemm(kc.module, g, threads, registers)
+            gemm, applied = emit_gemm(kc.module, g, threads, registers, **fused), fused
 
         def per_batch(offsets: list[ir.Value]) -> None:
             ptrs = [b.gep(buf.ptr, [off], source_etype=ir.FloatType(), inbounds=True)
                     for buf, off in zip((a, bm, c), offsets)]
-            kc.error_if(b, b.icmp_unsigned("!=", b.call(gemm, ptrs), ir.Constant(I32, 0)), OUT_OF_MEMORY)
+            rc = b.call(gemm, ptrs + (extra if applied else []))
+            if applied:  # OUT_OF_MEMORY or the epilogue's status
+                kernels_conv.return_status(kc, rc)
+            else:
+                kc.error_if(b, b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), OUT_OF_MEMORY)
+                all_rows()
     else:
         def per_batch(offsets: list[ir.Value]) -> None:
             for_range(b, m, lambda i: row(i, *offsets), name="i")
+            all_rows()
 
     if dims:
         loop_nest(b, dims, strides, per_batch)

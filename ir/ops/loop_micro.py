@@ -82,7 +82,7 @@ def tensor_op_kernel(op_name: str, epilogue: bool = False) -> MicroKernel:
 
 MICRO_KERNELS: dict[str, MicroKernel] = {
     "gemm_tile": MicroKernel(_gemm_tile_check, _gemm_tile),  # c[m, n] += a[m, k] @ b[k, n] (backend: gemm.py)
-    "gemm": tensor_op_kernel("lf.matmul"),
+    "gemm": tensor_op_kernel("lf.matmul", epilogue=True),
     "conv2d": tensor_op_kernel("lf.conv2d", epilogue=True),
     "conv2d_backprop_input": tensor_op_kernel("lf.conv2d_backprop_input"),
     "conv2d_backprop_filter": tensor_op_kernel("lf.conv2d_backprop_filter"),

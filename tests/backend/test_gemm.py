@@ -11,7 +11,8 @@ import pytest
 
 from lowerflow.backend import build_llvm_module, compile_function, gemm, jit, kernels_matmul
 from lowerflow.backend.kernels import Target
-from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+from lowerflow.ir import ELEM_TYPES, Function, Module, build, tensor
+from lowerflow.passes import PassManager
 
 F32 = ELEM_TYPES["f32"]
 
@@ -114,7 +115,8 @@ def test_same_shapes_share_one_gemm():
 FORK_GEMM = """
 import os, numpy as np
 from lowerflow.backend import compile_function
-from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+from lowerflow.ir import ELEM_TYPES, Function, Module, build, tensor
+from lowerflow.passes import PassManager
 f32 = ELEM_TYPES["f32"]
 f = Function("step", [tensor([300, 400], f32), tensor([400, 500], f32)])
 f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
@@ -134,3 +136,28 @@ def test_forked_child_runs_the_parallel_gemm_alone(tmp_path):
     proc = subprocess.run([sys.executable, "-c", FORK_GEMM], env=env, capture_output=True, text=True,
                           timeout=120, check=True)
     assert proc.stdout.split() == ["0"], proc.stdout + proc.stderr
+
+
+def _dense_relu(m, k, n):
+    """relu(x @ w + b) as one matmul fusion (its epilogue applied by the GEMM to its rows)."""
+    f = Function("step", [tensor([m, k], F32), tensor([k, n], F32), tensor([n], F32)])
+    x, w, bias = f.args
+    product = build(f.body, "lf.matmul", [x, w], {"transpose_a": False, "transpose_b": False}).result
+    f.set_return([build(f.body, "lf.relu", [build(f.body, "lf.add", [product, bias]).result]).result])
+    PassManager("fuse").run(Module([f]))
+    return f
+
+
+@pytest.mark.parametrize("m,k,n", [(200, 300, 64), (97, 777, 2061), (5, 40, 16), (3, 5, 16)])
+def test_fused_epilogue_on_every_row_block(m, k, n):
+    """The epilogue runs on each row ticket's rows once their sums are whole: the packed
+    GEMM on 1 and 2 threads (tickets over several K and N panels), and the loop nest of
+    a small product, agree bitwise with each other and with numpy to rounding."""
+    f = _dense_relu(m, k, n)
+    assert any(o.name == "lf.matmul_fusion" for o in f.body.ops)
+    rng = np.random.default_rng(m + n)
+    args = [rng.standard_normal(shape).astype(np.float32) for shape in ([m, k], [k, n], [n])]
+    one = compile_function(f, threads=1).run(args)[0]
+    two = compile_function(f, threads=2).run(args)[0]
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_allclose(one, np.maximum(args[0] @ args[1] + args[2], 0), rtol=2e-4, atol=2e-4)

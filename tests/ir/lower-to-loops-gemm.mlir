@@ -33,39 +33,31 @@ func.func @transposed_batch(%x: tensor<2x5x3xf32>, %w: tensor<4x5xf32>) -> tenso
 
 // -----
 
-// A matmul fusion: the GEMM into the result buffer, then the bias + relu epilogue as the
-// elementwise nest over it (its outer loop may be split across threads like any such nest),
-// reading the product in place and the bias through a stride-0 view.
+// A matmul fusion of one matrix of 16 columns or more: one "loop.call_fused" of the GEMM,
+// its region the bias + relu epilogue on one element of the product and one of the bias,
+// applied by the kernel to each block of rows it computes, on that thread.
 // CHECK-LABEL: func.func @dense_relu
 // CHECK-NEXT:    "loop.kernel"(%arg0, %arg1, %arg2) ({
-// CHECK-NEXT:    ^bb0(%[[C:.*]]: memref<3x4xf32>, %[[A:.*]]: memref<3x5xf32>, %[[B:.*]]: memref<5x4xf32>, %[[BIAS:.*]]: memref<4xf32>):
-// CHECK-NEXT:      "loop.call_kernel"(%[[C]], %[[A]], %[[B]]) {name = "gemm", transpose_a = false, transpose_b = false}
-// CHECK-NEXT:      %[[V:.*]] = "loop.view"(%[[BIAS]]) {shape = [3 : i64, 4 : i64], strides = [0 : i64, 1 : i64]}
-// CHECK-NEXT:      "loop.for"() ({
-// CHECK-NEXT:      ^bb0(%[[I:.*]]: index):
-// CHECK-NEXT:        "loop.for"() ({
-// CHECK-NEXT:        ^bb0(%[[J:.*]]: index):
-// CHECK-NEXT:          %[[P:.*]] = "loop.load"(%[[C]], %[[I]], %[[J]]) : (memref<3x4xf32>, index, index) -> f32
-// CHECK-NEXT:          %[[Q:.*]] = "loop.load"(%[[V]], %[[I]], %[[J]])
-// CHECK-NEXT:          %[[S:.*]] = "loop.scalar"(%[[P]], %[[Q]]) {op = "lf.add"} : (f32, f32) -> f32
-// CHECK-NEXT:          %[[R:.*]] = "loop.scalar"(%[[S]]) {op = "lf.relu"} : (f32) -> f32
-// CHECK-NEXT:          "loop.store"(%[[R]], %[[C]], %[[I]], %[[J]]) : (f32, memref<3x4xf32>, index, index) -> ()
-// CHECK-NEXT:          "lf.yield"() : () -> ()
-// CHECK-NEXT:        }) {lower = 0 : i64, step = 1 : i64, upper = 4 : i64, vector = true} : () -> ()
-// CHECK-NEXT:        "lf.yield"() : () -> ()
-// CHECK-NEXT:      }) {lower = 0 : i64, parallel = true, step = 1 : i64, upper = 3 : i64} : () -> ()
+// CHECK-NEXT:    ^bb0(%[[C:.*]]: memref<3x16xf32>, %[[A:.*]]: memref<3x5xf32>, %[[B:.*]]: memref<5x16xf32>, %[[BIAS:.*]]: memref<16xf32>):
+// CHECK-NEXT:      "loop.call_fused"(%[[C]], %[[A]], %[[B]], %[[BIAS]]) ({
+// CHECK-NEXT:      ^bb0(%[[P:.*]]: f32, %[[Q:.*]]: f32):
+// CHECK-NEXT:        %[[S:.*]] = "loop.scalar"(%[[P]], %[[Q]]) {op = "lf.add"} : (f32, f32) -> f32
+// CHECK-NEXT:        %[[R:.*]] = "loop.scalar"(%[[S]]) {op = "lf.relu"} : (f32) -> f32
+// CHECK-NEXT:        "lf.yield"(%[[R]]) : (f32) -> ()
+// CHECK-NEXT:      }) {inputs = 2 : i64, name = "gemm", transpose_a = false, transpose_b = false}
 // CHECK-NEXT:      "lf.yield"() : () -> ()
 // CHECK-NOT:     lf.matmul_fusion
-func.func @dense_relu(%x: tensor<3x5xf32>, %w: tensor<5x4xf32>, %b: tensor<4xf32>) -> tensor<3x4xf32> {
-  %p = "lf.matmul"(%x, %w) {transpose_a = false, transpose_b = false} : (tensor<3x5xf32>, tensor<5x4xf32>) -> tensor<3x4xf32>
-  %a = "lf.add"(%p, %b) : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
-  %r = "lf.relu"(%a) : (tensor<3x4xf32>) -> tensor<3x4xf32>
-  "func.return"(%r) : (tensor<3x4xf32>) -> ()
+func.func @dense_relu(%x: tensor<3x5xf32>, %w: tensor<5x16xf32>, %b: tensor<16xf32>) -> tensor<3x16xf32> {
+  %p = "lf.matmul"(%x, %w) {transpose_a = false, transpose_b = false} : (tensor<3x5xf32>, tensor<5x16xf32>) -> tensor<3x16xf32>
+  %a = "lf.add"(%p, %b) : (tensor<3x16xf32>, tensor<16xf32>) -> tensor<3x16xf32>
+  %r = "lf.relu"(%a) : (tensor<3x16xf32>) -> tensor<3x16xf32>
+  "func.return"(%r) : (tensor<3x16xf32>) -> ()
 }
 
 // -----
 
-// Two results, B transposed: the product's buffer is the first result's; both are stored.
+// Two results, B transposed, rows narrower than 16: the GEMM call, then the nest; the
+// product's buffer is the first result's; both are stored.
 // CHECK-LABEL: func.func @two_results
 // CHECK:         ^bb0(%[[R0:.*]]: memref<2x2xf32>, %[[R1:.*]]: memref<2x2xf32>, %{{.*}}: memref<2x3xf32>, %{{.*}}: memref<2x3xf32>, %{{.*}}: memref<2x2xf32>):
 // CHECK-NEXT:      "loop.call_kernel"(%[[R0]], {{.*}}) {name = "gemm", transpose_a = false, transpose_b = true}
@@ -78,6 +70,28 @@ func.func @two_results(%x: tensor<2x3xf32>, %w: tensor<2x3xf32>, %b: tensor<2x2x
   %a = "lf.sub"(%p, %b) : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
   %t = "lf.tanh"(%a) : (tensor<2x2xf32>) -> tensor<2x2xf32>
   "func.return"(%t, %a) : (tensor<2x2xf32>, tensor<2x2xf32>) -> ()
+}
+
+// -----
+
+// A batched matmul fusion: the GEMM call into the result buffer, then the epilogue as the
+// elementwise nest over it (its outer loop may split across threads), reading the product
+// in place and the bias through a stride-0 view.
+// CHECK-LABEL: func.func @batched_bias
+// CHECK:           "loop.call_kernel"(%{{.*}}, %{{.*}}, %{{.*}}) {name = "gemm", transpose_a = false, transpose_b = false}
+// CHECK-NEXT:      %[[C:.*]] = "loop.view"(%{{.*}}) {shape = [6 : i64, 4 : i64], strides = [4 : i64, 1 : i64]}
+// CHECK-NEXT:      %[[V:.*]] = "loop.view"(%{{.*}}) {shape = [6 : i64, 4 : i64], strides = [0 : i64, 1 : i64]}
+// CHECK-NEXT:      %[[OUT:.*]] = "loop.view"(%{{.*}}) {shape = [6 : i64, 4 : i64], strides = [4 : i64, 1 : i64]}
+// CHECK:             %[[P:.*]] = "loop.load"(%[[C]],
+// CHECK-NEXT:        %[[Q:.*]] = "loop.load"(%[[V]],
+// CHECK-NEXT:        %[[S:.*]] = "loop.scalar"(%[[P]], %[[Q]]) {op = "lf.add"} : (f32, f32) -> f32
+// CHECK-NEXT:        "loop.store"(%[[S]], %[[OUT]],
+// CHECK:           }) {lower = 0 : i64, parallel = true, step = 1 : i64, upper = 6 : i64} : () -> ()
+// CHECK-NOT:     lf.matmul_fusion
+func.func @batched_bias(%x: tensor<2x3x5xf32>, %w: tensor<5x4xf32>, %b: tensor<4xf32>) -> tensor<2x3x4xf32> {
+  %p = "lf.matmul"(%x, %w) {transpose_a = false, transpose_b = false} : (tensor<2x3x5xf32>, tensor<5x4xf32>) -> tensor<2x3x4xf32>
+  %a = "lf.add"(%p, %b) : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  "func.return"(%a) : (tensor<2x3x4xf32>) -> ()
 }
 
 // -----

@@ -136,6 +136,17 @@ FUSED = '''    "loop.call_fused"(%c, %x, %y) ({
     }) {name = "gemm", inputs = 2, transpose_a = false, transpose_b = false} : (memref<2x4xf32>, memref<2x3xf32>, memref<3x4xf32>) -> ()'''
 
 
+def test_a_fused_gemm_call_interprets_and_runs():
+    """"loop.call_fused" {name = "gemm"}: the product, then the epilogue on it (the backend
+    applies it to each block of rows the GEMM computes)."""
+    m = parse_module(CALL.replace("CALL_LINE", FUSED))
+    verify(m)
+    a, b = np.arange(6, dtype=np.float32).reshape(2, 3) - 3, np.arange(12, dtype=np.float32).reshape(3, 4) - 5
+    want = np.maximum(a @ b, 0)
+    np.testing.assert_array_equal(run_function(m.functions[0], [a, b])[0], want)
+    np.testing.assert_allclose(compile_function(m.functions[0]).run([a, b])[0], want)
+
+
 def test_a_gemm_call_interprets_and_runs():
     m = parse_module(CALL.replace("CALL_LINE", GEMM))
     verify(m)
@@ -150,7 +161,7 @@ def test_a_gemm_call_interprets_and_runs():
     (GEMM.replace("%c, %x, %y", "%c, %y, %x").replace("memref<2x3xf32>, memref<3x4xf32>)",
                                                        "memref<3x4xf32>, memref<2x3xf32>)"), "lf.matmul kernel"),
     (GEMM.replace('"gemm"', '"gemm_fast"'), "unknown micro-kernel 'gemm_fast'"),
-    (FUSED, "takes no epilogue"),
+    (FUSED.replace('"gemm"', '"gemm_tile"'), "takes no epilogue"),
     (GEMM.replace("%c, %x, %y", "%y, %x, %c").replace("transpose_a = false", "transpose_a = true").replace(
         "(memref<2x4xf32>, memref<2x3xf32>, memref<3x4xf32>)", "(memref<3x4xf32>, memref<2x3xf32>, memref<2x4xf32>)"),
      "writes an operand's buffer"),
