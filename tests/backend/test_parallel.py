@@ -274,7 +274,9 @@ def test_a_short_gemm_whose_team_shares_one_core_turns_forks_serial():
     assert (slow, struck) == (0, 0), out.stdout
 
 
-MOVE_SCRIPT = """
+#: A script's start: the 2-thread narrow GEMM of the logistic-regression step, `exe`, on
+#: operands of ones, `a` and `b`.
+NARROW_PRODUCT = """
 import os, threading, numpy as np
 from lowerflow.backend import compile_function, parallel
 from lowerflow.ir import ELEM_TYPES, Function, build, tensor
@@ -283,6 +285,8 @@ f = Function("step", [tensor([256, 784], F32), tensor([784, 10], F32)])
 f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
 exe = compile_function(f, threads=2)
 a, b = np.ones((256, 784), np.float32), np.ones((784, 10), np.float32)
+"""
+MOVE_SCRIPT = NARROW_PRODUCT + """
 assert (exe.run([a, b])[0] == 784).all()  # the team exists
 cpus = sorted(os.sched_getaffinity(0))
 others = [int(t) for t in os.listdir("/proc/self/task") if int(t) != threading.get_native_id()]
@@ -306,15 +310,7 @@ def test_a_team_thread_on_the_callers_cpu_moves_off_for_the_region():
     assert rejoined == 1, out.stdout
 
 
-EXIT_SCRIPT = """
-import numpy as np
-from lowerflow.backend import compile_function
-from lowerflow.ir import ELEM_TYPES, Function, build, tensor
-F32 = ELEM_TYPES["f32"]
-f = Function("step", [tensor([256, 784], F32), tensor([784, 10], F32)])
-f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
-exe = compile_function(f, threads=2)
-a, b = np.ones((256, 784), np.float32), np.ones((784, 10), np.float32)
+EXIT_SCRIPT = NARROW_PRODUCT + """
 for _ in range(20):
     assert (exe.run([a, b])[0] == 784).all()
 print("ok")
