@@ -169,14 +169,23 @@ def available() -> bool:
     llvm.add_symbol(BACKOFF_SYMBOL, ctypes.addressof(_BACKOFF))
     llvm.add_symbol(STRUCK_SYMBOL, ctypes.addressof(_STRUCK))
     llvm.add_symbol(SLOW_SYMBOL, ctypes.addressof(_SLOW))
-    for cpu in os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ():
-        if cpu < 1024:
-            _CPUS[cpu // 64] |= 1 << (cpu % 64)
+    for cpu in _movable_cpus():
+        _CPUS[cpu // 64] |= 1 << (cpu % 64)
     llvm.add_symbol(CPUS_SYMBOL, ctypes.addressof(_CPUS))
     llvm.add_symbol(MOVED_SYMBOL, ctypes.addressof(_STAY_UNTIL))
     if not _load_gomp():
         return False
     return all(llvm.address_of_symbol(s) for s in _SYMBOLS)
+
+
+def _movable_cpus() -> set[int]:
+    """The CPUs a team thread may move to (`_leave_callers_cpu`): the process's, unless the
+    user binds libgomp's threads (OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY): then none,
+    and a thread stays where libgomp put it (an empty mask: the move fails harmlessly)."""
+    bound = {"OMP_PROC_BIND", "OMP_PLACES", "GOMP_CPU_AFFINITY"} & os.environ.keys()
+    if bound or not hasattr(os, "sched_getaffinity"):
+        return set()
+    return {cpu for cpu in os.sched_getaffinity(0) if cpu < 1024}
 
 
 def usable_cores() -> int:

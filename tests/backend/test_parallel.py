@@ -326,3 +326,13 @@ def test_exit_while_the_team_spins():
         out = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], capture_output=True, text=True, timeout=120,
                              check=False, env=env)
         assert (out.returncode, out.stdout.strip()) == (0, "ok"), out.stderr
+
+
+def test_bound_team_threads_stay_where_libgomp_put_them(monkeypatch):
+    """With the user binding libgomp's threads (OMP_PROC_BIND and the like) no thread is
+    moved: the mask to move to is empty."""
+    monkeypatch.setenv("OMP_PROC_BIND", "true")
+    assert parallel._movable_cpus() == set()
+    monkeypatch.delenv("OMP_PROC_BIND")
+    if hasattr(os, "sched_getaffinity"):
+        assert parallel._movable_cpus() == set(os.sched_getaffinity(0))
