@@ -103,6 +103,7 @@ def lower_gemm(kc: KernelCtx, attrs: dict, epilogue=None) -> None:
         assert not dims, "a fused epilogue takes one matrix"
         extra = [buf.ptr for buf in [*kc.results[1:], *epilogue.buffers]]
         fused = {"epilogue": kernels_fused.row_epilogue(kc, epilogue), "extra": len(extra)}
+
     def all_rows() -> None:
         """The fused epilogue (if any) on all of C, after a kernel that does not apply it."""
         if fused:

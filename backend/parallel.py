@@ -145,7 +145,8 @@ _STRUCK = ctypes.c_int64(0)
 
 
 #: The process's CPUs (a cpu_set_t of 1024 bits) when libgomp loaded: where a team thread
-#: that finds itself on the calling thread's CPU moves to (`_leave_callers_cpu`).
+#: that finds itself on the calling thread's CPU moves to (`_leave_callers_cpu`;
+#: `_movable_cpus`).
 CPUS_SYMBOL = "lowerflow_cpus"
 _CPUS = (ctypes.c_uint64 * 16)()
 #: CLOCK_MONOTONIC ns before which team threads stay on the CPU they woke on: set when a
@@ -407,9 +408,9 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
 
 def _leave_callers_cpu(b: ir.IRBuilder, team: Team, caller_cpu: ir.Value, now: ir.Value) -> ir.Value:
     """Emit: a team thread (tid > 0) that runs on the calling thread's CPU (at `now`, ns)
-    restricts itself
-    to the process's other CPUs, which moves it off at once; returns the CPU time (ns) at
-    which it did, or -1 (`_rejoin_cpus` lifts the restriction when its share is done).
+    restricts itself to the process's other CPUs, which moves it off at once; returns an i64
+    slot holding the thread's CPU time (ns) when it moved, or -1 (`_rejoin_cpus` lifts the
+    restriction when its share is done).
 
     Why: on a KVM guest a woken thread whose own vCPU the host has descheduled is placed on
     its waker's CPU, beside the caller, and runs only when the caller waits; as each
@@ -441,8 +442,8 @@ def _leave_callers_cpu(b: ir.IRBuilder, team: Team, caller_cpu: ir.Value, now: i
         bit = b.shl(ir.Constant(I64, 1), b.and_(cpu, ir.Constant(I64, 63)))
         b.store(b.and_(b.load(word, typ=I64), b.not_(bit)), word)
         cpu_now = _now_ns(b, team.ts, 3)
-        with b.if_then(b.icmp_signed("==", _set_affinity(b, mask), ir.Constant(I32, 0))):
-            b.store(cpu_now, moved_at)  # no other CPU (a one-CPU mask): it stays
+        with b.if_then(b.icmp_signed("==", _set_affinity(b, mask), ir.Constant(I32, 0))):  # else no other CPU
+            b.store(cpu_now, moved_at)
     return moved_at
 
 
