@@ -170,7 +170,7 @@ def register_symbols() -> None:
     interpreter binary need not export them dynamically)."""
     for name in _CAPI:
         llvm.add_symbol(name, ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value)
-    for name in ("PyList_Type", "PyFloat_Type", "PyDict_Type", "PyLong_Type"):
+    for name in ("PyList_Type", "PyDict_Type", "PyLong_Type"):
         llvm.add_symbol(name, ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, name)))
     llvm.add_symbol("lf_ndarray_type", id(np.ndarray))  # type objects live as long as numpy
     for kind in _VALUE_TYPES:
