@@ -90,6 +90,16 @@ class KernelCtx:
             self.entry.store(ir.Constant(I8, 0), flag)
         b.store(b.or_(b.load(flag, typ=I8), b.zext(cond, I8)), flag)
 
+    def return_status(self, rc: ir.Value) -> None:
+        """Return the i32 status `rc` (a called kernel's) from the kernel when it is not 0;
+        go on otherwise."""
+        b = self.b
+        fail, ok = self.fn.append_basic_block("status.fail"), self.fn.append_basic_block("status.ok")
+        b.cbranch(b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), fail, ok)
+        b.position_at_end(fail)
+        b.ret(rc)
+        b.position_at_end(ok)
+
     def finish(self) -> None:
         """Return the first raised error code, else 0."""
         b = self.b

@@ -465,18 +465,8 @@ def call(kc: KernelCtx, emit, g: Conv, buffers: list, **epilogue) -> None:
         b.call(memset, [out.ptr, ir.Constant(ir.IntType(8), 0), _c(4 * prod(out.type.shape)), ir.Constant(I1, 0)])
         return
     threads = parallel.threads_for(kc, g.m * g.n * g.k * NS_PER_MAC)
-    return_status(kc, b.call(emit(kc.module, g, threads, kc.target.vector_registers, **epilogue),
-                             [buf.ptr for buf in buffers]))
-
-
-def return_status(kc: KernelCtx, rc: ir.Value) -> None:
-    """Return `rc` from the kernel when it is not 0; go on otherwise."""
-    b = kc.b
-    fail, ok = kc.fn.append_basic_block("conv.fail"), kc.fn.append_basic_block("conv.ok")
-    b.cbranch(b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), fail, ok)
-    b.position_at_end(fail)
-    b.ret(rc)
-    b.position_at_end(ok)
+    kc.return_status(b.call(emit(kc.module, g, threads, kc.target.vector_registers, **epilogue),
+                            [buf.ptr for buf in buffers]))
 
 
 def require_float32(kc: KernelCtx, op_name: str) -> None:

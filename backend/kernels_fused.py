@@ -96,7 +96,7 @@ def lower_conv2d(kc: KernelCtx, attrs: dict, epilogue=None) -> None:
     if g.k == 0:  # a product of zeros, then the epilogue over every row
         kernels_conv.call(kc, kernels_conv.emit_conv, g, [x, f, host])
         rows = ir.Constant(I64, prod(host.type.shape[:-1]))
-        kernels_conv.return_status(kc, kc.b.call(fn, [buf.ptr for buf in buffers] + [ir.Constant(I64, 0), rows]))
+        kc.return_status(kc.b.call(fn, [buf.ptr for buf in buffers] + [ir.Constant(I64, 0), rows]))
         return
     kernels_conv.call(kc, kernels_conv.emit_conv, g, [x, f, *buffers], epilogue=fn,
                       extra=len(buffers) - 1)

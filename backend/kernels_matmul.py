@@ -25,7 +25,7 @@ from math import prod
 
 from llvmlite import ir
 
-from lowerflow.backend import gemm_narrow, kernels_conv, kernels_fused, parallel
+from lowerflow.backend import gemm_narrow, kernels_fused, parallel
 from lowerflow.backend.errors import OUT_OF_MEMORY
 from lowerflow.backend.gemm import Gemm, emit_gemm
 from lowerflow.backend.kernels import KernelCtx
@@ -108,7 +108,7 @@ def lower_gemm(kc: KernelCtx, attrs: dict, epilogue=None) -> None:
         """The fused epilogue (if any) on all of C, after a kernel that does not apply it."""
         if fused:
             rows = [c.ptr, *extra, ir.Constant(I64, 0), ir.Constant(I64, m)]
-            kernels_conv.return_status(kc, b.call(fused["epilogue"], rows))
+            kc.return_status(b.call(fused["epilogue"], rows))
 
     if dtype.name == "f32" and m >= 4 and (n >= 4 or narrow) and m * n * k >= PACKED_FROM:
         if narrow:  # its rows are narrower than an epilogue is fused for (FUSED_COLUMNS)
@@ -123,7 +123,7 @@ def lower_gemm(kc: KernelCtx, attrs: dict, epilogue=None) -> None:
                     for buf, off in zip((a, bm, c), offsets)]
             rc = b.call(gemm, ptrs + (extra if applied else []))
             if applied:  # OUT_OF_MEMORY or the epilogue's status
-                kernels_conv.return_status(kc, rc)
+                kc.return_status(rc)
             else:
                 kc.error_if(b, b.icmp_unsigned("!=", rc, ir.Constant(I32, 0)), OUT_OF_MEMORY)
                 all_rows()
