@@ -152,7 +152,7 @@ _CPUS = (ctypes.c_uint64 * 16)()
 #: CLOCK_MONOTONIC ns before which team threads stay on the CPU they woke on: set when a
 #: moved thread waited for its new core (`_rejoin_cpus`), for MOVED_BACKOFF_NS, so that
 #: beside a busy process a move is tried about once a second.
-MOVED_SYMBOL = "lowerflow_stay_until"
+STAY_SYMBOL = "lowerflow_stay_until"
 _STAY_UNTIL = ctypes.c_int64(0)
 MOVED_BACKOFF_NS = 1_000_000_000
 #: A moved thread that waited longer than this for its new CPU shared it: longer than the
@@ -173,7 +173,7 @@ def available() -> bool:
     for cpu in _movable_cpus():
         _CPUS[cpu // 64] |= 1 << (cpu % 64)
     llvm.add_symbol(CPUS_SYMBOL, ctypes.addressof(_CPUS))
-    llvm.add_symbol(MOVED_SYMBOL, ctypes.addressof(_STAY_UNTIL))
+    llvm.add_symbol(STAY_SYMBOL, ctypes.addressof(_STAY_UNTIL))
     if not _load_gomp():
         return False
     return all(llvm.address_of_symbol(s) for s in _SYMBOLS)
@@ -417,7 +417,7 @@ def _leave_callers_cpu(b: ir.IRBuilder, team: Team, caller_cpu: ir.Value, now: i
     region's end let both sleep, the scheduler never saw them side by side, and every
     region after that took ~300 µs (the caller's share was 20 µs) until the judge made
     forks serial for good: the logistic-regression step ran at 75 µs, not 58. Only for the
-    region, and not while a moved thread was recently kept from its new CPU (`MOVED_SYMBOL`):
+    region, and not while a moved thread was recently kept from its new CPU (`STAY_SYMBOL`):
     beside a competing busy process the moved thread shared that process's core, its
     regions paid until the scheduler evened their CPU times, then stalled for a slice
     (the 2-thread Adam and LSTM steps took 1.3-1.6x one thread's). Costs a `getcpu`
@@ -427,7 +427,7 @@ def _leave_callers_cpu(b: ir.IRBuilder, team: Team, caller_cpu: ir.Value, now: i
     here = b.call(declare(m, "sched_getcpu", I32, []), [])
     met = b.and_(b.icmp_signed(">", team.tid, ir.Constant(I64, 0)), b.icmp_signed("==", here, caller_cpu))
     met = b.and_(met, b.icmp_signed(">=", caller_cpu, ir.Constant(I32, 0)))
-    allowed = b.icmp_signed(">=", now, b.load_atomic(_external(m, MOVED_SYMBOL, I64), "monotonic", 8, typ=I64))
+    allowed = b.icmp_signed(">=", now, b.load_atomic(_external(m, STAY_SYMBOL, I64), "monotonic", 8, typ=I64))
     moved_at = b.alloca(I64, name="moved_at")
     b.store(ir.Constant(I64, -1), moved_at)
     with b.if_then(b.and_(met, allowed)):
@@ -460,7 +460,7 @@ def _rejoin_cpus(b: ir.IRBuilder, team: Team, moved_at: ir.Value, began: ir.Valu
         kept = b.and_(b.icmp_signed(">", b.mul(waited, ir.Constant(I64, 4)), b.sub(now, began)),
                       b.icmp_signed(">", waited, ir.Constant(I64, MOVED_WAIT_NS)))
         with b.if_then(kept):
-            b.store_atomic(b.add(now, ir.Constant(I64, MOVED_BACKOFF_NS)), _external(b.module, MOVED_SYMBOL, I64),
+            b.store_atomic(b.add(now, ir.Constant(I64, MOVED_BACKOFF_NS)), _external(b.module, STAY_SYMBOL, I64),
                            "monotonic", 8)
 
 

@@ -16,8 +16,8 @@ a 0-d argument may also be one of `SCALARS` (a Python or numpy float for a float
 integer of the dtype, a Python or numpy bool for a bool), converted on the stack (as
 `np.asarray(x, dtype)` rounds; a numpy scalar fed as a learning rate took 7.2 µs a run
 through the Python checks, a Python float 0.67). Anything else returns `ARGUMENT_MISMATCH`
-before the step runs, and the caller converts or rejects in Python. So the warm path of a run does no
-per-argument work in Python (those checks cost more than the step itself).
+before the step runs, and the caller converts or rejects in Python. So the warm path of a
+run does no per-argument work in Python (those checks cost more than the step itself).
 
 Why a builtin rather than a ctypes function pointer: `PyCFunction_NewEx` over a
 `PyMethodDef` that points at the JIT code makes a function Python calls directly, ~40 ns
@@ -49,6 +49,7 @@ ARRAY_FLAGS_OFFSET = 64  # .flags (int)
 C_CONTIGUOUS = 0x1  # NPY_ARRAY_C_CONTIGUOUS
 SCALAR_VALUE_OFFSET = 16  # PyFloatObject.ob_fval, and a numpy scalar's value (after PyObject_HEAD)
 TUPLE_ITEMS_OFFSET = 24  # PyTupleObject.ob_item[] (inline, after PyObject_VAR_HEAD)
+INT_DIGIT_OFFSET = 24  # a Python int's first 30-bit digit (ob_digit[0], after its size or tag)
 
 
 def _layout_ok() -> bool:
@@ -89,10 +90,10 @@ def _numpy_scalars_ok() -> bool:
 def _int_layout() -> str | None:
     """How CPython stores a one-digit int (|value| < 2**30) here: "size" (up to 3.11: the
     signed digit count at byte 16), "tag" (3.12 on: ndigits << 3 | sign at byte 16), or
-    None (the entry then takes no Python ints); the digit itself is at byte 24."""
+    None (the entry then takes no Python ints); the digit itself is at INT_DIGIT_OFFSET."""
     read = lambda x, kind, at: kind.from_address(id(x) + at).value  # noqa: E731
     probes = (0, 5, -5, 2**29 + 3, -(2**29 + 3))
-    digits = all(read(v, ctypes.c_uint32, 24) == abs(v) for v in probes)
+    digits = all(read(v, ctypes.c_uint32, INT_DIGIT_OFFSET) == abs(v) for v in probes)
     if digits and all(read(v, ctypes.c_int64, 16) == (v > 0) - (v < 0) for v in probes):
         return "size"
     if digits and all(read(v, ctypes.c_uint64, 16) == (8 * (v != 0) | (1 - ((v > 0) - (v < 0)))) for v in probes):
@@ -446,7 +447,7 @@ def _scalar_value(b: ir.IRBuilder, m: ir.Module, obj: ir.Value, kind_of: ir.Valu
 def _small_int(b: ir.IRBuilder, obj: ir.Value) -> tuple[ir.Value, ir.Value]:
     """(whether the Python int at `obj` has one digit, its value as i64), by INT_LAYOUT."""
     head = _field(b, obj, SCALAR_VALUE_OFFSET, I64)
-    digit = b.zext(_field(b, obj, 24, I32), I64)
+    digit = b.zext(_field(b, obj, INT_DIGIT_OFFSET, I32), I64)
     one = ir.Constant(I64, 1)
     if INT_LAYOUT == "size":
         return b.icmp_unsigned("<=", b.add(head, one), ir.Constant(I64, 2)), b.mul(head, digit)

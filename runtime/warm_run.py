@@ -9,9 +9,8 @@ feed's tensor and numpy dtype, the permutation into step order, and the plan of 
 shape combination seen so far. A warm call then only checks that each value is a C-contiguous
 ndarray of the right dtype (a 0-d feed may be a Python float, a one-digit int, a bool or a
 numpy scalar, converted natively; anything else goes through the session's full conversion
-and its TF1 errors), looks the plan up by the values' shapes (a
-shape seen before was checked against the tensor's static shape when it was first fed) and
-calls it. Unknown shapes return `MISS` and the caller takes the cold path, which checks them,
+and its TF1 errors), looks the plan up by the values' shapes (a shape seen before was
+checked against the tensor's static shape when it was first fed) and calls it. Unknown shapes return `MISS` and the caller takes the cold path, which checks them,
 compiles if needed and remembers the plan here.
 
 Only fetch structures whose equality means "same structure" are keyed: a graph element or
@@ -260,8 +259,8 @@ class WarmRun:
         if plan is None:
             return MISS
         # Values that needed no conversion (a new shape, say), or none the native entry does
-        # not do itself (a scalar it takes), pass unchecked next time; others (Python ints,
-        # lists) are checked first.
+        # not do itself (a scalar it takes), pass unchecked next time; others (ints of more
+        # than one digit, lists) are checked first.
         converted = any(v is not g and not takes_scalar(type(g), v.dtype, v.shape) for v, g in zip(values, given))
         self.last = None if converted or not plan.exe.checks_arguments else plan
         entry = None if self.last is None else pure_entry(plan)
