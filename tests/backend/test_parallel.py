@@ -199,7 +199,8 @@ def test_forked_child_runs_parallel_kernels(tmp_path):
 IDLE_SCRIPT = """
 import os, sys, time, numpy as np
 os.sched_setaffinity(0, [min(os.sched_getaffinity(0))])  # one core for a team of two
-from lowerflow.backend import compile_function, parallel
+from lowerflow.backend import compile_function, jit, parallel
+jit.host_vector_registers = lambda: 32  # the narrow GEMM takes N = 10 in zmm, on any x86-64
 from lowerflow.ir import ELEM_TYPES, Function, build, tensor
 F32 = ELEM_TYPES["f32"]
 m, k, n, narrow = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
@@ -242,7 +243,8 @@ def test_a_gemm_that_waits_for_a_thread_without_a_core_turns_forks_serial(m, k, 
 SHORT_SCRIPT = """
 import os, sys, time, numpy as np
 os.sched_setaffinity(0, [min(os.sched_getaffinity(0))])  # one core for a team of two
-from lowerflow.backend import compile_function, parallel
+from lowerflow.backend import compile_function, jit, parallel
+jit.host_vector_registers = lambda: 32  # the narrow GEMM takes N = 10 in zmm, on any x86-64
 from lowerflow.ir import ELEM_TYPES, Function, build, tensor
 F32 = ELEM_TYPES["f32"]
 f = Function("step", [tensor([256, 784], F32), tensor([784, 10], F32)])
@@ -278,7 +280,8 @@ def test_a_short_gemm_whose_team_shares_one_core_turns_forks_serial():
 #: operands of ones, `a` and `b`.
 NARROW_PRODUCT = """
 import os, threading, numpy as np
-from lowerflow.backend import compile_function, parallel
+from lowerflow.backend import compile_function, jit, parallel
+jit.host_vector_registers = lambda: 32  # the narrow GEMM takes N = 10 in zmm, on any x86-64
 from lowerflow.ir import ELEM_TYPES, Function, build, tensor
 F32 = ELEM_TYPES["f32"]
 f = Function("step", [tensor([256, 784], F32), tensor([784, 10], F32)])
