@@ -1,4 +1,4 @@
-"""Narrow float32 products (N <= 12 columns in zmm): C = A @ B with every lane busy.
+"""Narrow float32 products (N <= 12 columns): C = A @ B with every lane busy.
 
 Why: the packed GEMM (`gemm.py`) broadcasts A[i, k] against a row of B, so with N = 10
 columns in a 16-lane vector 6 lanes of every FMA are padding: the logistic-regression
@@ -10,6 +10,8 @@ vectors run along the long axis instead, whichever of A's axes is contiguous:
   as rows: B itself when it is given transposed, else packed once per call), RB*N FMAs.
   A row's N accumulators are then summed across lanes together by a shuffle tree (11
   adds and 22 shuffles for N = 10, against 40 + 40 one by one) into one vector, C's row.
+  Columns come in groups (`_groups`) of at most one vector (and half the accumulators) each:
+  in ymm N = 10 is two groups of 5 over blocks of 2 rows, the rows' A vectors reread from L1.
 - A contiguous along m (Xᵀ @ G, transpose_a), the "axpy" form: C[m:m+W, j] += A[i, m:m+W]
   * B[i, j] over i. MB vectors of rows x N columns of accumulators; per i, MB loads of A,
   N broadcasts of B, MB*N FMAs; the finished block is scattered into C's rows.
@@ -32,6 +34,7 @@ from lowerflow.backend.loops import counted_loop, for_range
 F32 = ir.FloatType()
 FM = ("fast",)  # the reduction tree reassociates, as any float sum here may
 SPLIT_FROM_NS = 20_000.0
+MAX_COLUMNS = 12  # the widest product taken (`handles`)
 
 
 def lanes(vector_registers: int) -> int:
@@ -51,15 +54,24 @@ def handles(g: Gemm, vector_registers: int) -> bool:
     Measured one thread, Zen 4, against the packed GEMM: better from a register block of 2
     (N <= 12 in zmm) and K >= 4 vectors (256x784x10 1.4x, 500x200x12 1.2x, 784x500x12
     transposed 4.4x); worse with K under 4 vectors (the lane sums or the scatter per block
-    outweigh the FMAs: 500x40x8 0.5x) and at N = 16 (the packed tile is full: 0.7-0.8x)."""
+    outweigh the FMAs: 500x40x8 0.5x) and at N = 16 (the packed tile is full: 0.7-0.8x).
+    In ymm N = 7..12 take two column groups (`_groups`): on Zen 3 (AVX2), one thread,
+    256x784x10 55 against the packed GEMM's 96 µs (its 6x16 tile), transposed 784x256x10
+    64 against 117 (numpy 48 and 50)."""
     w = lanes(vector_registers)
-    return g.n < 4 or (g.n <= _budget(vector_registers) // 2 and g.n <= w and g.k >= 4 * w)
+    return g.n < 4 or (g.n <= MAX_COLUMNS and g.k >= 4 * w)
 
 
-def _block(n: int, vector_registers: int) -> int:
-    """Rows (dot) or row vectors (axpy) per register block: as many as keep RB*N
-    accumulators within the budget, at most 4."""
-    return max(1, min(4, _budget(vector_registers) // n))
+def _groups(n: int, vector_registers: int) -> tuple[list[tuple[int, int]], int]:
+    """C's columns as (first, count) groups of at most one vector and half the accumulator
+    budget each, balanced, and the rows (dot) or row vectors (axpy) of a register block: as
+    many as keep RB times a group's columns of accumulators within the budget, at most 4. A
+    block computes its groups one after the other, its rows of A staying in L1 between them."""
+    cap = min(lanes(vector_registers), _budget(vector_registers) // 2)
+    count = -(-n // cap)
+    sizes = [n // count + (i < n % count) for i in range(count)]
+    firsts = [sum(sizes[:i]) for i in range(count)]
+    return list(zip(firsts, sizes)), max(1, min(4, _budget(vector_registers) // sizes[0]))
 
 
 def _mask(b: ir.IRBuilder, count: ir.Value | int, w: int, first: int = 0) -> ir.Value:
@@ -103,41 +115,42 @@ def lane_sums(b: ir.IRBuilder, vectors: list[ir.Value], w: int) -> ir.Value:
     return vectors[0] if vectors else zero
 
 
-def _dot_rows(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int) -> ir.Function:
+def _dot_rows(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int, groups: list[tuple[int, int]]) -> ir.Function:
     """`void rows(a, bt, c)`: rb rows of C from rb rows of A (row stride a_strides[0]) and
-    the N rows of Bt (row stride ldbt)."""
+    the N rows of Bt (row stride ldbt), one column group after the other."""
     fn, b = _function(m, f"gemm_narrow.dot{rb}", ir.VoidType(), [PTR, PTR, PTR])
     a, bt, c = fn.args
     n, k, lda = g.n, g.k, g.a_strides[0]
     vt = ir.VectorType(F32, w)
     zero = ir.Constant(vt, [0.0] * w)
 
-    def step(off: ir.Value, accs: list[ir.Value], mask: ir.Value | None) -> list[ir.Value]:
+    def step(off: ir.Value, accs: list[ir.Value], mask: ir.Value | None, j0: int, nj: int) -> list[ir.Value]:
         def load(ptr: ir.Value) -> ir.Value:
             return b.load(ptr, typ=vt, align=4) if mask is None else _masked_load(b, ptr, mask, w)
         av = [load(_elem(b, a, b.add(_c(r * lda), off))) for r in range(rb)]
         new = list(accs)
-        for j in range(n):
-            bv = load(_elem(b, bt, b.add(_c(j * ldbt), off)))
+        for j in range(nj):
+            bv = load(_elem(b, bt, b.add(_c((j0 + j) * ldbt), off)))
             for r in range(rb):
-                new[r * n + j] = _fma(b, av[r], bv, accs[r * n + j])
+                new[r * nj + j] = _fma(b, av[r], bv, accs[r * nj + j])
         return new
 
-    accs = for_range(b, k // w, lambda t, ac: step(b.mul(t, _c(w)), ac, None), "t", [zero] * (rb * n))
-    if k % w:
-        accs = step(_c(k - k % w), accs, _mask(b, k % w, w))
-    store_mask = _mask(b, n, w)
-    mstore = declare(m, f"llvm.masked.store.v{w}f32.p0", ir.VoidType(), [vt, PTR, I32, store_mask.type])
-    for r in range(rb):
-        row = lane_sums(b, accs[r * n:(r + 1) * n], w)
-        b.call(mstore, [row, _elem(b, c, _c(r * n)), ir.Constant(I32, 4), store_mask])
+    mstore = declare(m, f"llvm.masked.store.v{w}f32.p0", ir.VoidType(), [vt, PTR, I32, ir.VectorType(I1, w)])
+    for j0, nj in groups:
+        accs = for_range(b, k // w, lambda t, ac: step(b.mul(t, _c(w)), ac, None, j0, nj), "t", [zero] * (rb * nj))
+        if k % w:
+            accs = step(_c(k - k % w), accs, _mask(b, k % w, w), j0, nj)
+        for r in range(rb):
+            row = lane_sums(b, accs[r * nj:(r + 1) * nj], w)
+            b.call(mstore, [row, _elem(b, c, _c(r * n + j0)), ir.Constant(I32, 4), _mask(b, nj, w)])
     b.ret_void()
     return fn
 
 
-def _axpy_cols(m: ir.Module, g: Gemm, w: int, mb: int, partial: bool) -> ir.Function:
+def _axpy_cols(m: ir.Module, g: Gemm, w: int, mb: int, partial: bool, groups: list[tuple[int, int]]) -> ir.Function:
     """`void cols(a, bm, c, count)`: C's rows [m0, m0 + min(count, mb*w)) (`a` and `c` point
-    at row m0's first element of A's rows and of C) over every i. Only a `partial` block
+    at row m0's first element of A's rows and of C) over every i, one column group after
+    the other. Only a `partial` block
     masks its loads and stores: a whole one keeps masks out of the loop, where they would
     take vector ALU slots from the FMAs."""
     fn, b = _function(m, f"gemm_narrow.axpy{mb}", ir.VoidType(), [PTR, PTR, PTR, I64])
@@ -151,30 +164,32 @@ def _axpy_cols(m: ir.Module, g: Gemm, w: int, mb: int, partial: bool) -> ir.Func
     def load(ptr: ir.Value, v: int) -> ir.Value:
         return _masked_load(b, ptr, masks[v], w) if partial else b.load(ptr, typ=vt, align=4)
 
-    def step(i: ir.Value, accs: list[ir.Value]) -> list[ir.Value]:
+    def step(i: ir.Value, accs: list[ir.Value], j0: int, nj: int) -> list[ir.Value]:
         av = [load(_elem(b, a, b.add(b.mul(i, _c(sa_i)), _c(v * w))), v) for v in range(mb)]
         new = list(accs)
-        for j in range(n):
-            bj = _splat(b, b.load(_elem(b, bm, b.add(b.mul(i, _c(sb_i)), _c(j * sb_j))), typ=F32), w)
+        for j in range(nj):
+            bj = _splat(b, b.load(_elem(b, bm, b.add(b.mul(i, _c(sb_i)), _c((j0 + j) * sb_j))), typ=F32), w)
             for v in range(mb):
-                new[v * n + j] = _fma(b, av[v], bj, accs[v * n + j])
+                new[v * nj + j] = _fma(b, av[v], bj, accs[v * nj + j])
         return new
 
-    accs = for_range(b, k, step, "t", [ir.Constant(vt, [0.0] * w)] * (mb * n))
     ptrs = ir.VectorType(PTR, w)
     scatter = declare(m, f"llvm.masked.scatter.v{w}f32.v{w}p0", ir.VoidType(), [vt, ptrs, I32, masks[0].type])
     base = _splat(b, b.ptrtoint(c, I64), w)
-    for v in range(mb):
-        for j in range(n):
-            at = ir.Constant(ir.VectorType(I64, w), [4 * ((v * w + lane) * n + j) for lane in range(w)])
-            b.call(scatter, [accs[v * n + j], b.inttoptr(b.add(base, at), ptrs), ir.Constant(I32, 4), masks[v]])
+    for j0, nj in groups:
+        accs = for_range(b, k, lambda i, ac: step(i, ac, j0, nj), "t", [ir.Constant(vt, [0.0] * w)] * (mb * nj))
+        for v in range(mb):
+            for j in range(nj):
+                at = ir.Constant(ir.VectorType(I64, w), [4 * ((v * w + lane) * n + j0 + j) for lane in range(w)])
+                b.call(scatter, [accs[v * nj + j], b.inttoptr(b.add(base, at), ptrs), ir.Constant(I32, 4), masks[v]])
     b.ret_void()
     return fn
 
 
-def _dot(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int):
+def _dot(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int, groups: list[tuple[int, int]]):
     """The rows [lo, hi) loop of the dot form: whole blocks of rb rows, then single rows."""
-    full, single = _dot_rows(m, g, w, rb, ldbt), _dot_rows(m, g, w, 1, ldbt) if rb > 1 else None
+    full = _dot_rows(m, g, w, rb, ldbt, groups)
+    single = _dot_rows(m, g, w, 1, ldbt, groups) if rb > 1 else None
 
     def rows(bb: ir.IRBuilder, a: ir.Value, bt: ir.Value, c: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
         def call(fn: ir.Function, i: ir.Value) -> None:
@@ -186,11 +201,11 @@ def _dot(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int):
     return rows
 
 
-def _axpy(m: ir.Module, g: Gemm, w: int, mb: int):
+def _axpy(m: ir.Module, g: Gemm, w: int, mb: int, groups: list[tuple[int, int]]):
     """The rows [lo, hi) loop of the axpy form: blocks of mb*w rows, then the rest one vector
     of rows at a time (masked: the last may be partial), so no block computes more than
     one vector of padding."""
-    whole, single = _axpy_cols(m, g, w, mb, False), _axpy_cols(m, g, w, 1, True)
+    whole, single = _axpy_cols(m, g, w, mb, False, groups), _axpy_cols(m, g, w, 1, True, groups)
 
     def rows(bb: ir.IRBuilder, a: ir.Value, bm: ir.Value, c: ir.Value, lo: ir.Value, hi: ir.Value) -> None:
         def call(cols: ir.Function, m0: ir.Value) -> None:
@@ -209,7 +224,7 @@ def emit_narrow_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int)
     name = f"gemm_narrow.{g.m}x{g.k}x{g.n}.a{sa_i}_{sa_k}.b{sb_k}_{sb_j}.t{threads}.r{vector_registers}"
     if name in m.globals:
         return m.globals[name]
-    w, blk = lanes(vector_registers), _block(g.n, vector_registers)
+    w, (groups, blk) = lanes(vector_registers), _groups(g.n, vector_registers)
     dot = sa_k == 1
     packed = dot and sb_k != 1  # the dot form reads B's columns contiguously: copy them
     bt_floats = -(-g.n * g.k // 16) * 16  # one copy, whole 64-byte lines
@@ -223,7 +238,7 @@ def emit_narrow_gemm(m: ir.Module, g: Gemm, threads: int, vector_registers: int)
         with b.if_then(b.icmp_unsigned("==", src, ir.Constant(PTR, None))):
             b.ret(ir.Constant(I32, OUT_OF_MEMORY))
 
-    rows = _dot(m, g, w, blk, g.k if packed else sb_j) if dot else _axpy(m, g, w, blk)
+    rows = _dot(m, g, w, blk, g.k if packed else sb_j, groups) if dot else _axpy(m, g, w, blk, groups)
 
     def transpose(bb: ir.IRBuilder, bm_: ir.Value, bt: ir.Value) -> None:
         """Bt[j, k] = B[k, j]: for a C-contiguous B, `w` rows at a time, loaded as one

@@ -61,11 +61,21 @@ def test_values(m, k, n, ta, tb, registers):
 
 @pytest.mark.parametrize("n,k,registers_,narrow", [
     (10, 300, 32, True), (12, 300, 32, True), (16, 300, 32, False), (17, 300, 32, False), (10, 63, 32, False),
-    (6, 300, 16, True), (8, 300, 16, False), (1, 300, 32, True), (3, 60, 16, True)])
+    (6, 300, 16, True), (8, 300, 16, True), (10, 300, 16, True), (12, 300, 16, True), (13, 300, 16, False),
+    (1, 300, 32, True), (3, 60, 16, True)])
 def test_which_products_are_narrow(n, k, registers_, narrow):
     text = build_llvm_module(matmul_fn([200, k], [k, n]), target=Target(vector_registers=registers_))
     assert ("gemm_narrow" in text) == narrow
     assert gemm_narrow.handles(Gemm(200, n, k, (k, 1), (n, 1)), registers_) == narrow
+
+
+@pytest.mark.parametrize("n,registers_,groups,block", [
+    (10, 16, [(0, 5), (5, 5)], 2), (12, 16, [(0, 6), (6, 6)], 2), (7, 16, [(0, 4), (4, 3)], 3),
+    (6, 16, [(0, 6)], 2), (3, 16, [(0, 3)], 4), (10, 32, [(0, 10)], 2), (12, 32, [(0, 12)], 2)])
+def test_column_groups(n, registers_, groups, block):
+    """At most one vector and half the accumulators a group, balanced; the block as tall as
+    the widest group leaves room for."""
+    assert gemm_narrow._groups(n, registers_) == (groups, block)
 
 
 def test_a_row_is_one_masked_store():
