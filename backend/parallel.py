@@ -103,13 +103,19 @@ PAYS = 1.15
 #: (`_judge_idle`): longer than a quiet machine's futex wake-up (tens of µs), shorter than
 #: the scheduler slice (~ms) a thread that lost its core waits for.
 IDLE_NS = 200_000
-#: Slow regions (`_judge_idle`: under PAYS, without a long wait) in a row that make one
-#: verdict "did not pay" (so 2 * SLOW_REGIONS make forks serial): a team's first regions
-#: after a serial window are slow on a quiet machine too, as the other core fetches its
-#: share of the operands from the caller's cache (the logistic-regression step reads 800 KB
-#: twice a step), and a probe must outlast them.
-SLOW_REGIONS = 3
-SLOW_SYMBOL = "lowerflow_slow_regions"
+#: How long slow regions (`_judge_idle`: under PAYS, without a long wait) must go on in a
+#: row, from the first one's start, to make one verdict "did not pay" (so twice that makes
+#: forks serial): a team's first regions after a serial window are slow on a quiet machine
+#: too, and a probe must outlast them. The other core fetches its share of the operands
+#: from the caller's cache (the logistic-regression step reads 800 KB twice a step); on a
+#: Zen 3 KVM guest the other core also ran the narrow GEMM's half at 2.2x its time for the
+#: first ~1.5 ms after it had been idle (25 regions of 60 µs, then 31: the caller's share
+#: 27), every time, so three slow regions (the rule before) made forks serial in about half
+#: the processes, and each probe found the core cold again. Time, not a count, since the
+#: warm-up is the host's.
+SLOW_SPAN_NS = 3_000_000
+#: CLOCK_MONOTONIC ns at which the current run of slow regions started; 0: none.
+SLOW_SYMBOL = "lowerflow_slow_since"
 _SLOW = ctypes.c_int64(0)
 _SYMBOLS = ("GOMP_parallel", "GOMP_barrier", "omp_get_thread_num", "omp_get_num_threads", "sched_getcpu",
             "sched_setaffinity")
@@ -500,8 +506,8 @@ def _judge_idle(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value
     share) times `threads`, the serial time that estimates, is under PAYS times the
     region's: a region of tens of µs (the logistic-regression step's products) whose
     other thread shares the caller's core never waits IDLE_NS, yet the step took 1.7x its
-    serial time. SLOW_REGIONS slow ones in a row make one "did not pay"; a paying region
-    resets the count, and slow ones short of it leave the strike as it was."""
+    serial time. Slow ones in a row for SLOW_SPAN_NS make one "did not pay"; a paying
+    region ends the run, and slow ones short of it leave the strike as it was."""
     body, waited = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
                     for i in (3, 4))
     wall = b.sub(end, start)
@@ -510,17 +516,18 @@ def _judge_idle(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value
                        b.icmp_signed(">", idle, ir.Constant(I64, IDLE_NS)))
     serial = b.mul(b.sub(body, waited), ir.Constant(I64, threads * 100))
     slow = b.icmp_signed("<", serial, b.mul(wall, ir.Constant(I64, round(PAYS * 100))))
-    count = _external(b.module, SLOW_SYMBOL, I64)
+    since = _external(b.module, SLOW_SYMBOL, I64)
     zero = ir.Constant(I64, 0)
     with b.if_else(b.and_(slow, b.not_(long_wait))) as (only_slow, otherwise):
-        with only_slow:  # a verdict only on the SLOW_REGIONS-th in a row: see SLOW_REGIONS
-            seen = b.add(b.load_atomic(count, "monotonic", 8, typ=I64), ir.Constant(I64, 1))
-            enough = b.icmp_signed(">=", seen, ir.Constant(I64, SLOW_REGIONS))
-            b.store_atomic(b.select(enough, zero, seen), count, "monotonic", 8)
+        with only_slow:  # a verdict only once the run lasted SLOW_SPAN_NS: see there
+            first = b.load_atomic(since, "monotonic", 8, typ=I64)
+            first = b.select(b.icmp_signed("==", first, zero), start, first)
+            enough = b.icmp_signed(">=", b.sub(end, first), ir.Constant(I64, SLOW_SPAN_NS))
+            b.store_atomic(b.select(enough, zero, first), since, "monotonic", 8)
             with b.if_then(enough):
                 _back_off(b, ir.Constant(I1, 1), end, until, backoff)
         with otherwise:
-            b.store_atomic(zero, count, "monotonic", 8)
+            b.store_atomic(zero, since, "monotonic", 8)
             _back_off(b, long_wait, end, until, backoff)
 
 

@@ -263,9 +263,9 @@ for run in range(200):
 def test_a_short_gemm_whose_team_shares_one_core_turns_forks_serial():
     """The logistic-regression step's product (~20 µs) on one core: the caller never waits
     IDLE_NS for the other thread, but its fixed share times two is under PAYS times the
-    region, so SLOW_REGIONS such regions strike and twice that many turn forks serial, the
-    count and the strike cleared (as they are when a region that waited IDLE_NS, the
-    scheduler running the other thread late, turns them serial sooner)."""
+    region, so such regions for SLOW_SPAN_NS strike and for twice that turn forks serial,
+    the run's start and the strike cleared (as they are when a region that waited IDLE_NS,
+    the scheduler running the other thread late, turns them serial sooner)."""
     if not hasattr(os, "sched_setaffinity"):
         pytest.skip("no affinity control")
     out = subprocess.run([sys.executable, "-c", SHORT_SCRIPT], capture_output=True, text=True, timeout=120,
