@@ -150,9 +150,8 @@ def _dot_rows(m: ir.Module, g: Gemm, w: int, rb: int, ldbt: int, groups: list[tu
 def _axpy_cols(m: ir.Module, g: Gemm, w: int, mb: int, partial: bool, groups: list[tuple[int, int]]) -> ir.Function:
     """`void cols(a, bm, c, count)`: C's rows [m0, m0 + min(count, mb*w)) (`a` and `c` point
     at row m0's first element of A's rows and of C) over every i, one column group after
-    the other. Only a `partial` block
-    masks its loads and stores: a whole one keeps masks out of the loop, where they would
-    take vector ALU slots from the FMAs."""
+    the other. Only a `partial` block masks its loads and stores: a whole one keeps masks
+    out of the loop, where they would take vector ALU slots from the FMAs."""
     fn, b = _function(m, f"gemm_narrow.axpy{mb}", ir.VoidType(), [PTR, PTR, PTR, I64])
     a, bm, c, count = fn.args
     n, k = g.n, g.k
