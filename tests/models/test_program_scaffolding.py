@@ -27,9 +27,11 @@ def _print_graph(lib):
 
 
 def _print_lines(lib, capfd) -> tuple[list[str], list]:
+    """The Print lines of three runs, and their values. One inter-op thread: TensorFlow runs
+    independent Print ops at once, and their writes to stderr may interleave within a line."""
     with lib.Graph().as_default():
         x, fetches, step, grad = _print_graph(lib)
-        with lib.Session() as sess:
+        with lib.Session(config=lib.ConfigProto(inter_op_parallelism_threads=1)) as sess:
             sess.run(lib.global_variables_initializer())
             capfd.readouterr()
             feed = np.arange(6, dtype=np.float32).reshape(2, 3) / 4
