@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sysconfig
 
 import numpy as np
 import pytest
@@ -54,8 +55,9 @@ def test_cli_round_trip_frozen(case):
 
 
 def test_console_script(case):
-    """The installed `lowerflow` script (pyproject's [project.scripts])."""
-    script = shutil.which("lowerflow")
+    """The installed `lowerflow` script (pyproject's [project.scripts]): the one pip put
+    beside this interpreter, not whichever PATH finds first (another Python's may be stale)."""
+    script = shutil.which("lowerflow", path=sysconfig.get_path("scripts"))
     if script is None:
         pytest.skip("the lowerflow console script is not installed (pip install -e .)")
     out, _ = case
