@@ -48,7 +48,9 @@ the packed GEMM's, `fork(by_cpu=True)`, by the calling thread's CPU time per row
 the calling thread's idle time, or for short regions by its busy time against the region's:
 `_judge_idle`), and two in a row that did not pay make the
 following forks run serially, on the calling thread, for a backoff (50 ms to 3.2 s: doubled
-by each backing off, halved by each region that pays). Why two: the first region after a
+by each backing off, halved by each CALM_SPAN_NS of regions that all paid). A region whose
+calling thread waited LOST_CORE_NS or more for its team (`_collapsed`) backs off at once: a
+thread of the team had no core, which a late wake-up does not explain. Why two otherwise: the first region after a
 pause (a serial window, the caller's own Python work, a sleep) finds its team asleep on the
 futex, and on a VM the wake-up of an idle vCPU can cost more than the region; judged alone,
 that region sent every probe back to serial, so a quiet process stayed in the serial mode
@@ -134,8 +136,8 @@ SERIAL_SYMBOL = "lowerflow_serial_until"
 _SERIAL_UNTIL = ctypes.c_int64(0)
 #: How long a congested machine keeps forks serial before the team is tried again (the
 #: probe): long against one region (>= 100 µs), short against a change in the machine's
-#: load. Each region that does not pay doubles it, up to MAX_BACKOFF_NS; each one that pays
-#: halves it. A probe that collapses costs its two regions, each up to a scheduler slice
+#: load. Each backing off doubles it, up to MAX_BACKOFF_NS; each CALM_SPAN_NS of paying
+#: regions halves it. A probe that collapses costs its two regions, each up to a scheduler slice
 #: (several ms with a loaded run queue): with a 0.8 s cap, the 2-thread training rows beside
 #: one busy process measured 1-3% slower than 1 thread while forks forced serial were not
 #: (`python -m bench.busy`); 3.2 s makes that a quarter, and a machine that turns quiet gets its team
@@ -148,6 +150,18 @@ _BACKOFF = ctypes.c_int64(BACKOFF_NS)
 #: next region decides), else 0.
 STRUCK_SYMBOL = "lowerflow_struck"
 _STRUCK = ctypes.c_int64(0)
+#: How long regions must go on paying, with none between that did not, to halve the
+#: backoff once: beside a busy process the scheduler lets a team's thread run alone on
+#: its core for a slice (~3 ms) now and then, and a step of many short regions (the Adam
+#: step's, 0.5 ms a step) paid six times or more in it; halved by each, a 3.2 s backoff fell to
+#: 50 ms within one probe and the collapses came back 20 times as often (`python -m
+#: bench.busy`). Several slices long; a machine that turns quiet halves it from 3.2 s to
+#: 50 ms in 6 spans.
+CALM_SPAN_NS = 20_000_000
+#: CLOCK_MONOTONIC ns at which the current run of paying regions began (or the backoff was
+#: last halved in it); 0: none.
+CALM_SYMBOL = "lowerflow_calm_since"
+_CALM_SINCE = ctypes.c_int64(0)
 
 
 #: The process's CPUs (a cpu_set_t of 1024 bits) when libgomp loaded: where a team thread
@@ -161,10 +175,11 @@ _CPUS = (ctypes.c_uint64 * 16)()
 STAY_SYMBOL = "lowerflow_stay_until"
 _STAY_UNTIL = ctypes.c_int64(0)
 MOVED_BACKOFF_NS = 1_000_000_000
-#: A moved thread that waited longer than this for its new CPU shared it: longer than the
-#: host's wake-up of an idle vCPU (100-400 µs measured on this KVM guest), shorter than the
-#: slice (~3 ms) a busy process holds a shared core for.
-MOVED_WAIT_NS = 1_000_000
+#: A thread that waited longer than this for a core shared it with another process: longer
+#: than the host's wake-up of an idle vCPU (100-400 µs measured on a KVM guest), shorter
+#: than the slice (~3 ms) a busy process holds a shared core for. Used for a moved thread's
+#: wait for its new CPU (`_rejoin_cpus`) and the calling thread's for its team (`_collapsed`).
+LOST_CORE_NS = 1_000_000
 
 
 @functools.cache
@@ -176,6 +191,7 @@ def available() -> bool:
     llvm.add_symbol(BACKOFF_SYMBOL, ctypes.addressof(_BACKOFF))
     llvm.add_symbol(STRUCK_SYMBOL, ctypes.addressof(_STRUCK))
     llvm.add_symbol(SLOW_SYMBOL, ctypes.addressof(_SLOW_SINCE))
+    llvm.add_symbol(CALM_SYMBOL, ctypes.addressof(_CALM_SINCE))
     for cpu in _movable_cpus():
         _CPUS[cpu // 64] |= 1 << (cpu % 64)
     llvm.add_symbol(CPUS_SYMBOL, ctypes.addressof(_CPUS))
@@ -403,7 +419,12 @@ def fork(b: ir.IRBuilder, entry: ir.IRBuilder, values: list[ir.Value], threads: 
         with team:
             b.call(gomp, [worker, data, ir.Constant(I32, threads), ir.Constant(I32, 0)])
             judge = _judge_cpu if by_cpu else _judge if judged else functools.partial(_judge_idle, threads=threads)
-            judge(b, stats, start, _now_ns(b, ts), until, _external(m, BACKOFF_SYMBOL, I64))
+            end, backoff = _now_ns(b, ts), _external(m, BACKOFF_SYMBOL, I64)
+            with b.if_else(_collapsed(b, stats, start, end)) as (collapsed, otherwise):
+                with collapsed:
+                    _serial_for_backoff(b, end, until, backoff)
+                with otherwise:
+                    judge(b, stats, start, end, until, backoff)
         with alone:
             rc = serial()
             if rc is not None:
@@ -456,7 +477,7 @@ def _leave_callers_cpu(b: ir.IRBuilder, team: Team, caller_cpu: ir.Value, now: i
 def _rejoin_cpus(b: ir.IRBuilder, team: Team, moved_at: ir.Value, began: ir.Value) -> None:
     """Emit: a thread that `_leave_callers_cpu` moved (at CPU time `moved_at`, its body
     begun at `began`) may run on all the process's CPUs again; if it waited for a core
-    for a quarter of its body and MOVED_WAIT_NS or more, threads stay where they wake for
+    for a quarter of its body and LOST_CORE_NS or more, threads stay where they wake for
     MOVED_BACKOFF_NS."""
     cpu_at = b.load(moved_at, typ=I64)
     with b.if_then(b.icmp_signed(">=", cpu_at, ir.Constant(I64, 0))):
@@ -464,7 +485,7 @@ def _rejoin_cpus(b: ir.IRBuilder, team: Team, moved_at: ir.Value, began: ir.Valu
         now = _now_ns(b, team.ts)
         waited = b.sub(b.sub(now, began), b.sub(_now_ns(b, team.ts, 3), cpu_at))
         kept = b.and_(b.icmp_signed(">", b.mul(waited, ir.Constant(I64, 4)), b.sub(now, began)),
-                      b.icmp_signed(">", waited, ir.Constant(I64, MOVED_WAIT_NS)))
+                      b.icmp_signed(">", waited, ir.Constant(I64, LOST_CORE_NS)))
         with b.if_then(kept):
             b.store_atomic(b.add(now, ir.Constant(I64, MOVED_BACKOFF_NS)), _external(b.module, STAY_SYMBOL, I64),
                            "monotonic", 8)
@@ -488,8 +509,8 @@ def _judge(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, unt
     """After a team region of `end - start` ns: the calling thread's tickets and their time
     estimate the serial time (its ns per ticket times the tickets offered; on a quiet
     machine about 2x the region's for 2 threads, memory-bound or not, as a thread's tickets
-    slow when both share the bandwidth). Under 1.33x, the team did not pay: `until` becomes
-    `end` + `backoff`, and `backoff` doubles; otherwise `backoff` halves (to BACKOFF_NS)."""
+    slow when both share the bandwidth). Under 1.33x, the team did not pay (`_back_off`
+    decides what follows)."""
     mine, offered, busy = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
                            for i in range(3))
     wall = b.mul(b.sub(end, start), b.mul(mine, ir.Constant(I64, 4)))
@@ -511,9 +532,7 @@ def _judge_idle(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value
     body, waited = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
                     for i in (3, 4))
     wall = b.sub(end, start)
-    idle = b.add(b.sub(wall, body), waited)
-    long_wait = b.and_(b.icmp_signed(">", b.mul(idle, ir.Constant(I64, 4)), wall),
-                       b.icmp_signed(">", idle, ir.Constant(I64, IDLE_NS)))
+    long_wait = _idle_for(b, stats, start, end, IDLE_NS)
     serial = b.mul(b.sub(body, waited), ir.Constant(I64, threads * 100))
     slow = b.icmp_signed("<", serial, b.mul(wall, ir.Constant(I64, round(PAYS * 100))))
     since = _external(b.module, SLOW_SYMBOL, I64)
@@ -557,25 +576,66 @@ def _judge_cpu(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value,
 def _back_off(b: ir.IRBuilder, lost: ir.Value, end: ir.Value, until: ir.Value, backoff: ir.Value) -> None:
     """A region judged `lost` right after another one makes forks serial until `end` +
     `backoff` and doubles `backoff` (a first one only strikes: the module docstring says
-    why); one that paid clears the strike and halves `backoff` (to BACKOFF_NS)."""
-    struck = _external(b.module, STRUCK_SYMBOL, I64)
-    zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
+    why); one that paid clears the strike, and halves `backoff` (to BACKOFF_NS) once the
+    regions have paid for CALM_SPAN_NS without one between that did not."""
+    struck, calm = _external(b.module, STRUCK_SYMBOL, I64), _external(b.module, CALM_SYMBOL, I64)
+    zero = ir.Constant(I64, 0)
     with b.if_else(lost) as (did_not_pay, paid):
         with did_not_pay:
             again = b.icmp_signed("!=", b.load_atomic(struck, "monotonic", 8, typ=I64), zero)
-            with b.if_then(again):
-                wait = b.load_atomic(backoff, "monotonic", 8, typ=I64)
-                b.store_atomic(b.add(end, wait), until, "monotonic", 8)
-                longer = b.shl(wait, ir.Constant(I64, 1))
-                cap = ir.Constant(I64, MAX_BACKOFF_NS)
-                b.store_atomic(b.select(b.icmp_signed("<", longer, cap), longer, cap), backoff, "monotonic", 8)
-            # a back-off's probe (its team asleep through the window) starts with no strike
-            b.store_atomic(b.select(again, zero, one), struck, "monotonic", 8)
+            with b.if_else(again) as (second, first):
+                with second:
+                    _serial_for_backoff(b, end, until, backoff)
+                with first:
+                    b.store_atomic(zero, calm, "monotonic", 8)
+                    b.store_atomic(ir.Constant(I64, 1), struck, "monotonic", 8)
         with paid:  # halved, not reset: on a machine that stays busy, collapses keep coming
             b.store_atomic(zero, struck, "monotonic", 8)
-            half = b.lshr(b.load_atomic(backoff, "monotonic", 8, typ=I64), ir.Constant(I64, 1))
-            floor = ir.Constant(I64, BACKOFF_NS)
-            b.store_atomic(b.select(b.icmp_signed(">", half, floor), half, floor), backoff, "monotonic", 8)
+            first = b.load_atomic(calm, "monotonic", 8, typ=I64)
+            long_enough = b.icmp_signed(">=", b.sub(end, first), ir.Constant(I64, CALM_SPAN_NS))
+            b.store_atomic(b.select(b.or_(b.icmp_signed("==", first, zero), long_enough), end, first),
+                           calm, "monotonic", 8)
+            with b.if_then(b.and_(b.icmp_signed("!=", first, zero), long_enough)):
+                half = b.lshr(b.load_atomic(backoff, "monotonic", 8, typ=I64), ir.Constant(I64, 1))
+                floor = ir.Constant(I64, BACKOFF_NS)
+                b.store_atomic(b.select(b.icmp_signed(">", half, floor), half, floor), backoff, "monotonic", 8)
+
+
+def _serial_for_backoff(b: ir.IRBuilder, end: ir.Value, until: ir.Value, backoff: ir.Value) -> None:
+    """Emit: forks run serially until `end` + `backoff`, which doubles (to MAX_BACKOFF_NS);
+    the probe after the window starts with no strike and no calm run (its team slept
+    through the window)."""
+    zero = ir.Constant(I64, 0)
+    wait = b.load_atomic(backoff, "monotonic", 8, typ=I64)
+    b.store_atomic(b.add(end, wait), until, "monotonic", 8)
+    longer, cap = b.shl(wait, ir.Constant(I64, 1)), ir.Constant(I64, MAX_BACKOFF_NS)
+    b.store_atomic(b.select(b.icmp_signed("<", longer, cap), longer, cap), backoff, "monotonic", 8)
+    for name in (STRUCK_SYMBOL, CALM_SYMBOL):
+        b.store_atomic(zero, _external(b.module, name, I64), "monotonic", 8)
+
+
+def _idle_for(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value, ns: int) -> ir.Value:
+    """Emit: whether the calling thread was idle in the region of `start`..`end` (waiting at
+    barriers, and after its body for the team to end it) for `ns` and a quarter of the
+    region."""
+    body, waited = (b.load(b.gep(stats, [ir.Constant(I64, i)], source_etype=I64, inbounds=True), typ=I64)
+                    for i in (3, 4))
+    wall = b.sub(end, start)
+    idle = b.add(b.sub(wall, body), waited)
+    return b.and_(b.icmp_signed(">", b.mul(idle, ir.Constant(I64, 4)), wall),
+                  b.icmp_signed(">", idle, ir.Constant(I64, ns)))
+
+
+def _collapsed(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value) -> ir.Value:
+    """Emit: whether the calling thread was idle in the region for LOST_CORE_NS and a
+    quarter of it (`_idle_for`): a thread of the team had no core, which no quiet machine's
+    wake-up explains, so forks turn serial at once, without the strike of a region that
+    merely did not pay. Why: beside a busy process the thread that waited for a core gets
+    it for the rest of a slice, and the regions after such a collapse pay until the busy
+    process has its core back; the LSTM step's regions of ~50 µs collapsed once every few ms, each time followed by
+    a paying one that cleared the strike, and its 2-thread step ran at 1.2-2x one thread's
+    for good (with OMP_WAIT_POLICY=passive or GOMP_SPINCOUNT=1000) or for ~100 ms a probe."""
+    return _idle_for(b, stats, start, end, LOST_CORE_NS)
 
 
 def barrier(b: ir.IRBuilder, team: Team | None = None) -> None:

@@ -224,24 +224,41 @@ for _ in range(10):  # until the forks turn serial: (strike before, serial after
 """.replace("{ZMM}", ZMM)
 
 
-@pytest.mark.parametrize("m,k,n,narrow", [(4096, 1024, 10, 1), (512, 512, 512, 0)], ids=["narrow", "packed"])
-def test_a_gemm_that_waits_for_a_thread_without_a_core_turns_forks_serial(m, k, n, narrow):
-    """On one core, a 2-thread GEMM does not pay: the narrow GEMM's caller waits for the other
-    thread's whole share (`parallel._judge_idle`), the packed GEMM's caller takes most row
-    tickets at the CPU cost of running alone (`parallel._judge_cpu`). A first such region
-    only strikes (a late wake-up looks the same); the second in a row makes the next forks
-    run serially for a backoff and clears the strike. (A region may still pay when the one
-    core happens to run the other thread's share while the caller waits for a core too:
-    the runs are read as a sequence, not counted.)"""
+def _runs_until_serial(m: int, k: int, n: int, narrow: int) -> list[tuple[int, int, int]]:
+    """IDLE_SCRIPT's runs of an (m, k) x (k, n) GEMM on one core, checked as a sequence:
+    none serial but the last, which clears the strike, each starting with the strike its
+    predecessor left."""
     if not hasattr(os, "sched_setaffinity") or not parallel.available():
         pytest.skip("no affinity control or no libgomp")
     out = subprocess.run([sys.executable, "-c", IDLE_SCRIPT, str(m), str(k), str(n), str(narrow)],
                          capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     runs = [tuple(map(int, line.split())) for line in out.stdout.splitlines()]
-    assert runs[0][0] == 0 and runs[-1] == (1, 1, 0), runs  # serial on a second strike, which it clears
+    assert runs[0][0] == 0 and runs[-1][1:] == (1, 0), runs
     assert not any(serial for _, serial, _ in runs[:-1]), runs
     assert all(run[0] == previous[2] for previous, run in zip(runs, runs[1:])), runs
+    return runs
+
+
+@pytest.mark.parametrize("m,k,n,narrow", [(4096, 1024, 10, 1), (512, 512, 512, 0)], ids=["narrow", "packed"])
+def test_a_gemm_that_waits_for_a_thread_without_a_core_turns_forks_serial(m, k, n, narrow):
+    """On one core, a 2-thread GEMM does not pay: the narrow GEMM's caller waits for the other
+    thread's whole share (`parallel._judge_idle`), the packed GEMM's caller takes most row
+    tickets at the CPU cost of running alone (`parallel._judge_cpu`). A first such region
+    only strikes (a late wake-up looks the same); the second in a row makes the next forks
+    run serially for a backoff and clears the strike, unless the caller waited LOST_CORE_NS
+    for its team (`parallel._collapsed`), which makes them serial at once. (A region may
+    still pay when the one core happens to run the other thread's share while the caller
+    waits for a core too: the runs are read as a sequence, not counted.)"""
+    _runs_until_serial(m, k, n, narrow)
+
+
+def test_a_region_whose_caller_waits_a_millisecond_turns_forks_serial_at_once():
+    """A narrow GEMM whose fixed shares take milliseconds, on one core: the caller waits
+    for the other thread's share, LOST_CORE_NS or more, and its region makes the forks
+    serial without a first strike: a late wake-up does not last that long, and beside a
+    busy process the paying regions that follow such a collapse cleared every strike."""
+    assert _runs_until_serial(16384, 1024, 10, 1)[-1] == (0, 1, 0)
 
 
 SHORT_SCRIPT = """
