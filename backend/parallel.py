@@ -46,16 +46,16 @@ judged after it ends (`_judge`: the calling thread's time per ticket gives the s
 the packed GEMM's, `fork(by_cpu=True)`, by the calling thread's CPU time per row ticket:
 `_judge_cpu`; the narrow GEMM's, `fork(judged=False)`, whose fixed shares have no tickets, by
 the calling thread's idle time, or for short regions by its busy time against the region's:
-`_judge_idle`), and two in a row that did not pay make the
-following forks run serially, on the calling thread, for a backoff (50 ms to 3.2 s: doubled
-by each backing off, halved by each CALM_SPAN_NS of regions that all paid). A region whose
-calling thread waited LOST_CORE_NS or more for its team (`_collapsed`) backs off at once: a
-thread of the team had no core, which a late wake-up does not explain. Why two otherwise: the first region after a
-pause (a serial window, the caller's own Python work, a sleep) finds its team asleep on the
-futex, and on a VM the wake-up of an idle vCPU can cost more than the region; judged alone,
-that region sent every probe back to serial, so a quiet process stayed in the serial mode
-once it had entered it (the logistic-regression step's 64 / 100 µs modes). The region after
-it finds the team spinning and tells a congested machine from a late wake-up. The check is
+`_judge_idle`), and two in a row that did not pay make the following forks run serially,
+on the calling thread, for a backoff (50 ms to 3.2 s: doubled by each backing off, halved
+by each CALM_SPAN_NS of regions that all paid). A region whose calling thread waited
+LOST_CORE_NS or more for its team (`_collapsed`) backs off at once: a thread of the team
+had no core, which a late wake-up does not explain. Why two otherwise: the first region
+after a pause (a serial window, the caller's own Python work, a sleep) finds its team
+asleep on the futex, and on a VM the wake-up of an idle vCPU can cost more than the region;
+judged alone, that region sent every probe back to serial, so a quiet process stayed in the
+serial mode once it had entered it (the logistic-regression step's 64 / 100 µs modes). The
+region after it finds the team spinning and tells a congested machine from a late wake-up. The check is
 two clock reads per ticket, per barrier and per thread's body (two CPU-time system calls
 more for `by_cpu`) and a few instructions per region; nothing is read from /proc.
 """
@@ -153,10 +153,10 @@ _STRUCK = ctypes.c_int64(0)
 #: How long regions must go on paying, with none between that did not, to halve the
 #: backoff once: beside a busy process the scheduler lets a team's thread run alone on
 #: its core for a slice (~3 ms) now and then, and a step of many short regions (the Adam
-#: step's, 0.5 ms a step) paid six times or more in it; halved by each, a 3.2 s backoff fell to
-#: 50 ms within one probe and the collapses came back 20 times as often (`python -m
-#: bench.busy`). Several slices long; a machine that turns quiet halves it from 3.2 s to
-#: 50 ms in 6 spans.
+#: step's, 0.5 ms a step) paid six times or more in it; halved by each, a 3.2 s backoff
+#: fell to 50 ms within one probe and the collapses came back 20 times as often (`python
+#: -m bench.busy`). Several slices long; a machine that turns quiet halves it from 3.2 s
+#: to 50 ms in 6 spans.
 CALM_SPAN_NS = 20_000_000
 #: CLOCK_MONOTONIC ns at which the current run of paying regions began (or the backoff was
 #: last halved in it); 0: none.
@@ -632,9 +632,10 @@ def _collapsed(b: ir.IRBuilder, stats: ir.Value, start: ir.Value, end: ir.Value)
     wake-up explains, so forks turn serial at once, without the strike of a region that
     merely did not pay. Why: beside a busy process the thread that waited for a core gets
     it for the rest of a slice, and the regions after such a collapse pay until the busy
-    process has its core back; the LSTM step's regions of ~50 µs collapsed once every few ms, each time followed by
-    a paying one that cleared the strike, and its 2-thread step ran at 1.2-2x one thread's
-    for good (with OMP_WAIT_POLICY=passive or GOMP_SPINCOUNT=1000) or for ~100 ms a probe."""
+    process has its core back; the LSTM step's regions of ~50 µs collapsed once every few
+    ms, each time followed by a paying one that cleared the strike, and its 2-thread step
+    ran at 1.2-2x one thread's for good (with OMP_WAIT_POLICY=passive or
+    GOMP_SPINCOUNT=1000) or for ~100 ms a probe."""
     return _idle_for(b, stats, start, end, LOST_CORE_NS)
 
 
