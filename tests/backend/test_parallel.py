@@ -147,6 +147,31 @@ def test_congested_machine_runs_forks_alone(monkeypatch):
     assert parallel._SERIAL_UNTIL.value == 1 << 62
 
 
+def test_paying_regions_halve_the_backoff_once_per_calm_span(monkeypatch):
+    """Regions that pay halve the backoff, but no more often than once per CALM_SPAN_NS
+    (beside a busy process a team sometimes pays for a whole scheduler slice): the backoff
+    seen after each run of a 2-thread kernel for 0.2 s never halves twice within a span.
+    Skipped where no region paid (a busy machine)."""
+    import time
+    exe = compile_function(chain_fn([8, 100_000], [8, 1]), threads=2)
+    args = [rand([8, 100_000]), rand([8, 1], seed=1)]
+    for name, value in (("_SERIAL_UNTIL", 0), ("_STRUCK", 0), ("_CALM_SINCE", 0),
+                        ("_BACKOFF", parallel.MAX_BACKOFF_NS)):
+        monkeypatch.setattr(getattr(parallel, name), "value", value)
+    halved, deadline = [], time.monotonic_ns() + 200_000_000
+    while time.monotonic_ns() < deadline and parallel._SERIAL_UNTIL.value == 0:
+        before = parallel._BACKOFF.value
+        exe.run(args)
+        if parallel._BACKOFF.value < before:
+            assert parallel._BACKOFF.value == before // 2
+            halved.append(time.monotonic_ns())
+    if not halved:
+        pytest.skip("no region paid here")
+    slack = 2_000_000  # the clock is read after the run, not at its end
+    assert all(b - a >= parallel.CALM_SPAN_NS - slack for a, b in zip(halved, halved[1:])), halved
+    assert halved[0] - (deadline - 200_000_000) >= parallel.CALM_SPAN_NS - slack, halved
+
+
 SPIN_SCRIPT = """
 import ctypes, os
 from lowerflow.backend import parallel
